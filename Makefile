@@ -1,0 +1,44 @@
+# Linli — the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LINLI_PORT ?= 8000
+export LINLI_PORT
+
+.PHONY: demo test test-pg bench lint venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## make demo: install, migrate SQLite, load the sample street, serve on http://127.0.0.1:$(LINLI_PORT)
+demo: $(STAMP)
+	$(BIN)/linli migrate --noinput
+	$(BIN)/linli demo
+	$(BIN)/linli serve --port $(LINLI_PORT)
+
+## make test: the whole suite on SQLite (browser tests need /usr/bin/chromium)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## make test-pg: the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
+test-pg: $(STAMP)
+	LINLI_DATABASE_URL=$${LINLI_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} LINLI_REQUIRE_SERVICES=1 \
+		$(BIN)/python -m pytest
+
+## make bench: benchmarks, JSON on stdout and in bench/results/
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src bench
+	$(BIN)/ruff format --check src bench
+	$(BIN)/mypy src/linli
+
+clean:
+	rm -rf $(VENV) var

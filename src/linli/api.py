@@ -1,0 +1,105 @@
+"""The one NinjaAPI at /api/v1: mounts every domain's router and renders errors as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
+
+from linli.core.errors import Problem
+
+api = NinjaAPI(
+    title="Linli 邻里 API",
+    version="1",
+    description=(
+        "邻里社区数字服务平台接口。Linli's public API: streets, service catalogue, service points, nearest "
+        "search, GeoJSON export. Errors are RFC 9457 problem details with a stable `code`; messages follow "
+        "`Accept-Language` (zh-Hans default, en). Authenticate with `Authorization: Bearer <token>` "
+        "(`linli token create`) or the web session (with CSRF)."
+    ),
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    renderer=JSONRenderer(),
+)
+
+
+def request_language(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "zh-hans") or "zh-hans"
+
+
+def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
+    import json
+
+    body = problem.as_dict(request_language(request), instance=request.path)
+    resp = HttpResponse(
+        json.dumps(body, ensure_ascii=False),
+        status=problem.http_status,
+        content_type="application/problem+json; charset=utf-8",
+    )
+    if problem.code == "rate_limited" and "retry_after" in problem.extra:
+        resp["Retry-After"] = str(problem.extra["retry_after"])
+    return resp
+
+
+@api.exception_handler(Problem)
+def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
+    return problem_response(request, exc)
+
+
+def _loc_to_field(loc: Any) -> str:
+    parts = [str(p) for p in (loc or []) if p not in ("body", "query", "path", "form", "payload")]
+    return ".".join(parts)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = []
+    for err in exc.errors:
+        errors.append(
+            {
+                "field": _loc_to_field(err.get("loc")),
+                "message": "取值无效：" + str(err.get("msg", "")),
+                "message_en": str(err.get("msg", "")),
+                "type": err.get("type", ""),
+            }
+        )
+    return problem_response(request, Problem("validation_error", errors=errors))
+
+
+@api.exception_handler(AuthenticationError)
+def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(request, Problem("not_authenticated"))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, Problem("not_found"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {
+        401: "not_authenticated",
+        403: "permission_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+        429: "rate_limited",
+    }.get(exc.status_code, "validation_error")
+    return problem_response(request, Problem(code, detail_en=str(exc), status=exc.status_code))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    import logging
+
+    logging.getLogger("linli.api").exception("unhandled error on %s", request.path)
+    return problem_response(request, Problem("server_error"))
+
+
+api.add_router("/", "linli.core.api.router")
+api.add_router("/", "linli.places.api.router")

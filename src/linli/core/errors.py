@@ -1,0 +1,97 @@
+"""Errors as RFC 9457 problem details with a stable code and a message in the request's language.
+
+Every user-facing failure in services raises `Problem(code, ...)`; the API renders it as
+`application/problem+json`; the CLI prints it. Messages are zh-Hans first with an English translation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# code -> (HTTP status, zh-Hans title, English title)
+CATALOGUE: dict[str, tuple[int, str, str]] = {
+    "validation_error": (422, "输入有误，请检查后重试", "The input is not valid"),
+    "not_found": (404, "找不到该内容", "Not found"),
+    "not_authenticated": (401, "请先登录", "Please sign in first"),
+    "permission_denied": (403, "没有权限进行此操作", "You do not have permission to do this"),
+    "csrf_failed": (403, "页面已过期，请刷新后重试", "The page has expired; reload and try again"),
+    "rate_limited": (429, "操作太频繁，请稍后再试", "Too many requests; try again later"),
+    "invalid_phone": (422, "手机号格式不正确", "This is not a valid mainland mobile number"),
+    "sms_code_invalid": (422, "验证码错误或已过期", "The code is wrong or has expired"),
+    "unknown_street": (404, "没有这个街道", "No such street"),
+    "street_exists": (409, "街道代码已存在", "A street with this code already exists"),
+    "unknown_role": (422, "没有这个角色", "No such role"),
+    "unknown_service": (422, "没有这项服务", "No such service"),
+    "unknown_kind": (422, "没有这种点位类型", "No such kind of service point"),
+    "bad_opening_hours": (422, "营业时间格式不正确", "The opening hours are not valid"),
+    "bad_coordinates": (422, "坐标不正确", "The coordinates are not valid"),
+    "import_invalid": (
+        422,
+        "导入文件有误，未写入任何数据",
+        "The import file has errors; nothing was written",
+    ),
+    "method_not_allowed": (405, "不支持该请求方法", "Method not allowed"),
+    "server_error": (500, "服务器出错了，请稍后再试", "Something went wrong on our side"),
+}
+
+
+@dataclass
+class Problem(Exception):
+    """A failure a user can understand: stable `code`, optional detail and per-field errors."""
+
+    code: str
+    detail_zh: str = ""
+    detail_en: str = ""
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    status: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.code)
+        if self.code not in CATALOGUE:
+            raise KeyError(f"unknown problem code {self.code!r}")
+
+    @property
+    def http_status(self) -> int:
+        return self.status or CATALOGUE[self.code][0]
+
+    def title(self, lang: str) -> str:
+        _, zh, en = CATALOGUE[self.code]
+        return en if lang.startswith("en") else zh
+
+    def detail(self, lang: str) -> str:
+        if lang.startswith("en"):
+            return self.detail_en or self.detail_zh
+        return self.detail_zh or self.detail_en
+
+    def as_dict(self, lang: str = "zh-hans", instance: str = "") -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"https://linli.invalid/problems/{self.code}",
+            "title": self.title(lang),
+            "status": self.http_status,
+            "code": self.code,
+        }
+        detail = self.detail(lang)
+        if detail:
+            body["detail"] = detail
+        if instance:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extra)
+        return body
+
+    def __str__(self) -> str:  # used by the CLI
+        lines = [f"{self.code}: {self.title('zh')} / {self.title('en')}"]
+        if self.detail_zh or self.detail_en:
+            lines.append(f"  {self.detail_zh} {('/ ' + self.detail_en) if self.detail_en else ''}".rstrip())
+        for err in self.errors:
+            where = err.get("feature") if "feature" in err else err.get("line", err.get("field", ""))
+            lines.append(f"  [{where}] {err.get('field', '')}: {err.get('message', '')}")
+        return "\n".join(lines)
+
+
+def field_error(field_name: str, message_zh: str, message_en: str, **more: Any) -> dict[str, Any]:
+    """One entry of `errors`: the field (JSON pointer-ish path), messages in both languages."""
+    return {"field": field_name, "message": message_zh, "message_en": message_en, **more}

@@ -1,0 +1,56 @@
+"""Core reads. Tenancy scoping lives here: staff see only the streets they hold a role in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from linli.core.errors import Problem
+from linli.core.models import Role, RoleAssignment, Street
+
+
+def street_list() -> QuerySet[Street]:
+    """Streets are public (a resident may use any street's service map)."""
+    return Street.objects.all().order_by("code")
+
+
+def street_get(*, code: str) -> Street:
+    street = Street.objects.filter(code=code).first()
+    if street is None:
+        raise Problem(
+            "unknown_street", detail_zh=f"街道代码 {code} 不存在", detail_en=f"No street with code {code}"
+        )
+    return street
+
+
+def user_street_ids(user: Any, roles: Iterable[str] | None = None) -> set[int]:
+    """The streets in which `user` holds one of `roles` (any role if None). Superusers: every street."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_superuser:
+        return set(Street.objects.values_list("id", flat=True))
+    qs = RoleAssignment.objects.filter(user=user)
+    if roles is not None:
+        qs = qs.filter(role__in=list(roles))
+    return set(qs.values_list("street_id", flat=True))
+
+
+def user_has_role(user: Any, *, street: Street, roles: Iterable[str]) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return RoleAssignment.objects.filter(user=user, street=street, role__in=list(roles)).exists()
+
+
+def require_role(user: Any, *, street: Street, roles: Iterable[str] = (Role.ADMIN,)) -> None:
+    if not getattr(user, "is_authenticated", False):
+        raise Problem("not_authenticated")
+    if not user_has_role(user, street=street, roles=roles):
+        raise Problem(
+            "permission_denied",
+            detail_zh=f"您在{street.name}没有所需的角色",
+            detail_en=f"You hold no suitable role in {street.name_en or street.code}",
+        )

@@ -1,0 +1,5 @@
+"""WebSocket routes (served by uvicorn under /ws/)."""
+
+from linli.places.routing import websocket_urlpatterns as places_ws
+
+websocket_urlpatterns = [*places_ws]

@@ -1,0 +1,186 @@
+"""Linli settings: one module, configured by LINLI_* environment variables.
+
+Embedded mode (the default) needs nothing installed: SQLite under var/, an in-memory channel layer,
+in-process background work. Production sets LINLI_DATABASE_URL (PostgreSQL) and LINLI_REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", PROJECT_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("LINLI_DEBUG", False)
+SECRET_KEY = os.environ.get("LINLI_SECRET_KEY", "")
+if not SECRET_KEY:
+    # Embedded/demo mode: a per-installation key kept under var/ so sessions survive restarts.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        import secrets
+
+        key_file.write_text(secrets.token_urlsafe(50))
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("LINLI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "linli.core",
+    "linli.places",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "linli.core.middleware.BearerTokenMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "linli.core.middleware.SecurityHeadersMiddleware",
+    "linli.core.middleware.ElderModeMiddleware",
+]
+
+ROOT_URLCONF = "linli.urls"
+ASGI_APPLICATION = "linli.asgi.application"
+WSGI_APPLICATION = "linli.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "linli.core.context_processors.linli",
+            ],
+        },
+    }
+]
+
+# Database: SQLite (WAL) under var/ unless LINLI_DATABASE_URL says otherwise.
+DATABASE_URL = os.environ.get("LINLI_DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=int(os.environ.get("LINLI_CONN_MAX_AGE", "60"))
+        )
+    }
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("LINLI_SQLITE_PATH", str(VAR_DIR / "linli.sqlite3")),
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    }
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+if IS_POSTGRES:
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("LINLI_TEST_DATABASE", "test_linli")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "/login/"
+
+# Redis: channel layer, cache and Celery broker in production.
+REDIS_URL = os.environ.get("LINLI_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = os.environ.get("LINLI_CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = not bool(os.environ.get("LINLI_CELERY_BROKER_URL") or REDIS_URL)
+CELERY_TIMEZONE = "Asia/Shanghai"
+
+# Languages: zh-Hans first, English second.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("LINLI_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Linli's own settings.
+LINLI_MODE = "production" if (IS_POSTGRES and REDIS_URL) else "embedded"
+LINLI_PORT = int(os.environ.get("LINLI_PORT", "8000"))
+LINLI_MAP_TILE_URL = os.environ.get("LINLI_MAP_TILE_URL", "")  # empty: plain background, no outside calls
+LINLI_MAP_TILE_ATTRIBUTION = os.environ.get("LINLI_MAP_TILE_ATTRIBUTION", "")
+LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.core.sms.ConsoleSmsBackend")
+LINLI_SMS_WEBHOOK_URL = os.environ.get("LINLI_SMS_WEBHOOK_URL", "")
+LINLI_SMS_WEBHOOK_TOKEN = os.environ.get("LINLI_SMS_WEBHOOK_TOKEN", "")
+LINLI_SMS_CODE_TTL_SECONDS = int(os.environ.get("LINLI_SMS_CODE_TTL_SECONDS", "300"))
+LINLI_SMS_CODES_PER_HOUR = int(os.environ.get("LINLI_SMS_CODES_PER_HOUR", "5"))
+LINLI_SMS_RESEND_SECONDS = int(os.environ.get("LINLI_SMS_RESEND_SECONDS", "60"))
+LINLI_SMS_MAX_ATTEMPTS = int(os.environ.get("LINLI_SMS_MAX_ATTEMPTS", "5"))
+LINLI_REQUIRE_SERVICES = env_bool("LINLI_REQUIRE_SERVICES", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LINLI_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
