@@ -41,9 +41,7 @@ ALLOWED_HOSTS = [
     for h in os.environ.get("LINLI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
     if h.strip()
 ]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -97,9 +95,7 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("LINLI_DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("LINLI_CONN_MAX_AGE", "60"))
-        )
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("LINLI_CONN_MAX_AGE", "60")))
     }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -126,9 +122,7 @@ LOGIN_URL = "/login/"
 REDIS_URL = os.environ.get("LINLI_REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

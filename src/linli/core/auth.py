@@ -31,9 +31,7 @@ def user_from_bearer(request: HttpRequest) -> Any | None:
         .first()
     )
     if token is None:
-        raise Problem(
-            "not_authenticated", detail_zh="令牌无效或已撤销", detail_en="The token is invalid or revoked"
-        )
+        raise Problem("not_authenticated", detail_zh="令牌无效或已撤销", detail_en="The token is invalid or revoked")
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         type(token).objects.filter(pk=token.pk).update(last_used_at=now)

@@ -69,9 +69,7 @@ class Grid(models.Model):
     external_id = models.CharField(max_length=64)
     name = models.CharField(max_length=100)
     level = models.CharField(max_length=16, choices=GridLevel.choices)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     geometry = models.JSONField(help_text="GeoJSON Polygon or MultiPolygon, WGS-84")
     min_lat = models.FloatField()
     min_lng = models.FloatField()
@@ -99,9 +97,7 @@ class Compound(models.Model):
     lat = models.FloatField()
     lng = models.FloatField()
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="compounds")
-    committee = models.ForeignKey(
-        Committee, null=True, blank=True, on_delete=models.SET_NULL, related_name="compounds"
-    )
+    committee = models.ForeignKey(Committee, null=True, blank=True, on_delete=models.SET_NULL, related_name="compounds")
 
     class Meta:
         ordering = ["street", "external_id"]
@@ -140,9 +136,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May use the back office (Django admin).")
     elder_mode = models.BooleanField(_("长辈模式 elder mode"), default=False)
     language = models.CharField(max_length=10, blank=True)
-    home_street = models.ForeignKey(
-        Street, null=True, blank=True, on_delete=models.SET_NULL, related_name="residents"
-    )
+    home_street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.SET_NULL, related_name="residents")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -184,9 +178,7 @@ class RoleAssignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "street", "role"], name="role_assignment_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "street", "role"], name="role_assignment_unique")]
         verbose_name = _("角色 role")
         verbose_name_plural = _("角色 roles")
 

@@ -19,9 +19,7 @@ def street_list() -> QuerySet[Street]:
 def street_get(*, code: str) -> Street:
     street = Street.objects.filter(code=code).first()
     if street is None:
-        raise Problem(
-            "unknown_street", detail_zh=f"街道代码 {code} 不存在", detail_en=f"No street with code {code}"
-        )
+        raise Problem("unknown_street", detail_zh=f"街道代码 {code} 不存在", detail_en=f"No street with code {code}")
     return street
 
 

@@ -65,9 +65,7 @@ AMENITY_EN = {
 class Service(models.Model):
     """An entry of the service catalogue. `street` empty: the default catalogue every street shares."""
 
-    street = models.ForeignKey(
-        Street, null=True, blank=True, on_delete=models.CASCADE, related_name="services"
-    )
+    street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.CASCADE, related_name="services")
     code = models.SlugField(max_length=40)
     name_zh = models.CharField(max_length=50)
     name_en = models.CharField(max_length=80)
