@@ -1,0 +1,57 @@
+"""Run every benchmark module `bench/bench_*.py` (each exposes `run() -> dict`).
+
+Prints one JSON document to stdout and writes it to bench/results/latest.json (git-ignored).
+Usage: python bench/run.py [NAME ...]   e.g. `python bench/run.py nearest` runs bench_nearest.py only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import sys
+import traceback
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "results"
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(f"linli_bench.{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(ROOT / "src"))
+    wanted = {a.removeprefix("bench_") for a in argv}
+    modules = sorted(p for p in BENCH_DIR.glob("bench_*.py") if not wanted or p.stem.removeprefix("bench_") in wanted)
+    document: dict = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "results": [],
+    }
+    failed = False
+    for path in modules:
+        print(f"running {path.name} ...", file=sys.stderr, flush=True)
+        try:
+            result = _load(path).run()
+        except Exception:  # one broken benchmark must not hide the others' figures
+            failed = True
+            result = {"bench": path.stem.removeprefix("bench_"), "error": traceback.format_exc()}
+        document["results"].append(result)
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
