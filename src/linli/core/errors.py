@@ -19,6 +19,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "rate_limited": (429, "操作太频繁，请稍后再试", "Too many requests; try again later"),
     "invalid_phone": (422, "手机号格式不正确", "This is not a valid mainland mobile number"),
     "sms_code_invalid": (422, "验证码错误或已过期", "The code is wrong or has expired"),
+    "sms_unavailable": (503, "短信发送失败，请稍后再试", "The SMS could not be sent; try again later"),
     "unknown_street": (404, "没有这个街道", "No such street"),
     "street_exists": (409, "街道代码已存在", "A street with this code already exists"),
     "unknown_role": (422, "没有这个角色", "No such role"),

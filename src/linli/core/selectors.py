@@ -52,3 +52,8 @@ def require_role(user: Any, *, street: Street, roles: Iterable[str] = (Role.ADMI
             detail_zh=f"您在{street.name}没有所需的角色",
             detail_en=f"You hold no suitable role in {street.name_en or street.code}",
         )
+
+
+def user_role_list(user: Any) -> QuerySet[RoleAssignment]:
+    """The roles a user holds, with their streets (for "me" and the account page)."""
+    return RoleAssignment.objects.filter(user=user).select_related("street").order_by("street__code", "role")

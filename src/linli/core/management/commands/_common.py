@@ -1,0 +1,24 @@
+"""Helpers shared by the core management commands (not a command itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.management.base import CommandError
+
+from linli.core.errors import Problem
+
+
+def problems_exit_1(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a Problem into a CommandError: printed to stderr, exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Problem as problem:
+            raise CommandError(str(problem), returncode=1) from problem
+
+    return wrapper

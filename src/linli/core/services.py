@@ -1,0 +1,361 @@
+"""Core writes: streets, people, roles, API tokens, SMS sign-in codes and the audit log.
+
+Every function is `<entity>_<verb>(*, ...)`, runs in one transaction and schedules side effects on commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from linli.core import ratelimit
+from linli.core.auth import token_digest
+from linli.core.errors import Problem, field_error
+from linli.core.models import ApiToken, AuditLog, Grid, Role, RoleAssignment, SmsCode, Street, User
+from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
+
+logger = logging.getLogger("linli.core")
+
+_STREET_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# Cap on codes requested from one IP address per hour (a compound's shared Wi-Fi needs some headroom).
+SMS_CODES_PER_IP_PER_HOUR = 30
+
+
+def _phone(raw: str, field: str = "phone") -> str:
+    try:
+        return normalize_phone(raw)
+    except InvalidPhone:
+        raise Problem(
+            "invalid_phone",
+            detail_zh="请输入11位中国大陆手机号",
+            detail_en="Enter an 11-digit mainland China mobile number",
+            errors=[field_error(field, "手机号格式不正确", "Not a valid mainland mobile number")],
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------- audit
+
+
+def audit_log(
+    *,
+    actor: User | None,
+    action: str,
+    street: Street | None = None,
+    obj: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Append one audit record. Callers pass masked phones only in `data`."""
+    return AuditLog.objects.create(
+        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+        street=street,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=data or {},
+    )
+
+
+# --------------------------------------------------------------------------------------------- streets
+
+
+@transaction.atomic
+def street_create(
+    *,
+    code: str,
+    name: str,
+    district: str = "",
+    name_en: str = "",
+    hotline: str = "",
+    center_lat: float | None = None,
+    center_lng: float | None = None,
+    is_sample: bool = False,
+    actor: User | None = None,
+) -> Street:
+    code = (code or "").strip()
+    name = (name or "").strip()
+    errors = []
+    if not _STREET_CODE.match(code):
+        errors.append(
+            field_error(
+                "code",
+                "街道代码只能使用小写字母、数字、- 和 _，不超过40个字符",
+                "The code may use lowercase letters, digits, - and _ (at most 40 characters)",
+            )
+        )
+    if not name:
+        errors.append(field_error("name", "请填写街道名称", "The name is required"))
+    if (center_lat is None) != (center_lng is None):
+        errors.append(field_error("center", "经纬度需同时填写", "Give both latitude and longitude"))
+    elif (
+        center_lat is not None
+        and center_lng is not None
+        and not (-90 <= center_lat <= 90 and -180 <= center_lng <= 180)
+    ):
+        errors.append(field_error("center", "经纬度超出范围", "Latitude or longitude out of range"))
+    if errors:
+        raise Problem("validation_error", errors=errors)
+    if Street.objects.filter(code=code).exists():
+        raise Problem("street_exists", detail_zh=f"街道代码 {code} 已存在", detail_en=f"Street {code} already exists")
+    try:
+        with transaction.atomic():
+            street = Street.objects.create(
+                code=code,
+                name=name,
+                district=(district or "").strip(),
+                name_en=(name_en or "").strip(),
+                hotline=(hotline or "").strip(),
+                center_lat=center_lat,
+                center_lng=center_lng,
+                is_sample=is_sample,
+            )
+    except IntegrityError:
+        raise Problem(
+            "street_exists", detail_zh=f"街道代码 {code} 已存在", detail_en=f"Street {code} already exists"
+        ) from None
+    audit_log(actor=actor, action="street.create", street=street, obj=street, data={"code": code})
+    return street
+
+
+# ----------------------------------------------------------------------------------------------- users
+
+
+@transaction.atomic
+def user_get_or_create(*, phone: str, display_name: str = "") -> User:
+    normalized = _phone(phone)
+    user = User.objects.filter(phone=normalized).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(normalized, display_name=(display_name or "").strip()[:50])
+    except IntegrityError:  # created concurrently
+        return User.objects.get(phone=normalized)
+    logger.info("user created for %s", mask_phone(normalized))
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *, user: User, display_name: str | None = None, elder_mode: bool | None = None, language: str | None = None
+) -> User:
+    fields = []
+    if display_name is not None:
+        display_name = display_name.strip()
+        if len(display_name) > 50:
+            raise Problem(
+                "validation_error",
+                errors=[field_error("display_name", "称呼不能超过50个字", "At most 50 characters")],
+            )
+        user.display_name = display_name
+        fields.append("display_name")
+    if elder_mode is not None:
+        user.elder_mode = bool(elder_mode)
+        fields.append("elder_mode")
+    if language is not None:
+        codes = {code for code, _ in settings.LANGUAGES}
+        if language and language not in codes:
+            raise Problem(
+                "validation_error",
+                errors=[
+                    field_error(
+                        "language", "不支持该语言", f"Unsupported language; use one of {', '.join(sorted(codes))}"
+                    )
+                ],
+            )
+        user.language = language
+        fields.append("language")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+# ----------------------------------------------------------------------------------------------- roles
+
+
+@transaction.atomic
+def role_assign(
+    *, user: User, street: Street, role: str, grid: Grid | None = None, actor: User | None = None
+) -> RoleAssignment:
+    if role not in Role.values:
+        raise Problem(
+            "unknown_role",
+            detail_zh=f"没有角色 {role}，可用：{', '.join(Role.values)}",
+            detail_en=f"No role {role!r}; use one of {', '.join(Role.values)}",
+            errors=[field_error("role", "没有这个角色", "No such role")],
+        )
+    if grid is not None and grid.street_id != street.pk:
+        raise Problem(
+            "validation_error",
+            errors=[field_error("grid", "网格不属于该街道", "The grid belongs to another street")],
+        )
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, street=street, role=role, defaults={"grid": grid}
+    )
+    if not created and grid is not None and assignment.grid_id != grid.pk:
+        assignment.grid = grid
+        assignment.save(update_fields=["grid"])
+    if created:
+        audit_log(
+            actor=actor,
+            action="role.assign",
+            street=street,
+            obj=assignment,
+            data={"user": mask_phone(user.phone), "role": role},
+        )
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, user: User, street: Street, role: str, actor: User | None = None) -> bool:
+    """Remove the role; return False when the user did not hold it."""
+    deleted, _ = RoleAssignment.objects.filter(user=user, street=street, role=role).delete()
+    if deleted:
+        audit_log(actor=actor, action="role.revoke", street=street, data={"user": mask_phone(user.phone), "role": role})
+    return bool(deleted)
+
+
+# ---------------------------------------------------------------------------------------------- tokens
+
+
+@transaction.atomic
+def token_create(*, user: User, name: str = "", actor: User | None = None) -> str:
+    """Create a bearer token; the raw value is returned once and never stored."""
+    raw = "ll_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=(name or "")[:100], prefix=raw[:10], digest=token_digest(raw))
+    audit_log(actor=actor or user, action="token.create", obj=token, data={"user": mask_phone(user.phone)})
+    return raw
+
+
+@transaction.atomic
+def token_revoke(*, user: User, raw: str | None = None, prefix: str | None = None, actor: User | None = None) -> int:
+    """Revoke the user's tokens (one by raw value or prefix, else all); return how many were revoked."""
+    qs = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    if raw is not None:
+        qs = qs.filter(digest=token_digest(raw))
+    if prefix is not None:
+        qs = qs.filter(prefix=prefix)
+    count = qs.update(revoked_at=timezone.now())
+    if count:
+        audit_log(actor=actor or user, action="token.revoke", data={"user": mask_phone(user.phone), "count": count})
+    return count
+
+
+# ------------------------------------------------------------------------------------------ SMS codes
+
+
+@dataclass(frozen=True)
+class SmsCodeResult:
+    phone: str
+    resend_after: int
+    expires_in: int
+
+
+def _code_digest(phone: str, code: str) -> str:
+    return salted_hmac("linli.core.sms_code", f"{phone}:{code}", algorithm="sha256").hexdigest()
+
+
+def _rate_limited(retry_after: int, what_zh: str, what_en: str) -> Problem:
+    return Problem(
+        "rate_limited",
+        detail_zh=f"{what_zh}，请 {retry_after} 秒后再试",
+        detail_en=f"{what_en}; try again in {retry_after} seconds",
+        extra={"retry_after": retry_after},
+    )
+
+
+def sms_code_send(*, phone: str, ip: str | None = None) -> SmsCodeResult:
+    """Issue a 6-digit sign-in code and send it through the configured backend after commit."""
+    from linli.core.sms import SmsSendError, get_sms_backend
+
+    normalized = _phone(phone)
+    ttl = settings.LINLI_SMS_CODE_TTL_SECONDS
+    resend = settings.LINLI_SMS_RESEND_SECONDS
+    if ip:
+        allowed, retry = ratelimit.hit(f"sms:ip:{ip}", SMS_CODES_PER_IP_PER_HOUR, 3600)
+        if not allowed:
+            raise _rate_limited(retry, "该网络请求验证码太频繁", "Too many codes requested from this network")
+    allowed, retry = ratelimit.hit(f"sms:resend:{normalized}", 1, resend)
+    if not allowed:
+        raise _rate_limited(retry, "验证码已发送", "A code was just sent")
+    allowed, retry = ratelimit.hit(f"sms:hour:{normalized}", settings.LINLI_SMS_CODES_PER_HOUR, 3600)
+    if not allowed:
+        raise _rate_limited(retry, "本小时内获取验证码次数已达上限", "Hourly limit of codes reached")
+
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    message = f"【邻里】您的登录验证码是 {code}，{max(1, ttl // 60)} 分钟内有效，请勿告诉他人。"
+
+    def send() -> None:
+        try:
+            get_sms_backend().send(normalized, message)
+        except SmsSendError as exc:
+            logger.warning("sms code for %s not sent: %s", mask_phone(normalized), exc)
+            ratelimit.reset(f"sms:resend:{normalized}")  # nothing arrived: the person may ask again at once
+            raise Problem(
+                "sms_unavailable", detail_zh="短信网关暂不可用", detail_en="The SMS gateway is unavailable"
+            ) from exc
+
+    with transaction.atomic():
+        now = timezone.now()
+        # A new code supersedes every earlier one.
+        SmsCode.objects.filter(phone=normalized, used_at__isnull=True).update(used_at=now)
+        SmsCode.objects.create(
+            phone=normalized,
+            digest=_code_digest(normalized, code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            ip=ip or None,
+        )
+        transaction.on_commit(send)
+    logger.info("sms code issued for %s", mask_phone(normalized))
+    return SmsCodeResult(phone=normalized, resend_after=resend, expires_in=ttl)
+
+
+def sms_code_verify(*, phone: str, code: str) -> User:
+    """Check a sign-in code (constant time, limited attempts, single use); return the user, creating it."""
+    normalized = _phone(phone)
+    code = (code or "").strip()
+    invalid = Problem(
+        "sms_code_invalid",
+        detail_zh="验证码错误或已过期，请重新获取",
+        detail_en="The code is wrong or has expired; request a new one",
+        errors=[field_error("code", "验证码错误或已过期", "Wrong or expired code")],
+    )
+    max_attempts = settings.LINLI_SMS_MAX_ATTEMPTS
+    with transaction.atomic():
+        now = timezone.now()
+        row = (
+            SmsCode.objects.select_for_update()
+            .filter(phone=normalized, used_at__isnull=True, expires_at__gt=now, attempts__lt=max_attempts)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if row is None:
+            raise invalid
+        ok = hmac.compare_digest(row.digest, _code_digest(normalized, code))
+        if ok:
+            SmsCode.objects.filter(pk=row.pk).update(used_at=now, attempts=F("attempts") + 1)
+            user = user_get_or_create(phone=normalized)
+        else:
+            SmsCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+    if not ok:  # raised after commit so the attempt is counted
+        logger.info("wrong sms code for %s", mask_phone(normalized))
+        left = max_attempts - row.attempts - 1
+        if left > 0:
+            invalid.detail_zh = f"验证码错误，还可尝试 {left} 次"
+            invalid.detail_en = f"Wrong code; {left} attempts left"
+        raise invalid
+    if not user.is_active:
+        raise Problem("permission_denied", detail_zh="该账号已停用", detail_en="This account is disabled")
+    logger.info("sign-in by sms code for %s", mask_phone(normalized))
+    return user

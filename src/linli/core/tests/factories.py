@@ -1,0 +1,58 @@
+"""factory_boy factories for core models."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth.hashers import make_password
+
+from linli.core.models import Grid, Role, RoleAssignment, Street, User
+
+
+class StreetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Street
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"street-{n}")
+    name = factory.Sequence(lambda n: f"测试街道{n}")
+    name_en = factory.Sequence(lambda n: f"Test Street {n}")
+    district = "普陀区"
+    center_lat = 31.2519
+    center_lng = 121.3937
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("phone",)
+
+    phone = factory.Sequence(lambda n: f"+86139{n:08d}")
+    display_name = factory.Sequence(lambda n: f"居民{n}")
+    password = factory.LazyFunction(lambda: make_password(None))  # unusable: sign-in is by SMS code
+
+
+class GridFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Grid
+
+    street = factory.SubFactory(StreetFactory)
+    external_id = factory.Sequence(lambda n: f"g{n}")
+    name = factory.Sequence(lambda n: f"网格{n}")
+    level = "unit"
+    geometry = {
+        "type": "Polygon",
+        "coordinates": [[[121.39, 31.25], [121.40, 31.25], [121.40, 31.26], [121.39, 31.26], [121.39, 31.25]]],
+    }
+    min_lat = 31.25
+    min_lng = 121.39
+    max_lat = 31.26
+    max_lng = 121.40
+
+
+class RoleAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoleAssignment
+
+    user = factory.SubFactory(UserFactory)
+    street = factory.SubFactory(StreetFactory)
+    role = Role.ADMIN
