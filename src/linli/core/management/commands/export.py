@@ -1,0 +1,43 @@
+"""`linli export KIND --street CODE [-o FILE]`: write a street's data as GeoJSON (the import format)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
+
+from linli.core.errors import Problem
+
+EXPORTERS: dict[str, str] = {
+    "places": "linli.places.services.places_export",
+    "grids": "linli.core.imports.grids_export",
+    "compounds": "linli.core.imports.compounds_export",
+}
+
+
+class Command(BaseCommand):
+    help = "导出 GeoJSON Export GeoJSON: linli export {places,grids,compounds} --street CODE [-o FILE]"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", help=f"what to export: {', '.join(sorted(EXPORTERS))}")
+        parser.add_argument("--street", required=True, help="street code")
+        parser.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
+
+    def handle(self, *args: Any, kind: str, street: str, output: str, **options: Any) -> None:
+        from linli.core.selectors import street_get
+
+        if kind not in EXPORTERS:
+            raise CommandError(f"unknown kind {kind!r}; expected one of {', '.join(sorted(EXPORTERS))}")
+        try:
+            target = street_get(code=street)
+        except Problem as p:
+            raise CommandError(f"{p.detail_zh} / {p.detail_en}") from None
+        body = json.dumps(import_string(EXPORTERS[kind])(street=target), ensure_ascii=False, indent=1)
+        if output == "-":
+            self.stdout.write(body)
+        else:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(body + "\n")
+            self.stderr.write(f"wrote {output}")

@@ -1,0 +1,471 @@
+"""Writes for service points and the service catalogue. Each function is one transaction; the nearest-search
+index version bump and the live `place.changed` event are sent after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from linli.core.errors import Problem, field_error
+from linli.core.geo import h3_cell, in_china
+from linli.core.imports import (
+    ErrorList,
+    ImportResult,
+    check_duplicate_id,
+    check_point,
+    feature_parts,
+    optional_text,
+    raise_if_errors,
+    read_collection,
+    required_text,
+)
+from linli.core.models import AuditLog, Role, Street
+from linli.core.selectors import require_role
+from linli.places.hours import check_opening_hours
+from linli.places.models import PLACE_KIND_EN, Amenity, Place, PlaceKind, Service
+
+INDEX_VERSION_KEY = "linli:places:index_version"
+PLACE_EDITOR_ROLES = (Role.ADMIN, Role.STATION_STAFF)
+_UNSET: Any = object()
+
+
+# ------------------------------------------------------------------------------------------ events
+
+
+def _notify_changed(*, street: Street, ids: Sequence[int]) -> None:
+    """After commit: bump the nearest-index version and tell connected browsers what changed."""
+    ids = list(ids)
+    code = street.code
+
+    def send() -> None:
+        places_index_bump()
+        try:
+            from asgiref.sync import async_to_sync
+            from channels.layers import get_channel_layer
+
+            layer = get_channel_layer()
+            if layer is not None:
+                async_to_sync(layer.group_send)(f"places.{code}", {"type": "place.changed", "ids": ids})
+        except Exception:  # a missing channel layer must not fail a committed write
+            import logging
+
+            logging.getLogger("linli.places").exception("could not send place.changed for %s", code)
+
+    transaction.on_commit(send)
+
+
+def places_index_bump() -> None:
+    """Mark the process-wide nearest-search index as stale (in every process sharing the cache)."""
+    import time
+
+    cache.set(INDEX_VERSION_KEY, time.time_ns(), timeout=None)
+    from linli.places import selectors
+
+    selectors.nearest_index_invalidate_local()
+
+
+def _audit(*, actor: Any, street: Street, action: str, object_id: str = "", data: dict | None = None) -> None:
+    AuditLog.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        street=street,
+        action=action,
+        object_type="place",
+        object_id=object_id,
+        data=data or {},
+    )
+
+
+def _check_editor(actor: Any, street: Street) -> None:
+    if actor is not None:
+        require_role(actor, street=street, roles=PLACE_EDITOR_ROLES)
+
+
+# -------------------------------------------------------------------------------------- validation
+
+
+def catalogue_for(street: Street) -> dict[str, Service]:
+    """Service code → Service known in `street`: the default catalogue, overridden by the street's own."""
+    result: dict[str, Service] = {}
+    for s in Service.objects.filter(Q(street__isnull=True) | Q(street=street)).order_by("street_id"):
+        if s.code not in result or s.street_id is not None:
+            result[s.code] = s
+    return result
+
+
+def validate_place_values(values: dict[str, Any], *, catalogue: dict[str, Service]) -> list[tuple[str, str, str]]:
+    """Check the fields present in `values`; return (field, zh, en) for each problem. Pure, no writes."""
+    problems: list[tuple[str, str, str]] = []
+    if "kind" in values and values["kind"] not in PlaceKind.values:
+        problems.append(
+            (
+                "kind",
+                f"未知的点位类型 {values['kind']!r}",
+                f"Unknown kind {values['kind']!r}; see {', '.join(PLACE_KIND_EN)}",
+            )
+        )
+    if "services" in values:
+        svc = values["services"]
+        if not isinstance(svc, list | tuple) or not all(isinstance(c, str) for c in svc):
+            problems.append(("services", "服务必须是服务代码列表", "services must be a list of service codes"))
+        else:
+            for code in svc:
+                if code not in catalogue:
+                    problems.append(("services", f"未知的服务代码 {code!r}", f"Unknown service code {code!r}"))
+    if "amenities" in values:
+        am = values["amenities"]
+        if not isinstance(am, list | tuple) or not all(isinstance(c, str) for c in am):
+            problems.append(("amenities", "设施必须是设施代码列表", "amenities must be a list of amenity codes"))
+        else:
+            for code in am:
+                if code not in Amenity.values:
+                    problems.append(("amenities", f"未知的设施代码 {code!r}", f"Unknown amenity code {code!r}"))
+    if values.get("opening_hours"):
+        oh = values["opening_hours"]
+        if not isinstance(oh, str):
+            problems.append(("opening_hours", "开放时间必须是文本", "opening_hours must be text"))
+        else:
+            err = check_opening_hours(oh)
+            if err is not None:
+                problems.append(("opening_hours", f"开放时间格式不正确：{err}", f"Invalid opening hours: {err}"))
+    if "capacity" in values and values["capacity"] is not None:
+        cap = values["capacity"]
+        if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
+            problems.append(("capacity", "容量必须是非负整数", "capacity must be a non-negative integer"))
+    if "lat" in values or "lng" in values:
+        lat, lng = values.get("lat"), values.get("lng")
+        ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lng))
+        if not ok or not in_china(float(lat), float(lng)):  # type: ignore[arg-type]
+            problems.append(("location", "坐标不在中国境内", "The coordinates are outside China"))
+    for key, limit in (("name", 120), ("address", 200), ("phone", 40), ("external_id", 64)):
+        if key in values:
+            v = values[key]
+            if not isinstance(v, str) or (key in ("name", "address", "external_id") and not v.strip()):
+                problems.append((key, f"缺少必填字段 {key}", f"The required field {key} is missing"))
+            elif len(v) > limit:
+                problems.append((key, f"{key} 超过 {limit} 个字符", f"{key} is longer than {limit} characters"))
+    return problems
+
+
+def _raise_problems(problems: list[tuple[str, str, str]]) -> None:
+    if not problems:
+        return
+    first = problems[0][0]
+    code = {
+        "kind": "unknown_kind",
+        "services": "unknown_service",
+        "opening_hours": "bad_opening_hours",
+        "location": "bad_coordinates",
+    }.get(first, "validation_error")
+    if len({p[0] for p in problems}) > 1:
+        code = "validation_error"
+    raise Problem(code, errors=[field_error(f, zh, en) for f, zh, en in problems])
+
+
+# ------------------------------------------------------------------------------------------ places
+
+
+def place_create(
+    *,
+    street: Street,
+    external_id: str,
+    name: str,
+    kind: str,
+    address: str,
+    lat: float,
+    lng: float,
+    phone: str = "",
+    opening_hours: str = "",
+    services: Iterable[str] = (),
+    amenities: Iterable[str] = (),
+    capacity: int | None = None,
+    description: str = "",
+    actor: Any = None,
+) -> Place:
+    """Create a service point in `street` (coordinates WGS-84)."""
+    _check_editor(actor, street)
+    values: dict[str, Any] = {
+        "external_id": external_id,
+        "name": name,
+        "kind": kind,
+        "address": address,
+        "lat": lat,
+        "lng": lng,
+        "phone": phone or "",
+        "opening_hours": (opening_hours or "").strip(),
+        "services": list(services),
+        "amenities": list(amenities),
+        "capacity": capacity,
+        "description": description or "",
+    }
+    catalogue = catalogue_for(street)
+    _raise_problems(validate_place_values(values, catalogue=catalogue))
+    duplicate = Problem(
+        "validation_error",
+        errors=[field_error("external_id", f"编号 {external_id} 已存在", f"The id {external_id} already exists")],
+    )
+    try:
+        with transaction.atomic():
+            if Place.objects.filter(street=street, external_id=external_id).exists():
+                raise duplicate
+            codes = values.pop("services")
+            place = Place(street=street, **values)
+            place.h3_cell = h3_cell(place.lat, place.lng)
+            place.save()
+            place.services.set([catalogue[c] for c in dict.fromkeys(codes)])
+            _audit(actor=actor, street=street, action="place.create", object_id=str(place.pk))
+            _notify_changed(street=street, ids=[place.pk])
+    except IntegrityError:  # a concurrent create with the same external id won the race
+        raise duplicate from None
+    return place
+
+
+def place_update(
+    *,
+    place: Place,
+    actor: Any = None,
+    name: str = _UNSET,
+    kind: str = _UNSET,
+    address: str = _UNSET,
+    lat: float = _UNSET,
+    lng: float = _UNSET,
+    phone: str = _UNSET,
+    opening_hours: str = _UNSET,
+    services: Iterable[str] = _UNSET,
+    amenities: Iterable[str] = _UNSET,
+    capacity: int | None = _UNSET,
+    description: str = _UNSET,
+    is_active: bool = _UNSET,
+) -> Place:
+    """Change the given fields of a service point; fields left out stay as they are."""
+    _check_editor(actor, place.street)
+    given: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "name": name,
+            "kind": kind,
+            "address": address,
+            "phone": phone,
+            "opening_hours": opening_hours,
+            "services": services,
+            "amenities": amenities,
+            "capacity": capacity,
+            "description": description,
+            "is_active": is_active,
+        }.items()
+        if v is not _UNSET
+    }
+    if lat is not _UNSET or lng is not _UNSET:
+        given["lat"] = place.lat if lat is _UNSET else lat
+        given["lng"] = place.lng if lng is _UNSET else lng
+    for key in ("services", "amenities"):
+        if key in given and not isinstance(given[key], str):
+            given[key] = list(given[key])
+    if isinstance(given.get("opening_hours"), str):
+        given["opening_hours"] = given["opening_hours"].strip()
+    catalogue = catalogue_for(place.street)
+    _raise_problems(validate_place_values(given, catalogue=catalogue))
+    with transaction.atomic():
+        codes = given.pop("services", None)
+        for k, v in given.items():
+            setattr(place, k, v)
+        place.h3_cell = h3_cell(place.lat, place.lng)
+        place.save()
+        if codes is not None:
+            place.services.set([catalogue[c] for c in dict.fromkeys(codes)])
+        changed = sorted([*given, *(["services"] if codes is not None else [])])
+        _audit(
+            actor=actor, street=place.street, action="place.update", object_id=str(place.pk), data={"fields": changed}
+        )
+        _notify_changed(street=place.street, ids=[place.pk])
+    return place
+
+
+def place_deactivate(*, place: Place, actor: Any = None) -> Place:
+    """Hide a service point from the map and search (kept for history; re-import reactivates it)."""
+    _check_editor(actor, place.street)
+    with transaction.atomic():
+        Place.objects.filter(pk=place.pk).update(is_active=False)
+        place.is_active = False
+        _audit(actor=actor, street=place.street, action="place.deactivate", object_id=str(place.pk))
+        _notify_changed(street=place.street, ids=[place.pk])
+    return place
+
+
+# ---------------------------------------------------------------------------------------- services
+
+
+def service_create(
+    *, street: Street, code: str, name_zh: str, name_en: str, category: str, actor: Any = None
+) -> Service:
+    """Add a service to one street's own catalogue (beside the default catalogue)."""
+    if actor is not None:
+        require_role(actor, street=street, roles=(Role.ADMIN,))
+    from django.utils.text import slugify
+
+    errors = []
+    if not code or slugify(code) != code or len(code) > 40:
+        errors.append(field_error("code", "代码只能包含小写字母、数字、下划线和连字符", "code must be a slug"))
+    if not category or slugify(category) != category or len(category) > 40:
+        errors.append(field_error("category", "类别只能包含小写字母、数字、下划线和连字符", "category must be a slug"))
+    if not (name_zh or "").strip() or len(name_zh) > 50:
+        errors.append(field_error("name_zh", "中文名称必填（不超过 50 字）", "name_zh is required (≤ 50)"))
+    if not (name_en or "").strip() or len(name_en) > 80:
+        errors.append(field_error("name_en", "英文名称必填（不超过 80 字符）", "name_en is required (≤ 80)"))
+    if errors:
+        raise Problem("validation_error", errors=errors)
+    with transaction.atomic():
+        if code in catalogue_for(street):
+            raise Problem(
+                "validation_error",
+                errors=[field_error("code", f"服务代码 {code} 已存在", f"The service code {code} already exists")],
+            )
+        service = Service.objects.create(
+            street=street, code=code, name_zh=name_zh.strip(), name_en=name_en.strip(), category=category
+        )
+        AuditLog.objects.create(
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            street=street,
+            action="service.create",
+            object_type="service",
+            object_id=str(service.pk),
+        )
+    return service
+
+
+# ------------------------------------------------------------------------------------ import/export
+
+_PLACE_FIELDS = (
+    "name",
+    "kind",
+    "address",
+    "lat",
+    "lng",
+    "phone",
+    "opening_hours",
+    "amenities",
+    "capacity",
+    "description",
+)
+
+
+def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]]:
+    errors = ErrorList()
+    features, system = read_collection(collection, errors)
+    catalogue = catalogue_for(street)
+    seen: dict[str, int] = {}
+    rows: list[dict[str, Any]] = []
+    for i, feature in enumerate(features):
+        props, geometry = feature_parts(i, feature, errors)
+        row: dict[str, Any] = {}
+        if geometry is not None:
+            if geometry.get("type") != "Point":
+                errors.add(
+                    i,
+                    "geometry.type",
+                    f"几何类型必须是 Point，而不是 {geometry.get('type')!r}",
+                    f"The geometry must be a Point, not {geometry.get('type')!r}",
+                )
+            else:
+                pos = check_point(i, geometry, system, errors)
+                if pos is not None:
+                    row["lat"], row["lng"] = pos
+        if props is None:
+            continue
+        row["external_id"] = required_text(i, props, "id", errors, max_length=64)
+        row["name"] = required_text(i, props, "name", errors, max_length=120)
+        row["kind"] = required_text(i, props, "kind", errors, max_length=40)
+        row["address"] = required_text(i, props, "address", errors, max_length=200)
+        check_duplicate_id(i, row["external_id"], seen, errors)
+        row["phone"] = optional_text(i, props, "phone", errors, max_length=40)
+        row["opening_hours"] = optional_text(i, props, "opening_hours", errors, max_length=255)
+        row["description"] = optional_text(i, props, "description", errors, max_length=5000)
+        for key in ("services", "amenities"):
+            value = props.get(key)
+            row[key] = [] if value is None else value
+        row["capacity"] = props.get("capacity")
+        checkable = {k: v for k, v in row.items() if k not in ("name", "address", "external_id", "lat", "lng", "phone")}
+        if row["kind"] is None:
+            checkable.pop("kind")
+        for field, zh, en in validate_place_values(checkable, catalogue=catalogue):
+            errors.add(i, f"properties.{field}", zh, en)
+        rows.append(row)
+    raise_if_errors(errors)
+    return rows
+
+
+def places_import(*, street: Street, collection: Any, actor: Any = None) -> ImportResult:
+    """Import a GeoJSON FeatureCollection of service points into `street`; all or nothing.
+
+    Re-importing updates by `id` (the external id); places not in the file are left as they are."""
+    _check_editor(actor, street)
+    rows = _validate_collection(street, collection)
+    catalogue = catalogue_for(street)
+    result = ImportResult()
+    changed_ids: list[int] = []
+    with transaction.atomic():
+        existing = {
+            p.external_id: p
+            for p in Place.objects.select_for_update().filter(street=street).prefetch_related("services")
+        }
+        for row in rows:
+            codes = list(dict.fromkeys(row.pop("services")))
+            ext_id = row.pop("external_id")
+            row["amenities"] = list(dict.fromkeys(row["amenities"]))
+            place = existing.get(ext_id)
+            if place is None:
+                place = Place(street=street, external_id=ext_id, **row)
+                place.h3_cell = h3_cell(place.lat, place.lng)
+                place.save()
+                place.services.set([catalogue[c] for c in codes])
+                result.created += 1
+                changed_ids.append(place.pk)
+                continue
+            same = (
+                all(getattr(place, k) == row[k] for k in _PLACE_FIELDS)
+                and place.is_active
+                and sorted(s.code for s in place.services.all()) == sorted(codes)
+            )
+            if same:
+                result.unchanged += 1
+                continue
+            for k in _PLACE_FIELDS:
+                setattr(place, k, row[k])
+            place.is_active = True
+            place.h3_cell = h3_cell(place.lat, place.lng)
+            place.save()
+            place.services.set([catalogue[c] for c in codes])
+            result.updated += 1
+            changed_ids.append(place.pk)
+        _audit(actor=actor, street=street, action="places.import", data={**result.as_dict(), "features": len(rows)})
+        if changed_ids:
+            _notify_changed(street=street, ids=changed_ids)
+    return result
+
+
+def places_export(*, street: Street) -> dict[str, Any]:
+    """The street's active service points as the same GeoJSON the import reads (export → import: 0 changes)."""
+    features = []
+    for p in Place.objects.filter(street=street, is_active=True).prefetch_related("services").order_by("id"):
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [p.lng, p.lat]},
+                "properties": {
+                    "id": p.external_id,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "address": p.address,
+                    "phone": p.phone,
+                    "services": sorted(s.code for s in p.services.all()),
+                    "amenities": list(p.amenities),
+                    "opening_hours": p.opening_hours,
+                    "capacity": p.capacity,
+                    "description": p.description,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
