@@ -1,0 +1,147 @@
+"""Build (and rebuild) the sample street through the regular services. Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from linli.core.errors import Problem
+from linli.core.models import Committee, Compound, Grid, GridLevel, RoleAssignment, Street, User
+from linli.demo import (
+    ACCOUNTS,
+    ADMIN_PASSWORD,
+    COMMITTEES,
+    COMPOUNDS_FILE,
+    GRIDS_FILE,
+    PLACES_FILE,
+    STREET,
+    STREET_CODE,
+    DemoAccount,
+    load_collection,
+)
+
+
+class DemoError(Exception):
+    """The demo cannot run (e.g. a real street already uses the sample code)."""
+
+
+@dataclass
+class DemoResult:
+    street: Street
+    street_created: bool
+    imports: dict[str, dict[str, int]] = field(default_factory=dict)
+    committees_created: int = 0
+    accounts: list[tuple[DemoAccount, User]] = field(default_factory=list)
+
+
+def demo_reset(*, code: str = STREET_CODE) -> bool:
+    """Delete the sample street and everything that belongs to it. Refuses a street not marked as sample."""
+    street = Street.objects.filter(code=code).first()
+    if street is None:
+        return False
+    if not street.is_sample:
+        raise DemoError(f"街道 {code} 不是示例数据，拒绝删除 / street {code} is not sample data; refusing to delete it")
+    with transaction.atomic():
+        # Grid.parent is PROTECT: remove units, then workstations, then the HQ before the street cascades.
+        for level in (GridLevel.UNIT, GridLevel.WORKSTATION, GridLevel.HQ):
+            Grid.objects.filter(street=street, level=level).delete()
+        Grid.objects.filter(street=street).delete()
+        street.delete()
+        # The cascade bypasses the place services: mark the nearest-search index stale ourselves.
+        from linli.places.services import places_index_bump
+
+        transaction.on_commit(places_index_bump)
+    return True
+
+
+def _street() -> tuple[Street, bool]:
+    from linli.core.services import street_create
+
+    try:
+        return street_create(**STREET, is_sample=True), True  # type: ignore[arg-type]
+    except Problem as exc:
+        if exc.code != "street_exists":
+            raise
+    street = Street.objects.get(code=STREET["code"])
+    if not street.is_sample:
+        raise DemoError(f"街道 {street.code} 已存在且不是示例数据 / street {street.code} exists and is not sample data")
+    return street, False
+
+
+def _committees(street: Street) -> int:
+    created = 0
+    for ext_id, name, address, phone in COMMITTEES:
+        obj, was_created = Committee.objects.get_or_create(
+            street=street, external_id=ext_id, defaults={"name": name, "address": address, "phone": phone}
+        )
+        if not was_created and (obj.name, obj.address, obj.phone) != (name, address, phone):
+            obj.name, obj.address, obj.phone = name, address, phone
+            obj.save(update_fields=["name", "address", "phone"])
+        created += was_created
+    return created
+
+
+def _link_compounds_to_committees(street: Street, collection: dict[str, Any]) -> None:
+    committees = {c.external_id: c for c in Committee.objects.filter(street=street)}
+    wanted = {
+        f["properties"]["id"]: committees.get(f["properties"].get("committee"))
+        for f in collection["features"]
+        if f["properties"].get("committee")
+    }
+    for compound in Compound.objects.filter(street=street, external_id__in=wanted):
+        committee = wanted[compound.external_id]
+        if committee is not None and compound.committee_id != committee.pk:
+            compound.committee = committee
+            compound.save(update_fields=["committee"])
+
+
+def _account(street: Street, account: DemoAccount) -> User:
+    from linli.core.services import role_assign, user_get_or_create, user_update
+
+    user = user_get_or_create(phone=account.phone, display_name=account.display_name)
+    if user.display_name != account.display_name:
+        user_update(user=user, display_name=account.display_name)
+    if account.elder and not user.elder_mode:
+        user_update(user=user, elder_mode=True)
+    if user.home_street_id is None:
+        user.home_street = street
+        user.save(update_fields=["home_street"])
+    if account.superuser:
+        fields = []
+        if not (user.is_staff and user.is_superuser):
+            user.is_staff = user.is_superuser = True
+            fields += ["is_staff", "is_superuser"]
+        if not user.check_password(ADMIN_PASSWORD):
+            user.set_password(ADMIN_PASSWORD)
+            fields.append("password")
+        if fields:
+            user.save(update_fields=fields)
+    if account.role:
+        grid = Grid.objects.get(street=street, external_id=account.grid) if account.grid else None
+        held = RoleAssignment.objects.filter(user=user, street=street, role=account.role).first()
+        if held is None or (grid is not None and held.grid_id != grid.pk):
+            role_assign(user=user, street=street, role=account.role, grid=grid)
+    return user
+
+
+def demo_load(*, reset: bool = False) -> DemoResult:
+    """Create or refresh the sample street, its grids, compounds, service points and demo accounts."""
+    from linli.core.imports import compounds_import, grids_import
+    from linli.places.services import places_import
+
+    with transaction.atomic():
+        if reset:
+            demo_reset()
+        street, created = _street()
+        result = DemoResult(street=street, street_created=created)
+        result.committees_created = _committees(street)
+        result.imports["grids"] = grids_import(street=street, collection=load_collection(GRIDS_FILE)).as_dict()
+        compounds = load_collection(COMPOUNDS_FILE)
+        result.imports["compounds"] = compounds_import(street=street, collection=compounds).as_dict()
+        _link_compounds_to_committees(street, compounds)
+        result.imports["places"] = places_import(street=street, collection=load_collection(PLACES_FILE)).as_dict()
+        for account in ACCOUNTS:
+            result.accounts.append((account, _account(street, account)))
+    return result
