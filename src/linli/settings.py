@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",
     "linli.core",
     "linli.places",
 ]
@@ -130,6 +131,8 @@ else:
 CELERY_BROKER_URL = os.environ.get("LINLI_CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = not bool(os.environ.get("LINLI_CELERY_BROKER_URL") or REDIS_URL)
 CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
 
 # Languages: zh-Hans first, English second.
 LANGUAGE_CODE = "zh-hans"

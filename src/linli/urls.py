@@ -8,7 +8,7 @@ from linli.api import api
 admin.site.site_header = "邻里 Linli 管理后台"
 admin.site.site_title = "邻里 Linli"
 
-urlpatterns = [
+urlpatterns: list = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
