@@ -8,6 +8,7 @@ Baidu's published offset on top of GCJ-02.
 
 from __future__ import annotations
 
+import functools
 import math
 from urllib.parse import quote
 
@@ -142,6 +143,11 @@ def to_wgs84(lat: float, lng: float, system: str) -> tuple[float, float]:
 
 def navigation_links(lat: float, lng: float, name: str) -> dict[str, str]:
     """One-tap navigation links into Amap (GCJ-02), Baidu Maps (BD-09) and any `geo:` handler (WGS-84)."""
+    return dict(_navigation_links(lat, lng, name))  # a copy: callers may change their dict
+
+
+@functools.lru_cache(maxsize=65536)
+def _navigation_links(lat: float, lng: float, name: str) -> dict[str, str]:
     glat, glng = wgs84_to_gcj02(lat, lng)
     blat, blng = wgs84_to_bd09(lat, lng)
     q = quote(name or "", safe="")

@@ -216,7 +216,13 @@ def hours_status(expr: str, at: dt.datetime) -> HoursStatus:
         return HoursStatus(state=UNKNOWN, open_now=None, next_open=None, next_close=None)
     if at.tzinfo is None:
         raise ValueError("hours_status needs a timezone-aware datetime")
-    local = at.astimezone(TZ).replace(tzinfo=None)
+    # opening_hours has minute resolution, so the answer is the same for every second of a minute: cache it
+    # (a nearest search evaluates many places sharing a few expressions).
+    return _hours_status_at_minute(expr, at.astimezone(TZ).replace(tzinfo=None, second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=16384)
+def _hours_status_at_minute(expr: str, local: dt.datetime) -> HoursStatus:
     horizon = local + dt.timedelta(days=LOOKAHEAD_DAYS)
     # One iterator: the search for the next opening resumes right after the current segment.
     timeline = _timeline(expr, local.date(), LOOKAHEAD_DAYS + 2)

@@ -148,3 +148,17 @@ def test_only_the_final_rows_are_loaded(places, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):  # the places, then their services; filters run on the index
         rows = selectors.places_nearest(lat=ORIGIN[0], lng=ORIGIN[1], kind=None, open_now=True, limit=2, at=MONDAY_10)
     assert ids(rows) == ["mid", "far"]
+
+
+def test_nearest_rows_have_the_same_shape_as_place_detail(places):
+    """The nearest search reads its rows with its own SQL; each must equal the detail shape plus distance."""
+    from linli.places.models import Place
+
+    place_update(place=places["mid2"], amenities=["seats", "wifi"], capacity=12, phone="021-60000000")
+    rows = selectors.places_nearest(lat=ORIGIN[0], lng=ORIGIN[1], at=MONDAY_10, limit=10)
+    assert rows
+    for row in rows:
+        place = Place.objects.get(pk=row["id"])
+        assert row == selectors.place_to_dict(place, at=MONDAY_10, origin=ORIGIN)
+    mid2 = next(r for r in rows if r["external_id"] == "mid2")
+    assert mid2["amenities"] == ["seats", "wifi"] and mid2["services"] == ["drinking_water", "meal"]
