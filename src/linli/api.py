@@ -56,6 +56,27 @@ def _loc_to_field(loc: Any) -> str:
     return ".".join(parts)
 
 
+# Chinese messages for the pydantic error types residents' apps meet most; others fall back to a generic one.
+_ZH_VALIDATION = {
+    "missing": "必填项",
+    "float_parsing": "应为数字",
+    "int_parsing": "应为整数",
+    "bool_parsing": "应为是或否（true/false）",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "greater_than": "数值过小",
+    "less_than": "数值过大",
+    "json_invalid": "不是有效的 JSON",
+    "literal_error": "不是允许的取值",
+    "enum": "不是允许的取值",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "string_type": "应为文字",
+}
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = []
@@ -63,7 +84,7 @@ def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse
         errors.append(
             {
                 "field": _loc_to_field(err.get("loc")),
-                "message": "取值无效：" + str(err.get("msg", "")),
+                "message": _ZH_VALIDATION.get(str(err.get("type", "")), "取值无效"),
                 "message_en": str(err.get("msg", "")),
                 "type": err.get("type", ""),
             }
@@ -103,3 +124,4 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("/", "linli.core.api.router")
 api.add_router("/", "linli.places.api.router")
+api.add_router("/", "linli.activities.api.router")

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ninja",
     "linli.core",
     "linli.places",
+    "linli.activities",
 ]
 
 MIDDLEWARE = [
@@ -143,7 +144,8 @@ TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = VAR_DIR / "static"  # collectstatic target in production
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"

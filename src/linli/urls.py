@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("linli.core.urls")),
     path("", include("linli.places.urls")),
+    path("", include("linli.activities.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

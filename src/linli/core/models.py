@@ -23,6 +23,9 @@ class Street(models.Model):
     center_lat = models.FloatField(_("中心纬度 centre latitude"), null=True, blank=True)
     center_lng = models.FloatField(_("中心经度 centre longitude"), null=True, blank=True)
     is_sample = models.BooleanField(_("示例数据 sample data"), default=False)
+    booking_limit = models.PositiveSmallIntegerField(
+        _("每人未开始活动预约上限 simultaneous future bookings per person"), default=5
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -136,6 +139,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May use the back office (Django admin).")
     elder_mode = models.BooleanField(_("长辈模式 elder mode"), default=False)
     language = models.CharField(max_length=10, blank=True)
+    birth_year = models.PositiveSmallIntegerField(
+        _("出生年份 birth year"), null=True, blank=True, help_text="only the year: enough for elder tiers (PIPL)"
+    )
     home_street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.SET_NULL, related_name="residents")
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -229,3 +235,21 @@ class AuditLog(models.Model):
         ordering = ["-at"]
         verbose_name = _("审计日志 audit log")
         verbose_name_plural = _("审计日志 audit log")
+
+
+class IdempotencyKey(models.Model):
+    """The stored answer to a create request a phone may retry (`Idempotency-Key` header).
+
+    The first request with a key runs and stores its status and body; a retry with the same key, user and
+    scope gets the stored answer and creates nothing (the unique constraint decides a race).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=100)
+    key = models.CharField(max_length=128)
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique")]
