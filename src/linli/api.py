@@ -125,3 +125,4 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/", "linli.core.api.router")
 api.add_router("/", "linli.places.api.router")
 api.add_router("/", "linli.activities.api.router")
+api.add_router("/", "linli.activities.api_calendar.router")
