@@ -199,6 +199,10 @@ class _Snapshot:
     index: Any
     services_of: dict[int, frozenset[str]] = field(default_factory=dict)
     hours_of: dict[int, str] = field(default_factory=dict)
+    coords: dict[int, tuple[float, float]] = field(default_factory=dict)
+    # Indexes over the places a frequent filter leaves (a service, a kind, a street), built on first use:
+    # a sparse filter would otherwise make the full index widen its rings many times.
+    sub_indexes: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     # Filter sets: the ids of places in a street, of a kind, offering a service.
     ids_by_street: dict[int, frozenset[int]] = field(default_factory=dict)
     ids_by_kind: dict[str, frozenset[int]] = field(default_factory=dict)
@@ -244,6 +248,7 @@ def _build() -> _Snapshot:
     return _Snapshot(
         index=PointIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
         hours_of={r[0]: r[5] for r in rows},
+        coords={r[0]: (r[1], r[2]) for r in rows},
         services_of={pid: frozenset(codes) for pid, codes in services.items()},
         ids_by_street={k: frozenset(v) for k, v in by_street.items()},
         ids_by_kind={k: frozenset(v) for k, v in by_kind.items()},
@@ -265,6 +270,23 @@ def _current_index() -> _Snapshot:
             _state.version = version
         _state.checked_at = time.monotonic()
         return _state.snapshot
+
+
+MAX_SUB_INDEXES = 256
+
+
+def _sub_index(state: _Snapshot, key: tuple[Any, ...], allowed: frozenset[int]) -> Any:
+    """The index over `allowed` (the places passing a street/kind/service filter), cached in the snapshot."""
+    from linli.places.index import PointIndex
+
+    index = state.sub_indexes.get(key)
+    if index is None:
+        ids = sorted(allowed)
+        index = PointIndex(ids, [state.coords[i][0] for i in ids], [state.coords[i][1] for i in ids])
+        if len(state.sub_indexes) >= MAX_SUB_INDEXES:
+            state.sub_indexes.clear()
+        state.sub_indexes[key] = index  # a benign race: two threads may build the same index once each
+    return index
 
 
 def places_nearest(
@@ -299,17 +321,18 @@ def places_nearest(
     if sets:
         sets.sort(key=len)
         allowed = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
-    accept: Callable[[int], bool] | None = allowed.__contains__ if allowed is not None else None
+    index = state.index
+    accept: Callable[[int], bool] | None = None
+    if allowed is not None:
+        key = (st.pk if st else None, kind or None, service or None)
+        index = _sub_index(state, key, allowed)
     if open_now:
-        in_allowed = accept
 
-        def accept(pid: int) -> bool:  # the costlier test runs only on places that pass the cheap ones
-            if in_allowed is not None and not in_allowed(pid):
-                return False
+        def accept(pid: int) -> bool:
             expr = state.hours_of.get(pid) or ""
             return bool(expr) and hours_status(expr, at).open_now is True
 
-    hits = state.index.nearest(lat, lng, limit=limit, accept=accept, max_distance_m=max_distance_m)
+    hits = index.nearest(lat, lng, limit=limit, accept=accept, max_distance_m=max_distance_m)
     if not hits:
         return []
     # One query for the result rows; their services come from the same snapshot the filters read.
