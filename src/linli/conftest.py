@@ -210,3 +210,13 @@ def axe_audit() -> Callable[..., list[dict[str, Any]]]:
         ]
 
     return audit
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_tokens() -> Iterator[None]:
+    """Bearer lookups are cached per process; each test starts with an empty cache."""
+    from linli.core.auth import token_cache_forget
+
+    token_cache_forget()
+    yield
+    token_cache_forget()

@@ -134,6 +134,10 @@ CELERY_TASK_ALWAYS_EAGER = not bool(os.environ.get("LINLI_CELERY_BROKER_URL") or
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_BEAT_SCHEDULE = {
+    # Activity reminders (day before, two hours before); the task is idempotent, so overlap is harmless.
+    "activities-send-reminders": {"task": "activities.send_reminders", "schedule": 300.0},
+}
 
 # Languages: zh-Hans first, English second.
 LANGUAGE_CODE = "zh-hans"

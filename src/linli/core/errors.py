@@ -38,6 +38,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "audience_mismatch": (403, "该活动仅面向特定人群", "This activity is for a particular audience"),
     "booking_limit_reached": (409, "您预约的未开始活动已达上限", "You have reached the limit of upcoming bookings"),
     "cancel_deadline_passed": (409, "已过取消截止时间，请联系工作人员", "The cancellation deadline has passed"),
+    "booking_invalid_transition": (
+        409,
+        "预约当前状态下不能进行此操作",
+        "This cannot be done to the booking in its current state",
+    ),
     "checkin_invalid": (422, "签到码无效", "This check-in code is not valid"),
     "ical_invalid": (422, "日历文件有误，未写入任何数据", "The calendar file has errors; nothing was written"),
     "method_not_allowed": (405, "不支持该请求方法", "Method not allowed"),

@@ -60,10 +60,12 @@ def idempotent(
     from linli.api import request_language
 
     key = idempotency_key(request, required=required)
-    user = request.user
     if key is None:
         status, body = run()
         return _json_response(status, body)
+    if not request.user.is_authenticated:
+        raise Problem("not_authenticated")
+    user = request.user
     stored = IdempotencyKey.objects.filter(user=user, scope=scope, key=key).first()
     if stored is not None and stored.status is not None:
         resp = _json_response(stored.status, stored.body)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from linli.core import ratelimit
-from linli.core.auth import token_digest
+from linli.core.auth import token_cache_forget, token_digest
 from linli.core.errors import Problem, field_error
 from linli.core.models import ApiToken, AuditLog, Grid, Role, RoleAssignment, SmsCode, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
@@ -245,7 +245,10 @@ def token_revoke(*, user: User, raw: str | None = None, prefix: str | None = Non
         qs = qs.filter(digest=token_digest(raw))
     if prefix is not None:
         qs = qs.filter(prefix=prefix)
+    digests = list(qs.values_list("digest", flat=True))
     count = qs.update(revoked_at=timezone.now())
+    for digest in digests:  # this process stops accepting them at once; others within TOKEN_CACHE_SECONDS
+        token_cache_forget(digest)
     if count:
         audit_log(actor=actor or user, action="token.revoke", data={"user": mask_phone(user.phone), "count": count})
     return count

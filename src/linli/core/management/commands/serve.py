@@ -42,6 +42,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Linli 邻里 · embedded mode · http://{host}:{port}/  (Ctrl-C to stop)")
             import uvicorn
 
+            from linli.core.background import start_embedded_scheduler
+
+            start_embedded_scheduler()  # reminders and other periodic tasks, in process (no Celery beat here)
+
             uvicorn.run("linli.asgi:application", host=host, port=port, log_level="info", lifespan="off")
             return
 

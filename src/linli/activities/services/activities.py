@@ -1,0 +1,349 @@
+"""Activities: create, update, publish and cancel (with notices to everyone booked)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from linli.activities.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Activity,
+    ActivitySeries,
+    ActivityStatus,
+    Audience,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Category,
+)
+from linli.activities.services import notify
+from linli.activities.services.bookings import STAFF_ROLES, waitlist_promote
+from linli.core.errors import Problem, field_error
+from linli.core.models import Street
+from linli.core.selectors import require_role
+from linli.core.services import audit_log
+from linli.places.models import Place
+
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "audience",
+    "organiser",
+    "start",
+    "end",
+    "capacity",
+    "waitlist_capacity",
+    "booking_opens_at",
+    "booking_closes_at",
+    "cancel_deadline",
+    "place",
+    "status",
+)
+NOTIFY_ON_CHANGE = ("start", "end", "place")
+
+
+def _check_staff(actor: Any, street: Street) -> None:
+    if actor is not None:
+        require_role(actor, street=street, roles=STAFF_ROLES)
+
+
+def _aware(value: Any, name: str, errors: list[dict[str, Any]]) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        errors.append(field_error(name, "时间格式不正确", "Not a date-time"))
+        return None
+    if timezone.is_naive(value):  # a naive time is Shanghai time
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
+def _validate(values: dict[str, Any], street: Street) -> None:
+    """Check a full set of activity values; raise one validation_error listing every bad field."""
+    errors: list[dict[str, Any]] = []
+    title = (values.get("title") or "").strip()
+    values["title"] = title
+    if not title:
+        errors.append(field_error("title", "请填写活动标题", "The title is required"))
+    elif len(title) > 200:
+        errors.append(field_error("title", "标题不能超过200个字", "At most 200 characters"))
+    for name in ("start", "end", "booking_opens_at", "booking_closes_at", "cancel_deadline"):
+        values[name] = _aware(values.get(name), name, errors)
+    start, end = values.get("start"), values.get("end")
+    if start is None and not any(e["field"] == "start" for e in errors):
+        errors.append(field_error("start", "请填写开始时间", "The start is required"))
+    if end is None and not any(e["field"] == "end" for e in errors):
+        errors.append(field_error("end", "请填写结束时间", "The end is required"))
+    if start is not None and end is not None and end <= start:
+        errors.append(field_error("end", "结束时间须晚于开始时间", "The end must be after the start"))
+    opens, closes = values.get("booking_opens_at"), values.get("booking_closes_at")
+    if opens is not None and closes is not None and closes <= opens:
+        errors.append(field_error("booking_closes_at", "截止时间须晚于开放时间", "Booking must close after it opens"))
+    capacity = values.get("capacity")
+    if capacity is not None and (not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1):
+        errors.append(field_error("capacity", "名额须为正整数，或留空表示不限", "A positive integer, or empty"))
+    wl = values.get("waitlist_capacity")
+    if not isinstance(wl, int) or isinstance(wl, bool) or wl < 0:
+        errors.append(field_error("waitlist_capacity", "候补名额须为非负整数", "A non-negative integer"))
+    if values.get("category") not in Category.values:
+        errors.append(
+            field_error("category", "没有这个活动类别", f"Unknown category; use one of {', '.join(Category.values)}")
+        )
+    if values.get("audience") not in Audience.values:
+        errors.append(
+            field_error("audience", "没有这个活动对象", f"Unknown audience; use one of {', '.join(Audience.values)}")
+        )
+    if values.get("status") not in ActivityStatus.values:
+        errors.append(
+            field_error("status", "没有这个状态", f"Unknown status; use one of {', '.join(ActivityStatus.values)}")
+        )
+    place = values.get("place")
+    if not isinstance(place, Place):
+        errors.append(field_error("place", "请选择活动地点", "The venue is required"))
+    elif place.street_id != street.pk:
+        errors.append(field_error("place", "地点不属于该街道", "The venue belongs to another street"))
+    elif not place.is_active:
+        errors.append(field_error("place", "该地点已停用", "The venue is no longer active"))
+    for name, limit in (("description", 5000), ("organiser", 200)):
+        values[name] = (values.get(name) or "").strip()
+        if len(values[name]) > limit:
+            errors.append(field_error(name, f"不能超过{limit}个字", f"At most {limit} characters"))
+    if errors:
+        raise Problem("validation_error", errors=errors)
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    street: Street,
+    place: Place,
+    title: str,
+    start: datetime,
+    end: datetime,
+    capacity: int | None = None,
+    category: str = Category.OTHER,
+    audience: str = Audience.EVERYONE,
+    description: str = "",
+    organiser: str = "",
+    waitlist_capacity: int = 10,
+    booking_opens_at: datetime | None = None,
+    booking_closes_at: datetime | None = None,
+    cancel_deadline: datetime | None = None,
+    status: str = ActivityStatus.DRAFT,
+    external_id: str | None = None,
+    series: ActivitySeries | None = None,
+    actor: Any = None,
+) -> Activity:
+    _check_staff(actor, street)
+    values: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "category": category,
+        "audience": audience,
+        "organiser": organiser,
+        "start": start,
+        "end": end,
+        "capacity": capacity,
+        "waitlist_capacity": waitlist_capacity,
+        "booking_opens_at": booking_opens_at,
+        "booking_closes_at": booking_closes_at,
+        "cancel_deadline": cancel_deadline,
+        "status": status,
+        "place": place,
+    }
+    _validate(values, street)
+    external_id = (external_id or "").strip() or str(uuid.uuid4())
+    if len(external_id) > 255:
+        raise Problem("validation_error", errors=[field_error("external_id", "外部编号过长", "At most 255 characters")])
+    if series is not None and series.street_id != street.pk:
+        raise Problem("validation_error", errors=[field_error("series", "系列不属于该街道", "Another street's series")])
+    try:
+        with transaction.atomic():
+            activity = Activity.objects.create(street=street, external_id=external_id, series=series, **values)
+    except IntegrityError:
+        raise Problem(
+            "validation_error",
+            detail_zh=f"外部编号 {external_id} 已存在",
+            detail_en=f"An activity with external id {external_id} already exists in this street",
+            errors=[field_error("external_id", "外部编号已存在", "Already exists")],
+        ) from None
+    audit_log(actor=actor, action="activity.create", street=street, obj=activity, data={"title": activity.title})
+    return activity
+
+
+def _booked_people(activity: Activity) -> list[Any]:
+    return [
+        b.user
+        for b in Booking.objects.filter(activity=activity, status__in=ACTIVE_BOOKING_STATUSES)
+        .select_related("user")
+        .order_by("id")
+    ]
+
+
+@transaction.atomic
+def activity_update(*, activity: Activity, actor: Any = None, **fields: Any) -> Activity:
+    """Change an activity. Capacity may not drop below the seats already booked; a larger capacity confirms
+    waitlisted people in order; a new time or venue of a published activity is sent to everyone booked."""
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise Problem(
+            "validation_error",
+            errors=[field_error(name, "不能修改该字段", "This field cannot be changed") for name in unknown],
+        )
+    locked = Activity.objects.select_for_update(of=("self",)).select_related("street", "place").get(pk=activity.pk)
+    _check_staff(actor, locked.street)
+    if fields.get("status") == ActivityStatus.CANCELLED:
+        raise Problem(
+            "validation_error",
+            errors=[field_error("status", "请使用「取消活动」", "Use the cancel action to cancel an activity")],
+        )
+    if locked.status == ActivityStatus.CANCELLED:
+        raise Problem("validation_error", detail_zh="活动已取消，不能修改", detail_en="The activity is cancelled")
+    values = {name: getattr(locked, name) for name in EDITABLE_FIELDS}
+    values.update(fields)
+    _validate(values, locked.street)
+    capacity = values["capacity"]
+    if capacity is not None and capacity < locked.booked:
+        raise Problem(
+            "validation_error",
+            detail_zh=f"已有 {locked.booked} 人预约，名额不能少于此数",
+            detail_en=f"{locked.booked} seats are already booked; capacity cannot go below that",
+            errors=[field_error("capacity", f"不能少于已预约人数 {locked.booked}", f"At least {locked.booked}")],
+        )
+    if values["waitlist_capacity"] < locked.waitlisted:
+        raise Problem(
+            "validation_error",
+            errors=[
+                field_error(
+                    "waitlist_capacity",
+                    f"不能少于正在候补的人数 {locked.waitlisted}",
+                    f"At least {locked.waitlisted} (people already waiting)",
+                )
+            ],
+        )
+    if (
+        locked.status == ActivityStatus.PUBLISHED
+        and values["status"] == ActivityStatus.DRAFT
+        and (locked.booked or locked.waitlisted)
+    ):
+        raise Problem(
+            "validation_error",
+            detail_zh="已有人预约，不能改回草稿；如需停办请取消活动",
+            detail_en="People have booked; cancel the activity instead of unpublishing it",
+            errors=[field_error("status", "已有人预约，不能改回草稿", "Bookings exist")],
+        )
+    changed = [name for name in EDITABLE_FIELDS if values[name] != getattr(locked, name)]
+    if not changed:
+        return locked
+    grew = (capacity is None and locked.capacity is not None) or (
+        capacity is not None and locked.capacity is not None and capacity > locked.capacity
+    )
+    was_published = locked.status == ActivityStatus.PUBLISHED
+    for name in changed:
+        setattr(locked, name, values[name])
+    locked.save(update_fields=[*changed, "updated_at"])
+    if "start" in changed:  # reminders follow the new time
+        Booking.objects.filter(activity=locked).update(reminded_day_before_at=None, reminded_two_hours_at=None)
+
+    if was_published and locked.status == ActivityStatus.PUBLISHED:
+        moved = [name for name in NOTIFY_ON_CHANGE if name in changed]
+        if moved:
+            zh, en = notify.changed_message(locked, moved)
+            for user in _booked_people(locked):
+                notify.notify_user(user=user, message_zh=zh, message_en=en)
+        if grew and locked.waitlisted:
+            free = None if locked.capacity is None else locked.capacity - locked.booked
+            waitlist_promote(activity=locked, actor=actor, limit=locked.waitlisted if free is None else free)
+            locked.refresh_from_db(fields=["booked", "waitlisted"])
+    audit_log(actor=actor, action="activity.update", street=locked.street, obj=locked, data={"fields": changed})
+    activity.refresh_from_db()
+    return activity
+
+
+@transaction.atomic
+def activity_publish(*, activity: Activity, actor: Any = None) -> Activity:
+    locked = Activity.objects.select_for_update(of=("self",)).select_related("street").get(pk=activity.pk)
+    _check_staff(actor, locked.street)
+    if locked.status == ActivityStatus.CANCELLED:
+        raise Problem("validation_error", detail_zh="活动已取消，不能发布", detail_en="A cancelled activity")
+    if locked.status != ActivityStatus.PUBLISHED:
+        locked.status = ActivityStatus.PUBLISHED
+        locked.save(update_fields=["status", "updated_at"])
+        audit_log(actor=actor, action="activity.publish", street=locked.street, obj=locked)
+    activity.status = locked.status
+    return locked
+
+
+@transaction.atomic
+def activity_cancel(*, activity: Activity, actor: Any = None, message: str = "") -> int:
+    """Cancel the activity and every live booking of it; tell each booked or waitlisted person (with `message`).
+    Returns how many people were told."""
+    locked = Activity.objects.select_for_update(of=("self",)).select_related("street", "place").get(pk=activity.pk)
+    _check_staff(actor, locked.street)
+    message = (message or "").strip()[:300]
+    if locked.status == ActivityStatus.CANCELLED:
+        return 0
+    now = timezone.now()
+    live = list(
+        Booking.objects.select_for_update(of=("self",))
+        .filter(activity=locked, status__in=ACTIVE_BOOKING_STATUSES)
+        .select_related("user")
+        .order_by("id")
+    )
+    note = ("活动取消 activity cancelled" + (f": {message}" if message else ""))[:500]
+    events = [
+        BookingEvent(
+            booking=b,
+            at=now,
+            actor=actor if getattr(actor, "pk", None) else None,
+            from_status=b.status,
+            to_status=BookingStatus.CANCELLED,
+            note=note,
+        )
+        for b in live
+    ]
+    Booking.objects.filter(pk__in=[b.pk for b in live]).update(status=BookingStatus.CANCELLED, cancelled_at=now)
+    BookingEvent.objects.bulk_create(events)
+    Activity.objects.filter(pk=locked.pk).update(
+        status=ActivityStatus.CANCELLED, booked=0, waitlisted=0, updated_at=now
+    )
+    zh, en = notify.cancelled_message(locked, message)
+    told = 0
+    for b in live:
+        notify.notify_user(user=b.user, message_zh=zh, message_en=en)
+        told += 1
+    audit_log(
+        actor=actor,
+        action="activity.cancel",
+        street=locked.street,
+        obj=locked,
+        data={"told": told, "message": message},
+    )
+    activity.status, activity.booked, activity.waitlisted = ActivityStatus.CANCELLED, 0, 0
+    return told
+
+
+def activity_counters_check(*, activity: Activity) -> dict[str, int]:
+    """The counters next to the row counts they must equal (used by tests and the benchmark's audit)."""
+    fresh = Activity.objects.filter(pk=activity.pk).values("booked", "waitlisted").get()
+    rows = Booking.objects.filter(activity_id=activity.pk)
+    return {
+        "booked": fresh["booked"],
+        "booked_rows": rows.filter(status__in=["confirmed", "checked_in", "no_show"]).count(),
+        "waitlisted": fresh["waitlisted"],
+        "waitlisted_rows": rows.filter(status=BookingStatus.WAITLISTED).count(),
+    }
+
+
+__all__ = [
+    "activity_cancel",
+    "activity_counters_check",
+    "activity_create",
+    "activity_publish",
+    "activity_update",
+]

@@ -1,0 +1,473 @@
+"""Bookings: the one-tap booking path, cancellation with waitlist promotion, and the state machine.
+
+Concurrency lives in the database. Seats and waitlist places are taken with conditional UPDATEs
+(`... SET booked = booked + 1 WHERE booked < capacity`); one live booking per person is a partial unique index.
+Every transaction that changes an activity's counters updates the activity row FIRST and the booking rows
+after it, so all of them queue on the same row lock in the same order (no deadlocks, no lost seats).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from linli.activities.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Activity,
+    ActivityStatus,
+    Audience,
+    Booking,
+    BookingEvent,
+    BookingSource,
+    BookingStatus,
+)
+from linli.activities.services import notify
+from linli.core import rawsql
+from linli.core.errors import Problem
+from linli.core.models import Role, RoleAssignment
+from linli.core.selectors import user_has_role
+
+logger = logging.getLogger("linli.activities")
+
+STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
+ELDERLY_MIN_AGE = 60
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at the desk
+CODE_LENGTH = 8
+
+# The booking state machine: from status -> the statuses it may move to.
+TRANSITIONS: dict[str, set[str]] = {
+    BookingStatus.CONFIRMED: {BookingStatus.CANCELLED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW},
+    BookingStatus.WAITLISTED: {BookingStatus.CONFIRMED, BookingStatus.CANCELLED},
+    BookingStatus.CHECKED_IN: set(),
+    BookingStatus.NO_SHOW: {BookingStatus.CHECKED_IN},
+    BookingStatus.CANCELLED: set(),
+}
+
+# The timestamp column stamped when a booking enters a status.
+_STAMP: dict[str, str] = {
+    BookingStatus.CONFIRMED: "confirmed_at",
+    BookingStatus.CANCELLED: "cancelled_at",
+    BookingStatus.CHECKED_IN: "checked_in_at",
+}
+
+# Seat-holding statuses: `Activity.booked` counts bookings in these; `Activity.waitlisted` counts waitlisted ones.
+SEAT_STATUSES = frozenset({BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW})
+
+_STATUS_ZH: dict[str, str] = {
+    BookingStatus.CONFIRMED: "已预约",
+    BookingStatus.WAITLISTED: "候补中",
+    BookingStatus.CANCELLED: "已取消",
+    BookingStatus.CHECKED_IN: "已签到",
+    BookingStatus.NO_SHOW: "未到",
+}
+
+
+def new_booking_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def is_staff_for(user: Any, street: Any) -> bool:
+    return user_has_role(user, street=street, roles=STAFF_ROLES)
+
+
+def _counter_delta(from_status: str, to_status: str) -> tuple[int, int]:
+    """(booked delta, waitlisted delta) of a transition."""
+    booked = int(to_status in SEAT_STATUSES) - int(from_status in SEAT_STATUSES)
+    waitlisted = int(to_status == BookingStatus.WAITLISTED) - int(from_status == BookingStatus.WAITLISTED)
+    return booked, waitlisted
+
+
+def _invalid_transition(booking: Booking, from_status: str, to_status: str) -> Problem:
+    return Problem(
+        "booking_invalid_transition",
+        detail_zh=f"预约 {booking.code} 当前为「{_STATUS_ZH.get(from_status, from_status)}」，"
+        f"不能改为「{_STATUS_ZH.get(to_status, to_status)}」",
+        detail_en=f"Booking {booking.code} is {from_status}; it cannot become {to_status}",
+        extra={"from_status": from_status, "to_status": to_status},
+    )
+
+
+@transaction.atomic
+def booking_transition(
+    *, booking: Booking, to_status: str, actor: Any = None, note: str = "", now: datetime | None = None
+) -> Booking:
+    """Move `booking` to `to_status` if the transition table allows it, keep the activity's counters right and
+    record a BookingEvent. A concurrent change of the same booking makes this raise (nothing is written)."""
+    now = now or timezone.now()
+    from_status = booking.status
+    if to_status not in TRANSITIONS or to_status not in TRANSITIONS.get(from_status, set()):
+        raise _invalid_transition(booking, from_status, to_status)
+
+    # Activity row first (lock order: activity, then booking).
+    d_booked, d_wait = _counter_delta(from_status, to_status)
+    if d_booked or d_wait:
+        qs = Activity.objects.filter(pk=booking.activity_id)
+        if d_booked > 0:
+            qs = qs.filter(Q(capacity__isnull=True) | Q(booked__lt=F("capacity")))
+        if d_booked < 0:
+            qs = qs.filter(booked__gte=-d_booked)
+        if d_wait < 0:
+            qs = qs.filter(waitlisted__gte=-d_wait)
+        if not qs.update(booked=F("booked") + d_booked, waitlisted=F("waitlisted") + d_wait):
+            if d_booked > 0:
+                raise Problem(
+                    "activity_full", detail_zh="没有空余名额", detail_en="There is no free seat for this booking"
+                )
+            # A decrement found nothing to release: this booking object is stale (already moved elsewhere).
+            current = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first() or "?"
+            if current != from_status:
+                raise _invalid_transition(booking, current, to_status)
+            logger.error("activity %s counters out of step with booking %s", booking.activity_id, booking.pk)
+
+    fields: dict[str, Any] = {"status": to_status}
+    stamp = _STAMP.get(to_status)
+    if stamp:
+        fields[stamp] = now
+    if not Booking.objects.filter(pk=booking.pk, status=from_status).update(**fields):
+        current = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first() or "?"
+        raise _invalid_transition(booking, current, to_status)
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    BookingEvent.objects.create(
+        booking=booking,
+        at=now,
+        actor=actor if getattr(actor, "pk", None) else None,
+        from_status=from_status,
+        to_status=to_status,
+        note=(note or "")[:500],
+    )
+    return booking
+
+
+# ------------------------------------------------------------------------------------------- create
+
+
+def _check_window(activity: Activity, now: datetime) -> None:
+    opens = activity.booking_opens_at
+    closes = activity.booking_closes_at or activity.start
+    if opens is not None and now < opens:
+        local = timezone.localtime(opens)
+        raise Problem(
+            "booking_closed",
+            detail_zh=f"预约将于 {local:%Y-%m-%d %H:%M} 开放",
+            detail_en=f"Booking opens at {local:%Y-%m-%d %H:%M} (Shanghai time)",
+            extra={"booking_opens_at": opens.isoformat()},
+        )
+    if now >= closes:
+        raise Problem(
+            "booking_closed",
+            detail_zh="预约已截止",
+            detail_en="Booking has closed for this activity",
+            extra={"booking_closes_at": closes.isoformat()},
+        )
+
+
+def _check_audience(activity: Activity, user: Any, now: datetime) -> None:
+    audience = activity.audience
+    if audience == Audience.ELDERLY:
+        birth_year = getattr(user, "birth_year", None)
+        if not birth_year:
+            raise Problem(
+                "audience_mismatch",
+                detail_zh="该活动面向60岁以上老年人。请先在「我的」页面（/me/）填写出生年份",
+                detail_en="This activity is for people aged 60 and over. Set your birth year on /me/ first",
+                extra={"audience": audience, "fix": "/me/"},
+            )
+        if timezone.localtime(now).year - birth_year < ELDERLY_MIN_AGE:
+            raise Problem(
+                "audience_mismatch",
+                detail_zh="该活动面向60岁以上老年人",
+                detail_en="This activity is for people aged 60 and over",
+                extra={"audience": audience},
+            )
+    elif audience == Audience.RIDERS and not RoleAssignment.objects.filter(user=user, role=Role.RIDER).exists():
+        raise Problem(
+            "audience_mismatch",
+            detail_zh="该活动面向骑手、快递员，请先在驿站登记骑手身份",
+            detail_en="This activity is for riders and couriers; register as a rider at a station first",
+            extra={"audience": audience},
+        )
+
+
+def _already_booked() -> Problem:
+    return Problem(
+        "already_booked",
+        detail_zh="您已预约或正在候补这个活动，可在「我的预约」查看",
+        detail_en="You already hold a booking (or a waitlist place) for this activity; see My bookings",
+    )
+
+
+class _CodeCollision(Exception):
+    """The random check-in code was taken (about 1 in 10^12): the attempt is rolled back and retried."""
+
+
+def booking_create(
+    *,
+    activity: Activity,
+    user: Any,
+    source: str = BookingSource.APP,
+    actor: Any = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book a seat (or a waitlist place) for `user`.
+
+    Residents booking for themselves (`source="app"`) pass the booking window, the audience and the per-person
+    limit. Staff adding a walk-in (`source="walk_in"`) or booking for someone (`"staff"`) skip those checks but
+    need a staff role in the street; walk-ins only take free seats (no waitlist).
+
+    One transaction: the booking row and its event are inserted first (the partial unique index refuses a second
+    live booking of the same person), then the seat is taken with one conditional UPDATE of the activity row just
+    before COMMIT, so that hot row stays locked for a single statement. Any refusal rolls everything back.
+    """
+    now = now or timezone.now()
+    if source not in BookingSource.values:
+        raise Problem("validation_error", detail_zh="预约来源无效", detail_en=f"Unknown booking source {source!r}")
+    if activity.status != ActivityStatus.PUBLISHED:
+        cancelled = activity.status == ActivityStatus.CANCELLED
+        raise Problem(
+            "booking_closed",
+            detail_zh="该活动已取消" if cancelled else "该活动尚未发布",
+            detail_en="The activity is cancelled" if cancelled else "The activity is not published",
+        )
+    if source == BookingSource.APP:
+        _check_window(activity, now)
+        _check_audience(activity, user, now)
+    elif actor is None or not is_staff_for(actor, activity.street):
+        raise Problem(
+            "permission_denied",
+            detail_zh="只有本街道的工作人员可以代为登记",
+            detail_en="Only this street's staff may book for someone else",
+        )
+    elif now >= activity.end:
+        raise Problem("booking_closed", detail_zh="活动已结束", detail_en="The activity has ended")
+    for _attempt in range(5):
+        try:
+            return _booking_create_once(activity=activity, user=user, source=source, actor=actor, now=now)
+        except _CodeCollision:
+            continue
+    raise RuntimeError("could not draw a unique booking code")
+
+
+# The booking path's statements in plain SQL: through the ORM, building these few queries cost more CPU than
+# everything else a booking does (bench/bench_booking_storm.py, cProfile of the view). Identifiers only are
+# interpolated; values go as parameters.
+def _sql(template: str) -> str:
+    qn = connection.ops.quote_name
+    return template.format(
+        activity=qn(Activity._meta.db_table), booking=qn(Booking._meta.db_table), live=_LIVE_IN, end=qn("end")
+    )
+
+
+_LIVE_IN = ", ".join(f"'{s}'" for s in ACTIVE_BOOKING_STATUSES)
+# The seat is taken only while one is free: the database decides, under concurrency, in one statement.
+_TAKE_SEAT = "UPDATE {activity} SET booked = booked + 1 WHERE id = %s AND (capacity IS NULL OR booked < capacity)"
+_TAKE_WAITLIST_PLACE = (
+    "UPDATE {activity} SET waitlisted = waitlisted + 1 WHERE id = %s AND waitlisted < waitlist_capacity"
+)
+_LIVE_COUNTS = (
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN b.activity_id = %s THEN 1 ELSE 0 END), 0) "
+    "FROM {booking} b JOIN {activity} a ON a.id = b.activity_id "
+    "WHERE b.user_id = %s AND b.status IN ({live}) AND a.street_id = %s AND a.{end} > %s"
+)
+
+
+def _take(template: str, activity_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(template), [activity_id])
+        return cursor.rowcount == 1
+
+
+def _live_booking_counts(*, user_id: int, street_id: int, activity_id: int, now: datetime) -> dict[str, int]:
+    """The person's live bookings of activities not yet over in the street, and whether one is for this one."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_LIVE_COUNTS), [activity_id, user_id, street_id, now])
+        live, here = cursor.fetchone()
+    return {"live": int(live), "here": int(here)}
+
+
+@transaction.atomic
+def _booking_create_once(*, activity: Activity, user: Any, source: str, actor: Any, now: datetime) -> Booking:
+    if source == BookingSource.APP:
+        street = activity.street
+        counts = _live_booking_counts(user_id=user.pk, street_id=activity.street_id, activity_id=activity.pk, now=now)
+        if counts["here"]:
+            raise _already_booked()
+        if counts["live"] >= street.booking_limit:
+            raise Problem(
+                "booking_limit_reached",
+                detail_zh=f"您在{street.name}已有 {counts['live']} 个未开始的活动预约，上限为 {street.booking_limit} 个",
+                detail_en=f"You already hold {counts['live']} upcoming bookings in this street "
+                f"(limit {street.booking_limit})",
+                extra={"limit": street.booking_limit},
+            )
+
+    # Insert first, optimistically confirmed; the seat is taken last (see the docstring).
+    try:
+        values = {
+            "activity": activity.pk,
+            "user": user.pk,
+            "status": BookingStatus.CONFIRMED,
+            "source": source,
+            "code": new_booking_code(),
+            "created_at": now,
+            "confirmed_at": now,
+        }
+        booking_id = rawsql.insert(Booking, values)
+    except IntegrityError as exc:  # raised on: leaving `atomic` rolls the whole transaction back
+        msg = str(exc)
+        if "(code)" in msg or "booking.code" in msg:
+            raise _CodeCollision from None
+        raise _already_booked() from None
+    booking = Booking(
+        pk=booking_id,
+        activity=activity,
+        user=user,
+        status=values["status"],
+        source=source,
+        code=values["code"],
+        created_at=now,
+        confirmed_at=now,
+    )
+    booking._state.adding = False
+    actor_id = actor.pk if getattr(actor, "pk", None) else user.pk
+    event_id = rawsql.insert(
+        BookingEvent,
+        {
+            "booking": booking_id,
+            "at": now,
+            "actor": actor_id,
+            "from_status": "",
+            "to_status": values["status"],
+            "note": source,
+        },
+    )
+
+    if _take(_TAKE_SEAT, activity.pk):
+        return booking
+    if source != BookingSource.WALK_IN and _take(_TAKE_WAITLIST_PLACE, activity.pk):
+        Booking.objects.filter(pk=booking.pk).update(
+            status=BookingStatus.WAITLISTED, waitlisted_at=now, confirmed_at=None
+        )
+        BookingEvent.objects.filter(pk=event_id).update(to_status=BookingStatus.WAITLISTED)
+        booking.status, booking.waitlisted_at, booking.confirmed_at = BookingStatus.WAITLISTED, now, None
+        return booking
+    raise Problem(
+        "activity_full",
+        detail_zh="名额已满" + ("" if source == BookingSource.WALK_IN else "，候补名单也已排满"),
+        detail_en="No seats left" + ("" if source == BookingSource.WALK_IN else " and the waiting list is full"),
+    )
+
+
+# ------------------------------------------------------------------------------------------- cancel
+
+
+def waitlist_promote(*, activity: Activity, actor: Any = None, now: datetime | None = None, limit: int = 1) -> int:
+    """Confirm up to `limit` waitlisted bookings in waitlist order while seats are free; tell each person.
+
+    Call inside the transaction that freed the seat(s), after the activity row was updated (it is locked)."""
+    now = now or timezone.now()
+    promoted = 0
+    while promoted < limit:
+        candidate = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(activity_id=activity.pk, status=BookingStatus.WAITLISTED)
+            .order_by("waitlisted_at", "id")
+            .first()
+        )
+        if candidate is None:
+            break
+        try:
+            with transaction.atomic():
+                booking_transition(
+                    booking=candidate, to_status=BookingStatus.CONFIRMED, actor=actor, note="候补转正 promoted", now=now
+                )
+        except Problem as problem:
+            if problem.code == "activity_full":
+                break
+            continue  # changed under us (cancelled meanwhile): try the next in line
+        promoted += 1
+        zh, en = notify.promoted_message(activity)
+        notify.notify_user(user=candidate.user, message_zh=zh, message_en=en)
+    return promoted
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, actor: Any, reason: str = "", now: datetime | None = None) -> Booking:
+    """Cancel a booking. The booker may cancel before the activity's cancellation deadline (default: its start);
+    the street's staff always. A freed seat goes at once to the first person on the waitlist, who is told."""
+    now = now or timezone.now()
+    activity = booking.activity
+    is_owner = actor is not None and getattr(actor, "pk", None) == booking.user_id
+    is_staff = actor is not None and is_staff_for(actor, activity.street)
+    if not (is_owner or is_staff):
+        raise Problem("permission_denied", detail_zh="不能取消他人的预约", detail_en="This is not your booking")
+    if booking.status not in TRANSITIONS or BookingStatus.CANCELLED not in TRANSITIONS[booking.status]:
+        raise _invalid_transition(booking, booking.status, BookingStatus.CANCELLED)
+    if not is_staff:
+        deadline = activity.cancel_deadline or activity.start
+        if now >= deadline:
+            local = timezone.localtime(deadline)
+            raise Problem(
+                "cancel_deadline_passed",
+                detail_zh=f"取消截止时间为 {local:%m-%d %H:%M}，如需取消请联系工作人员",
+                detail_en=f"Cancellations closed at {local:%Y-%m-%d %H:%M}; please contact the staff",
+                extra={"cancel_deadline": deadline.isoformat()},
+            )
+    was_seat = booking.status in SEAT_STATUSES
+    booking_transition(booking=booking, to_status=BookingStatus.CANCELLED, actor=actor, note=reason, now=now)
+    if was_seat and activity.status == ActivityStatus.PUBLISHED and now < activity.end:
+        waitlist_promote(activity=activity, actor=actor, now=now, limit=1)
+    return booking
+
+
+# ---------------------------------------------------------------------------------------- reminders
+
+REMINDER_STAMPS = {"day_before": "reminded_day_before_at", "two_hours": "reminded_two_hours_at"}
+
+
+def booking_reminders_send(*, now: datetime | None = None) -> int:
+    """Send the day-before and two-hours-before reminders that are due; return how many were sent.
+
+    Idempotent and safe with several workers: each reminder is claimed by a conditional UPDATE of its timestamp
+    (`... WHERE reminded_..._at IS NULL`), in its own transaction, and the SMS goes out after that commit.
+    Day-before: activities starting within 24 hours but more than 2 hours away; two-hours: within 2 hours.
+    """
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    windows = {
+        "day_before": (now + timedelta(hours=2), now + timedelta(hours=24)),
+        "two_hours": (now, now + timedelta(hours=2)),
+    }
+    sent = 0
+    for kind, (after, until) in windows.items():
+        stamp = REMINDER_STAMPS[kind]
+        due = (
+            Booking.objects.filter(
+                status=BookingStatus.CONFIRMED,
+                activity__status=ActivityStatus.PUBLISHED,
+                activity__start__gt=after,
+                activity__start__lte=until,
+                **{f"{stamp}__isnull": True},
+            )
+            .select_related("user", "activity", "activity__place")
+            .order_by("activity__start", "id")
+        )
+        for booking in due.iterator(chunk_size=500):
+            with transaction.atomic():
+                claimed = Booking.objects.filter(
+                    pk=booking.pk, status=BookingStatus.CONFIRMED, **{f"{stamp}__isnull": True}
+                ).update(**{stamp: now})
+                if not claimed:
+                    continue  # another worker got it, or it was cancelled meanwhile
+                zh, en = notify.reminder_message(booking.activity, booking, kind=kind)
+                notify.notify_user(user=booking.user, message_zh=zh, message_en=en)
+            sent += 1
+    return sent

@@ -1,0 +1,63 @@
+"""In-process periodic work for the embedded mode (no Celery beat, no broker).
+
+Production runs `celery -A linli worker --beat`, which reads settings.CELERY_BEAT_SCHEDULE. The embedded
+`linli serve` starts this scheduler instead: one daemon thread that runs the same tasks, by name, at the same
+intervals, in process. The tasks are idempotent, so a task that overruns or a restart does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+
+logger = logging.getLogger("linli.background")
+
+
+def _due_entries() -> list[tuple[str, float]]:
+    entries = []
+    for name, entry in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).items():
+        schedule = entry.get("schedule")
+        if isinstance(schedule, int | float) and schedule > 0:
+            entries.append((entry["task"], float(schedule)))
+        else:
+            logger.warning("embedded scheduler: entry %s has no interval in seconds; skipped", name)
+    return entries
+
+
+def run_task(name: str) -> Any:
+    from linli.celery import app
+
+    app.loader.import_default_modules()
+    task = app.tasks[name]
+    return task.apply().get()
+
+
+def start_embedded_scheduler(stop: threading.Event | None = None, tick: float = 5.0) -> threading.Thread:
+    stop = stop or threading.Event()
+    entries = _due_entries()
+    next_run = {name: time.monotonic() + min(interval, 30.0) for name, interval in entries}
+
+    def loop() -> None:
+        while not stop.wait(tick):
+            now = time.monotonic()
+            for name, interval in entries:
+                if now < next_run[name]:
+                    continue
+                next_run[name] = now + interval
+                try:
+                    close_old_connections()
+                    result = run_task(name)
+                    logger.info("embedded scheduler: %s -> %s", name, result)
+                except Exception:  # one failing task must not stop the others or the server
+                    logger.exception("embedded scheduler: %s failed", name)
+                finally:
+                    close_old_connections()
+
+    thread = threading.Thread(target=loop, name="linli-scheduler", daemon=True)
+    thread.start()
+    return thread
