@@ -1,0 +1,519 @@
+"""iCalendar (RFC 5545): feeds of a venue's or a street's activities, one booking's event, and the import.
+
+Export: every activity is one VEVENT with times in `TZID=Asia/Shanghai` (a VTIMEZONE is included). Occurrences
+of a recurring series are exported as individual events (UID `<series UID>/<YYYYMMDDTHHMM>@linli`), not as one
+RRULE event, so each carries its own capacity and status; re-importing such a file updates those occurrences.
+
+UIDs: an activity's external id `X` is exported as `X@linli` (unless X already holds an `@` other than a
+trailing `@linli`); the import strips one trailing `@linli`, so export → import is the identity.
+
+Import: `activities_import(street=, text=)` validates EVERY VEVENT first and reports every error with its
+event index and UID (`Problem("ical_invalid", errors=[{"event", "uid", "field", "message", "message_en"}])`);
+only a clean file is written, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from linli.activities.models import CATEGORY_EN, Activity, ActivitySeries, ActivityStatus, Booking, Category
+from linli.activities.services.series import occurrence_external_id, rrule_occurrences
+from linli.core.errors import Problem
+from linli.core.imports import ImportResult
+from linli.core.models import Role, Street
+from linli.core.selectors import require_role
+from linli.core.services import audit_log
+from linli.places.models import Place
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PRODID = "-//Linli//邻里//ZH"
+UID_SUFFIX = "@linli"
+IMPORT_ROLES = (Role.ADMIN, Role.STATION_STAFF)
+FEED_PAST_DAYS = 30
+
+
+# ------------------------------------------------------------------------------------------ export
+
+
+def uid_for(external_id: str) -> str:
+    if "@" not in external_id or external_id.endswith(UID_SUFFIX):
+        return external_id + UID_SUFFIX
+    return external_id
+
+
+def external_id_for(uid: str) -> str:
+    return uid[: -len(UID_SUFFIX)] if uid.endswith(UID_SUFFIX) else uid
+
+
+def _new_calendar(name: str) -> icalendar.Calendar:
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    return cal
+
+
+def _event(activity: Activity, stamp: datetime) -> icalendar.Event:
+    place = activity.place
+    ev = icalendar.Event()
+    ev.add("uid", uid_for(activity.external_id))
+    ev.add("dtstamp", stamp)
+    ev.add("summary", activity.title)
+    if activity.description:
+        ev.add("description", activity.description)
+    ev.add("dtstart", activity.start.astimezone(SHANGHAI))
+    ev.add("dtend", activity.end.astimezone(SHANGHAI))
+    ev.add("location", f"{place.name}，{place.address}" if place.address else place.name)
+    ev.add("geo", (place.lat, place.lng))
+    ev.add("categories", [activity.category])
+    ev.add("status", "CANCELLED" if activity.status == ActivityStatus.CANCELLED else "CONFIRMED")
+    ev.add("url", f"/activities/{activity.pk}/")
+    ev.add("x-linli-place", place.external_id)
+    if activity.capacity is not None:
+        ev.add("x-linli-capacity", str(activity.capacity))
+    if activity.organiser:
+        # ORGANIZER must be a cal-address (mailto: URI); a committee's name goes in an X- property instead
+        ev.add("x-linli-organiser", activity.organiser)
+    return ev
+
+
+def _to_bytes(cal: icalendar.Calendar) -> bytes:
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def activities_to_ics(*, activities: Any, name: str) -> bytes:
+    """A VCALENDAR with one VEVENT per activity (series occurrences as individual events)."""
+    cal = _new_calendar(name)
+    stamp = timezone.now().astimezone(SHANGHAI).replace(microsecond=0)
+    for activity in activities:
+        cal.add_component(_event(activity, stamp))
+    if not cal.subcomponents:  # still declare the zone so clients show the feed correctly
+        cal.add_component(icalendar.Timezone.from_tzid("Asia/Shanghai"))
+    return _to_bytes(cal)
+
+
+def booking_to_ics(booking: Booking) -> bytes:
+    """One booking as an event with a display alarm two hours before the start."""
+    activity = booking.activity
+    cal = _new_calendar(activity.title)
+    stamp = timezone.now().astimezone(SHANGHAI).replace(microsecond=0)
+    ev = _event(activity, stamp)
+    ev["uid"] = icalendar.vText(f"booking-{booking.pk}{UID_SUFFIX}")
+    ev.pop("DESCRIPTION", None)  # DESCRIPTION may appear once: the code first, then the activity's text
+    ev.add("description", f"签到码 Check-in code: {booking.code}\n{activity.description}".strip())
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"活动提醒：{activity.title} / Reminder: {activity.title}")
+    alarm.add("trigger", timedelta(hours=-2))
+    ev.add_component(alarm)
+    cal.add_component(ev)
+    return _to_bytes(cal)
+
+
+def calendar_activities(*, street: Street | None = None, place: Place | None = None, now: datetime | None = None):
+    """What a feed shows: published (and cancelled, so subscribers see it) activities that ended at most
+    FEED_PAST_DAYS ago."""
+    now = now or timezone.now()
+    qs: QuerySet[Activity] = Activity.objects.filter(
+        status__in=[ActivityStatus.PUBLISHED, ActivityStatus.CANCELLED], end__gte=now - timedelta(days=FEED_PAST_DAYS)
+    ).select_related("place")
+    if street is not None:
+        qs = qs.filter(street=street)
+    if place is not None:
+        qs = qs.filter(place=place)
+    return qs.order_by("start", "id")
+
+
+# ------------------------------------------------------------------------------------------ import
+
+
+def _category_lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for code, label in Category.choices:
+        table[code.lower()] = code
+        table[str(label).strip().lower()] = code
+        table[CATEGORY_EN[code].lower()] = code
+    # the Chinese labels verbatim, whatever language is active while importing
+    table.update(
+        {
+            "讲座": "lecture",
+            "文化": "culture",
+            "健康": "health",
+            "党建": "party_affairs",
+            "技能培训": "skills_training",
+            "志愿服务": "volunteering",
+            "亲子儿童": "children",
+            "市集": "market",
+            "运动": "sports",
+            "其他": "other",
+        }
+    )
+    return table
+
+
+@dataclass
+class _Row:
+    index: int
+    uid: str = ""
+    external_id: str = ""
+    title: str = ""
+    description: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    place: Place | None = None
+    capacity: int | None = None
+    category: str = "other"
+    rrule: str | None = None
+    cancelled: bool = False
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Errors(list):
+    def add(self, row: _Row, field_name: str, zh: str, en: str) -> None:
+        self.append({"event": row.index, "uid": row.uid, "field": field_name, "message": zh, "message_en": en})
+
+
+def _text(component: Any, name: str) -> str:
+    value = component.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = value[0]
+    return str(value).strip()
+
+
+def _datetime(row: _Row, component: Any, name: str, errors: _Errors) -> datetime | None:
+    prop = component.get(name)
+    if prop is None:
+        errors.add(row, name, f"缺少 {name}", f"{name} is missing")
+        return None
+    value = getattr(prop, "dt", None)
+    if not isinstance(value, datetime):
+        errors.add(
+            row,
+            name,
+            f"{name} 必须是日期时间（不接受全天日期或无效值）",
+            f"{name} must be a date-time (not a whole-day date or an invalid value)",
+        )
+        return None
+    if value.tzinfo is None:
+        errors.add(
+            row,
+            name,
+            f"{name} 缺少时区：请使用 TZID=Asia/Shanghai 或 UTC（Z）",
+            f"{name} is a floating time: use TZID=Asia/Shanghai or UTC (Z)",
+        )
+        return None
+    offset = value.utcoffset()
+    key = getattr(value.tzinfo, "key", None)
+    if key != "Asia/Shanghai" and offset != timedelta(0):
+        errors.add(
+            row,
+            name,
+            f"{name} 的时区必须是 Asia/Shanghai 或 UTC，而不是 {key or value.tzname()}",
+            f"The time zone of {name} must be Asia/Shanghai or UTC, not {key or value.tzname()}",
+        )
+        return None
+    return value.astimezone(SHANGHAI)
+
+
+def _categories(component: Any) -> list[str]:
+    raw = component.get("categories")
+    if raw is None:
+        return []
+    props = raw if isinstance(raw, list) else [raw]
+    values: list[str] = []
+    for prop in props:
+        cats = getattr(prop, "cats", None)
+        if cats is None:
+            values.extend(v.strip() for v in str(prop).split(","))
+        else:
+            values.extend(str(c).strip() for c in cats)
+    return [v for v in values if v]
+
+
+def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[list[_Row], _Errors]:
+    errors = _Errors()
+    places = {p.external_id: p for p in Place.objects.filter(street=street)}
+    categories = _category_lookup()
+    seen: dict[str, int] = {}
+    rows: list[_Row] = []
+    for i, ev in enumerate(cal.walk("VEVENT")):
+        row = _Row(index=i)
+        row.uid = _text(ev, "uid")
+        if not row.uid:
+            errors.add(row, "UID", "缺少 UID", "UID is missing")
+        elif len(row.uid) > 200:
+            errors.add(row, "UID", "UID 过长（最多200字符）", "UID is too long (200 characters at most)")
+        else:
+            row.external_id = external_id_for(row.uid)
+            if row.uid in seen:
+                errors.add(
+                    row,
+                    "UID",
+                    f"UID 与第 {seen[row.uid]} 个事件重复",
+                    f"UID repeats the one of event {seen[row.uid]}",
+                )
+            else:
+                seen[row.uid] = i
+        row.title = _text(ev, "summary")
+        if not row.title:
+            errors.add(row, "SUMMARY", "缺少 SUMMARY（标题）", "SUMMARY (the title) is missing")
+        elif len(row.title) > 200:
+            errors.add(row, "SUMMARY", "标题过长（最多200字）", "The title is too long (200 at most)")
+        row.description = _text(ev, "description")
+        row.start = _datetime(row, ev, "DTSTART", errors)
+        row.end = _datetime(row, ev, "DTEND", errors)
+        if row.start and row.end and row.end <= row.start:
+            errors.add(row, "DTEND", "结束时间必须晚于开始时间", "DTEND must be after DTSTART")
+        place_id = _text(ev, "x-linli-place")
+        if not place_id:
+            errors.add(
+                row, "X-LINLI-PLACE", "缺少 X-LINLI-PLACE（场地编号）", "X-LINLI-PLACE (the venue id) is missing"
+            )
+        elif place_id not in places:
+            errors.add(
+                row,
+                "X-LINLI-PLACE",
+                f"该街道没有编号为 {place_id} 的服务点位",
+                f"No service point with id {place_id} in this street",
+            )
+        else:
+            row.place = places[place_id]
+        cap = _text(ev, "x-linli-capacity")
+        if cap:
+            if cap.isdigit() and int(cap) > 0:
+                row.capacity = int(cap)
+            else:
+                errors.add(
+                    row,
+                    "X-LINLI-CAPACITY",
+                    f"名额必须是正整数，而不是 {cap!r}",
+                    f"The capacity must be a positive integer, not {cap!r}",
+                )
+        cats = _categories(ev)
+        known = []
+        for value in cats:
+            code = categories.get(value.lower())
+            if code is None:
+                errors.add(
+                    row,
+                    "CATEGORIES",
+                    f"未知的活动类别 {value!r}，可用：{'、'.join(Category.values)}",
+                    f"Unknown category {value!r}; use one of {', '.join(Category.values)}",
+                )
+            else:
+                known.append(code)
+        row.category = known[0] if known else Category.OTHER
+        row.cancelled = _text(ev, "status").upper() == "CANCELLED"
+        if ev.get("rrule") is not None:
+            rule = ev["rrule"]
+            # RRULE always parses to a vRecur (whose to_ical gives bytes); ev[...] is typed as any property.
+            recur = cast(icalendar.vRecur, rule[0] if isinstance(rule, list) else rule)
+            row.rrule = recur.to_ical().decode()
+            if row.start is not None and row.end is not None and row.end > row.start:
+                try:
+                    rrule_occurrences(rrule=row.rrule, dtstart=row.start, now=now)
+                except Problem as p:
+                    errors.add(row, "RRULE", p.detail_zh, p.detail_en)
+        rows.append(row)
+    _check_capacity_against_bookings(street, rows, errors, now)
+    return rows, errors
+
+
+def _check_capacity_against_bookings(street: Street, rows: list[_Row], errors: _Errors, now: datetime) -> None:
+    """A re-import may not cut a capacity below the seats already booked."""
+    singles = {r.external_id: r for r in rows if r.capacity is not None and not r.rrule and r.external_id}
+    for a in Activity.objects.filter(street=street, external_id__in=list(singles)):
+        row = singles[a.external_id]
+        if row.capacity is not None and row.capacity < a.booked:  # always set: `singles` keeps only those
+            errors.add(
+                row,
+                "X-LINLI-CAPACITY",
+                f"名额 {row.capacity} 少于已预约的 {a.booked} 人",
+                f"The capacity {row.capacity} is below the {a.booked} seats already booked",
+            )
+    series_rows = {r.external_id: r for r in rows if r.capacity is not None and r.rrule and r.external_id}
+    for s in ActivitySeries.objects.filter(street=street, external_id__in=list(series_rows)):
+        row = series_rows[s.external_id]
+        most = (
+            Activity.objects.filter(series=s, start__gt=now)
+            .order_by("-booked")
+            .values_list("booked", flat=True)
+            .first()
+        )
+        if most is not None and row.capacity is not None and row.capacity < most:
+            errors.add(
+                row,
+                "X-LINLI-CAPACITY",
+                f"名额 {row.capacity} 少于某一场已预约的 {most} 人",
+                f"The capacity {row.capacity} is below the {most} seats already booked for an occurrence",
+            )
+
+
+def ical_parse(text: str) -> icalendar.Calendar:
+    """Parse an iCalendar text; Problem ical_invalid with the parser's reason if it is not one."""
+    try:
+        cal = icalendar.Calendar.from_ical(text)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise Problem(
+            "ical_invalid",
+            detail_zh=f"无法解析日历文件：{exc}",
+            detail_en=f"The file is not valid iCalendar: {exc}",
+            errors=[{"field": "file", "message": f"无法解析：{exc}", "message_en": f"cannot parse: {exc}"}],
+        ) from None
+    if isinstance(cal, list) or cal.name != "VCALENDAR":
+        raise Problem(
+            "ical_invalid",
+            detail_zh="文件应包含一个 VCALENDAR",
+            detail_en="The file must hold one VCALENDAR",
+            errors=[{"field": "file", "message": "应为一个 VCALENDAR", "message_en": "expected one VCALENDAR"}],
+        )
+    return cal
+
+
+def activities_import(*, street: Street, text: str, actor: Any = None, now: datetime | None = None) -> ImportResult:
+    """Import VEVENTs into `street`, all or nothing; re-import updates by UID.
+
+    A VEVENT with an RRULE becomes a series (created, or updated when the UID exists); any other VEVENT one
+    published activity (cancelled if STATUS:CANCELLED). Updated fields: title, description, times, capacity,
+    category, venue."""
+    from linli.activities.services.activities import activity_cancel, activity_create, activity_update
+    from linli.activities.services.series import series_create, series_update
+
+    if actor is not None:
+        require_role(actor, street=street, roles=IMPORT_ROLES)
+    now = now or timezone.now()
+    cal = ical_parse(text)
+    rows, errors = _validate(street, cal, now)
+    if errors:
+        raise Problem(
+            "ical_invalid",
+            detail_zh=f"共 {len(errors)} 处错误",
+            detail_en=f"{len(errors)} error(s)",
+            errors=list(errors),
+        )
+
+    result = ImportResult()
+    with transaction.atomic():
+        activities = {
+            a.external_id: a
+            for a in Activity.objects.select_for_update().filter(
+                street=street, external_id__in=[r.external_id for r in rows if not r.rrule]
+            )
+        }
+        series_by_uid = {
+            s.external_id: s
+            for s in ActivitySeries.objects.select_for_update().filter(
+                street=street, external_id__in=[r.external_id for r in rows if r.rrule]
+            )
+        }
+        for r in rows:
+            assert r.start is not None and r.end is not None and r.place is not None
+            if r.rrule:
+                duration = int((r.end - r.start).total_seconds() // 60)
+                existing_series = series_by_uid.get(r.external_id)
+                if existing_series is None:
+                    series_create(
+                        street=street,
+                        place=r.place,
+                        external_id=r.external_id,
+                        title=r.title,
+                        rrule=r.rrule,
+                        dtstart=r.start,
+                        duration_minutes=duration,
+                        capacity=r.capacity,
+                        category=r.category,
+                        audience="everyone",
+                        description=r.description,
+                        actor=actor,
+                    )
+                    result.created += 1
+                else:
+                    change = series_update(
+                        series=existing_series,
+                        actor=actor,
+                        title=r.title,
+                        description=r.description,
+                        capacity=r.capacity,
+                        category=r.category,
+                        place=r.place,
+                        rrule=r.rrule,
+                        dtstart=r.start,
+                        duration_minutes=duration,
+                        now=now,
+                    )
+                    if change.changed:
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+                continue
+            activity = activities.get(r.external_id)
+            if activity is None:
+                activity = activity_create(
+                    street=street,
+                    place=r.place,
+                    title=r.title,
+                    start=r.start,
+                    end=r.end,
+                    capacity=r.capacity,
+                    category=r.category,
+                    description=r.description,
+                    status=ActivityStatus.PUBLISHED,
+                    external_id=r.external_id,
+                    actor=actor,
+                )
+                if r.cancelled:
+                    activity_cancel(activity=activity, actor=actor, message="")
+                result.created += 1
+                continue
+            targets = {
+                "title": r.title,
+                "description": r.description,
+                "start": r.start,
+                "end": r.end,
+                "capacity": r.capacity,
+                "category": r.category,
+                "place": r.place,
+            }
+            fields = {k: v for k, v in targets.items() if getattr(activity, k) != v}
+            changed = False
+            if fields:
+                activity_update(activity=activity, actor=actor, **fields)
+                changed = True
+            if r.cancelled and activity.status != ActivityStatus.CANCELLED:
+                activity_cancel(activity=activity, actor=actor, message="")
+                changed = True
+            if changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        audit_log(
+            actor=actor,
+            action="activities.import",
+            street=street,
+            data={**result.as_dict(), "events": len(rows)},
+        )
+    return result
+
+
+__all__ = [
+    "activities_import",
+    "activities_to_ics",
+    "booking_to_ics",
+    "calendar_activities",
+    "ical_parse",
+    "occurrence_external_id",
+]
