@@ -124,6 +124,11 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
         _decorate(selectors.place_to_dict(p, at=now, origin=origin), origin_param)
         for p in selectors.place_list(street=street.code)
     ]
+    from linli.activities.views import street_activity_counts_this_month
+
+    activity_counts = street_activity_counts_this_month(street=street, now=now)
+    for p in every:
+        p["activities_this_month"] = activity_counts.get(p["id"], 0)
     if q:
         matching_ids = set(selectors.place_list(street=street.code, q=q).values_list("id", flat=True))
         shown = [p for p in every if p["id"] in matching_ids]
@@ -151,6 +156,8 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
         "origin": origin,
         "origin_param": origin_param,
         "now": now,
+        "activities_url": reverse("activities:street_list", args=[street.code]),
+        "activities_total": sum(activity_counts.values()),
     }
     if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
         return render(request, "places/_results.html", context)
@@ -201,6 +208,8 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
     now = timezone.now()
     place = _decorate(selectors.place_to_dict(place_obj, at=now, origin=origin), origin_param)
     services = {s.code: s for s in selectors.service_list(street=place_obj.street.code)}
+    from linli.activities.views import venue_activities_this_month
+
     context = {
         "street": place_obj.street,
         "place": place,
@@ -212,6 +221,8 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
         ],
         "origin": origin,
         "now": now,
+        "activities": venue_activities_this_month(place=place_obj, now=now),
+        "activities_url": reverse("activities:street_list", args=[place_obj.street.code]),
         "back_url": reverse("places:street_map", args=[place_obj.street.code])
         + (f"?from={origin_param}" if origin else ""),
         "map_config": {
