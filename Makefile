@@ -33,6 +33,7 @@ test-pg: $(STAMP)
 
 ## make bench: benchmarks, JSON on stdout and in bench/results/
 bench: $(STAMP)
+	@command -v wrk >/dev/null || echo "bench_booking_storm needs wrk: sudo apt-get install -y wrk (it reports an error without it)"
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)

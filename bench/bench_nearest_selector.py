@@ -128,9 +128,7 @@ def run() -> dict:
 
     selector = latency(lambda q: places_nearest(lat=q[0], lng=q[1], limit=LIMIT), queries, 3)
     selector_meal = latency(lambda q: places_nearest(lat=q[0], lng=q[1], service="meal", limit=LIMIT), queries, 3)
-    selector_open = latency(
-        lambda q: places_nearest(lat=q[0], lng=q[1], open_now=True, limit=LIMIT), queries[:300], 3
-    )
+    selector_open = latency(lambda q: places_nearest(lat=q[0], lng=q[1], open_now=True, limit=LIMIT), queries[:300], 3)
     baseline = latency(lambda q: naive_nearest(*q), queries[:N_BASELINE_QUERIES])
     baseline_meal = latency(lambda q: naive_nearest(*q, service="meal"), queries[:N_BASELINE_QUERIES])
     ratio = baseline["p99_ms"] / selector["p99_ms"]
