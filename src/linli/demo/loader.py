@@ -48,6 +48,12 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         for level in (GridLevel.UNIT, GridLevel.WORKSTATION, GridLevel.HQ):
             Grid.objects.filter(street=street, level=level).delete()
         Grid.objects.filter(street=street).delete()
+        # Activity.place and ActivitySeries.place are PROTECT (a venue with activities can't vanish): activities
+        # (with their bookings) go first.
+        from linli.activities.models import Activity, ActivitySeries
+
+        Activity.objects.filter(street=street).delete()
+        ActivitySeries.objects.filter(street=street).delete()
         street.delete()
         # The cascade bypasses the place services: mark the nearest-search index stale ourselves.
         from linli.places.services import places_index_bump
@@ -128,7 +134,9 @@ def _account(street: Street, account: DemoAccount) -> User:
 
 def demo_load(*, reset: bool = False) -> DemoResult:
     """Create or refresh the sample street, its grids, compounds, service points and demo accounts."""
+    from linli.activities.calendar import activities_import
     from linli.core.imports import compounds_import, grids_import
+    from linli.demo.activities import demo_activities_ics
     from linli.places.services import places_import
 
     with transaction.atomic():
@@ -142,6 +150,7 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         result.imports["compounds"] = compounds_import(street=street, collection=compounds).as_dict()
         _link_compounds_to_committees(street, compounds)
         result.imports["places"] = places_import(street=street, collection=load_collection(PLACES_FILE)).as_dict()
+        result.imports["activities"] = activities_import(street=street, text=demo_activities_ics()).as_dict()
         for account in ACCOUNTS:
             result.accounts.append((account, _account(street, account)))
     return result

@@ -135,3 +135,18 @@ def test_sample_files_are_consistent():
     assert len(ids) == len(places)
     for feature in places:
         assert set(feature["properties"].get("serves", [])) <= ids
+
+
+@pytest.mark.django_db
+def test_demo_has_bookable_activities_this_month_and_after(capsys):
+    from django.utils import timezone
+
+    from linli.activities.models import Activity, ActivityStatus
+
+    call_command("demo")
+    upcoming = Activity.objects.filter(street__code="wanli", status=ActivityStatus.PUBLISHED, start__gt=timezone.now())
+    assert upcoming.count() >= 9
+    assert upcoming.filter(series__isnull=False).exists()  # the weekly classes are RRULE series
+    assert set(upcoming.values_list("category", flat=True)) >= {"lecture", "culture", "health", "skills_training"}
+    call_command("demo")
+    assert "activities: created 0, updated 0, unchanged 9" in capsys.readouterr().out
