@@ -156,6 +156,7 @@ def _django_env(tmp: Path) -> dict[str, str]:
             "LINLI_DATABASE_URL": _db_url(),
             "LINLI_REDIS_URL": os.environ.get("LINLI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
             "LINLI_CONN_MAX_AGE": "600",
+            "LINLI_PG_PREPARED_STATEMENTS": os.environ.get("LINLI_BENCH_PG_PREPARED", "1"),
             "LINLI_DEBUG": "0",
             "LINLI_SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
             "LINLI_VAR_DIR": str(tmp),
