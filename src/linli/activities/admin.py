@@ -12,26 +12,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import Activity, ActivitySeries, Booking, BookingEvent
+from linli.activities.services.activities import EDITABLE_FIELDS
 from linli.core.admin import StreetScopedAdmin
 from linli.core.errors import Problem
 from linli.core.phones import mask_phone
 
-ACTIVITY_FIELDS = (
-    "title",
-    "description",
-    "category",
-    "audience",
-    "organiser",
-    "start",
-    "end",
-    "capacity",
-    "waitlist_capacity",
-    "booking_opens_at",
-    "booking_closes_at",
-    "cancel_deadline",
-    "place",
-    "status",
-)
+ACTIVITY_FIELDS = EDITABLE_FIELDS  # the back office edits what the services allow to change
 
 
 class BookingEventInline(admin.TabularInline):

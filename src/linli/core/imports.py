@@ -226,6 +226,33 @@ def bbox_of(geometry: dict[str, Any]) -> tuple[float, float, float, float]:
 # --------------------------------------------------------------------------------------------- grids
 
 
+def _upsert(
+    model: Any, existing: dict[str, Any], *, street: Street, external_id: str, values: dict[str, Any], result: Any
+) -> None:
+    """Create the row or update it by external id, counting created / updated / unchanged in `result`."""
+    obj = existing.get(external_id)
+    if obj is None:
+        existing[external_id] = model.objects.create(street=street, external_id=external_id, **values)
+        result.created += 1
+    elif any(getattr(obj, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(obj, k, v)
+        obj.save()
+        result.updated += 1
+    else:
+        result.unchanged += 1
+
+
+def _audit_import(*, actor: Any, street: Street, kind: str, result: Any, features: int) -> None:
+    AuditLog.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        street=street,
+        action=f"{kind}s.import",
+        object_type=kind,
+        data={**result.as_dict(), "features": features},
+    )
+
+
 def grids_import(*, street: Street, collection: Any, actor: Any = None) -> ImportResult:
     """Import governance grids (HQ → workstation → unit). Re-importing updates by `id`."""
     errors = ErrorList()
@@ -322,25 +349,8 @@ def grids_import(*, street: Street, collection: Any, actor: Any = None) -> Impor
                 "max_lat": max_lat,
                 "max_lng": max_lng,
             }
-            grid = existing.get(r["external_id"])
-            if grid is None:
-                grid = Grid.objects.create(street=street, external_id=r["external_id"], **values)
-                existing[grid.external_id] = grid
-                result.created += 1
-            elif any(getattr(grid, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(grid, k, v)
-                grid.save()
-                result.updated += 1
-            else:
-                result.unchanged += 1
-        AuditLog.objects.create(
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            street=street,
-            action="grids.import",
-            object_type="grid",
-            data={**result.as_dict(), "features": len(rows)},
-        )
+            _upsert(Grid, existing, street=street, external_id=r["external_id"], values=values, result=result)
+        _audit_import(actor=actor, street=street, kind="grid", result=result, features=len(rows))
     return result
 
 
@@ -417,24 +427,8 @@ def compounds_import(*, street: Street, collection: Any, actor: Any = None) -> I
                 "lng": r["lng"],
                 "grid": grid_for_point(street=street, lat=r["lat"], lng=r["lng"]),
             }
-            c = existing.get(r["external_id"])
-            if c is None:
-                Compound.objects.create(street=street, external_id=r["external_id"], **values)
-                result.created += 1
-            elif any(getattr(c, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(c, k, v)
-                c.save()
-                result.updated += 1
-            else:
-                result.unchanged += 1
-        AuditLog.objects.create(
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            street=street,
-            action="compounds.import",
-            object_type="compound",
-            data={**result.as_dict(), "features": len(rows)},
-        )
+            _upsert(Compound, existing, street=street, external_id=r["external_id"], values=values, result=result)
+        _audit_import(actor=actor, street=street, kind="compound", result=result, features=len(rows))
     return result
 
 
