@@ -19,7 +19,10 @@ What it does (run alone: `.venv/bin/python bench/run.py booking_storm`; needs `w
 4. after each phase checks the database: confirmed rows == `booked` <= capacity, waitlisted rows ==
    `waitlisted` <= waitlist capacity, no person with two live bookings; the client's 201/409 counts are
    compared with the rows;
-5. stops gunicorn, drops the database and flushes Redis db 13 (try/finally).
+5. the floor of the machine in the same run: a WSGI app that does nothing (bench/loadgen/bare_wsgi.py) and a bare
+   Django view without middleware or database (bench/loadgen/bare_django.py), each under the same gunicorn
+   arrangement, pinged by the same wrk at 200 clients;
+6. stops gunicorn, drops the database and flushes Redis db 13 (try/finally).
 
 The load generator is wrk (C, one event loop per thread) with bench/loadgen/storm.lua. It shares the 2 cores
 with gunicorn and PostgreSQL, which is why every figure sits beside the ping baseline of the same run.
@@ -63,6 +66,7 @@ EDGE_CAPACITY, EDGE_WAITLIST, EDGE_USERS = 300, 50, 1000
 LATENCY_SECONDS = 10
 PING_SECONDS = 8
 PROBE_SECONDS = 4
+FLOOR_SECONDS = 5
 WARMUP_SECONDS = 2
 CONFIGS = os.environ.get("LINLI_BENCH_STORM_CONFIGS", "2x8,3x4")
 
@@ -266,12 +270,16 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], workers: int, threads: int, log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int, threads: int, log: Path, app: str = "linli.wsgi:application"
+    ) -> None:
         self.workers, self.threads, self.port = workers, threads, _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        # The arguments of `linli serve --mode production`.
+        # The arguments of `linli serve --mode production`; `app` other than Linli's are the floor baselines
+        # (bench/loadgen/bare_*.py, imported from that directory).
+        chdir = ["--chdir", str(BENCH_DIR / "loadgen")] if not app.startswith("linli.") else []
         cmd = [
-            sys.executable, "-m", "gunicorn", "linli.wsgi:application",
+            sys.executable, "-m", "gunicorn", app, *chdir,
             "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
             "--workers", str(workers), "--threads", str(threads),
             "--access-logfile", "-", "--timeout", "30", "--graceful-timeout", "20",
@@ -564,6 +572,24 @@ def run() -> dict:
         server.stop()
         server = None
 
+        # The floor of this machine in the same run: a WSGI app that does nothing and a bare Django view (no
+        # middleware, no database), same gunicorn arrangement, same wrk, same 200 clients.
+        floors = {}
+        for name, app in (("bare_wsgi", "bare_wsgi:application"), ("bare_django", "bare_django:application")):
+            server = Server(env, best["workers"], best["threads"], log, app=app)
+            server.wait_ready(PING_PATH)
+            wrk(server, "ping", PING_PATH, CLIENTS, WARMUP_SECONDS)
+            floor = wrk(server, "ping", PING_PATH, CLIENTS, FLOOR_SECONDS)
+            server.stop()
+            server = None
+            floors[name] = {
+                "rps": floor["rps"],
+                "p99_ms": floor["p99_ms"],
+                "statuses": floor["statuses"],
+                "cpu_ms_per_request": floor["cpu"].get("gunicorn_ms_per_request"),
+                "wrk_ms_per_request": floor["cpu"].get("wrk_ms_per_request"),
+            }
+
         phases = (phase_a, phase_edge, phase_b, lat)
         overbookings = sum(p["db"]["overbookings"] for p in phases)
         unanswered = sum(p["unanswered"] for p in phases) + ping["unanswered"]
@@ -610,6 +636,10 @@ def run() -> dict:
             if ping["cpu"].get("server_ms_per_request") and phase_b["cpu"].get("server_ms_per_request")
             else None,
             "ratio_requests_capacity_phase_to_ping": round(phase_a["rps"] / ping["rps"], 3) if ping["rps"] else 0.0,
+            "floor": floors,
+            "ratio_booking_to_bare_django": round(bookings_per_s / floors["bare_django"]["rps"], 3)
+            if floors["bare_django"]["rps"]
+            else None,
             "budget": {
                 "min_bookings_per_s": BUDGET_MIN_BOOKINGS_PER_S,
                 "min_ratio": BUDGET_MIN_RATIO,

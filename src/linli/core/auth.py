@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.utils import check_csrf
@@ -48,7 +50,7 @@ def user_from_bearer(request: HttpRequest) -> Any | None:
     from linli.core import rawsql
     from linli.core.models import ApiToken, User
 
-    row = rawsql.fetch_one(_token_sql(), [digest])
+    row = rawsql.fetch_one(_token_sql(connection.vendor), [digest])  # the SQL is built once per backend
     if row is None:
         _token_cache.pop(digest, None)
         raise Problem("not_authenticated", detail_zh="令牌无效或已撤销", detail_en="The token is invalid or revoked")
@@ -63,7 +65,8 @@ def user_from_bearer(request: HttpRequest) -> Any | None:
     return user
 
 
-def _token_sql() -> str:
+@cache
+def _token_sql(vendor: str) -> str:
     from linli.core import rawsql
     from linli.core.models import ApiToken, User
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 @cache
@@ -21,63 +21,95 @@ def _columns(model: type[models.Model]) -> tuple[tuple[str, ...], tuple[str, ...
     return tuple(str(f.column) for f in fields), tuple(f.attname for f in fields)
 
 
+# Everything below that depends on the database backend is cached per backend (`vendor`): these helpers run on
+# every booking, and rebuilding the same strings and converter lists cost a fifth of the path's CPU (cProfile).
+
+
 def select_list(model: type[models.Model], alias: str) -> str:
+    return _select_list(connection.vendor, model, alias)
+
+
+@cache
+def _select_list(vendor: str, model: type[models.Model], alias: str) -> str:
     qn = connection.ops.quote_name
     return ", ".join(f"{alias}.{qn(c)}" for c in _columns(model)[0])
 
 
 def table(model: type[models.Model]) -> str:
+    return _table(connection.vendor, model)
+
+
+@cache
+def _table(vendor: str, model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
 def column(model: type[models.Model], field: str) -> str:
+    return _column(connection.vendor, model, field)
+
+
+@cache
+def _column(vendor: str, model: type[models.Model], field: str) -> str:
     f = model._meta.get_field(field)
     assert isinstance(f, models.Field) and f.column, f"{model.__name__}.{field} is not a concrete column"
     return connection.ops.quote_name(f.column)
 
 
-def _converters(model: type[models.Model]) -> list[list[tuple[Any, Any]]]:
-    """Per column, the backend's and the field's converters with the expression they expect (as the ORM does)."""
+@cache
+def _converters(alias: str, vendor: str, model: type[models.Model]) -> tuple[tuple[int, tuple[Any, ...], Any], ...]:
+    """The columns that need converting: (index, the backend's and the field's converters, the expression they
+    expect), as the ORM does. Most columns need none (psycopg already returns Python values)."""
+    conn = connections[alias]
     out = []
-    for f in model._meta.concrete_fields:
+    for i, f in enumerate(model._meta.concrete_fields):
         col = f.get_col(model._meta.db_table)
-        out.append([(c, col) for c in connection.ops.get_db_converters(col) + col.get_db_converters(connection)])
-    return out
+        converters = tuple(conn.ops.get_db_converters(col) + col.get_db_converters(conn))
+        if converters:
+            out.append((i, converters, col))
+    return tuple(out)
 
 
 def instances(row: tuple[Any, ...], *models_: type[models.Model]) -> list[models.Model]:
     """Split one row of `select_list(m1, ...), select_list(m2, ...)` into model instances (with converters)."""
+    conn = connections[DEFAULT_DB_ALIAS]
     out: list[models.Model] = []
     offset = 0
     for model in models_:
         _cols, attnames = _columns(model)
         values = list(row[offset : offset + len(attnames)])
         offset += len(attnames)
-        for i, converters in enumerate(_converters(model)):
-            for converter, expression in converters:
-                values[i] = converter(values[i], expression, connection)
-        out.append(model.from_db(connection.alias, list(attnames), values))
+        for i, converters, expression in _converters(conn.alias, conn.vendor, model):
+            for converter in converters:
+                values[i] = converter(values[i], expression, conn)
+        out.append(model.from_db(conn.alias, list(attnames), values))
     return out
 
 
 def fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    with connection.cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 
 
 def insert(model: type[models.Model], values: dict[str, Any]) -> int:
     """INSERT one row (values by field name, prepared by the fields themselves) and return its primary key."""
-    qn = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in values]
-    params = [f.get_db_prep_save(values[f.name], connection) for f in fields if isinstance(f, models.Field)]
-    cols = ", ".join(qn(str(f.column)) for f in fields if isinstance(f, models.Field))
-    if len(params) != len(values):
-        raise ValueError(f"not all of {sorted(values)} are concrete fields of {model.__name__}")
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table(model)} ({cols}) VALUES ({marks}) RETURNING {qn(model._meta.pk.column)}"  # noqa: S608
-    with connection.cursor() as cursor:
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _insert_sql(conn.vendor, model, tuple(values))
+    params = [f.get_db_prep_save(values[f.name], conn) for f in fields]
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         assert row is not None  # RETURNING always answers one row
         return int(row[0])
+
+
+@cache
+def _insert_sql(vendor: str, model: type[models.Model], names: tuple[str, ...]) -> tuple[str, tuple[models.Field, ...]]:
+    qn = connection.ops.quote_name
+    fields = tuple(f for f in (model._meta.get_field(name) for name in names) if isinstance(f, models.Field))
+    if len(fields) != len(names):
+        raise ValueError(f"not all of {sorted(names)} are concrete fields of {model.__name__}")
+    cols = ", ".join(qn(str(f.column)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {table(model)} ({cols}) VALUES ({marks}) RETURNING {qn(model._meta.pk.column)}"  # noqa: S608
+    return sql, fields

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -221,9 +222,11 @@ def booking_create(
     limit. Staff adding a walk-in (`source="walk_in"`) or booking for someone (`"staff"`) skip those checks but
     need a staff role in the street; walk-ins only take free seats (no waitlist).
 
-    One transaction: the booking row and its event are inserted first (the partial unique index refuses a second
-    live booking of the same person), then the seat is taken with one conditional UPDATE of the activity row just
-    before COMMIT, so that hot row stays locked for a single statement. Any refusal rolls everything back.
+    On PostgreSQL all of it is one statement (`_booking_create_pg`): the seat (or waitlist place) is taken by a
+    conditional UPDATE of the activity row, then the booking row and its event are inserted; the partial unique
+    index refuses a second live booking of the same person and undoes the whole statement. Elsewhere (SQLite, whose
+    writers are serialised) one transaction inserts the row and its event first and takes the seat last
+    (`_booking_create_once`). Any refusal leaves nothing written.
     """
     now = now or timezone.now()
     if source not in BookingSource.values:
@@ -246,9 +249,10 @@ def booking_create(
         )
     elif now >= activity.end:
         raise Problem("booking_closed", detail_zh="活动已结束", detail_en="The activity has ended")
+    create = _booking_create_pg if connection.vendor == "postgresql" else _booking_create_once
     for _attempt in range(5):
         try:
-            return _booking_create_once(activity=activity, user=user, source=source, actor=actor, now=now)
+            return create(activity=activity, user=user, source=source, actor=actor, now=now)
         except _CodeCollision:
             continue
     raise RuntimeError("could not draw a unique booking code")
@@ -299,13 +303,7 @@ def _booking_create_once(*, activity: Activity, user: Any, source: str, actor: A
         if counts["here"]:
             raise _already_booked()
         if counts["live"] >= street.booking_limit:
-            raise Problem(
-                "booking_limit_reached",
-                detail_zh=f"您在{street.name}已有 {counts['live']} 个未开始的活动预约，上限为 {street.booking_limit} 个",
-                detail_en=f"You already hold {counts['live']} upcoming bookings in this street "
-                f"(limit {street.booking_limit})",
-                extra={"limit": street.booking_limit},
-            )
+            raise _limit_reached(street, counts["live"])
 
     # Insert first, optimistically confirmed; the seat is taken last (see the docstring).
     try:
@@ -357,11 +355,132 @@ def _booking_create_once(*, activity: Activity, user: Any, source: str, actor: A
         BookingEvent.objects.filter(pk=event_id).update(to_status=BookingStatus.WAITLISTED)
         booking.status, booking.waitlisted_at, booking.confirmed_at = BookingStatus.WAITLISTED, now, None
         return booking
-    raise Problem(
+    raise _activity_full(source)
+
+
+def _limit_reached(street: Any, live: int) -> Problem:
+    return Problem(
+        "booking_limit_reached",
+        detail_zh=f"您在{street.name}已有 {live} 个未开始的活动预约，上限为 {street.booking_limit} 个",
+        detail_en=f"You already hold {live} upcoming bookings in this street (limit {street.booking_limit})",
+        extra={"limit": street.booking_limit},
+    )
+
+
+def _activity_full(source: str) -> Problem:
+    return Problem(
         "activity_full",
         detail_zh="名额已满" + ("" if source == BookingSource.WALK_IN else "，候补名单也已排满"),
         detail_en="No seats left" + ("" if source == BookingSource.WALK_IN else " and the waiting list is full"),
     )
+
+
+# The whole booking in ONE statement on PostgreSQL (one round trip, no BEGIN/COMMIT of its own): the per-person
+# check, the seat (else a waitlist place), the booking row and its event. The lock order is every other
+# writer's: the activity row first (UPDATE), the booking rows after it. Data-modifying CTEs run exactly once;
+# `wait` runs only when `seat` took nothing (its uncorrelated NOT EXISTS is a one-time filter), so the activity
+# row changes at most once. Under concurrency each UPDATE re-checks its condition on the newest row version
+# (READ COMMITTED), so `booked` never passes the capacity; a second live booking of the same person fails on
+# the partial unique index and the whole statement, seat included, is undone. The per-person limit is read in
+# the statement's snapshot, as `_booking_create_once` reads it in its transaction's.
+_BOOK_ONE_STATEMENT = """
+WITH gate AS (
+    SELECT COUNT(*) AS live, COALESCE(SUM(CASE WHEN b.activity_id = %(activity)s THEN 1 ELSE 0 END), 0) AS here
+    FROM {booking} b JOIN {activity} a ON a.id = b.activity_id
+    WHERE b.user_id = %(user)s AND b.status IN ({live}) AND a.street_id = %(street)s AND a.{end} > %(now)s
+), pass AS (
+    SELECT (NOT %(check_limit)s) OR (here = 0 AND live < %(limit)s) AS ok FROM gate
+), seat AS (
+    UPDATE {activity} SET booked = booked + 1
+    WHERE id = %(activity)s AND (capacity IS NULL OR booked < capacity) AND (SELECT ok FROM pass)
+    RETURNING 'confirmed'::varchar AS status
+), wait AS (
+    UPDATE {activity} SET waitlisted = waitlisted + 1
+    WHERE id = %(activity)s AND %(may_wait)s AND waitlisted < waitlist_capacity AND (SELECT ok FROM pass)
+        AND NOT EXISTS (SELECT 1 FROM seat)
+    RETURNING 'waitlisted'::varchar AS status
+), taken AS (
+    SELECT status FROM seat UNION ALL SELECT status FROM wait
+), ins AS (
+    INSERT INTO {booking} (activity_id, user_id, status, source, code, created_at, confirmed_at, waitlisted_at)
+    SELECT %(activity)s, %(user)s, status, %(source)s, %(code)s, %(now)s,
+        CASE WHEN status = 'confirmed' THEN %(now)s END, CASE WHEN status = 'waitlisted' THEN %(now)s END
+    FROM taken
+    RETURNING id, status
+), ev AS (
+    INSERT INTO {event} (booking_id, at, actor_id, from_status, to_status, note)
+    SELECT id, %(now)s, %(actor)s, '', status, %(source)s FROM ins
+    RETURNING id
+)
+SELECT gate.live, gate.here, (SELECT id FROM ins), (SELECT status FROM ins), (SELECT COUNT(*) FROM ev) FROM gate
+"""
+
+
+@cache
+def _book_one_statement_sql(vendor: str) -> str:
+    qn = connection.ops.quote_name
+    return _BOOK_ONE_STATEMENT.format(
+        activity=qn(Activity._meta.db_table),
+        booking=qn(Booking._meta.db_table),
+        event=qn(BookingEvent._meta.db_table),
+        live=_LIVE_IN,
+        end=qn("end"),
+    )
+
+
+def _booking_create_pg(*, activity: Activity, user: Any, source: str, actor: Any, now: datetime) -> Booking:
+    """PostgreSQL: `_booking_create_once` in one statement (the same checks, refusals and rows)."""
+    app = source == BookingSource.APP
+    street = activity.street if app else None
+    code = new_booking_code()
+    params = {
+        "activity": activity.pk,
+        "user": user.pk,
+        "street": activity.street_id,
+        "now": now,
+        "check_limit": app,
+        "limit": street.booking_limit if street is not None else 0,
+        "may_wait": source != BookingSource.WALK_IN,
+        "source": source,
+        "code": code,
+        "actor": actor.pk if getattr(actor, "pk", None) else user.pk,
+    }
+    sql = _book_one_statement_sql(connection.vendor)
+    try:
+        if connection.in_atomic_block:  # e.g. under an Idempotency-Key: a failure must not poison the outer block
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+        else:  # autocommit: the statement is its own transaction
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+    except IntegrityError as exc:  # the whole statement (the seat too) was undone
+        msg = str(exc)
+        if "(code)" in msg or "booking_code" in msg:
+            raise _CodeCollision from None
+        raise _already_booked() from None
+    assert row is not None
+    live, here, booking_id, status, _events = row
+    if booking_id is None:
+        if app and here:
+            raise _already_booked()
+        if street is not None and live >= street.booking_limit:
+            raise _limit_reached(street, int(live))
+        raise _activity_full(source)
+    booking = Booking(
+        pk=booking_id,
+        activity=activity,
+        user=user,
+        status=status,
+        source=source,
+        code=code,
+        created_at=now,
+        confirmed_at=now if status == BookingStatus.CONFIRMED else None,
+        waitlisted_at=now if status == BookingStatus.WAITLISTED else None,
+    )
+    booking._state.adding = False
+    return booking
 
 
 # ------------------------------------------------------------------------------------------- cancel
