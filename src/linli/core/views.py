@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
-from linli.core import selectors, services
+from linli.core import selectors, services, workbench
 from linli.core.errors import Problem
 from linli.core.forms import CodeForm, PhoneForm, ProfileForm
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
@@ -129,6 +129,9 @@ def me_view(request: HttpRequest) -> HttpResponse:
         "saved": saved,
         "masked_phone": mask_phone(user.phone),  # type: ignore[union-attr]
         "roles": selectors.user_role_list(user),
+        "personal_links": workbench.personal_links(),
+        "role_links": workbench.role_links(user),
+        "report_street": workbench.report_street(user),
     }
     return render(request, "core/me.html", ctx, status=422 if request.method == "POST" else 200)
 
