@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "linli.core",
     "linli.places",
     "linli.activities",
+    "linli.meals",
+    "linli.cases",
 ]
 
 MIDDLEWARE = [
@@ -125,11 +127,20 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/login/"
 
+def redis_channel_layer(url: str, **config: object) -> dict:
+    """The channels_redis layer for `url`. channels_redis blocks up to 5 s waiting for a message and redis-py (8.x)
+    times a read out after 5 s by default: without a longer socket timeout every idle WebSocket consumer dies."""
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": 30, "socket_connect_timeout": 5}], **config},
+    }
+
+
 # Redis: channel layer, cache and Celery broker in production.
 REDIS_URL = os.environ.get("LINLI_REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -142,6 +153,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_BEAT_SCHEDULE = {
     # Activity reminders (day before, two hours before); the task is idempotent, so overlap is harmless.
     "activities-send-reminders": {"task": "activities.send_reminders", "schedule": 300.0},
+    # Meals: lock the menus whose order cut-off has passed (orders become the production list).
+    "meals-lock-due-menus": {"task": "meals.lock_due_menus", "schedule": 60.0},
+    # Cases: SLA reminders at 75 % of the target and escalation to the street HQ at breach.
+    "cases-sla-sweep": {"task": "cases.sla_sweep", "schedule": 60.0},
 }
 
 # Languages: zh-Hans first, English second.

@@ -15,6 +15,9 @@ urlpatterns: list = [
     path("", include("linli.core.urls")),
     path("", include("linli.places.urls")),
     path("", include("linli.activities.urls")),
+    path("", include("linli.meals.urls")),
+    path("", include("linli.cases.urls")),
+    path("open311/v2/", include("linli.cases.open311")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

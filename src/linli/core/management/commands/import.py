@@ -25,6 +25,7 @@ IMPORTERS: dict[str, str] = {
 # Importers that read the file's raw text themselves (not JSON).
 TEXT_IMPORTERS: dict[str, str] = {
     "activities": "linli.activities.calendar.activities_import",
+    "menus": "linli.meals.services.menus.menus_import",
 }
 
 
@@ -45,7 +46,10 @@ def format_error(err: dict[str, Any]) -> str:
 class Command(BaseCommand):
     help = (
         "导入文件 Import a file: linli import {places,grids,compounds} GEOJSON --street CODE, "
-        "linli import activities FILE.ics --street CODE"
+        "linli import activities FILE.ics --street CODE, "
+        "linli import menus FILE.csv --street CODE (菜单表格 menu CSV, columns "
+        "date,slot,kitchen,dish,price_fen,half_price_fen,daily_limit,tags; kitchen = place id; prices in fen; "
+        "tags split by '|': soft low_salt low_sugar low_oil vegetarian spicy halal, allergen:<code>, set, elder_set)"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,0 +1,158 @@
+"""Uploaded photos made safe to keep: type checked by content, size and pixel count bounded, orientation
+applied, re-encoded as a plain JPEG without any metadata (no EXIF, no GPS, no XMP, no ICC profile).
+
+Used by inspections (meals) and later by hazard reports. A phone photo carries where and when it was taken and
+the phone's make; none of that is needed to show a dirty floor, so none of it is kept (PIPL: collect the minimum).
+
+    content, width, height, ext = photo_process(request.FILES["photo"])
+
+Failures raise `Problem("photo_invalid")` with a message in Chinese and English; nothing is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from typing import IO, Any, NamedTuple
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from linli.core.errors import Problem
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MAX_SIDE = 2048
+JPEG_QUALITY = 85
+
+try:  # HEIC/HEIF (iPhones) only when the optional pillow-heif plugin is installed.
+    from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
+
+    register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HEIF_SUPPORTED = False
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+
+
+class ProcessedPhoto(NamedTuple):
+    content: bytes
+    width: int
+    height: int
+    ext: str
+
+
+def _invalid(zh: str, en: str, **extra: Any) -> Problem:
+    return Problem("photo_invalid", detail_zh=zh, detail_en=en, extra=extra)
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The image format by its first bytes (the file name and the browser's content type are not trusted)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "HEIF"
+    return None
+
+
+def _read_bounded(upload: Any, max_bytes: int) -> bytes:
+    """At most `max_bytes` + 1 bytes of the upload (bytes, a file object or a Django UploadedFile)."""
+    if isinstance(upload, bytes | bytearray | memoryview):
+        return bytes(upload[: max_bytes + 1])
+    size = getattr(upload, "size", None)
+    if isinstance(size, int) and size > max_bytes:
+        raise _too_big(max_bytes)
+    stream: IO[bytes] = upload
+    if hasattr(stream, "seek"):
+        with contextlib.suppress(OSError, ValueError):
+            stream.seek(0)
+    data = stream.read(max_bytes + 1)
+    return data if isinstance(data, bytes) else bytes(data or b"")
+
+
+def _too_big(max_bytes: int) -> Problem:
+    mb = max_bytes / (1024 * 1024)
+    return _invalid(
+        f"照片太大，请选择不超过 {mb:g} MB 的照片", f"The photo is larger than {mb:g} MB", reason="too_large"
+    )
+
+
+def photo_process(
+    upload: Any,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int = MAX_SIDE,
+    quality: int = JPEG_QUALITY,
+) -> ProcessedPhoto:
+    """Validate an uploaded photo and return it re-encoded: (JPEG bytes, width, height, "jpg").
+
+    The dimensions are read from the header and checked against `max_pixels` before any pixel is decoded, so a
+    small file claiming a huge canvas (a decompression bomb) is refused without using memory."""
+    data = _read_bounded(upload, max_bytes)
+    if len(data) > max_bytes:
+        raise _too_big(max_bytes)
+    if not data:
+        raise _invalid("照片是空文件", "The photo is an empty file", reason="empty")
+    fmt = sniff_format(data[:16])
+    if fmt is None:
+        raise _invalid(
+            "只能上传 JPEG、PNG 或 WebP 格式的照片", "Only JPEG, PNG or WebP photos are accepted", reason="type"
+        )
+    if fmt == "HEIF" and not HEIF_SUPPORTED:
+        raise _invalid(
+            "暂不支持 HEIC 格式，请在相机设置中选择“兼容性最佳”或上传 JPEG",
+            "HEIC photos are not supported here; choose JPEG (\u201cMost compatible\u201d) in the camera settings",
+            reason="heic_unsupported",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=None if fmt == "HEIF" else [fmt])
+            width, height = image.size
+            if width <= 0 or height <= 0 or width * height > max_pixels:
+                raise _invalid(
+                    f"照片像素过多（{width}×{height}），请缩小后再上传",
+                    f"The photo has too many pixels ({width}x{height})",
+                    reason="too_many_pixels",
+                )
+            if image.format == "JPEG":
+                # Let libjpeg decode at a reduced scale when the photo is much larger than we keep.
+                image.draft("RGB", (max_side, max_side))
+            image.seek(0)  # the first frame of an animated PNG/WebP
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            image = _to_rgb(image)
+            image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            clean = Image.new("RGB", image.size)
+            clean.paste(image)  # a fresh image: nothing of the original's info (exif, icc, xmp) comes along
+            out = io.BytesIO()
+            clean.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
+    except Problem:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _invalid(
+            "照片像素过多，请缩小后再上传", "The photo has too many pixels", reason="too_many_pixels"
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        raise _invalid(
+            "照片文件已损坏或无法识别", "The photo is damaged or cannot be read", reason="unreadable"
+        ) from exc
+    return ProcessedPhoto(out.getvalue(), clean.width, clean.height, "jpg")
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB for JPEG; transparent areas become white rather than black."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
