@@ -191,6 +191,8 @@ def _activity_context(request: HttpRequest, activity: Activity) -> dict[str, Any
     place = activity.place
     item["opens_later"] = bool(activity.booking_opens_at and activity.booking_opens_at > now)
     item["closed_early"] = bool(activity.booking_closes_at and activity.booking_closes_at <= now)
+    from linli.meals.views.resident import booking_lunch_offer
+
     return {
         "street": activity.street,
         "activity": item,
@@ -199,6 +201,7 @@ def _activity_context(request: HttpRequest, activity: Activity) -> dict[str, Any
         "navigation": navigation_links(place.lat, place.lng, place.name),
         "booking": selectors.booking_to_dict(booking) if booking else None,
         "booking_obj": booking,
+        "meal_offer": booking_lunch_offer(booking=booking, now=now),  # "顺便订午餐，送到活动地点"
         "now": now,
         "problem": None,
         "list_url": reverse("activities:street_list", args=[activity.street.code]),
@@ -242,6 +245,8 @@ def _staff_preview(request: HttpRequest, activity_id: int) -> Activity:
 @require_GET
 def my_bookings(request: HttpRequest) -> HttpResponse:
     """Upcoming bookings first, each with its QR code and short code; then past and cancelled ones."""
+    from linli.meals.views.resident import booking_lunch_offer
+
     now = timezone.now()
     upcoming, past = [], []
     for booking in selectors.booking_list_for_user(user=request.user):
@@ -254,6 +259,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
             if booking.status in (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN):
                 item["qr_svg"] = checkin_services.booking_qr_svg(booking)
             item["cancel_url"] = reverse("activities:booking_cancel", args=[booking.pk])
+            item["meal_offer"] = booking_lunch_offer(booking=booking, now=now)
             item["ics_url"] = f"/api/v1/bookings/{booking.pk}.ics"
             upcoming.append(item)
         else:

@@ -357,7 +357,7 @@ def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]
     features, system = read_collection(collection, errors)
     catalogue = catalogue_for(street)
     seen: dict[str, int] = {}
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     for i, feature in enumerate(features):
         props, geometry = feature_parts(i, feature, errors)
         row: dict[str, Any] = {}
@@ -387,14 +387,56 @@ def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]
             value = props.get(key)
             row[key] = [] if value is None else value
         row["capacity"] = props.get("capacity")
-        checkable = {k: v for k, v in row.items() if k not in ("name", "address", "external_id", "lat", "lng", "phone")}
+        if "serves" in props:  # meals: the meal points and venues a kitchen or canteen serves (checked below)
+            row["serves"] = props["serves"]
+        checkable = {
+            k: v for k, v in row.items() if k not in ("name", "address", "external_id", "lat", "lng", "phone", "serves")
+        }
         if row["kind"] is None:
             checkable.pop("kind")
         for field, zh, en in validate_place_values(checkable, catalogue=catalogue):
             errors.add(i, f"properties.{field}", zh, en)
-        rows.append(row)
+        rows.append((i, row))
+    _validate_serves(street, rows, errors)
     raise_if_errors(errors)
-    return rows
+    return [row for _, row in rows]
+
+
+def _validate_serves(street: Street, rows: list[tuple[int, dict[str, Any]]], errors: ErrorList) -> None:
+    """`serves`: a list of place ids (in the file or the street) on a kitchen or canteen only."""
+    from linli.meals.services.menus import KITCHEN_KINDS
+
+    known = {r["external_id"] for _, r in rows if r.get("external_id")}
+    known |= set(Place.objects.filter(street=street).values_list("external_id", flat=True))
+    for i, row in rows:
+        if "serves" not in row:
+            continue
+        serves = row["serves"]
+        if serves is None:  # null: as if not given
+            row.pop("serves")
+            continue
+        if not isinstance(serves, list) or not all(
+            isinstance(s, str | int) and not isinstance(s, bool) for s in serves
+        ):
+            errors.add(i, "properties.serves", "serves 必须是点位编号列表", "serves must be a list of place ids")
+            row.pop("serves")
+            continue
+        row["serves"] = serves = list(dict.fromkeys(str(s).strip() for s in serves))
+        if serves and row.get("kind") not in KITCHEN_KINDS:
+            errors.add(
+                i,
+                "properties.serves",
+                "只有中央厨房、社区食堂和长者食堂可以填写 serves",
+                "Only a central kitchen, community canteen or elder canteen may have serves",
+            )
+        for ext in serves:
+            if ext not in known:
+                errors.add(
+                    i,
+                    "properties.serves",
+                    f"serves 中的点位 {ext} 不存在（文件和数据库中都没有）",
+                    f"The place {ext} in serves exists neither in the file nor in the database",
+                )
 
 
 def places_import(*, street: Street, collection: Any, actor: Any = None) -> ImportResult:
@@ -406,6 +448,8 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
     catalogue = catalogue_for(street)
     result = ImportResult()
     changed_ids: list[int] = []
+    serves_by_id: dict[str, list[str]] = {}
+    imported: list[str] = []
     with transaction.atomic():
         existing = {
             p.external_id: p
@@ -414,6 +458,9 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
         for row in rows:
             codes = list(dict.fromkeys(row.pop("services")))
             ext_id = row.pop("external_id")
+            imported.append(ext_id)
+            if "serves" in row:
+                serves_by_id[ext_id] = row.pop("serves")
             row["amenities"] = list(dict.fromkeys(row["amenities"]))
             place = existing.get(ext_id)
             if place is None:
@@ -423,6 +470,7 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
                 place.services.set([catalogue[c] for c in codes])
                 result.created += 1
                 changed_ids.append(place.pk)
+                existing[ext_id] = place
                 continue
             same = (
                 all(getattr(place, k) == row[k] for k in _PLACE_FIELDS)
@@ -430,7 +478,11 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
                 and sorted(s.code for s in place.services.all()) == sorted(codes)
             )
             if same:
-                result.unchanged += 1
+                # only the kitchen's served places may differ: the place row itself stays untouched
+                if _serves_differ(place, serves_by_id.get(ext_id)):
+                    result.updated += 1
+                else:
+                    result.unchanged += 1
                 continue
             for k in _PLACE_FIELDS:
                 setattr(place, k, row[k])
@@ -440,15 +492,56 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
             place.services.set([catalogue[c] for c in codes])
             result.updated += 1
             changed_ids.append(place.pk)
+        _kitchens_sync(street, existing, imported, serves_by_id)
         _audit(actor=actor, street=street, action="places.import", data={**result.as_dict(), "features": len(rows)})
         if changed_ids:
             _notify_changed(street=street, ids=changed_ids)
     return result
 
 
+def _serves_differ(place: Place, serves: list[str] | None) -> bool:
+    """Whether importing `serves` would change the kitchen's served places (None: not given, no change)."""
+    if serves is None:
+        return False
+    from linli.meals.models import Kitchen
+
+    kitchen = Kitchen.objects.filter(place=place).first()
+    current = set(kitchen.serves.values_list("external_id", flat=True)) if kitchen else set()
+    return current != set(serves)
+
+
+def _kitchens_sync(
+    street: Street, places: dict[str, Place], imported: list[str], serves_by_id: dict[str, list[str]]
+) -> None:
+    """Every imported kitchen or canteen gets its meals kitchen (elder canteens flagged); `serves` is set when
+    the file gives it."""
+    from linli.meals.models import Kitchen
+    from linli.meals.services.menus import KITCHEN_KINDS
+
+    for ext_id in imported:
+        place = places[ext_id]
+        if place.kind not in KITCHEN_KINDS:
+            continue
+        kitchen, created = Kitchen.objects.get_or_create(
+            place=place, defaults={"street": street, "is_elder_canteen": place.kind == "elder_canteen"}
+        )
+        is_elder = place.kind == "elder_canteen"
+        if not created and kitchen.is_elder_canteen != is_elder:
+            Kitchen.objects.filter(pk=kitchen.pk).update(is_elder_canteen=is_elder)
+        if ext_id in serves_by_id:
+            kitchen.serves.set([places[e] for e in serves_by_id[ext_id] if e != ext_id])
+
+
 def places_export(*, street: Street) -> dict[str, Any]:
     """The street's active service points as the same GeoJSON the import reads (export → import: 0 changes)."""
-    features = []
+    from linli.meals.models import Kitchen
+    from linli.meals.services.menus import KITCHEN_KINDS
+
+    serves = {
+        k.place_id: sorted(s.external_id for s in k.serves.all())
+        for k in Kitchen.objects.filter(street=street).prefetch_related("serves")
+    }
+    features: list[dict[str, Any]] = []
     for p in Place.objects.filter(street=street, is_active=True).prefetch_related("services").order_by("id"):
         features.append(
             {
@@ -468,4 +561,6 @@ def places_export(*, street: Street) -> dict[str, Any]:
                 },
             }
         )
+        if p.kind in KITCHEN_KINDS:
+            features[-1]["properties"]["serves"] = serves.get(p.pk, [])
     return {"type": "FeatureCollection", "features": features}

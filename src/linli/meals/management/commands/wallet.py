@@ -1,0 +1,123 @@
+"""`linli wallet topup PHONE FEN` / `linli wallet topup --csv FILE` / `linli wallet balance PHONE`.
+
+Batch top-ups (the street's monthly subsidy, a counter's cash book) come as a CSV with the columns `phone,fen`
+(optional `note`); the whole file is checked first and written in one transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from linli.core import services as core_services
+from linli.core.errors import Problem
+from linli.core.management.commands._common import problems_exit_1
+from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
+from linli.core.selectors import street_get
+from linli.meals.services import wallet as wallet_services
+
+
+def _fen(raw: str) -> int:
+    raw = (raw or "").strip()
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ValueError(raw)
+    return int(raw)
+
+
+class Command(BaseCommand):
+    help = "助餐钱包 Meal wallets: top up (one resident, or a CSV batch: phone,fen[,note]) and show balances."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        topup = sub.add_parser("topup", help="top up: PHONE FEN, or --csv FILE with columns phone,fen[,note]")
+        topup.add_argument("phone", nargs="?")
+        topup.add_argument("fen", nargs="?", help="amount in fen (分): 5000 is ¥50.00")
+        topup.add_argument("--csv", dest="csv_file", help="batch file ('-' for stdin)")
+        topup.add_argument("--street", help="street code recorded on the entries")
+        topup.add_argument("--note", default="", help="a note on the ledger entries")
+        balance = sub.add_parser("balance", help="print a resident's balance in fen")
+        balance.add_argument("phone")
+
+    @problems_exit_1
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "balance":
+            user = core_services.user_get_or_create(phone=opts["phone"])
+            self.stdout.write(str(wallet_services.wallet_balance(user=user)))
+            return
+        street = street_get(code=opts["street"]) if opts.get("street") else None
+        rows = self._rows(opts)
+        with transaction.atomic():
+            for phone, fen, note in rows:
+                user = core_services.user_get_or_create(phone=phone)
+                entry = wallet_services.wallet_topup(
+                    user=user, amount_fen=fen, actor=None, street=street, note=note or opts["note"]
+                )
+                self.stdout.write(f"{mask_phone(user.phone)}\t+{fen}\t{entry.balance_after_fen}")
+        self.stderr.write(f"topped up {len(rows)} wallet(s), {sum(r[1] for r in rows)} fen in all")
+
+    def _rows(self, opts: dict[str, Any]) -> list[tuple[str, int, str]]:
+        errors: list[dict[str, Any]] = []
+        rows: list[tuple[str, int, str]] = []
+        if opts.get("csv_file"):
+            if opts.get("phone") or opts.get("fen"):
+                raise Problem(
+                    "validation_error", detail_zh="--csv 与 PHONE FEN 只能二选一", detail_en="Give --csv or PHONE FEN"
+                )
+            path = opts["csv_file"]
+            text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8-sig").read()  # noqa: SIM115
+            reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+            if not reader.fieldnames or not {"phone", "fen"} <= set(reader.fieldnames):
+                raise Problem(
+                    "csv_invalid", detail_zh="表头须包含 phone,fen", detail_en="The header must have phone,fen"
+                )
+            for line_no, row in enumerate(reader, start=2):
+                try:
+                    phone = normalize_phone(row.get("phone") or "")
+                except InvalidPhone:
+                    errors.append(
+                        {
+                            "line": line_no,
+                            "field": "phone",
+                            "message": "手机号格式不正确",
+                            "message_en": "invalid phone",
+                        }
+                    )
+                    continue
+                try:
+                    fen = _fen(row.get("fen") or "")
+                except ValueError:
+                    errors.append(
+                        {
+                            "line": line_no,
+                            "field": "fen",
+                            "message": "金额须为正整数（分）",
+                            "message_en": "fen must be a positive integer",
+                        }
+                    )
+                    continue
+                rows.append((phone, fen, (row.get("note") or "").strip()))
+        else:
+            if not opts.get("phone") or not opts.get("fen"):
+                raise Problem(
+                    "validation_error",
+                    detail_zh="用法：linli wallet topup 手机号 金额（分）",
+                    detail_en="usage: linli wallet topup PHONE FEN",
+                )
+            try:
+                rows.append((normalize_phone(opts["phone"]), _fen(opts["fen"]), ""))
+            except InvalidPhone:
+                raise Problem("invalid_phone") from None
+            except ValueError:
+                raise Problem(
+                    "validation_error", detail_zh="金额须为正整数（分）", detail_en="FEN must be a positive integer"
+                ) from None
+        if errors:
+            raise Problem("csv_invalid", errors=errors)
+        if not rows:
+            raise Problem("csv_invalid", detail_zh="文件中没有数据行", detail_en="The file has no rows")
+        return rows

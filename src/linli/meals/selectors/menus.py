@@ -1,0 +1,196 @@
+"""Reads for kitchens and menus shared by the API, the pages and the other meals parts.
+
+Public: the kitchens of a street and the published menus a meal point can order from. Staff: the kitchens a user
+may edit (kitchen operators and admins of the kitchen's street; nobody sees another street's drafts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from linli.core.errors import Problem
+from linli.core.selectors import user_street_ids
+from linli.meals.models import Kitchen, Menu, MenuItem, MenuStatus
+from linli.places.models import Place
+
+VISIBLE_STATUSES = (MenuStatus.PUBLISHED, MenuStatus.LOCKED)
+EDITOR_ROLES = ("kitchen_operator", "admin")
+SLOT_ORDER: dict[str, int] = {"breakfast": 0, "lunch": 1, "dinner": 2}
+
+
+def kitchens_serving(place: Place) -> QuerySet[Kitchen]:
+    """The kitchens whose meals go to `place`: those listing it in `serves`, and a canteen's own kitchen."""
+    return (
+        Kitchen.objects.filter(Q(serves=place) | Q(place=place))
+        .select_related("place", "street")
+        .distinct()
+        .order_by("place__name", "id")
+    )
+
+
+def kitchen_list(*, street: Any | None = None) -> QuerySet[Kitchen]:
+    qs = Kitchen.objects.select_related("place", "street").prefetch_related("serves")
+    if street is not None:
+        qs = qs.filter(street=street)
+    return qs.order_by("street__code", "place__name", "id")
+
+
+def kitchens_for_editor(user: Any) -> QuerySet[Kitchen]:
+    """The kitchens `user` may edit menus of: kitchens of the streets where they are kitchen operator or admin."""
+    return kitchen_list().filter(street_id__in=user_street_ids(user, roles=EDITOR_ROLES))
+
+
+def kitchen_get_for_editor(*, kitchen_id: int, user: Any) -> Kitchen:
+    """The kitchen if `user` may edit it; `not_found` if it does not exist, `permission_denied` if another
+    street's."""
+    kitchen = kitchen_list().filter(pk=kitchen_id).first()
+    if kitchen is None:
+        raise Problem("not_found", detail_zh="没有这个厨房", detail_en="No such kitchen")
+    if not getattr(user, "is_authenticated", False):
+        raise Problem("not_authenticated")
+    if kitchen.street_id not in user_street_ids(user, roles=EDITOR_ROLES):
+        raise Problem(
+            "permission_denied", detail_zh="这不是您所在街道的厨房", detail_en="This kitchen is in another street"
+        )
+    return kitchen
+
+
+def _items_prefetch() -> Prefetch:
+    return Prefetch("items", queryset=MenuItem.objects.select_related("dish").order_by("sort_order", "id"))
+
+
+def menu_get_for_editor(*, menu_id: int, user: Any) -> Menu:
+    menu = (
+        Menu.objects.select_related("kitchen__place", "kitchen__street")
+        .prefetch_related(_items_prefetch())
+        .filter(pk=menu_id)
+        .first()
+    )
+    if menu is None:
+        raise Problem("not_found", detail_zh="没有这个菜单", detail_en="No such menu")
+    kitchen_get_for_editor(kitchen_id=menu.kitchen_id, user=user)
+    return menu
+
+
+def menu_item_get_for_editor(*, item_id: int, user: Any) -> MenuItem:
+    item = (
+        MenuItem.objects.select_related("menu__kitchen__street", "menu__kitchen__place", "dish")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Problem("not_found", detail_zh="没有这道菜", detail_en="No such menu item")
+    kitchen_get_for_editor(kitchen_id=item.menu.kitchen_id, user=user)
+    return item
+
+
+def menus_for_place(*, place: Place, date: dt.date) -> list[Menu]:
+    """The published (or, after the cut-off, locked) menus of the kitchens serving `place` on `date`, with their
+    items and dishes, breakfast → dinner."""
+    kitchen_ids = list(kitchens_serving(place).values_list("id", flat=True))
+    menus = list(
+        Menu.objects.filter(kitchen_id__in=kitchen_ids, date=date, status__in=VISIBLE_STATUSES)
+        .select_related("kitchen__place")
+        .prefetch_related(_items_prefetch())
+    )
+    menus.sort(key=lambda m: (SLOT_ORDER.get(m.slot, 9), m.kitchen.place.name, m.pk))
+    return menus
+
+
+def menus_for_kitchen(*, kitchen: Kitchen, start: dt.date, days: int = 7) -> list[Menu]:
+    """Every menu (drafts too) of a kitchen from `start` for `days` days, with items (the editor's week)."""
+    return list(
+        Menu.objects.filter(kitchen=kitchen, date__gte=start, date__lt=start + dt.timedelta(days=days))
+        .select_related("kitchen__place")
+        .prefetch_related(_items_prefetch())
+        .order_by("date", "slot")
+    )
+
+
+# ------------------------------------------------------------------------------------------ shapes
+
+
+def place_ref(place: Place) -> dict[str, Any]:
+    return {"id": place.pk, "external_id": place.external_id, "name": place.name}
+
+
+def kitchen_ref(kitchen: Kitchen) -> dict[str, Any]:
+    return {
+        "id": kitchen.pk,
+        "name": kitchen.place.name,
+        "place_id": kitchen.place_id,
+        "is_elder_canteen": kitchen.is_elder_canteen,
+    }
+
+
+def _hhmm(value: Any) -> str:
+    return value.strftime("%H:%M") if isinstance(value, dt.time) else str(value)[:5]
+
+
+def kitchen_to_dict(kitchen: Kitchen) -> dict[str, Any]:
+    return {
+        "id": kitchen.pk,
+        "street": kitchen.street.code,
+        "place": place_ref(kitchen.place),
+        "kind": kitchen.place.kind,
+        "is_elder_canteen": kitchen.is_elder_canteen,
+        "serves": [place_ref(p) for p in sorted(kitchen.serves.all(), key=lambda p: p.external_id)],
+        "breakfast_cutoff": _hhmm(kitchen.breakfast_cutoff),
+        "lunch_cutoff": _hhmm(kitchen.lunch_cutoff),
+        "dinner_cutoff": _hhmm(kitchen.dinner_cutoff),
+        "home_delivery": kitchen.home_delivery,
+    }
+
+
+def menu_item_to_dict(item: MenuItem, menu: Menu | None = None) -> dict[str, Any]:
+    """A dish on a menu as residents see it (`id` is the menu item id; `remaining` None when unlimited)."""
+    menu = menu or item.menu
+    dish = item.dish
+    return {
+        "id": item.pk,
+        "menu_id": menu.pk,
+        "slot": menu.slot,
+        "dish": dish.name,
+        "dish_id": dish.pk,
+        "description": dish.description,
+        "components": dish.components,
+        "price_fen": item.price_fen,
+        "half_price_fen": item.half_price_fen,
+        "daily_limit": item.daily_limit,
+        "sold": item.sold,
+        "remaining": item.remaining,
+        "tags": list(dish.tags),
+        "allergens": list(dish.allergens),
+        "is_set_meal": dish.is_set_meal,
+        "is_elder_discount_set": item.is_elder_discount_set,
+        "kitchen": kitchen_ref(menu.kitchen),
+    }
+
+
+def menu_to_dict(menu: Menu, *, with_items: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": menu.pk,
+        "kitchen": kitchen_ref(menu.kitchen),
+        "date": menu.date.isoformat(),
+        "slot": menu.slot,
+        "cutoff_at": timezone.localtime(menu.cutoff_at).isoformat(),
+        "status": menu.status,
+        "note": menu.note,
+    }
+    if with_items:
+        data["items"] = [menu_item_to_dict(i, menu) for i in menu.items.all()]
+    return data
+
+
+def menus_for_place_to_dict(*, place: Place, date: dt.date) -> dict[str, Any]:
+    """The API answer for a meal point's day: the place, every orderable item, and the menus they belong to."""
+    menus = menus_for_place(place=place, date=date)
+    return {
+        "place": place_ref(place),
+        "date": date.isoformat(),
+        "items": [menu_item_to_dict(i, m) for m in menus for i in m.items.all()],
+        "menus": [menu_to_dict(m) for m in menus],
+    }

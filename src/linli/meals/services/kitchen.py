@@ -1,0 +1,158 @@
+"""Kitchen side of a meal: the cut-off lock (scheduled and manual) and the start of production.
+
+At a menu's `cutoff_at` the menu becomes `locked` and its placed orders `locked`: the production list then
+stands. The lock claims the menu with one conditional UPDATE (status published → locked), so several beat
+workers running `menus_lock_due` at the same time lock each menu exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from linli.core.errors import Problem
+from linli.core.models import Role
+from linli.core.selectors import require_role
+from linli.core.services import audit_log
+from linli.meals.models import Menu, MenuStatus, Order, OrderStatus
+from linli.meals.services.order_states import orders_transition_bulk
+
+KITCHEN_ROLES = (Role.KITCHEN_OPERATOR, Role.ADMIN)
+
+LOCK_NOTE = "截单 cut-off"
+
+
+def _lock_orders(*, menu_id: int, actor: Any, now: datetime) -> int:
+    ids = list(Order.objects.filter(menu_id=menu_id, status=OrderStatus.PLACED).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    return orders_transition_bulk(
+        order_ids=ids,
+        from_status=OrderStatus.PLACED,
+        to_status=OrderStatus.LOCKED,
+        actor=actor,
+        note=LOCK_NOTE,
+        now=now,
+    )
+
+
+def _claim(*, menu_id: int, now: datetime, due_only: bool) -> bool:
+    """Conditional UPDATE published → locked; True only for the one caller that changed the row."""
+    qs = Menu.objects.filter(pk=menu_id, status=MenuStatus.PUBLISHED)
+    if due_only:
+        qs = qs.filter(cutoff_at__lte=now)
+    return bool(qs.update(status=MenuStatus.LOCKED, locked_at=now))
+
+
+def menus_lock_due(*, now: datetime | None = None) -> int:
+    """Lock every published menu whose cut-off has passed, with its placed orders. Returns how many menus this
+    call locked (0 when another worker got there first). Each menu is locked in its own transaction, so one
+    failure does not hold the others back.
+
+    Also sweeps stragglers: a placed order of a menu that is already locked (written by a request that raced
+    the lock) is locked too, so it still reaches the production list."""
+    now = now or timezone.now()
+    due = list(
+        Menu.objects.filter(status=MenuStatus.PUBLISHED, cutoff_at__lte=now)
+        .order_by("cutoff_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    locked = 0
+    for menu_id in due:
+        with transaction.atomic():
+            if not _claim(menu_id=menu_id, now=now, due_only=True):
+                continue
+            _lock_orders(menu_id=menu_id, actor=None, now=now)
+            locked += 1
+    stragglers = list(
+        Order.objects.filter(status=OrderStatus.PLACED, menu__status=MenuStatus.LOCKED).values_list("pk", flat=True)
+    )
+    if stragglers:
+        orders_transition_bulk(
+            order_ids=stragglers, from_status=OrderStatus.PLACED, to_status=OrderStatus.LOCKED, note=LOCK_NOTE, now=now
+        )
+    return locked
+
+
+@transaction.atomic
+def menu_lock(*, menu: Menu, actor: Any, now: datetime | None = None) -> Menu:
+    """Kitchen staff close ordering early (e.g. the kitchen has run out). Locking a locked menu changes nothing;
+    a draft menu cannot be locked."""
+    require_role(actor, street=menu.kitchen.street, roles=KITCHEN_ROLES)
+    now = now or timezone.now()
+    if _claim(menu_id=menu.pk, now=now, due_only=False):
+        moved = _lock_orders(menu_id=menu.pk, actor=actor, now=now)
+        audit_log(actor=actor, action="meals.menu_lock", street=menu.kitchen.street, obj=menu, data={"orders": moved})
+    menu.refresh_from_db(fields=["status", "locked_at"])
+    if menu.status != MenuStatus.LOCKED:
+        raise Problem(
+            "menu_invalid",
+            status=409,
+            detail_zh="菜单还没有发布，不能截单",
+            detail_en="The menu is not published yet; it cannot be locked",
+        )
+    return menu
+
+
+@transaction.atomic
+def production_start(*, menu: Menu, actor: Any, now: datetime | None = None) -> int:
+    """The kitchen starts cooking: the menu's locked orders become `in_production`. Returns how many moved."""
+    require_role(actor, street=menu.kitchen.street, roles=KITCHEN_ROLES)
+    menu.refresh_from_db(fields=["status"])
+    if menu.status != MenuStatus.LOCKED:
+        raise Problem(
+            "menu_invalid",
+            status=409,
+            detail_zh="还没有截单，不能开始制作",
+            detail_en="Orders are not locked yet; production cannot start",
+        )
+    ids = list(Order.objects.filter(menu=menu, status=OrderStatus.LOCKED).values_list("pk", flat=True))
+    moved = (
+        orders_transition_bulk(
+            order_ids=ids,
+            from_status=OrderStatus.LOCKED,
+            to_status=OrderStatus.IN_PRODUCTION,
+            actor=actor,
+            note="开始制作 production started",
+            now=now,
+        )
+        if ids
+        else 0
+    )
+    audit_log(
+        actor=actor, action="meals.production_start", street=menu.kitchen.street, obj=menu, data={"orders": moved}
+    )
+    return moved
+
+
+@transaction.atomic
+def dine_in_serve(*, menu: Menu, actor: Any, now: datetime | None = None) -> int:
+    """A canteen serves the meals ordered to its own dining room at the counter: those orders (in production)
+    become `delivered` — the resident then collects with the pickup code or marks it collected. Orders for other
+    destinations go by delivery runs and are left alone. Returns how many moved."""
+    require_role(actor, street=menu.kitchen.street, roles=KITCHEN_ROLES)
+    ids = list(
+        Order.objects.filter(
+            menu=menu, status=OrderStatus.IN_PRODUCTION, destination_place_id=menu.kitchen.place_id
+        ).values_list("pk", flat=True)
+    )
+    moved = (
+        orders_transition_bulk(
+            order_ids=ids,
+            from_status=OrderStatus.IN_PRODUCTION,
+            to_status=OrderStatus.DELIVERED,
+            actor=actor,
+            note="堂食出餐 served at the canteen counter",
+            now=now,
+        )
+        if ids
+        else 0
+    )
+    if moved:
+        audit_log(
+            actor=actor, action="meals.dine_in_serve", street=menu.kitchen.street, obj=menu, data={"orders": moved}
+        )
+    return moved

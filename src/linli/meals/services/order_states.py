@@ -1,0 +1,158 @@
+"""The meal order's state machine: one transition table, every change checked by it and recorded.
+
+    placed → locked → in_production → out_for_delivery → delivered → collected
+    placed → cancelled            (by the resident before the cut-off: full refund, see services.orders)
+    locked / in_production / out_for_delivery / delivered → refunded   (staff: the meal could not be served)
+
+Canteen orders eaten in the canteen's own dining room skip the delivery states: in_production → delivered
+is allowed (the meal is "delivered" to the counter).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from linli.core.errors import Problem
+from linli.meals.models import Order, OrderEvent, OrderStatus
+
+S = OrderStatus
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PLACED: frozenset({S.LOCKED, S.CANCELLED}),
+    S.LOCKED: frozenset({S.IN_PRODUCTION, S.REFUNDED}),
+    S.IN_PRODUCTION: frozenset({S.OUT_FOR_DELIVERY, S.DELIVERED, S.REFUNDED}),
+    S.OUT_FOR_DELIVERY: frozenset({S.DELIVERED, S.REFUNDED}),
+    S.DELIVERED: frozenset({S.COLLECTED, S.REFUNDED}),
+    S.COLLECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REFUNDED: frozenset(),
+}
+
+# Statuses in which the order still holds its portions (counted in `MenuItem.sold` and in production lists).
+LIVE_STATUSES = frozenset({S.PLACED, S.LOCKED, S.IN_PRODUCTION, S.OUT_FOR_DELIVERY, S.DELIVERED, S.COLLECTED})
+
+# The timestamp column stamped when an order enters a status.
+STAMP: dict[str, str] = {
+    S.CANCELLED: "cancelled_at",
+    S.REFUNDED: "cancelled_at",
+    S.DELIVERED: "delivered_at",
+    S.COLLECTED: "collected_at",
+}
+
+STATUS_ZH: dict[str, str] = {
+    S.PLACED: "已下单",
+    S.LOCKED: "已截单",
+    S.IN_PRODUCTION: "制作中",
+    S.OUT_FOR_DELIVERY: "配送中",
+    S.DELIVERED: "已送达",
+    S.COLLECTED: "已取餐",
+    S.CANCELLED: "已取消",
+    S.REFUNDED: "已退款",
+}
+
+STATUS_EN: dict[str, str] = {
+    S.PLACED: "Placed",
+    S.LOCKED: "Locked",
+    S.IN_PRODUCTION: "In production",
+    S.OUT_FOR_DELIVERY: "Out for delivery",
+    S.DELIVERED: "Delivered",
+    S.COLLECTED: "Collected",
+    S.CANCELLED: "Cancelled",
+    S.REFUNDED: "Refunded",
+}
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+def invalid_transition(order: Order, from_status: str, to_status: str) -> Problem:
+    return Problem(
+        "order_invalid_transition",
+        detail_zh=f"订单 #{order.pk} 当前为「{STATUS_ZH.get(from_status, from_status)}」，"
+        f"不能改为「{STATUS_ZH.get(to_status, to_status)}」",
+        detail_en=f"Order #{order.pk} is {from_status}; it cannot become {to_status}",
+        extra={"from_status": from_status, "to_status": to_status},
+    )
+
+
+@transaction.atomic
+def order_transition(
+    *, order: Order, to_status: str, actor: Any = None, note: str = "", now: datetime | None = None
+) -> Order:
+    """Move one order to `to_status` if the table allows it, stamp the time and append an OrderEvent.
+
+    The UPDATE is conditional on the status the caller read, so two racing transitions of the same order cannot
+    both win: the loser raises `order_invalid_transition` and writes nothing. Side effects (refunds, portions
+    given back, notifications) belong to the calling service, in the same transaction."""
+    now = now or timezone.now()
+    from_status = order.status
+    if not can_transition(from_status, to_status):
+        raise invalid_transition(order, from_status, to_status)
+    fields: dict[str, Any] = {"status": to_status}
+    stamp = STAMP.get(to_status)
+    if stamp:
+        fields[stamp] = now
+    if not Order.objects.filter(pk=order.pk, status=from_status).update(**fields):
+        current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first() or "?"
+        raise invalid_transition(order, current, to_status)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    OrderEvent.objects.create(
+        order=order,
+        at=now,
+        actor=actor if getattr(actor, "pk", None) else None,
+        from_status=from_status,
+        to_status=to_status,
+        note=(note or "")[:300],
+    )
+    return order
+
+
+@transaction.atomic
+def orders_transition_bulk(
+    *,
+    order_ids: list[int],
+    from_status: str,
+    to_status: str,
+    actor: Any = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> int:
+    """Move many orders that are in `from_status` to `to_status` at once (cut-off lock, run pick-up, hand-over):
+    one UPDATE and one bulk insert of events. Orders no longer in `from_status` are left alone. Returns how many
+    moved."""
+    now = now or timezone.now()
+    if not can_transition(from_status, to_status):
+        raise Problem(
+            "order_invalid_transition",
+            detail_zh=f"不能从「{STATUS_ZH.get(from_status)}」改为「{STATUS_ZH.get(to_status)}」",
+            detail_en=f"Orders cannot go from {from_status} to {to_status}",
+        )
+    ids = list(
+        Order.objects.select_for_update()
+        .filter(pk__in=order_ids, status=from_status)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    fields: dict[str, Any] = {"status": to_status}
+    stamp = STAMP.get(to_status)
+    if stamp:
+        fields[stamp] = now
+    Order.objects.filter(pk__in=ids).update(**fields)
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order_id=i, at=now, actor=actor_obj, from_status=from_status, to_status=to_status, note=note[:300]
+            )
+            for i in ids
+        ]
+    )
+    return len(ids)

@@ -1,0 +1,87 @@
+"""Meals pages: the counter (柜台充值) where station staff top up a resident's meal wallet and look up a balance.
+
+A resident hands over cash or a subsidy card at the service point; the clerk types the phone number and the
+amount in yuan. The amount is parsed as a decimal into whole fen (never float), the top-up is audit-logged and
+the page shows the masked phone, the new balance and the resident's latest entries.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_http_methods
+
+from linli.activities.views import _staff_street
+from linli.core import services as core_services
+from linli.core.errors import Problem
+from linli.core.models import User
+from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
+from linli.core.views import problem_message
+from linli.meals.services import wallet as wallet_services
+
+
+def yuan_to_fen(raw: str) -> int:
+    """'12.5' → 1250; refuses more than two decimals, negatives and nonsense (Problem validation_error)."""
+    text = (raw or "").strip().replace("，", ".").replace("。", ".").removeprefix("¥").removeprefix("￥")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise Problem(
+            "validation_error",
+            detail_zh="请输入正确的金额，例如 50 或 12.50",
+            detail_en="Enter an amount in yuan such as 50 or 12.50",
+        )
+    return int(value * 100)
+
+
+@require_http_methods(["GET", "POST"])
+def counter(request: HttpRequest) -> HttpResponse:
+    street, streets, denied = _staff_street(request)
+    if denied:
+        return denied
+    ctx: dict[str, Any] = {"street": street, "streets": streets, "problem": None, "done": None, "looked_up": None}
+    phone_raw = (request.POST.get("phone") or request.GET.get("phone") or "").strip()
+    ctx["phone"] = phone_raw
+    status = 200
+    try:
+        if request.method == "POST":
+            try:
+                phone = normalize_phone(phone_raw)
+            except InvalidPhone:
+                raise Problem("invalid_phone") from None
+            fen = yuan_to_fen(request.POST.get("amount", ""))
+            user = core_services.user_get_or_create(phone=phone)
+            entry = wallet_services.wallet_topup(
+                user=user, amount_fen=fen, actor=request.user, street=street, note=request.POST.get("note", "")[:200]
+            )
+            ctx["done"] = {"phone": mask_phone(phone), "amount_fen": fen, "balance_fen": entry.balance_after_fen}
+            ctx["phone"] = ""
+            ctx["looked_up"] = _lookup(user)
+        elif phone_raw:
+            try:
+                phone = normalize_phone(phone_raw)
+            except InvalidPhone:
+                raise Problem("invalid_phone") from None
+            user = User.objects.filter(phone=phone).first()
+            ctx["looked_up"] = _lookup(user) if user else {"phone": mask_phone(phone), "balance_fen": 0, "entries": []}
+    except Problem as problem:
+        ctx["problem"] = problem_message(problem)
+        status = problem.http_status
+    return render(request, "meals/counter/counter.html", ctx, status=status)
+
+
+def _lookup(user: Any) -> dict[str, Any]:
+    return {
+        "phone": mask_phone(user.phone),
+        "balance_fen": wallet_services.wallet_balance(user=user),
+        "entries": wallet_services.wallet_entries(user=user, limit=10),
+    }
+
+
+urlpatterns: list[URLPattern] = [path("staff/meals/counter/", counter, name="counter")]

@@ -1,0 +1,240 @@
+"""Meals pages: street staff. The street's meals report with server-side SVG charts — sales per kitchen and
+day, subsidies paid per tier, ratings and waste per kitchen — and the same report as CSV (UTF-8 with BOM, one
+block per section, so Excel shows the Chinese correctly).
+
+Street admins and station staff of the street only; a user with several streets picks one (`?street=`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET
+
+from linli.core import selectors as core_selectors
+from linli.core.errors import Problem
+from linli.core.services import audit_log
+from linli.core.views import problem_message
+from linli.meals import charts
+from linli.meals.selectors import quality as selectors
+
+
+def _parse_date(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise Problem(
+            "validation_error",
+            errors=[{"field": name, "message": "日期格式应为 YYYY-MM-DD", "message_en": "Use YYYY-MM-DD"}],
+        ) from None
+
+
+def _street_or_deny(request: HttpRequest) -> tuple[Any, list[Any], HttpResponse | None]:
+    if not request.user.is_authenticated:
+        return None, [], HttpResponseRedirect(f"/login/?next={quote(request.get_full_path())}")
+    ids = core_selectors.user_street_ids(request.user, roles=selectors.REPORT_ROLES)
+    streets = list(core_selectors.street_list().filter(id__in=ids))
+    code = request.GET.get("street")
+    chosen = next((s for s in streets if s.code == code), None) if code else (streets[0] if streets else None)
+    if chosen is None:
+        return None, streets, render(request, "meals/quality/forbidden.html", {"problem": None}, status=403)
+    return chosen, streets, None
+
+
+def _report_for(request: HttpRequest, street: Any) -> dict[str, Any]:
+    date_from = _parse_date(request.GET.get("from"), "from")
+    date_to = _parse_date(request.GET.get("to"), "to")
+    start, end = selectors.report_range(date_from, date_to)
+    return selectors.street_report(street=street, date_from=start, date_to=end)
+
+
+def report_charts(report: dict[str, Any]) -> dict[str, str]:
+    """The report's charts as SVG strings (escaped text, accessible titles)."""
+    day_labels = [f"{d['date']:%m-%d}" for d in report["sales_by_day"]]
+    per_kitchen_day: dict[int, dict[dt.date, int]] = {}
+    for row in report["sales"]:
+        per_kitchen_day.setdefault(row["kitchen_id"], {})[row["date"]] = row["orders"]
+    kitchen_series = [
+        (k["name"], [per_kitchen_day.get(k["id"], {}).get(d["date"], 0) for d in report["sales_by_day"]])
+        for k in report["kitchens"]
+    ] or [("订单 orders", [d["orders"] for d in report["sales_by_day"]])]
+    rated = [r for r in report["ratings"] if r["count"]]
+    return {
+        "orders_by_day": charts.line_chart(
+            title="每日订单数（按厨房） Orders per day by kitchen",
+            desc=f"{report['from']} 至 {report['to']} 各厨房每天的订单数",
+            labels=day_labels,
+            series=kitchen_series,
+            unit="单",
+        ),
+        "sales_by_kitchen": charts.bar_chart(
+            title="各厨房销售额（元） Sales by kitchen (yuan)",
+            desc="实收金额与补贴金额，单位元",
+            labels=[k["kitchen"] for k in report["sales_by_kitchen"]],
+            series=[
+                ("实收 paid", [k["total_fen"] for k in report["sales_by_kitchen"]]),
+                ("补贴 subsidy", [k["discount_fen"] for k in report["sales_by_kitchen"]]),
+            ],
+            fmt=charts.yuan,
+            unit="元",
+        ),
+        "subsidies": charts.bar_chart(
+            title="各档补贴金额（元） Subsidies by tier (yuan)",
+            desc="按价格档统计的优惠补贴金额，单位元",
+            labels=[s["label"] for s in report["subsidies"]],
+            series=[("补贴 subsidy", [s["amount_fen"] for s in report["subsidies"]])],
+            fmt=charts.yuan,
+            unit="元",
+        ),
+        "ratings": charts.bar_chart(
+            title="各厨房居民评分 Ratings by kitchen",
+            desc="口味、分量、价格的平均分（1-5）",
+            labels=[r["kitchen"] for r in rated],
+            series=[
+                ("口味 taste", [r["taste"] for r in rated]),
+                ("分量 portion", [r["portion"] for r in rated]),
+                ("价格 price", [r["price"] for r in rated]),
+            ],
+            y_max=5,
+            unit="分",
+        ),
+        "waste": charts.bar_chart(
+            title="各厨房厨余重量（千克） Food waste by kitchen (kg)",
+            desc="报表期间记录的厨余总重量，单位千克",
+            labels=[w["kitchen"] for w in report["waste"]],
+            series=[("厨余 waste", [round(w["grams"] / 1000, 1) for w in report["waste"]])],
+            unit="kg",
+        ),
+    }
+
+
+@require_GET
+def street_report(request: HttpRequest) -> HttpResponse:
+    street, streets, denied = _street_or_deny(request)
+    if denied:
+        return denied
+    ctx: dict[str, Any] = {"street": street, "streets": streets, "problem": None, "report": None, "charts": {}}
+    try:
+        report = _report_for(request, street)
+    except Problem as problem:
+        ctx["problem"] = problem_message(problem)
+        ctx["form"] = {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
+        return render(request, "meals/staff/report.html", ctx, status=problem.http_status)
+    query = {"street": street.code, "from": report["from"].isoformat(), "to": report["to"].isoformat()}
+    ctx.update(
+        report=report,
+        charts=report_charts(report),
+        form={"from": query["from"], "to": query["to"]},
+        csv_url=f"{reverse('meals:staff_report_csv')}?{urlencode(query)}",
+        sales_rows=[
+            {
+                **r,
+                "list_yuan": charts.yuan(r["list_fen"]),
+                "discount_yuan": charts.yuan(r["discount_fen"]),
+                "total_yuan": charts.yuan(r["total_fen"]),
+            }
+            for r in report["sales"]
+        ],
+        subsidy_rows=[{**s, "yuan": charts.yuan(s["amount_fen"])} for s in report["subsidies"]],
+        totals_yuan={
+            "total": charts.yuan(report["totals"]["total_fen"]),
+            "subsidies": charts.yuan(report["totals"]["subsidies_fen"]),
+            "waste_kg": f"{report['totals']['waste_grams'] / 1000:,.1f}",
+        },
+    )
+    return render(request, "meals/staff/report.html", ctx)
+
+
+def _cell(value: Any) -> Any:
+    """No spreadsheet formulas from data (CSV injection): text starting with = + - @ gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def report_csv(report: dict[str, Any]) -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out)
+
+    def block(title: str, header: list[str], rows: list[list[Any]]) -> None:
+        w.writerow([title])
+        w.writerow(header)
+        for row in rows:
+            w.writerow([_cell(v) for v in row])
+        w.writerow([])
+
+    w.writerow([f"{report['street_name']} 助餐报表 Meals report", f"{report['from']}", f"{report['to']}"])
+    w.writerow([])
+    t = report["totals"]
+    block(
+        "合计 Totals",
+        ["订单数 orders", "原价（分）list fen", "补贴（分）discount fen", "实收（分）paid fen", "厨余（克）waste g"],
+        [[t["orders"], t["list_fen"], t["discount_fen"], t["total_fen"], t["waste_grams"]]],
+    )
+    block(
+        "每日销售（按厨房） Sales per kitchen and day",
+        [
+            "日期 date",
+            "厨房 kitchen",
+            "订单数 orders",
+            "原价（分）list fen",
+            "补贴（分）discount fen",
+            "实收（分）paid fen",
+        ],
+        [
+            [r["date"].isoformat(), r["kitchen"], r["orders"], r["list_fen"], r["discount_fen"], r["total_fen"]]
+            for r in report["sales"]
+        ],
+    )
+    block(
+        "补贴（按价格档） Subsidies per tier",
+        ["价格档 tier", "订单数 orders", "补贴（分）amount fen"],
+        [[s["label"], s["orders"], s["amount_fen"]] for s in report["subsidies"]],
+    )
+    block(
+        "居民评分 Ratings",
+        ["厨房 kitchen", "评价数 count", "口味 taste", "分量 portion", "价格 price"],
+        [[r["kitchen"], r["count"], r["taste"], r["portion"], r["price"]] for r in report["ratings"]],
+    )
+    block(
+        "厨余 Food waste",
+        ["厨房 kitchen", "记录天数 days", "总重量（克）grams", "日均（克）avg grams"],
+        [[r["kitchen"], r["days"], r["grams"], r["avg_grams"]] for r in report["waste"]],
+    )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+@require_GET
+def street_report_csv(request: HttpRequest) -> HttpResponse:
+    street, _streets, denied = _street_or_deny(request)
+    if denied:
+        return denied
+    try:
+        report = _report_for(request, street)
+    except Problem as problem:
+        return HttpResponse(problem.detail("zh-hans") or problem.title("zh-hans"), status=problem.http_status)
+    audit_log(
+        actor=request.user,  # type: ignore[arg-type]
+        action="meals.street_report_export",
+        street=street,
+        data={"from": report["from"].isoformat(), "to": report["to"].isoformat()},
+    )
+    response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+    filename = f"meals-report-{street.code}-{report['from']}-{report['to']}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+urlpatterns = [
+    path("staff/meals/", street_report, name="staff_report"),
+    path("staff/meals/report.csv", street_report_csv, name="staff_report_csv"),
+]
