@@ -44,6 +44,10 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
     if not street.is_sample:
         raise DemoError(f"街道 {code} 不是示例数据，拒绝删除 / street {code} is not sample data; refusing to delete it")
     with transaction.atomic():
+        from linli.demo.cases import cases_demo_reset
+
+        # Cases, reports and categories protect each other and point at grids: they go first.
+        cases_demo_reset(street)
         # Grid.parent is PROTECT: remove units, then workstations, then the HQ before the street cascades.
         for level in (GridLevel.UNIT, GridLevel.WORKSTATION, GridLevel.HQ):
             Grid.objects.filter(street=street, level=level).delete()
@@ -51,7 +55,10 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         # Activity.place and ActivitySeries.place are PROTECT (a venue with activities can't vanish): activities
         # (with their bookings) go first.
         from linli.activities.models import Activity, ActivitySeries
+        from linli.demo.meals import meals_reset
 
+        # Meal orders point at activities, venues and menus (PROTECT): the meals rows go first.
+        meals_reset(street)
         Activity.objects.filter(street=street).delete()
         ActivitySeries.objects.filter(street=street).delete()
         street.delete()
@@ -137,6 +144,8 @@ def demo_load(*, reset: bool = False) -> DemoResult:
     from linli.activities.calendar import activities_import
     from linli.core.imports import compounds_import, grids_import
     from linli.demo.activities import demo_activities_ics
+    from linli.demo.cases import cases_demo_load
+    from linli.demo.meals import demo_meals_load
     from linli.places.services import places_import
 
     with transaction.atomic():
@@ -153,4 +162,9 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         result.imports["activities"] = activities_import(street=street, text=demo_activities_ics()).as_dict()
         for account in ACCOUNTS:
             result.accounts.append((account, _account(street, account)))
+        meals = demo_meals_load(street=street)
+        result.imports["meals"] = meals.counts
+        known = {account.key for account, _user in result.accounts}
+        result.accounts.extend((a, u) for a, u in meals.accounts if a.key not in known)
+        result.imports["cases"] = cases_demo_load(street).counts
     return result

@@ -1,0 +1,554 @@
+"""Cases API: hazard reports, case detail and timeline, my reports, the staff work-order moves (transition,
+bulk, assign, merge, split), the console list, CSV export, stats, categories and the sentinel leaderboard.
+Thin: parse, check permission (selectors), call a service, return."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+from pydantic import Field
+
+from linli.cases import selectors
+from linli.cases.models import Case
+from linli.cases.services import reports as report_services
+from linli.cases.services import workflow
+from linli.core import ratelimit
+from linli.core.auth import require_user
+from linli.core.errors import Problem, field_error
+from linli.core.idempotency import idempotent
+from linli.core.models import Grid, IdempotencyKey, User
+from linli.core.selectors import street_get
+from linli.core.services import audit_log
+
+router = Router(tags=["cases 事件"])
+
+REPORTS_PER_10_MIN = 30  # per person; settings.LINLI_CASE_REPORTS_PER_10_MIN overrides (benchmarks)
+
+
+def _user(request: HttpRequest) -> User:
+    return cast("User", getattr(request, "auth"))  # noqa: B009 - ninja sets request.auth
+
+
+# ---------------------------------------------------------------------------------------------- schemas
+
+
+class CategoryRef(Schema):
+    code: str
+    name: str
+
+
+class GridRef(Schema):
+    external_id: str
+    name: str
+
+
+class PhotoOut(Schema):
+    url: str
+    kind: str = Field(..., description="report | after")
+
+
+class TimelineEntry(Schema):
+    at: str
+    action: str = Field(..., description="transition | report | merge | split | remind | escalate | assign")
+    action_label: str
+    from_status: str
+    to_status: str
+    note: str
+    actor: str = Field(..., description="a role label (staff views add the display name); never a phone")
+
+
+class StaffReportOut(Schema):
+    id: int
+    created_at: str
+    source: str
+    category: str
+    lat: float
+    lng: float
+    description: str
+    reporter: str | None = Field(None, description="masked")
+
+
+class CaseOut(Schema):
+    id: int
+    street: str
+    status: str
+    status_label: str
+    status_label_en: str
+    category: CategoryRef
+    grid: GridRef | None
+    queue: str
+    reports_count: int
+    lat: float
+    lng: float
+    address: str
+    description: str
+    created_at: str
+    response_due_at: str | None
+    resolution_due_at: str | None
+    overdue: bool
+    escalated: bool
+    merged_into: int | None
+    closing_note: str
+    resolution_note: str
+    reject_reason: str
+    photos: list[PhotoOut]
+    timeline: list[TimelineEntry]
+    assignee: str | None = Field(None, description="staff views only")
+    reports: list[StaffReportOut] | None = Field(None, description="staff views only")
+
+
+class CaseRow(Schema):
+    id: int
+    status: str
+    status_label: str
+    category: CategoryRef
+    grid: GridRef | None
+    queue: str
+    reports_count: int
+    lat: float
+    lng: float
+    address: str
+    description: str
+    created_at: str
+    response_due_at: str | None
+    resolution_due_at: str | None
+    overdue: bool
+    escalated: bool
+    urgent: bool
+
+
+class CasePage(Schema):
+    items: list[CaseRow]
+    count: int
+    page: int
+    page_size: int
+
+
+class MyCase(Schema):
+    id: int
+    status: str
+    status_label: str
+    reports_count: int
+    closing_note: str
+    merged_into: int | None
+
+
+class MyReport(Schema):
+    report_id: int
+    created_at: str
+    street: str
+    category: CategoryRef
+    description: str
+    lat: float
+    lng: float
+    case: MyCase
+
+
+class BulkResult(Schema):
+    id: int
+    ok: bool
+    status: str | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+class BulkOut(Schema):
+    results: list[BulkResult]
+    ok: int
+    failed: int
+
+
+class CategoryStats(Schema):
+    code: str
+    name: str
+    total: int
+    open: int
+    closed: int
+    rejected: int
+    median_hours_to_close: float | None
+    avg_hours_to_close: float | None
+
+
+class StatsOut(Schema):
+    street: str
+    days: int
+    categories: list[CategoryStats]
+    total: int
+    median_hours_to_close: float | None
+    avg_hours_to_close: float | None
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    description: str
+    urgent: bool
+    response_minutes: int
+    resolution_minutes: int
+    points: int
+
+
+class LeaderRow(Schema):
+    rank: int
+    name: str = Field(..., description="masked display name")
+    points: int
+    reports: int
+
+
+class LeaderboardOut(Schema):
+    street: str
+    days: int | None
+    items: list[LeaderRow]
+
+
+def _binary_array() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 4}
+
+
+_REPORT_DOC = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["street", "category", "lat", "lng"],
+                    "properties": {
+                        "street": {"type": "string", "description": "street code 街道代码"},
+                        "category": {"type": "string", "description": "category code 事件类别代码"},
+                        "lat": {"type": "number", "description": "WGS-84"},
+                        "lng": {"type": "number", "description": "WGS-84"},
+                        "description": {"type": "string", "maxLength": 2000},
+                        "address": {"type": "string", "maxLength": 200},
+                        "photos": _binary_array(),
+                    },
+                }
+            }
+        },
+        "required": True,
+    }
+}
+
+_TRANSITION_DOC = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["to_status"],
+                    "properties": {
+                        "to_status": {"type": "string", "enum": sorted(workflow.TRANSITIONS)},
+                        "note": {"type": "string", "maxLength": 500},
+                        "reason": {"type": "string", "maxLength": 300},
+                        "photos": _binary_array(),
+                    },
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["to_status"],
+                    "properties": {
+                        "to_status": {"type": "string"},
+                        "note": {"type": "string"},
+                        "reason": {"type": "string"},
+                    },
+                }
+            },
+        },
+        "required": True,
+    }
+}
+
+
+class ReportCreated(Schema):
+    report_id: int
+    case_id: int
+    status: str
+    merged: bool
+
+
+@router.post(
+    "/reports",
+    response={201: ReportCreated},
+    auth=require_user,
+    summary="上报隐患 Report a hazard",
+    openapi_extra=_REPORT_DOC,
+)
+def create_report(request: HttpRequest) -> HttpResponse:
+    """Multipart form: `street` (code), `category` (code), `lat`, `lng` (WGS-84), `description`, `address`,
+    `photos` (0–4 JPEG/PNG/WebP files up to 10 MB; stored re-encoded without metadata). The report joins an open
+    case of the same category nearby (`merged: true`) or opens a new case dispatched to the grid holding the
+    point. Send an `Idempotency-Key` header: a retry never reports twice. At most 30 reports per person per
+    10 minutes (`rate_limited`, with Retry-After; replays do not count). Problems: `unknown_street`,
+    `unknown_category`, `outside_street`, `photo_invalid`, `validation_error`, `rate_limited`."""
+    user = _user(request)
+    data, files = request.POST, request.FILES
+
+    street_code = (data.get("street") or "").strip()[:40]
+    scope = f"case_report:{street_code}"
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    replay = key and IdempotencyKey.objects.filter(user=user, scope=scope, key=key, status__isnull=False).exists()
+    if not replay:  # a retry replaying its stored answer is not a new report (and must not store a 429)
+        per_10_min = getattr(settings, "LINLI_CASE_REPORTS_PER_10_MIN", REPORTS_PER_10_MIN)
+        allowed, retry_after = ratelimit.hit(f"cases:report:{user.pk}", per_10_min, 600)
+        if not allowed:
+            raise Problem(
+                "rate_limited",
+                detail_zh="上报太频繁，请稍后再试",
+                detail_en="Too many reports; try again later",
+                extra={"retry_after": retry_after},
+            )
+
+    def run() -> tuple[int, dict[str, Any]]:
+        missing = [name for name in ("street", "category", "lat", "lng") if not (data.get(name) or "").strip()]
+        if missing:
+            raise Problem("validation_error", errors=[field_error(name, "必填项", "required") for name in missing])
+        street = street_get(code=data["street"].strip())
+        photos = files.getlist("photos") + files.getlist("photo")
+        report = report_services.report_create(
+            street=street,
+            category=data["category"],
+            lat=data["lat"],
+            lng=data["lng"],
+            description=data.get("description") or "",
+            address=data.get("address") or "",
+            photos=photos,
+            reporter=user,
+        )
+        case = report.case
+        return 201, {
+            "report_id": report.pk,
+            "case_id": case.pk,
+            "status": case.status,
+            "merged": case.reports_count > 1,
+        }
+
+    return idempotent(request, scope=scope, run=run)
+
+
+@router.get("/cases/{int:case_id}", response=CaseOut, auth=require_user, summary="事件详情 A case")
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """Status, place, due times, photos (report and after) and the timeline. For the case's reporters and the
+    street's case staff; reporters never see another reporter's identity, nobody sees phone numbers."""
+    user = _user(request)
+    return selectors.case_to_dict(selectors.case_get_for_user(case_id=case_id, user=user), user=user)
+
+
+@router.get("/me/reports", response=list[MyReport], auth=require_user, summary="我的上报 My reports")
+def my_reports(request: HttpRequest) -> list[dict[str, Any]]:
+    return selectors.reports_of_user(user=_user(request))
+
+
+def _form(request: HttpRequest) -> dict[str, Any]:
+    if (request.content_type or "").startswith("application/json"):
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise Problem(
+                "validation_error", detail_zh="不是有效的 JSON", detail_en="The body is not valid JSON"
+            ) from None
+        if not isinstance(body, dict):
+            raise Problem("validation_error", detail_zh="应为 JSON 对象", detail_en="Expected a JSON object")
+        return body
+    return {key: request.POST.get(key) for key in request.POST}
+
+
+@router.post(
+    "/cases/{int:case_id}/transitions",
+    response=CaseOut,
+    auth=require_user,
+    summary="事件流转 Move a case",
+    openapi_extra=_TRANSITION_DOC,
+)
+def transition_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """`to_status` with `note`, `reason` (required to reject) and `photos` ("after" photos, required with a note
+    to resolve). Multipart or JSON (JSON carries no photos). Problems: `case_invalid_transition` (also when a
+    colleague moved the case first), `permission_denied`, `validation_error`, `photo_invalid`."""
+    user = _user(request)
+    case = selectors.case_get_for_staff(case_id=case_id, user=user)
+    form = _form(request)
+    to_status = str(form.get("to_status") or "").strip()
+    if not to_status:
+        raise Problem("validation_error", errors=[field_error("to_status", "必填项", "required")])
+    photos = request.FILES.getlist("photos") + request.FILES.getlist("photo")
+    workflow.case_transition(
+        case=case,
+        to_status=to_status,
+        actor=user,
+        note=str(form.get("note") or ""),
+        reason=str(form.get("reason") or ""),
+        photos=photos,
+    )
+    return selectors.case_to_dict(selectors.case_get(case_id=case_id), user=user)
+
+
+class BulkIn(Schema):
+    case_ids: list[int] = Field(..., min_length=1, max_length=workflow.MAX_BULK)
+    to_status: str
+    note: str = Field("", max_length=500)
+
+
+@router.post("/cases/bulk", response=BulkOut, auth=require_user, summary="批量流转 Move several cases")
+def bulk_cases(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
+    """Bulk dispatch / accept / start / verify / close. Per-item results, each case its own transaction: one case
+    a colleague moved meanwhile fails alone (`ok: false` with its problem code) and the others go through.
+    Cases the user may not handle answer `not_found` in their item."""
+    results = workflow.cases_transition_bulk(
+        case_ids=payload.case_ids, to_status=payload.to_status, actor=_user(request), note=payload.note
+    )
+    return {
+        "results": results,
+        "ok": sum(1 for r in results if r["ok"]),
+        "failed": sum(1 for r in results if not r["ok"]),
+    }
+
+
+class AssignIn(Schema):
+    assignee_id: int | None = None
+    grid: str | None = Field(None, description="external id of the grid to re-route to")
+
+
+@router.post("/cases/{int:case_id}/assign", response=CaseOut, auth=require_user, summary="指派 Assign a case")
+def assign_case(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[str, Any]:
+    user = _user(request)
+    case = selectors.case_get_for_staff(case_id=case_id, user=user)
+    assignee = None
+    if payload.assignee_id is not None:
+        assignee = User.objects.filter(pk=payload.assignee_id, is_active=True).first()
+        if assignee is None:
+            raise Problem("validation_error", errors=[field_error("assignee_id", "没有这个人", "No such user")])
+    grid = None
+    if payload.grid:
+        grid = Grid.objects.filter(street_id=case.street_id, external_id=payload.grid).first()
+        if grid is None:
+            raise Problem("validation_error", errors=[field_error("grid", "没有这个网格", "No such grid")])
+    if assignee is None and grid is None:
+        raise Problem("validation_error", errors=[field_error("assignee_id", "请选择指派对象或网格", "Nothing to do")])
+    workflow.case_assign(case=case, assignee=assignee, actor=user, grid=grid)
+    return selectors.case_to_dict(selectors.case_get(case_id=case_id), user=user)
+
+
+class MergeIn(Schema):
+    source_ids: list[int] = Field(..., min_length=1, max_length=50)
+    note: str = Field("", max_length=300)
+
+
+@router.post("/cases/{int:case_id}/merge", response=CaseOut, auth=require_user, summary="合并事件 Merge cases")
+def merge_cases(request: HttpRequest, case_id: int, payload: MergeIn) -> dict[str, Any]:
+    """Merge `source_ids` into this case: their reports move here, they become `merged`. Safety officers and
+    admins. Problem `merge_invalid` for closed, rejected, merged or other streets' cases."""
+    user = _user(request)
+    target = selectors.case_get_for_staff(case_id=case_id, user=user)
+    sources = list(Case.objects.filter(pk__in=payload.source_ids, street_id=target.street_id))
+    if len(sources) != len(set(payload.source_ids)):
+        raise Problem("merge_invalid", detail_zh="有事件不存在或不属于本街道", detail_en="Unknown case in source_ids")
+    workflow.case_merge(target=target, sources=sources, actor=user, note=payload.note)
+    return selectors.case_to_dict(selectors.case_get(case_id=case_id), user=user)
+
+
+class SplitIn(Schema):
+    report_ids: list[int] = Field(..., min_length=1, max_length=200)
+    note: str = Field("", max_length=300)
+
+
+@router.post("/cases/{int:case_id}/split", response={201: CaseOut}, auth=require_user, summary="拆分事件 Split a case")
+def split_case(request: HttpRequest, case_id: int, payload: SplitIn) -> Status:
+    """Move `report_ids` to a new case routed afresh; answers the new case. Safety officers and admins."""
+    user = _user(request)
+    case = selectors.case_get_for_staff(case_id=case_id, user=user)
+    new = workflow.case_split(case=case, report_ids=payload.report_ids, actor=user, note=payload.note)
+    return Status(201, selectors.case_to_dict(selectors.case_get(case_id=new.pk), user=user))
+
+
+# --------------------------------------------------------------------------------------------- console
+
+
+@router.get("/cases", response=CasePage, auth=require_user, summary="事件列表 Cases (staff)")
+def list_cases(
+    request: HttpRequest,
+    street: str,
+    status: str | None = Query(None, description="one or several, comma-separated"),
+    category: str | None = None,
+    grid: str | None = Query(None, description="grid external id (its subtree included)"),
+    overdue: bool | None = None,
+    q: str | None = Query(None, max_length=100),
+    page: int = Query(1, ge=1),
+    page_size: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    """The street's cases for its case staff: safety officers and admins see all; grid workers their grids'
+    subtree. Newest first."""
+    qs = selectors.case_list(
+        user=_user(request),
+        street=street_get(code=street),
+        status=status,
+        category=category,
+        grid=grid,
+        overdue=overdue,
+        q=q,
+    )
+    count = qs.count()
+    start = (page - 1) * page_size
+    now = timezone.now()
+    items = [selectors.case_row(c, now=now) for c in qs[start : start + page_size]]
+    return {"items": items, "count": count, "page": page, "page_size": page_size}
+
+
+@router.get("/cases/export.csv", auth=require_user, summary="导出事件 CSV export (staff)")
+def export_cases(
+    request: HttpRequest,
+    street: str,
+    status: str | None = None,
+    category: str | None = None,
+    grid: str | None = None,
+    overdue: bool | None = None,
+    q: str | None = Query(None, max_length=100),
+) -> HttpResponse:
+    """The filtered list as CSV (UTF-8 with BOM), without personal information. Every export is audit-logged."""
+    user = _user(request)
+    street_obj = street_get(code=street)
+    qs = selectors.case_list(
+        user=user, street=street_obj, status=status, category=category, grid=grid, overdue=overdue, q=q
+    )
+    body = selectors.cases_csv(qs)
+    audit_log(
+        actor=user,
+        action="cases.export",
+        street=street_obj,
+        data={"filters": {"status": status, "category": category, "grid": grid, "overdue": overdue, "q": q}},
+    )
+    stamp = timezone.localdate().isoformat()
+    resp = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    name = f"事件-{street_obj.code}-{stamp}.csv"
+    resp["Content-Disposition"] = (
+        f"attachment; filename=\"cases-{street_obj.code}-{stamp}.csv\"; filename*=UTF-8''{quote(name)}"
+    )
+    return resp
+
+
+@router.get("/cases/stats", response=StatsOut, auth=require_user, summary="事件统计 Case statistics (staff)")
+def case_stats(request: HttpRequest, street: str, days: int = Query(30, ge=1, le=366)) -> dict[str, Any]:
+    """Per category: cases opened in the last `days` (total, open, closed, rejected) and the median and mean
+    hours from report to close; the same overall. For the console chart."""
+    return selectors.case_stats(user=_user(request), street=street_get(code=street), days=days)
+
+
+@router.get("/streets/{code}/case-categories", response=list[CategoryOut], summary="事件类别 Case categories")
+def case_categories(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    return [selectors.category_to_dict(c) for c in selectors.categories_of_street(street=street_get(code=code))]
+
+
+@router.get("/streets/{code}/sentinels/leaderboard", response=LeaderboardOut, summary="哨兵积分榜 Sentinel leaderboard")
+def sentinel_leaderboard(
+    request: HttpRequest, code: str, days: int | None = Query(None, ge=1, le=366), limit: int = Query(20, ge=1, le=100)
+) -> dict[str, Any]:
+    """Riders ranked by the points their verified hazard reports earned. Names masked; no phone numbers."""
+    street = street_get(code=code)
+    return {"street": street.code, "days": days, "items": selectors.leaderboard(street=street, days=days, limit=limit)}

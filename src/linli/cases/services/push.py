@@ -1,0 +1,213 @@
+"""Telling staff about cases: real-time pushes over the channel layer and SMS for urgent categories.
+
+Both go out after COMMIT (`transaction.on_commit`): a rolled-back write tells nobody, and a push never shows a
+state the database does not hold. A failing channel layer or SMS backend is logged, never raised: the report or
+transition that caused the notice is already saved.
+
+Channel groups (the consumer subscribes a connected staff user to those their roles and grids allow):
+    cases.<street>.hq                    every case of the street (street HQ, safety officers)
+    cases.<street>.grid.<grid_id>        the case's grid and each of its ancestors
+    cases.<street>.role.<role>           each role the category names (CaseCategory.roles)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from linli.cases.models import Case, Queue
+from linli.cases.selectors import STATUS_EN, STATUS_ZH, grid_ancestor_ids
+from linli.core.models import Role, RoleAssignment, User
+
+logger = logging.getLogger("linli.cases.push")
+
+MESSAGE_TYPE = "case.changed"
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    """What a push carries: enough for a console row and a map pin, no personal information."""
+    category = case.category
+    grid = case.grid
+    return {
+        "id": case.pk,
+        "street": case.street.code,
+        "status": case.status,
+        "status_label": STATUS_ZH.get(case.status, case.status),
+        "status_label_en": STATUS_EN.get(case.status, case.status),
+        "category": {"code": category.code, "name": category.name_zh, "urgent": category.urgent},
+        "grid": {"id": grid.pk, "external_id": grid.external_id, "name": grid.name} if grid else None,
+        "queue": case.queue,
+        "lat": case.lat,
+        "lng": case.lng,
+        "address": case.address,
+        "reports_count": case.reports_count,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat() if case.updated_at else None,
+        "resolution_due_at": case.resolution_due_at.isoformat() if case.resolution_due_at else None,
+        "escalated": case.escalated_at is not None,
+    }
+
+
+def case_grid_chain(case: Case) -> list[int]:
+    """The case's grid and its ancestors, root first ([] without a grid). Remembered on the instance for its
+    current grid: a new report asks for it twice (push groups, SMS receivers)."""
+    if not case.grid_id:
+        return []
+    memo = case.__dict__.get("_grid_chain")
+    if memo is None or memo[0] != case.grid_id:
+        memo = (case.grid_id, grid_ancestor_ids(case.grid_id, street_id=case.street_id))
+        case.__dict__["_grid_chain"] = memo
+    return list(memo[1])
+
+
+def case_groups(case: Case) -> list[str]:
+    """The channel groups a change of `case` goes to (see the module docstring)."""
+    code = case.street.code
+    groups = [f"cases.{code}.hq"]
+    groups += [f"cases.{code}.grid.{gid}" for gid in case_grid_chain(case)]
+    for role in case.category.roles or []:
+        groups.append(f"cases.{code}.role.{role}")
+    return list(dict.fromkeys(groups))
+
+
+class _LayerLoop:
+    """One long-lived event loop per process, in a daemon thread, for sending to a network channel layer
+    (channels_redis) from synchronous code.
+
+    `async_to_sync` runs every call on a fresh event loop, and channels_redis keeps its connection pools per
+    event loop: each push then paid for a new loop, a new Redis connection and its teardown (~20 ms of CPU per
+    push in bench/bench_dispatch.py). Here the loop, and with it the layer's connection pool, lives as long as
+    the process. Created lazily and per process id, so a gunicorn worker forked from a master that imported
+    this module gets its own thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid() or self._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="linli-channel-layer", daemon=True)
+                thread.start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+
+_layer_loop = _LayerLoop()
+SEND_TIMEOUT_S = 5.0
+
+
+async def _send_all(layer: Any, groups: list[str], message: dict[str, Any]) -> None:
+    for group in groups:
+        await layer.group_send(group, message)
+
+
+def _group_send(groups: list[str], message: dict[str, Any]) -> None:
+    """Send `message` to every group: on the process's channel-layer loop for a network layer, else (the
+    in-memory layer of embedded mode and tests, whose queues belong to the caller's loop) in ONE async_to_sync
+    call for all groups."""
+    try:
+        from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        if isinstance(layer, InMemoryChannelLayer):
+            from asgiref.sync import async_to_sync
+
+            async_to_sync(_send_all)(layer, groups, message)
+            return
+        future = asyncio.run_coroutine_threadsafe(_send_all(layer, groups, message), _layer_loop.get())
+        future.result(timeout=SEND_TIMEOUT_S)
+    except Exception:  # noqa: BLE001 - a push failure must not break anything: the case is saved
+        logger.exception("case push to %s failed", groups)
+
+
+def case_push(*, case: Case, event: str) -> None:
+    """Send {"type": "case.changed", "event": event, "case": summary} to the case's groups after commit.
+
+    The summary is taken now (inside the transaction, with the values just written)."""
+    message = {"type": MESSAGE_TYPE, "event": event, "case": case_summary(case)}
+    groups = case_groups(case)
+    transaction.on_commit(lambda: _group_send(groups, message))
+
+
+# ------------------------------------------------------------------------------------------ receivers
+
+
+def grid_workers_for(case: Case) -> list[User]:
+    """The grid workers of the case's grid; when that grid has none, those of the nearest ancestor that has."""
+    return _receivers(case, other_roles=set())[0]
+
+
+def _receivers(case: Case, *, other_roles: set[str]) -> tuple[list[User], list[User]]:
+    """(grid workers of the deepest grid of the case's chain that has any, active holders of `other_roles` in
+    the street), from ONE query over the street's role assignments."""
+    chain = case_grid_chain(case)
+    wanted = Q(role__in=sorted(other_roles)) if other_roles else Q(pk__in=[])
+    if chain:
+        wanted |= Q(role=Role.GRID_WORKER, grid_id__in=chain)
+    by_grid: dict[int, dict[int, User]] = {}
+    others: dict[int, User] = {}
+    for ra in RoleAssignment.objects.filter(wanted, street_id=case.street_id, user__is_active=True).select_related(
+        "user"
+    ):
+        if ra.role == Role.GRID_WORKER and ra.grid_id in chain:
+            by_grid.setdefault(ra.grid_id, {}).setdefault(ra.user.pk, ra.user)
+        if ra.role in other_roles:
+            others.setdefault(ra.user.pk, ra.user)
+    workers: list[User] = []
+    for gid in reversed(chain):  # deepest first
+        if gid in by_grid:
+            workers = list(by_grid[gid].values())
+            break
+    return workers, list(others.values())
+
+
+def case_receivers(case: Case) -> list[User]:
+    """Who is told of a case: grid workers (walking up the grid tree), the street's safety officers, the roles
+    the category names, and the street's admins when the case sits in the HQ queue."""
+    roles = {Role.SAFETY_OFFICER, *[r for r in (case.category.roles or []) if r != Role.GRID_WORKER]}
+    if case.queue == Queue.HQ or not case.grid_id:
+        roles.add(Role.ADMIN)
+    workers, others = _receivers(case, other_roles={str(r) for r in roles})
+    users: dict[int, User] = {u.pk: u for u in workers}
+    for user in others:
+        users.setdefault(user.pk, user)
+    return list(users.values())
+
+
+def street_admins(street_id: int) -> list[User]:
+    return list(User.objects.filter(is_active=True, roles__street_id=street_id, roles__role=Role.ADMIN).distinct())
+
+
+def case_sms(*, users: list[User], message_zh: str, message_en: str = "") -> int:
+    """SMS each of `users` after commit (through the activities notify path); return how many were queued."""
+    from linli.activities.services.notify import notify_user
+
+    for user in users:
+        notify_user(user=user, message_zh=message_zh, message_en=message_en)
+    return len(users)
+
+
+def _where(case: Case) -> str:
+    return case.address or (case.grid.name if case.grid else "") or f"{case.lat:.5f},{case.lng:.5f}"
+
+
+def case_sms_urgent(*, case: Case) -> int:
+    """For urgent categories: SMS the receiving staff of a new case. Returns how many were told."""
+    if not case.category.urgent:
+        return 0
+    return case_sms(
+        users=case_receivers(case),
+        message_zh=f"紧急事件 #{case.pk}「{case.category.name_zh}」：{_where(case)}，请尽快处置。",
+        message_en=f"Urgent case #{case.pk} ({case.category.name_en or case.category.code}) at {_where(case)}.",
+    )

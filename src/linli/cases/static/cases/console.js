@@ -1,0 +1,259 @@
+/* Staff console: the cases map, live rows over ws/cases/<street>/ (new case → row at the top, a short beep made
+ * with the WebAudio API, an unread badge in the header and the tab title), select-all for bulk moves; and the
+ * small map on a case's page. The pages work without it (plain forms and links). */
+(function () {
+  "use strict";
+
+  function readJson(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  function baseMap(el, cfg) {
+    if (!el || typeof L === "undefined") { return null; }
+    el.hidden = false;
+    var map = L.map(el, { zoomControl: true, attributionControl: true });
+    if (cfg.tileUrl) { L.tileLayer(cfg.tileUrl, { maxZoom: 19, attribution: cfg.attribution || "" }).addTo(map); }
+    return map;
+  }
+
+  function pin(map, p, className) {
+    var span = document.createElement("span");
+    return L.marker([p.lat, p.lng], {
+      icon: L.divIcon({ className: "marker " + (className || "kind--party"), html: span, iconSize: [24, 24], iconAnchor: [12, 24] }),
+      title: p.label || "", alt: p.label || "", keyboard: true
+    }).addTo(map);
+  }
+
+  // ---- A case's page -----------------------------------------------------------------------------
+  var caseCfg = readJson("case-map-config");
+  if (caseCfg) {
+    var cmap = baseMap(document.getElementById("case-map"), caseCfg);
+    if (cmap) {
+      cmap.setView([caseCfg.case.lat, caseCfg.case.lng], 17);
+      pin(cmap, caseCfg.case, "kind--party");
+      (caseCfg.reports || []).forEach(function (r) {
+        L.circleMarker([r.lat, r.lng], { radius: 5, color: "#1d4ed8" }).addTo(cmap);
+      });
+    }
+  }
+
+  // ---- The console -------------------------------------------------------------------------------
+  var cfg = readJson("console-config");
+  if (!cfg) { return; }
+  var t = (document.getElementById("console-i18n") || { dataset: {} }).dataset;
+  var tbody = document.getElementById("case-rows");
+  var badge = document.getElementById("live-badge");
+  var countEl = document.getElementById("live-count");
+  var statusEl = document.getElementById("live-status");
+  var soundBtn = document.getElementById("sound-toggle");
+  var selectAll = document.getElementById("select-all");
+  var baseTitle = document.title;
+  var unread = 0;
+  var markers = {};
+
+  var map = baseMap(document.getElementById("console-map"), cfg);
+  if (map) {
+    var rows = readJson("console-cases") || [];
+    var points = [];
+    rows.forEach(function (r) { addMarker(r); points.push([r.lat, r.lng]); });
+    if (points.length) { map.fitBounds(points, { padding: [24, 24], maxZoom: 17 }); } else { map.setView(cfg.center, 15); }
+  }
+
+  function caseUrl(id) { return cfg.caseUrl.replace(/\/0\/$/, "/" + id + "/"); }
+
+  function addMarker(r) {
+    if (!map || markers[r.id]) { return; }
+    var m = pin(map, r, "kind--party");
+    var a = document.createElement("a");
+    a.href = r.url || caseUrl(r.id);
+    a.textContent = r.label;
+    m.bindPopup(a);
+    markers[r.id] = m;
+  }
+
+  if (selectAll) {
+    selectAll.hidden = false;
+    selectAll.addEventListener("change", function () {
+      tbody.querySelectorAll("input[name=case_ids]").forEach(function (box) { box.checked = selectAll.checked; });
+    });
+  }
+
+  // ---- Sound: a short beep from an oscillator (no audio file). Browsers start audio only after a gesture.
+  var audio = null;
+  function ensureAudio() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) { return null; }
+    if (!audio) { audio = new Ctx(); }
+    if (audio.state === "suspended") { audio.resume(); }
+    return audio;
+  }
+  function beep() {
+    var ctx = audio;
+    if (!ctx || ctx.state !== "running") { return; }
+    var osc = ctx.createOscillator();
+    var gain = ctx.createGain();
+    osc.type = "sine";
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.0001, ctx.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.25, ctx.currentTime + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.35);
+    osc.connect(gain);
+    gain.connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + 0.4);
+  }
+  if (soundBtn && (window.AudioContext || window.webkitAudioContext)) {
+    soundBtn.hidden = false;
+    soundBtn.addEventListener("click", function () {
+      ensureAudio();
+      soundBtn.setAttribute("aria-pressed", "true");
+      soundBtn.textContent = t.soundOn || "";
+      window.setTimeout(beep, 50);
+    });
+    document.addEventListener("click", function () { if (audio) { ensureAudio(); } }, { once: true });
+  }
+
+  // ---- Unread badge
+  function setUnread(n) {
+    unread = n;
+    countEl.textContent = String(n);
+    badge.hidden = n === 0;
+    document.title = n ? "(" + n + ") " + baseTitle : baseTitle;
+  }
+  badge.addEventListener("click", function () { setUnread(0); });
+
+  // ---- Rows
+  function timeLeft(iso) {
+    if (!iso) { return null; }
+    var minutes = Math.floor((new Date(iso).getTime() - Date.now()) / 60000);
+    var span = Math.abs(minutes);
+    var d = Math.floor(span / 1440), h = Math.floor((span % 1440) / 60), m = span % 60;
+    var text = (d ? d + "天" : "") + (h ? h + "小时" : "") + (d ? "" : m + "分");
+    return { overdue: minutes < 0, label: (minutes < 0 ? (t.over || "") : (t.left || "")) + " " + text };
+  }
+
+  function cell(tr, content, className) {
+    var td = document.createElement("td");
+    if (className) { td.className = className; }
+    if (content instanceof Node) { td.appendChild(content); } else { td.textContent = content == null ? "" : String(content); }
+    tr.appendChild(td);
+    return td;
+  }
+
+  function statusPill(c) {
+    var s = document.createElement("span");
+    s.className = "case-status case-status--" + c.status;
+    s.textContent = c.status_label;
+    return s;
+  }
+
+  var UNRESOLVED = { "new": 1, dispatched: 1, accepted: 1, in_progress: 1 };
+
+  function buildRow(c) {
+    var tr = document.createElement("tr");
+    tr.className = "case-row case-row--new" + (c.category.urgent ? " case-row--urgent" : "");
+    tr.dataset.caseId = c.id;
+    tr.dataset.status = c.status;
+    tr.dataset.category = c.category.code;
+    var box = document.createElement("input");
+    box.type = "checkbox"; box.name = "case_ids"; box.value = c.id; box.setAttribute("form", "bulk-form");
+    box.setAttribute("aria-label", "#" + c.id);
+    cell(tr, box);
+    var a = document.createElement("a");
+    a.className = "case-link"; a.href = caseUrl(c.id); a.textContent = "#" + c.id;
+    cell(tr, a);
+    var cat = cell(tr, c.category.name, "case-row__category");
+    if (c.category.urgent) {
+      var b = document.createElement("span"); b.className = "badge badge--urgent"; b.textContent = t.urgent || "";
+      cat.appendChild(document.createTextNode(" ")); cat.appendChild(b);
+    }
+    var st = cell(tr, statusPill(c));
+    var fresh = document.createElement("span"); fresh.className = "badge badge--urgent"; fresh.textContent = t["new"] || "";
+    st.appendChild(document.createTextNode(" ")); st.appendChild(fresh);
+    cell(tr, c.grid ? c.grid.name : (t.hq || ""), "case-row__grid");
+    var left = UNRESOLVED[c.status] ? timeLeft(c.resolution_due_at) : null;
+    var sla = document.createElement("span");
+    sla.className = "sla" + (left && left.overdue ? " sla--overdue" : "");
+    sla.textContent = left ? left.label : "—";
+    cell(tr, sla, "case-row__sla");
+    cell(tr, c.reports_count, "case-row__count");
+    cell(tr, c.address || "", "case-row__where");
+    var when = new Date(c.created_at);
+    var pad = function (n) { return ("0" + n).slice(-2); };
+    cell(tr, pad(when.getMonth() + 1) + "-" + pad(when.getDate()) + " " + pad(when.getHours()) + ":" + pad(when.getMinutes())).className = "muted";
+    return tr;
+  }
+
+  function matchesFilters(c) {
+    var f = cfg.filters || {};
+    if (f.category && f.category !== c.category.code) { return false; }
+    if (f.status === "all") { return true; }
+    if (f.status === "open" || !f.status) { return (f.open || []).indexOf(c.status) >= 0; }
+    return f.status === c.status;
+  }
+
+  function onChange(msg) {
+    var c = msg.case;
+    if (!c || !c.id) { return; }
+    var row = tbody.querySelector("tr[data-case-id='" + c.id + "']");
+    if (row) {
+      row.dataset.status = c.status;
+      var pill = row.querySelector(".case-status");
+      if (pill) { pill.replaceWith(statusPill(c)); }
+      var count = row.querySelector(".case-row__count");
+      if (count) { count.textContent = String(c.reports_count); }
+      return;
+    }
+    if (!matchesFilters(c)) { return; }
+    var empty = document.getElementById("no-cases");
+    if (empty) { empty.hidden = true; }
+    tbody.insertBefore(buildRow(c), tbody.firstChild);
+    var countEl2 = document.getElementById("case-count");
+    if (countEl2 && countEl2.dataset.template) {
+      var n = Number(countEl2.dataset.count || 0) + 1;
+      countEl2.dataset.count = String(n);
+      countEl2.textContent = countEl2.dataset.template.replace("{n}", String(n));
+    }
+    var hadMarkers = Object.keys(markers).length > 0;
+    addMarker({ id: c.id, lat: c.lat, lng: c.lng, label: "#" + c.id + " " + c.category.name, url: caseUrl(c.id) });
+    if (map && !hadMarkers) { map.setView([c.lat, c.lng], 16); }
+    if (msg.event === "created") {
+      setUnread(unread + 1);
+      beep();
+    }
+  }
+
+  // ---- The socket, reconnecting with back-off; 4403 (not staff here) stops it.
+  var delay = 1000;
+  function connect() {
+    if (!("WebSocket" in window)) { return; }
+    var proto = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var ws = new WebSocket(proto + "//" + window.location.host + cfg.wsPath);
+    var ping = null;
+    ws.onopen = function () {
+      delay = 1000;
+      ping = window.setInterval(function () { if (ws.readyState === 1) { ws.send('{"type":"ping"}'); } }, 25000);
+    };
+    ws.onmessage = function (evt) {
+      var msg;
+      try { msg = JSON.parse(evt.data); } catch (e) { return; }
+      if (msg.type === "case.changed") { onChange(msg); }
+      if (msg.type === "hello") {  // subscribed: changes from now on arrive here
+        statusEl.hidden = false;
+        statusEl.textContent = t.live || "";
+        document.body.dataset.live = "1";
+      }
+    };
+    ws.onclose = function (evt) {
+      if (ping) { window.clearInterval(ping); }
+      document.body.dataset.live = "0";
+      statusEl.hidden = false;
+      if (evt.code === 4403) { statusEl.textContent = t.denied || ""; return; }
+      statusEl.textContent = t.offline || "";
+      window.setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+  connect();
+}());

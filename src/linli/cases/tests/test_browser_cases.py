@@ -1,0 +1,246 @@
+"""Issue 5's "done when" in a real browser (Debian Chromium via Playwright).
+
+A rider reports a blocked fire passage with a photo on the phone page; the grid worker's console, open in a second
+browser context, shows it within a second without a reload; the worker accepts, starts and resolves it with an
+after photo; the safety officer verifies and closes it; the rider sees it closed on "my reports" with the
+after photo and has gained sentinel points.
+
+pytest-django's live server speaks WSGI only, so these tests run the ASGI application (pages, API and /ws/, as
+the embedded `linli serve` does) under uvicorn in a thread, against the test database and the in-memory channel
+layer. With SQLite's in-memory test database every thread uses the test's connection (as Django's own live server
+does for SQLite); with PostgreSQL each thread opens its own.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connections
+from django.test import Client
+from PIL import Image
+
+from linli.cases.models import Case, CaseStatus, SentinelPoints
+from linli.cases.tests.factories import IN_A1, build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
+
+
+def shoot(page: Any, name: str) -> None:
+    """With LINLI_SCREENSHOTS=1 the pages are saved into docs/screenshots/."""
+    if os.environ.get("LINLI_SCREENSHOTS", "").strip() in {"1", "true", "yes"}:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def png(colour: tuple[int, int, int], name: str) -> dict[str, Any]:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(out, format="PNG")
+    return {"name": name, "mimeType": "image/png", "buffer": out.getvalue()}
+
+
+class AsgiLiveServer:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+def _share_sqlite_connection() -> Any:
+    """Make every thread use the test thread's connection to SQLite's in-memory test database; return an undo."""
+    conn = connections["default"]
+    if not (conn.vendor == "sqlite" and conn.is_in_memory_db()):
+        return lambda: None
+    conn.ensure_connection()
+    conn.inc_thread_sharing()
+    original = connections.create_connection
+
+    def create_connection(alias: str) -> Any:
+        return conn if alias == "default" else original(alias)
+
+    connections.create_connection = create_connection  # type: ignore[method-assign]
+
+    def undo() -> None:
+        del connections.create_connection
+        conn.dec_thread_sharing()
+
+    return undo
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db: None, settings: Any, tmp_path: Any) -> Iterator[AsgiLiveServer]:
+    import uvicorn
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.asgi import get_asgi_application
+
+    from linli.routing import websocket_urlpatterns
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    cache.clear()
+    undo = _share_sqlite_connection()
+    app = ProtocolTypeRouter(
+        {
+            "http": ASGIStaticFilesHandler(get_asgi_application()),
+            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio", http="h11")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield AsgiLiveServer(f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        undo()
+
+
+def signed_in_page(browser_context_factory: Any, server: AsgiLiveServer, user: Any, **options: Any) -> Any:
+    client = Client()
+    client.force_login(user)
+    context = browser_context_factory(**options)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}])
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    return page
+
+
+def test_rider_reports_worker_sees_it_live_resolves_officer_closes_rider_sees_points(
+    asgi_live_server, browser_context_factory
+):
+    server = asgi_live_server
+    world = build_world()
+    points = world.categories["fire_passage"].points
+
+    # The grid worker of unit A1 has the console open (desktop).
+    console = signed_in_page(browser_context_factory, server, world.gw_unit)
+    console.goto(f"{server.url}/staff/cases/?street=casejie")
+    console.wait_for_selector("body[data-live='1']")  # subscribed over the WebSocket
+    console.evaluate("() => { window.__sameDocument = true; }")
+    assert console.locator("#case-rows tr").count() == 0
+
+    # The rider reports on the phone page: category, a photo from the camera, the location from the browser.
+    phone = signed_in_page(
+        browser_context_factory,
+        server,
+        world.rider,
+        geolocation={"latitude": IN_A1[0], "longitude": IN_A1[1]},
+        permissions=["geolocation"],
+        **PHONE,
+    )
+    phone.goto(f"{server.url}/s/casejie/report/")
+    phone.click("label[for=cat-fire_passage]")
+    phone.set_input_files("#photos", [png((200, 40, 40), "passage.png")])
+    phone.wait_for_selector("#photo-previews img")
+    phone.click("#locate")
+    phone.wait_for_function("() => document.getElementById('lat').value !== ''")
+    phone.fill("#description", "两辆电动车堵住了3号楼消防通道")
+    shoot(phone, "cases-report")
+    phone.click("#report-submit")
+    phone.wait_for_selector("#report-result")
+    case = Case.objects.get()
+    assert f"#{case.pk}" in phone.inner_text("#report-result")
+    assert case.grid == world.grids["a1"] and case.photos.count() == 1
+
+    # The console shows the new case within a second, without a reload, with the unread badge.
+    row = f"#case-rows tr[data-case-id='{case.pk}']"
+    console.wait_for_selector(row, timeout=1000)
+    assert console.evaluate("() => window.__sameDocument === true")
+    assert "消防通道堵塞" in console.inner_text(row)
+    assert console.inner_text("#live-count") == "1" and console.title().startswith("(1) ")
+    assert console.inner_text("#case-count") == "共 1 件"
+    shoot(console, "cases-console")
+
+    # The worker accepts, starts and resolves with an after photo.
+    console.click(f"{row} a.case-link")
+    console.wait_for_selector("#do-accepted")
+    console.click("#do-accepted")
+    console.wait_for_selector("#case-status[data-status='accepted']")
+    console.click("#do-in_progress")
+    console.wait_for_selector("#case-status[data-status='in_progress']")
+    console.set_input_files("#resolve-photos", [png((40, 160, 60), "cleared.png")])
+    console.fill("#resolve-note", "已联系车主挪走，通道畅通")
+    console.click("#do-resolved")
+    console.wait_for_selector("#case-status[data-status='resolved']")
+    assert console.locator("#photos-after img").count() == 1
+    assert not console.locator("#do-verified").count()  # verifying is the safety officer's
+    shoot(console, "cases-case")
+
+    # The safety officer verifies and closes with a note for the reporter.
+    officer = signed_in_page(browser_context_factory, server, world.safety)
+    officer.goto(f"{server.url}/staff/cases/{case.pk}/")
+    officer.click("#do-verified")
+    officer.wait_for_selector("#case-status[data-status='verified']")
+    officer.fill("#close-note", "消防通道已恢复畅通，感谢您的上报")
+    officer.click("#do-closed")
+    officer.wait_for_selector("#case-status[data-status='closed']")
+
+    # The rider sees it closed, with the closing note and the after photo, and has gained points.
+    phone.goto(f"{server.url}/me/reports/")
+    card = f".report-card[data-case-id='{case.pk}']"
+    phone.wait_for_selector(f"{card}[data-status='closed']")
+    assert "消防通道已恢复畅通" in phone.inner_text(card)
+    phone.wait_for_function(
+        "(sel) => { const img = document.querySelector(sel); return img && img.complete && img.naturalWidth > 0; }",
+        arg=f"{card} .photo-row--after img",
+    )
+    assert phone.get_attribute("#points-total", "data-points") == str(points)
+    shoot(phone, "cases-my-reports")
+    assert SentinelPoints.objects.get(user=world.rider).points == points
+    assert Case.objects.get().status == CaseStatus.CLOSED
+    for page in (console, phone, officer):
+        assert page.errors == [], page.errors
+
+
+def test_console_refuses_the_socket_to_non_staff_and_elder_mode_report_page(asgi_live_server, browser_context_factory):
+    server = asgi_live_server
+    world = build_world()
+    page = signed_in_page(browser_context_factory, server, world.rider, **PHONE)
+    # A rider on the report page in elder mode: big single-column buttons.
+    page.context.add_cookies([{"name": "linli_elder", "value": "1", "url": server.url}])
+    page.goto(f"{server.url}/s/casejie/report/")
+    page.wait_for_selector("html.elder")
+    widths = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.category-button')).map(b => b.getBoundingClientRect().width)"
+    )
+    assert len(widths) == len(world.categories) and min(widths) > 300
+    shoot(page, "cases-report-elder")
+    # The rider's browser cannot subscribe to the street's cases (closed with 4403).
+    code = page.evaluate(
+        """(url) => new Promise((resolve) => {
+            const ws = new WebSocket(url);
+            ws.onclose = (e) => resolve(e.code);
+            setTimeout(() => resolve(-1), 5000);
+        })""",
+        server.url.replace("http://", "ws://") + "/ws/cases/casejie/",
+    )
+    assert code == 4403
+    assert page.errors == [], page.errors

@@ -1,0 +1,396 @@
+"""Staff console: the street's cases on a map and in a list (filters, SLA time left, bulk moves, CSV, a chart),
+live over `ws/cases/<street>/` (static/cases/console.js), and one case's page (timeline, before/after photos,
+reports, the moves this user may make, merge and split).
+
+Thin views over linli.cases.selectors and services.workflow. Everything works without JavaScript: filters are a GET
+form, bulk moves and case moves are plain POST forms (multipart for the resolve photo); JavaScript adds the map,
+live rows, the beep and the unread badge. Every `Problem` is shown as a message with its HTTP status, never a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from linli.cases import selectors
+from linli.cases.models import Case, CasePhoto, CaseStatus, PhotoKind
+from linli.cases.services import workflow
+from linli.cases.views.reporter import map_config, photo_url
+from linli.core import selectors as core_selectors
+from linli.core.errors import Problem
+from linli.core.models import Grid
+from linli.core.views import problem_message
+
+S = CaseStatus
+OPEN = ",".join(sorted(selectors.MERGEABLE_STATUSES))
+STATUS_FILTERS = [("open", "未办结"), ("all", "全部"), *[(s, selectors.STATUS_ZH[s]) for s in CaseStatus.values]]
+# Button labels of the moves (to_status -> label), in the order they are offered.
+MOVE_LABELS: dict[str, tuple[str, str]] = {
+    S.DISPATCHED: ("派单", "Dispatch"),
+    S.ACCEPTED: ("接单", "Accept"),
+    S.IN_PROGRESS: ("开始处置", "Start"),
+    S.RESOLVED: ("处置完成", "Resolve"),
+    S.VERIFIED: ("核查通过", "Verify"),
+    S.CLOSED: ("办结", "Close"),
+    S.REJECTED: ("驳回", "Reject"),
+}
+BULK_MOVES = [(s, MOVE_LABELS[s][0]) for s in (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.VERIFIED, S.CLOSED)]
+LIST_LIMIT = 200
+
+
+def _login_redirect(request: HttpRequest) -> HttpResponseRedirect:
+    from urllib.parse import quote
+
+    return HttpResponseRedirect(f"/login/?next={quote(request.get_full_path())}")
+
+
+def _forbidden(request: HttpRequest, street: Any = None, problem: dict[str, Any] | None = None) -> HttpResponse:
+    return render(request, "cases/forbidden.html", {"street": street, "problem": problem}, status=403)
+
+
+def _staff_street(request: HttpRequest) -> tuple[Any, list[Any], HttpResponse | None]:
+    """The street whose console to show (?street=, else the first) among those where the user is case staff."""
+    if not request.user.is_authenticated:
+        return None, [], _login_redirect(request)
+    ids = core_selectors.user_street_ids(request.user, roles=selectors.CASE_STAFF_ROLES)
+    streets = list(core_selectors.street_list().filter(id__in=ids))
+    if not streets:
+        return None, [], _forbidden(request)
+    code = request.GET.get("street") or request.POST.get("street")
+    chosen = next((s for s in streets if s.code == code), None)
+    if code and chosen is None:
+        return None, streets, _forbidden(request)
+    return chosen or streets[0], streets, None
+
+
+def time_left(due: datetime | None, now: datetime) -> dict[str, Any] | None:
+    """{"overdue": bool, "minutes": int, "label": "剩 2小时5分" | "超时 35分"} for a due time."""
+    if due is None:
+        return None
+    minutes = int((due - now).total_seconds() // 60)
+    span = abs(minutes)
+    days, rest = divmod(span, 1440)
+    hours, mins = divmod(rest, 60)
+    text = (f"{days}天" if days else "") + (f"{hours}小时" if hours else "") + (f"{mins}分" if not days else "")
+    text = text or "0分"
+    return {"overdue": minutes < 0, "minutes": minutes, "label": ("超时 " if minutes < 0 else "剩 ") + text}
+
+
+def _filters(request: HttpRequest) -> dict[str, Any]:
+    status = request.GET.get("status") or "open"
+    overdue = request.GET.get("overdue") or ""
+    return {
+        "status": status,
+        "category": (request.GET.get("category") or "").strip()[:40],
+        "grid": (request.GET.get("grid") or "").strip()[:64],
+        "overdue": overdue if overdue in ("1", "0") else "",
+        "q": (request.GET.get("q") or "").strip()[:100],
+    }
+
+
+def _case_list(user: Any, street: Any, f: dict[str, Any]) -> Any:
+    status = {"open": OPEN, "all": None}.get(f["status"], f["status"])
+    overdue = {"1": True, "0": False}.get(f["overdue"])
+    return selectors.case_list(
+        user=user,
+        street=street,
+        status=status,
+        category=f["category"] or None,
+        grid=f["grid"] or None,
+        overdue=overdue,
+        q=f["q"] or None,
+    )
+
+
+def console_row(case: Case, now: datetime) -> dict[str, Any]:
+    row = selectors.case_row(case, now=now)
+    row["url"] = reverse("cases:console_case", args=[case.pk])
+    row["time_left"] = time_left(case.resolution_due_at, now) if case.status in selectors.UNRESOLVED_STATUSES else None
+    row["created_local"] = timezone.localtime(case.created_at).strftime("%m-%d %H:%M")
+    return row
+
+
+def _chart(user: Any, street: Any) -> dict[str, Any]:
+    from linli.meals.charts import bar_chart
+
+    stats = selectors.case_stats(user=user, street=street, days=30)
+    cats = [c for c in stats["categories"] if c["total"]]
+    if not cats:
+        return {"stats": stats, "counts": None, "hours": None}
+    labels = [c["name"] for c in cats]
+    counts = bar_chart(
+        title="近30天事件（按类别）Cases in the last 30 days by category",
+        labels=labels,
+        series=[
+            ("未办结", [c["open"] for c in cats]),
+            ("已办结", [c["closed"] for c in cats]),
+            ("驳回", [c["rejected"] for c in cats]),
+        ],
+        unit="件",
+    )
+    with_hours = [c for c in cats if c["median_hours_to_close"] is not None]
+    hours = None
+    if with_hours:
+        hours = bar_chart(
+            title="办结用时中位数（小时）Median hours to close",
+            labels=[c["name"] for c in with_hours],
+            series=[("中位数", [c["median_hours_to_close"] for c in with_hours])],
+            unit="小时",
+        )
+    return {"stats": stats, "counts": counts, "hours": hours}
+
+
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    street, streets, denied = _staff_street(request)
+    if denied:
+        return denied
+    f = _filters(request)
+    now = timezone.now()
+    problem = None
+    rows: list[dict[str, Any]] = []
+    count = 0
+    try:
+        qs = _case_list(request.user, street, f)
+        count = qs.count()
+        rows = [console_row(c, now) for c in qs[:LIST_LIMIT]]
+    except Problem as exc:
+        problem = exc
+    by_grid: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        name = r["grid"]["name"] if r["grid"] else "街道指挥部"
+        entry = by_grid.setdefault(name, {"name": name, "count": 0, "overdue": 0})
+        entry["count"] += 1
+        entry["overdue"] += 1 if r["overdue"] else 0
+    scope = selectors.staff_scope(request.user, street)
+    grids = Grid.objects.filter(street=street).order_by("external_id")
+    if scope != "all":
+        grids = grids.filter(pk__in=scope or [])
+    export_query = {k: v for k, v in f.items() if v and k != "status"}
+    status_param = {"open": OPEN, "all": ""}.get(f["status"], f["status"])
+    if status_param:
+        export_query["status"] = status_param
+    export_query["overdue"] = {"1": "true", "0": "false"}.get(f["overdue"], "")
+    export_query = {k: v for k, v in export_query.items() if v}
+    ctx = {
+        "street": street,
+        "streets": streets,
+        "filters": f,
+        "status_filters": STATUS_FILTERS,
+        "categories": selectors.categories_of_street(street=street),
+        "grids": grids,
+        "rows": rows,
+        "by_grid": sorted(by_grid.values(), key=lambda g: (-g["overdue"], -g["count"], g["name"])),
+        "count": count,
+        "limit": LIST_LIMIT,
+        "problem": problem_message(problem) if problem else None,
+        "bulk_moves": BULK_MOVES,
+        "csv_url": "/api/v1/cases/export.csv?" + urlencode({"street": street.code, **export_query}),
+        "chart": _chart(request.user, street),
+        "bulk_done": {k: request.GET.get(k) for k in ("bulk_ok", "bulk_failed") if request.GET.get(k)},
+        "console_config": {
+            "street": street.code,
+            "wsPath": f"/ws/cases/{street.code}/",
+            "filters": {"status": f["status"], "category": f["category"], "open": OPEN.split(",")},
+            "caseUrl": reverse("cases:console_case", args=[0]),
+            **map_config(street),
+        },
+        "map_rows": [
+            {
+                "id": r["id"],
+                "lat": r["lat"],
+                "lng": r["lng"],
+                "label": f"#{r['id']} {r['category']['name']}",
+                "url": r["url"],
+            }
+            for r in rows
+        ],
+    }
+    return render(request, "cases/console.html", ctx, status=problem.http_status if problem else 200)
+
+
+@require_POST
+def console_bulk(request: HttpRequest) -> HttpResponse:
+    """The list's bulk form: move the ticked cases (each its own transaction, see cases_transition_bulk)."""
+    street, _streets, denied = _staff_street(request)
+    if denied:
+        return denied
+    ids = [int(i) for i in request.POST.getlist("case_ids") if i.isdigit()]
+    to_status = request.POST.get("to_status") or ""
+    back = reverse("cases:console") + "?" + (request.POST.get("back") or urlencode({"street": street.code}))
+    try:
+        results = workflow.cases_transition_bulk(case_ids=ids, to_status=to_status, actor=request.user, note="")
+    except Problem as problem:
+        return _forbidden_or_message(request, street, problem)
+    ok = sum(1 for r in results if r["ok"])
+    return HttpResponseRedirect(f"{back}&{urlencode({'bulk_ok': ok, 'bulk_failed': len(results) - ok})}")
+
+
+def _forbidden_or_message(request: HttpRequest, street: Any, problem: Problem) -> HttpResponse:
+    return render(
+        request,
+        "cases/forbidden.html",
+        {"street": street, "problem": problem_message(problem)},
+        status=problem.http_status,
+    )
+
+
+# --------------------------------------------------------------------------------------------- a case
+
+
+def _staff_case(request: HttpRequest, case_id: int) -> tuple[Case | None, HttpResponse | None]:
+    if not request.user.is_authenticated:
+        return None, _login_redirect(request)
+    try:
+        return selectors.case_get_for_staff(case_id=case_id, user=request.user), None
+    except Problem as problem:
+        if problem.code == "permission_denied":
+            return None, _forbidden(request, None, problem_message(problem))
+        raise Http404(str(case_id)) from problem
+
+
+def allowed_moves(case: Case, user: Any) -> list[dict[str, str]]:
+    """The moves of the transition table from the case's status that `user` may make, as buttons."""
+    supervisor = workflow.is_supervisor(user, case)
+    handler = supervisor or workflow.is_handler(user, case)
+    moves = []
+    for to_status, (zh, en) in MOVE_LABELS.items():
+        if to_status not in workflow.TRANSITIONS.get(case.status, frozenset()):
+            continue
+        level = workflow.required_level(case.status, to_status)
+        if (level == workflow.SUPERVISOR and not supervisor) or (level == workflow.HANDLER and not handler):
+            continue
+        reopen = to_status == S.IN_PROGRESS and case.status in workflow.REOPEN_FROM
+        moves.append({"to": to_status, "label": "重新打开" if reopen else zh, "label_en": "Reopen" if reopen else en})
+    return moves
+
+
+def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    body = selectors.case_to_dict(case, user=request.user)
+    for item in [*body["timeline"], *body.get("reports", [])]:
+        item["at_local"] = (item.get("at") or item.get("created_at") or "")[5:16].replace("T", " ")
+    for event in body["timeline"]:
+        event["to_label"] = selectors.STATUS_ZH.get(event["to_status"], event["to_status"])
+    now = timezone.now()
+    photos = list(CasePhoto.objects.filter(case=case).order_by("created_at", "id"))
+    supervisor = workflow.is_supervisor(request.user, case)
+    return {
+        "street": case.street,
+        "case": body,
+        "case_obj": case,
+        "time_left": time_left(case.resolution_due_at, now) if case.status in selectors.UNRESOLVED_STATUSES else None,
+        "before": [photo_url(p) for p in photos if p.kind == PhotoKind.REPORT],
+        "after": [photo_url(p) for p in photos if p.kind == PhotoKind.AFTER],
+        "moves": allowed_moves(case, request.user),
+        "can_merge": supervisor and case.status in selectors.MERGEABLE_STATUSES,
+        "can_split": supervisor and case.status in selectors.MERGEABLE_STATUSES and len(body.get("reports", [])) > 1,
+        "problem": None,
+        "done": request.GET.get("done", ""),
+        "console_url": f"{reverse('cases:console')}?street={case.street.code}",
+        "case_map": {
+            **map_config(case.street),
+            "case": {"lat": case.lat, "lng": case.lng, "label": f"#{case.pk} {case.category.name_zh}"},
+            "reports": [{"lat": r["lat"], "lng": r["lng"]} for r in body.get("reports", [])],
+        },
+    }
+
+
+@require_GET
+def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    case, denied = _staff_case(request, case_id)
+    if denied:
+        return denied
+    assert case is not None
+    return render(request, "cases/case.html", _case_context(request, case))
+
+
+def _redirect_case(case_id: int, done: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{reverse('cases:console_case', args=[case_id])}?{urlencode({'done': done})}")
+
+
+def _case_problem(request: HttpRequest, case_id: int, problem: Problem) -> HttpResponse:
+    case = selectors.case_get(case_id=case_id)
+    ctx = _case_context(request, case)
+    ctx["problem"] = problem_message(problem)
+    return render(request, "cases/case.html", ctx, status=problem.http_status)
+
+
+@require_POST
+def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
+    case, denied = _staff_case(request, case_id)
+    if denied:
+        return denied
+    assert case is not None
+    to_status = request.POST.get("to_status") or ""
+    try:
+        workflow.case_transition(
+            case=case,
+            to_status=to_status,
+            actor=request.user,
+            note=request.POST.get("note") or "",
+            reason=request.POST.get("reason") or "",
+            photos=request.FILES.getlist("photos"),
+        )
+    except Problem as problem:
+        return _case_problem(request, case_id, problem)
+    return _redirect_case(case_id, to_status)
+
+
+def _ids(text: str) -> list[int]:
+    out = []
+    for part in text.replace("，", ",").replace("#", " ").replace(",", " ").split():
+        if part.isdigit():
+            out.append(int(part))
+    return out
+
+
+@require_POST
+def case_merge(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Merge the typed cases (e.g. "#12, #15") into this one."""
+    case, denied = _staff_case(request, case_id)
+    if denied:
+        return denied
+    assert case is not None
+    ids = _ids(request.POST.get("source_ids") or "")
+    try:
+        sources = list(Case.objects.filter(pk__in=ids, street_id=case.street_id))
+        if not ids or len(sources) != len(set(ids)):
+            raise Problem(
+                "merge_invalid", detail_zh="请填写本街道的事件编号", detail_en="Give case numbers of this street"
+            )
+        workflow.case_merge(target=case, sources=sources, actor=request.user, note=request.POST.get("note") or "")
+    except Problem as problem:
+        return _case_problem(request, case_id, problem)
+    return _redirect_case(case_id, "merge")
+
+
+@require_POST
+def case_split(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Move the ticked reports to a new case; go to the new case."""
+    case, denied = _staff_case(request, case_id)
+    if denied:
+        return denied
+    assert case is not None
+    ids = [int(i) for i in request.POST.getlist("report_ids") if i.isdigit()]
+    try:
+        new = workflow.case_split(case=case, report_ids=ids, actor=request.user, note=request.POST.get("note") or "")
+    except Problem as problem:
+        return _case_problem(request, case_id, problem)
+    return _redirect_case(new.pk, "split")
+
+
+urlpatterns = [
+    path("staff/cases/", require_http_methods(["GET"])(console), name="console"),
+    path("staff/cases/bulk/", console_bulk, name="console_bulk"),
+    path("staff/cases/<int:case_id>/", case_page, name="console_case"),
+    path("staff/cases/<int:case_id>/move/", case_move, name="console_move"),
+    path("staff/cases/<int:case_id>/merge/", case_merge, name="console_merge"),
+    path("staff/cases/<int:case_id>/split/", case_split, name="console_split"),
+]
