@@ -71,6 +71,15 @@ def _share_sqlite_connection() -> Any:
 
     def undo() -> None:
         del connections.create_connection
+        # asgiref's thread-sensitive executor thread outlives the server and kept the shared connection in its
+        # thread-local: make it forget, or later tests' sync_to_async calls there would use it unshared.
+        from asgiref.sync import SyncToAsync
+
+        def forget() -> None:
+            if getattr(connections._connections, "default", None) is conn:
+                del connections["default"]
+
+        SyncToAsync.single_thread_executor.submit(forget).result(timeout=10)
         conn.dec_thread_sharing()
 
     return undo
