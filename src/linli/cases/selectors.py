@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from linli.cases.models import Case, CaseCategory, CaseEvent, CaseStatus, Report, SentinelPoints
@@ -84,7 +85,8 @@ ROLE_LABEL_ZH: dict[str, str] = {
 
 
 def _street_grid_parents(street_id: int) -> dict[int, int | None]:
-    return dict(Grid.objects.filter(street_id=street_id).values_list("id", "parent_id"))
+    # order_by(): the model's default ordering would join the street table for nothing.
+    return dict(Grid.objects.filter(street_id=street_id).order_by().values_list("id", "parent_id"))
 
 
 def grid_ancestor_ids(grid_id: int, *, street_id: int) -> list[int]:
@@ -320,7 +322,12 @@ def case_to_dict(case: Case, *, user: Any = None) -> dict[str, Any]:
         "closing_note": case.closing_note,
         "resolution_note": case.resolution_note,
         "reject_reason": case.reject_reason,
-        "photos": [{"url": p.image.url, "kind": p.kind} for p in case.photos.all().order_by("created_at", "id")],
+        # The permission-checked photo view, never the public media URL (not served in production, and it
+        # would skip the check that only the case's reporters and staff see its photos).
+        "photos": [
+            {"url": reverse("cases:photo", args=[p.pk]), "kind": p.kind}
+            for p in case.photos.all().order_by("created_at", "id")
+        ],
         "timeline": timeline,
     }
     if staff_view:

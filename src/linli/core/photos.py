@@ -16,7 +16,7 @@ import io
 import warnings
 from typing import IO, Any, NamedTuple
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from linli.core.errors import Problem
 
@@ -121,18 +121,26 @@ def photo_process(
                     f"The photo has too many pixels ({width}x{height})",
                     reason="too_many_pixels",
                 )
+            target = _fit(width, height, max_side)
             if image.format == "JPEG":
-                # Let libjpeg decode at a reduced scale when the photo is much larger than we keep.
-                image.draft("RGB", (max_side, max_side))
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while the result still covers the target size:
+                # a 48-megapixel photo is then never decoded in full.
+                image.draft("RGB", target)
             image.seek(0)  # the first frame of an animated PNG/WebP
             image.load()
-            image = ImageOps.exif_transpose(image)
+            orientation = _orientation(image)
             image = _to_rgb(image)
-            image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            if image.size != target and (image.width > target[0] or image.height > target[1]):
+                # Bilinear with Pillow's antialiasing support: for a phone photo scaled by 1-2x it looks the
+                # same as Lanczos at less than half the CPU (the resize was the dearest step of a report).
+                image = image.resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
+            if orientation in _TRANSPOSE:
+                image = image.transpose(_TRANSPOSE[orientation])  # after scaling: fewer pixels to move
             clean = Image.new("RGB", image.size)
             clean.paste(image)  # a fresh image: nothing of the original's info (exif, icc, xmp) comes along
             out = io.BytesIO()
-            clean.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
+            # Huffman-optimised baseline JPEG: progressive encoding tripled the encode time for ~6 % smaller files.
+            clean.save(out, format="JPEG", quality=quality, optimize=True)
     except Problem:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -144,6 +152,35 @@ def photo_process(
             "照片文件已损坏或无法识别", "The photo is damaged or cannot be read", reason="unreadable"
         ) from exc
     return ProcessedPhoto(out.getvalue(), clean.width, clean.height, "jpg")
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(width, height) scaled to at most `max_side` on the long side, aspect kept (as Image.thumbnail does)."""
+    longest = max(width, height)
+    if longest <= max_side:
+        return width, height
+    scale = max_side / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation tag (1 = as stored) of the opened image."""
+    try:
+        value = image.getexif().get(0x0112, 1)
+        return int(value) if value is not None else 1
+    except (TypeError, ValueError, OSError, SyntaxError):
+        return 1
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

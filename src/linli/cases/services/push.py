@@ -66,6 +66,13 @@ def case_grid_chain(case: Case) -> list[int]:
     return list(memo[1])
 
 
+def case_grid_chain_remember(case: Case, chain: list[int]) -> None:
+    """Tell `case_grid_chain` the chain of the case's grid when the caller already holds it (a new report's
+    point lookup returns the grid and its ancestors): saves a query per report."""
+    if case.grid_id and chain and chain[-1] == case.grid_id:
+        case.__dict__["_grid_chain"] = (case.grid_id, list(chain))
+
+
 def case_groups(case: Case) -> list[str]:
     """The channel groups a change of `case` goes to (see the module docstring)."""
     code = case.street.code

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F
 from django.utils import timezone
 
 from linli.cases.models import (
@@ -199,15 +199,22 @@ def _outside(street: Street) -> Problem:
 def locate(*, street: Street, lat: float, lng: float) -> Grid | None:
     """The deepest grid holding the point; None when the street has no grids (the point must then be within
     STREET_RADIUS_M of the street centre). Raises `outside_street` for a point outside the street."""
+    return _locate(street=street, lat=lat, lng=lng)[0]
+
+
+def _locate(*, street: Street, lat: float, lng: float) -> tuple[Grid | None, list[int] | None]:
+    """locate(), plus the grid's ancestor chain (root first) when the grids holding the point are exactly that
+    chain (the usual nested grid tree), else None (the push then reads the chain from the grid tree)."""
     hits = grids_containing(street=street, lat=lat, lng=lng)
     if hits:
-        return hits[-1]
+        chain_ok = hits[0].parent_id is None and all(hits[i].parent_id == hits[i - 1].pk for i in range(1, len(hits)))
+        return hits[-1], ([g.pk for g in hits] if chain_ok else None)
     if Grid.objects.filter(street=street).exists():
         raise _outside(street)
     c_lat, c_lng = street.center_lat, street.center_lng
     if c_lat is not None and c_lng is not None and haversine_m(lat, lng, c_lat, c_lng) > STREET_RADIUS_M:
         raise _outside(street)
-    return None
+    return None, None
 
 
 def route_for(grid: Grid | None) -> tuple[Grid | None, str]:
@@ -284,7 +291,9 @@ def _merge_candidate(
     since = now - timedelta(hours=category.merge_window_hours)
     dlat = radius / 111_320.0
     dlng = radius / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
-    qs = (
+    # Plain statements, no aggregate: the candidates in the bounding box (usually none), then, only for those
+    # within the radius but opened before the window, whether a report of theirs falls in it.
+    boxed = (
         Case.objects.filter(
             category=category,
             status__in=list(MERGEABLE_STATUSES),
@@ -293,10 +302,24 @@ def _merge_candidate(
             lng__gte=lng - dlng,
             lng__lte=lng + dlng,
         )
-        .annotate(last_report_at=Max("reports__created_at"))
-        .filter(Q(created_at__gte=since) | Q(last_report_at__gte=since))
-        .values_list("id", "lat", "lng")
+        .order_by()
+        .values_list("id", "lat", "lng", "created_at")
     )
+    near = [
+        (cid, clat, clng, created) for cid, clat, clng, created in boxed if haversine_m(lat, lng, clat, clng) <= radius
+    ]
+    old = [cid for cid, _lat, _lng, created in near if created < since]
+    recent_reports = (
+        set(
+            Report.objects.filter(case_id__in=old, created_at__gte=since)
+            .order_by()
+            .values_list("case_id", flat=True)
+            .distinct()
+        )
+        if old
+        else set()
+    )
+    qs = [(cid, clat, clng) for cid, clat, clng, created in near if created >= since or cid in recent_reports]
     best: tuple[float, int] | None = None
     for case_id, clat, clng in qs:
         d = haversine_m(lat, lng, clat, clng)
@@ -342,7 +365,7 @@ def report_create(
     description = _text(description, name="description", max_length=MAX_DESCRIPTION)
     address = _text(address, name="address", max_length=MAX_ADDRESS)
     contact = contact or {}
-    grid = locate(street=street, lat=lat_f, lng=lng_f)
+    grid, grid_chain = _locate(street=street, lat=lat_f, lng=lng_f)
     processed = photos_process(photos)
 
     saved: list[CasePhoto] = []
@@ -356,6 +379,7 @@ def report_create(
                 description=description,
                 address=address,
                 grid=grid,
+                grid_chain=grid_chain,
                 processed=processed,
                 reporter=reporter,
                 source=source,
@@ -380,6 +404,7 @@ def _report_write(
     description: str,
     address: str,
     grid: Grid | None,
+    grid_chain: list[int] | None,
     processed: list[ProcessedPhoto],
     reporter: Any,
     source: str,
@@ -399,10 +424,13 @@ def _report_write(
     case: Case
     if candidate is None:
         grid, queue = route_for(grid)
+        # Written as dispatched at once (a new case is routed in the same transaction); the timeline still
+        # records both steps, new and new → dispatched.
         case = Case.objects.create(
             street=street,
             category=category,
-            status=CaseStatus.NEW,
+            status=CaseStatus.DISPATCHED,
+            dispatched_at=now,
             lat=lat,
             lng=lng,
             address=address,
@@ -440,28 +468,32 @@ def _report_write(
     )
     photos_save(case=case, photos=processed, kind=PhotoKind.REPORT, report=report, saved=saved)
     if new_case:
-        CaseEvent.objects.create(
-            case=case,
-            at=now,
-            actor=reporter_obj,
-            action="report",
-            from_status="",
-            to_status=CaseStatus.NEW,
-            note=f"上报 reported ({source})",
-            data={"report_id": report.pk},
+        CaseEvent.objects.bulk_create(  # one INSERT, in this order (ids ascending)
+            [
+                CaseEvent(
+                    case=case,
+                    at=now,
+                    actor=reporter_obj,
+                    action="report",
+                    from_status="",
+                    to_status=CaseStatus.NEW,
+                    note=f"上报 reported ({source})",
+                    data={"report_id": report.pk},
+                ),
+                CaseEvent(
+                    case=case,
+                    at=now,
+                    actor=None,
+                    action="transition",
+                    from_status=CaseStatus.NEW,
+                    to_status=CaseStatus.DISPATCHED,
+                    note=route_note(case.grid, case.queue),
+                    data={"grid": case.grid.external_id if case.grid else None, "queue": case.queue},
+                ),
+            ]
         )
-        Case.objects.filter(pk=case.pk, status=CaseStatus.NEW).update(status=CaseStatus.DISPATCHED, dispatched_at=now)
-        case.status, case.dispatched_at = CaseStatus.DISPATCHED, now
-        CaseEvent.objects.create(
-            case=case,
-            at=now,
-            actor=None,
-            action="transition",
-            from_status=CaseStatus.NEW,
-            to_status=CaseStatus.DISPATCHED,
-            note=route_note(case.grid, case.queue),
-            data={"grid": case.grid.external_id if case.grid else None, "queue": case.queue},
-        )
+        if grid_chain:
+            push.case_grid_chain_remember(case, grid_chain)
         push.case_push(case=case, event="created")
         push.case_sms_urgent(case=case)
     else:

@@ -78,7 +78,17 @@ def test_report_then_detail_for_the_reporter(client, world):
     assert detail["status_label"] == "已派单" and detail["category"] == {"code": "corridor_clutter", "name": "楼道堆物"}
     assert detail["grid"] == {"external_id": world.grids["a1"].external_id, "name": "A1单元"}
     assert detail["address"] == "真金路588弄3号楼" and detail["created_at"].endswith("+08:00")
-    assert [p["kind"] for p in detail["photos"]] == ["report"] and detail["photos"][0]["url"].startswith("/media/")
+    assert [p["kind"] for p in detail["photos"]] == ["report"]
+    # The photo URL is the permission-checked view (the public media URL is not served in production).
+    photo_url = detail["photos"][0]["url"]
+    assert re.fullmatch(r"/cases/photos/\d+/", photo_url), photo_url
+    client.force_login(world.people["rider2"])
+    assert client.get(photo_url).status_code == 404  # another rider of the street
+    client.force_login(world.rider)
+    got = client.get(photo_url)
+    assert got.status_code == 200 and got["Content-Type"] == "image/jpeg"
+    assert b"".join(got.streaming_content).startswith(b"\xff\xd8\xff")
+    client.logout()
     assert [e["action"] for e in detail["timeline"]] == ["report", "transition"]
     assert detail["timeline"][0]["actor"] == "我" and detail["timeline"][1]["actor"] == "系统"
     assert detail["reports"] is None and detail["assignee"] is None  # staff only
