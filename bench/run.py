@@ -2,6 +2,10 @@
 
 Prints one JSON document to stdout and writes it to bench/results/latest.json (git-ignored).
 Usage: python bench/run.py [NAME ...]   e.g. `python bench/run.py nearest` runs bench_nearest.py only.
+Benchmarks: nearest, nearest_selector, booking_storm, lunch_rush (`bench_lunch_rush.py`: 200 clients ordering
+2-dish lunches; 0 oversold dishes, >= 400 orders/s, p99 <= 300 ms at 50 clients).
+dispatch (`bench_dispatch.py`: hazard reports at 50/s through gunicorn, pushes to grid workers' WebSockets through
+uvicorn + Redis; p99 report → push <= 300 ms).
 """
 
 from __future__ import annotations

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
+from linli.core import rawsql
 from linli.core.errors import Problem
 from linli.core.models import IdempotencyKey
 
@@ -44,9 +47,69 @@ def idempotency_key(request: HttpRequest, *, required: bool = False) -> str | No
     return key
 
 
+# The key's statements in plain SQL (cached per backend): through the ORM they cost more CPU than the
+# booking they guard (bench/bench_booking_storm.py, cProfile of a booking sent with an Idempotency-Key).
+@cache
+def _sql(vendor: str) -> tuple[str, str, str]:
+    t = rawsql.table(IdempotencyKey)
+
+    def c(field: str) -> str:
+        return rawsql.column(IdempotencyKey, field)
+
+    select = (
+        f"SELECT {rawsql.select_list(IdempotencyKey, 'k')} FROM {t} k "  # noqa: S608 - identifiers only
+        f"WHERE k.{c('user')} = %s AND k.{c('scope')} = %s AND k.{c('key')} = %s"
+    )
+    answer = f"UPDATE {t} SET {c('status')} = %s, {c('body')} = %s WHERE {c('id')} = %s"  # noqa: S608
+    # The key is claimed by inserting its row; a key already there (or being inserted by a concurrent request,
+    # which this waits for) inserts nothing, and then its stored answer is replayed. ON CONFLICT DO NOTHING
+    # keeps the transaction usable (PostgreSQL, SQLite >= 3.35).
+    claim = (
+        f"INSERT INTO {t} ({c('user')}, {c('scope')}, {c('key')}, {c('created_at')}) "  # noqa: S608
+        f"VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING {c('id')}"
+    )
+    return select, answer, claim
+
+
+def _stored(*, user_id: int, scope: str, key: str) -> IdempotencyKey | None:
+    row = rawsql.fetch_one(_sql(connection.vendor)[0], [user_id, scope, key])
+    if row is None:
+        return None
+    record = rawsql.instances(row, IdempotencyKey)[0]
+    assert isinstance(record, IdempotencyKey)
+    return record
+
+
+def _record_answer(*, record_id: int, status: int, body: Any) -> None:
+    fields = IdempotencyKey._meta
+    params = [
+        fields.get_field("status").get_db_prep_save(status, connection),  # type: ignore[union-attr]
+        fields.get_field("body").get_db_prep_save(body, connection),  # type: ignore[union-attr]
+        record_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(connection.vendor)[1], params)
+
+
 def _json_response(status: int, body: Any) -> HttpResponse:
     ctype = "application/problem+json" if status >= 400 else "application/json"
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=f"{ctype}; charset=utf-8")
+
+
+def _claim(*, user_id: int, scope: str, key: str) -> int | None:
+    """Insert the key's row (inside the caller's transaction) and return its id; None when the key is taken."""
+    params = [user_id, scope, key, timezone.now()]
+    fields = IdempotencyKey._meta
+    params[3] = fields.get_field("created_at").get_db_prep_save(params[3], connection)  # type: ignore[union-attr]
+    row = rawsql.fetch_one(_sql(connection.vendor)[2], params)
+    return int(row[0]) if row is not None else None
+
+
+def _replay(stored: IdempotencyKey) -> HttpResponse:
+    assert stored.status is not None
+    resp = _json_response(stored.status, stored.body)
+    resp["Idempotent-Replayed"] = "true"
+    return resp
 
 
 def idempotent(
@@ -55,8 +118,16 @@ def idempotent(
     scope: str,
     run: Callable[[], tuple[int, Any]],
     required: bool = False,
+    savepoint: bool = True,
 ) -> HttpResponse:
-    """Run `run` once per (user, scope, Idempotency-Key); replay the stored answer for retries."""
+    """Run `run` once per (user, scope, Idempotency-Key); replay the stored answer for retries.
+
+    In one transaction: claim the key (insert its row), run, store the answer. A key already claimed replays
+    its answer (a concurrent duplicate waits for the first request's transaction, then replays). `run` runs in
+    a savepoint, so a Problem it raises undoes its writes and only the refusal is stored; `savepoint=False`
+    saves that savepoint's two round trips when `run` guarantees a Problem leaves nothing written (e.g. its
+    writes are one all-or-nothing statement) and opens no atomic block of its own that the Problem would leave
+    marked for rollback."""
     from linli.api import request_language
 
     key = idempotency_key(request, required=required)
@@ -65,28 +136,33 @@ def idempotent(
         return _json_response(status, body)
     if not request.user.is_authenticated:
         raise Problem("not_authenticated")
-    user = request.user
-    stored = IdempotencyKey.objects.filter(user=user, scope=scope, key=key).first()
-    if stored is not None and stored.status is not None:
-        resp = _json_response(stored.status, stored.body)
-        resp["Idempotent-Replayed"] = "true"
-        return resp
+    user_id = request.user.pk
+    stored: IdempotencyKey | None = None
     try:
         with transaction.atomic():
-            record = IdempotencyKey.objects.create(user=user, scope=scope, key=key)
-            try:
-                with transaction.atomic():
-                    status, body = run()
-            except Problem as problem:
-                status, body = problem.http_status, problem.as_dict(request_language(request), instance=request.path)
-            record.status, record.body = status, body
-            record.save(update_fields=["status", "body"])
+            record_id = _claim(user_id=user_id, scope=scope, key=key)
+            if record_id is None:
+                stored = _stored(user_id=user_id, scope=scope, key=key)
+            else:
+                try:
+                    if savepoint:
+                        with transaction.atomic():
+                            status, body = run()
+                    else:
+                        status, body = run()
+                except Problem as problem:
+                    status = problem.http_status
+                    body = problem.as_dict(request_language(request), instance=request.path)
+                _record_answer(record_id=record_id, status=status, body=body)
     except IntegrityError:
-        # A concurrent request with the same key won the insert; its answer is committed now.
-        stored = IdempotencyKey.objects.filter(user=user, scope=scope, key=key).first()
+        # Not the key (its conflict inserts nothing): a write of `run` failed; replay if an answer exists.
+        stored = _stored(user_id=user_id, scope=scope, key=key)
         if stored is None or stored.status is None:
             raise
-        resp = _json_response(stored.status, stored.body)
-        resp["Idempotent-Replayed"] = "true"
-        return resp
+        return _replay(stored)
+    if record_id is None:
+        if stored is None or stored.status is None:
+            # The key's row exists without an answer: only a row written outside this module can be so.
+            raise IntegrityError(f"idempotency key {key!r} of scope {scope!r} has no stored answer")
+        return _replay(stored)
     return _json_response(status, body)

@@ -113,3 +113,70 @@ def _insert_sql(vendor: str, model: type[models.Model], names: tuple[str, ...]) 
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table(model)} ({cols}) VALUES ({marks}) RETURNING {qn(model._meta.pk.column)}"  # noqa: S608
     return sql, fields
+
+
+def columns(model: type[models.Model], names: tuple[str, ...]) -> str:
+    """The quoted columns of the fields `names`, comma-separated (for an INSERT's column list)."""
+    return _columns_list(connection.vendor, model, names)
+
+
+@cache
+def _columns_list(vendor: str, model: type[models.Model], names: tuple[str, ...]) -> str:
+    return ", ".join(_column(vendor, model, name) for name in names)
+
+
+def typed_marks(model: type[models.Model], names: tuple[str, ...], prefix: str) -> str:
+    """Named placeholders `%(<prefix><name>)s::<column type>` for the fields `names`, comma-separated.
+
+    For `INSERT ... SELECT` and `VALUES` lists inside a larger statement: there PostgreSQL does not take a
+    parameter's type from the target column (as a plain `INSERT ... VALUES` does), so each one is cast to it."""
+    return _typed_marks(connection.vendor, model, names, prefix)
+
+
+@cache
+def _typed_marks(vendor: str, model: type[models.Model], names: tuple[str, ...], prefix: str) -> str:
+    out = []
+    for name in names:
+        f = model._meta.get_field(name)
+        assert isinstance(f, models.Field) and f.column, f"{model.__name__}.{name} is not a concrete column"
+        db_type = str(f.db_type(connection))
+        if db_type.startswith("varchar("):
+            db_type = "varchar"  # no length: a too long value fails on the column as in a plain INSERT, not cut
+        out.append(f"%({prefix}{name})s::{db_type}")
+    return ", ".join(out)
+
+
+# Field types whose values survive a round trip through JSON unchanged (see `json_row`).
+_JSON_NATIVE = {
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "CharField", "TextField",
+    "BooleanField", "JSONField", "ForeignKey", "OneToOneField",
+}  # fmt: skip
+
+
+def json_row(model: type[models.Model], alias: str) -> str:
+    """PostgreSQL: `json_build_array(<alias>.<every column>)`, to fetch a model's rows inside another query's
+    row (e.g. `json_agg(json_build_array(...))` in a scalar subquery), read back with `from_json_rows`. Only for
+    models whose columns are all JSON-native (numbers, text, booleans, JSON): dates or decimals would come back
+    as strings, so other models are refused."""
+    return _json_row(connection.vendor, model, alias)
+
+
+@cache
+def _json_row(vendor: str, model: type[models.Model], alias: str) -> str:
+    odd = [f.name for f in model._meta.concrete_fields if f.get_internal_type() not in _JSON_NATIVE]
+    if odd:
+        raise ValueError(f"{model.__name__} has columns that do not survive JSON: {odd}")
+    qn = connection.ops.quote_name
+    return "json_build_array(" + ", ".join(f"{alias}.{qn(c)}" for c in _columns(model)[0]) + ")"
+
+
+def from_json_rows(model: type[models.Model], rows: list[list[Any]] | None) -> list[models.Model]:
+    """Instances from the decoded JSON arrays of `json_row` (None, as `json_agg` gives for no rows: [])."""
+    attnames = list(_columns(model)[1])
+    return [model.from_db(DEFAULT_DB_ALIAS, attnames, list(row)) for row in rows or []]
+
+
+def column_count(*models_: type[models.Model]) -> int:
+    """How many columns `select_list` gives for these models together (to slice a joined row)."""
+    return sum(len(_columns(model)[0]) for model in models_)

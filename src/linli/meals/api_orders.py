@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
@@ -72,7 +73,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> HttpResponse:
     args = _args(payload)
 
     def run() -> tuple[int, dict[str, Any]]:
-        # idempotent() runs this inside its own atomic block (a savepoint): a refusal rolls back to it.
+        # Inside idempotent()'s transaction, which is the unit to roll back (order_create opens no savepoint).
         order = order_services.order_create(user=user, savepoint=False, **args)
         return 201, {
             "order_id": order.pk,
@@ -86,7 +87,9 @@ def create_order(request: HttpRequest, payload: OrderIn) -> HttpResponse:
             "pickup_code": order.pickup_code,
         }
 
-    return idempotent(request, scope="meal_order", run=run, required=True)
+    # On PostgreSQL a refused order has written nothing (order_create's one statement), so the key's transaction
+    # needs no savepoint around it; elsewhere the savepoint rolls a refused order's writes back.
+    return idempotent(request, scope="meal_order", run=run, required=True, savepoint=connection.vendor != "postgresql")
 
 
 @router.post("/meals/quote", response=dict, auth=require_user, summary="算账 Quote a basket")

@@ -1,13 +1,17 @@
 """Ordering a meal: the basket check, the bill, and the one-transaction create path; cancellation with refund.
 
-Concurrency lives in the database. Portions are taken with one conditional UPDATE per menu item
-(`sold = sold + n WHERE daily_limit IS NULL OR sold + n <= daily_limit`) in menu-item id order, so two baskets
-holding the same dishes queue on the rows in the same order (no deadlocks) and no dish is ever oversold (the
-CHECK constraint `menu_item_not_oversold` backs it). The wallet is charged by its own conditional UPDATE.
+Concurrency lives in the database. The checks and the bill come from one read (`_menu_items`: the menu items
+with their menu, kitchen, dishes, the resident's meal profile and, on PostgreSQL, the street's pricing tiers).
+The writes then take the portions with conditional updates (`sold + n <= daily_limit`) in menu-item id order,
+so two baskets holding the same dishes queue on the rows in the same order (no deadlocks) and no dish is ever
+oversold (the CHECK constraint `menu_item_not_oversold` backs it); the wallet is charged the same way.
+On PostgreSQL all the writes are ONE statement that writes everything or nothing (`_ORDER_ONE_STATEMENT`); on
+SQLite (the embedded mode, writers serialised) they are a few statements in the transaction
+(`_order_write_steps`).
 
 Lock order: an order shares a lock on its menu row (so the cut-off lock waits for it, see `_menu_items`), then
-writes its own new rows, the wallet row, and the menu-item rows last, just before COMMIT, so the hottest rows stay
-locked for the shortest time; a cancellation takes the order row, the wallet row, then the menu-item rows. Any refusal raises a `Problem` and rolls the whole transaction back (nothing half-written).
+locks the wallet row, then the menu-item rows; a cancellation takes the order row, the wallet row, then the
+menu-item rows. Any refusal raises a `Problem` and leaves nothing written.
 
 Baskets: each item is `{menu_item_id, quantity, half}`; lines naming the same dish and the same portion size
 are merged (their quantities added; the merged quantity must still be 1..10). A half portion counts one
@@ -20,6 +24,7 @@ import datetime as dt
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -29,11 +34,12 @@ from linli.activities.models import ACTIVE_BOOKING_STATUSES, Activity, ActivityS
 from linli.activities.services.notify import notify_user
 from linli.core import rawsql
 from linli.core.errors import Problem, field_error
-from linli.core.models import Role
+from linli.core.models import Role, Street
 from linli.core.selectors import user_has_role
 from linli.meals.models import (
     DestinationType,
     Dish,
+    EntryKind,
     Kitchen,
     MealProfile,
     Menu,
@@ -46,6 +52,8 @@ from linli.meals.models import (
     OrderStatus,
     PricingTier,
     Slot,
+    Wallet,
+    WalletEntry,
 )
 from linli.meals.services import pricing, wallet
 from linli.meals.services.order_states import order_transition
@@ -200,54 +208,78 @@ def _check_open(menu: Menu, now: dt.datetime) -> None:
 
 def _menu_items(
     item_ids: list[int], *, user_id: int, place_id: int | None
-) -> tuple[dict[int, MenuItem], MealProfile | None, bool]:
+) -> tuple[dict[int, MenuItem], MealProfile | None, bool, list[PricingTier] | None]:
     """In one query: the menu items with their menu, kitchen (and its place and street) and dish; the user's meal
-    profile (or None); whether the kitchen's `serves` lists `place_id`.
+    profile (or None); whether the kitchen's `serves` lists `place_id`; on PostgreSQL also the street's active
+    pricing tiers (else None: read them with `_street_tiers`).
 
     Inside a transaction (order_create) the menu row is read under a share lock (PostgreSQL). The cut-off lock
     (services.kitchen) changes the menu row before it locks the menu's placed orders, so it waits for every order
     holding this lock to commit (and then locks them too), and an order arriving after it reads the menu as
     locked: no order slips in beside a production list already drawn up. (SQLite serialises writers anyway.)"""
-    from linli.core.models import Street
+    vendor = connection.vendor
+    lock = vendor == "postgresql" and connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute(_menu_items_sql(vendor, len(item_ids), lock), [place_id or 0, user_id, *item_ids])
+        rows = cursor.fetchall()
+    if not rows:
+        return {}, None, False, None
+    n_item = rawsql.column_count(MenuItem)
+    n_menu = rawsql.column_count(Menu, Kitchen, Place, Street)
+    n_dish = rawsql.column_count(Dish)
+    n_profile = rawsql.column_count(MealProfile)
+    # The profile, `serves` and the tiers are the same on every row; build a menu (with its kitchen) once.
+    first = rows[0]
+    at = n_item + n_menu + n_dish
+    found_profile = rawsql.instances(first[at : at + n_profile], MealProfile)[0]
+    profile = found_profile if found_profile.pk is not None else None  # None: the LEFT JOIN found no profile
+    served = bool(first[at + n_profile])
+    tiers = None
+    if vendor == "postgresql":
+        tiers = rawsql.from_json_rows(PricingTier, first[at + n_profile + 1])
+    out: dict[int, MenuItem] = {}
+    menus: dict[int, Menu] = {}
+    for row in rows:
+        item, dish = rawsql.instances(row[:n_item] + row[n_item + n_menu : n_item + n_menu + n_dish], MenuItem, Dish)
+        assert isinstance(item, MenuItem)
+        if item.menu_id not in menus:
+            menu, kitchen, place, street = rawsql.instances(row[n_item : n_item + n_menu], Menu, Kitchen, Place, Street)
+            assert isinstance(menu, Menu) and isinstance(kitchen, Kitchen)
+            kitchen.place, kitchen.street = place, street  # type: ignore[assignment]
+            menu.kitchen = kitchen
+            menus[menu.pk] = menu
+        item.menu, item.dish = menus[item.menu_id], dish  # type: ignore[assignment]
+        out[item.pk] = item
+    return out, profile, served, tiers  # type: ignore[return-value]
 
+
+@cache
+def _menu_items_sql(vendor: str, n_items: int, lock: bool) -> str:
+    """The SQL of `_menu_items` (built once per backend, basket size and lock). On PostgreSQL a last column holds
+    the kitchen street's active pricing tiers as a JSON array of rows (`rawsql.json_row`): one round trip less."""
     t = rawsql.table
-    marks = ", ".join(["%s"] * len(item_ids))
-    # Inside order_create's transaction the menu row is share-locked by this read: see _menu_items's docstring.
-    lock = " FOR SHARE OF m" if connection.vendor == "postgresql" and connection.in_atomic_block else ""
-    sql = (
+    tiers = ""
+    if vendor == "postgresql":
+        tiers = (
+            f", (SELECT json_agg({rawsql.json_row(PricingTier, 't')} ORDER BY t.id) FROM {t(PricingTier)} t "  # noqa: S608
+            f"WHERE t.{rawsql.column(PricingTier, 'street')} = k.{rawsql.column(Kitchen, 'street')} "
+            f"AND t.{rawsql.column(PricingTier, 'is_active')})"
+        )
+    return (
         f"SELECT {rawsql.select_list(MenuItem, 'i')}, {rawsql.select_list(Menu, 'm')}, "  # noqa: S608
         f"{rawsql.select_list(Kitchen, 'k')}, {rawsql.select_list(Place, 'p')}, {rawsql.select_list(Street, 's')}, "
         f"{rawsql.select_list(Dish, 'd')}, {rawsql.select_list(MealProfile, 'mp')}, "
-        f"EXISTS (SELECT 1 FROM {t(Kitchen.serves.through)} sv WHERE sv.kitchen_id = k.id AND sv.place_id = %s) "
+        f"EXISTS (SELECT 1 FROM {t(Kitchen.serves.through)} sv WHERE sv.kitchen_id = k.id AND sv.place_id = %s)"
+        f"{tiers} "
         f"FROM {t(MenuItem)} i JOIN {t(Menu)} m ON m.id = i.{rawsql.column(MenuItem, 'menu')} "
         f"JOIN {t(Kitchen)} k ON k.id = m.{rawsql.column(Menu, 'kitchen')} "
         f"JOIN {t(Place)} p ON p.id = k.{rawsql.column(Kitchen, 'place')} "
         f"JOIN {t(Street)} s ON s.id = k.{rawsql.column(Kitchen, 'street')} "
         f"JOIN {t(Dish)} d ON d.id = i.{rawsql.column(MenuItem, 'dish')} "
         f"LEFT JOIN {t(MealProfile)} mp ON mp.{rawsql.column(MealProfile, 'user')} = %s "
-        f"WHERE i.id IN ({marks}){lock}"
+        f"WHERE i.id IN ({', '.join(['%s'] * n_items)})" + (" FOR SHARE OF m" if lock else "")
+        # Inside order_create's transaction the menu row is share-locked by this read: see _menu_items's docstring.
     )
-    out: dict[int, MenuItem] = {}
-    menus: dict[int, Menu] = {}
-    profile: MealProfile | None = None
-    served = False
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [place_id or 0, user_id, *item_ids])
-        rows = cursor.fetchall()
-    for row in rows:
-        item, menu, kitchen, place, street, dish, mp = rawsql.instances(
-            row[:-1], MenuItem, Menu, Kitchen, Place, Street, Dish, MealProfile
-        )
-        served = bool(row[-1])
-        if mp.pk is not None:
-            profile = mp  # type: ignore[assignment]
-        assert isinstance(item, MenuItem) and isinstance(menu, Menu) and isinstance(kitchen, Kitchen)
-        menu = menus.setdefault(menu.pk, menu)
-        kitchen.place, kitchen.street = place, street  # type: ignore[assignment]
-        menu.kitchen = kitchen
-        item.menu, item.dish = menu, dish  # type: ignore[assignment]
-        out[item.pk] = item
-    return out, profile, served
 
 
 def _street_tiers(street_id: int) -> list[PricingTier]:
@@ -382,7 +414,7 @@ def basket_check(
     kind, ref = _parse_destination(destination)
     wanted = _parse_items(items)
 
-    found, profile, place_listed = _menu_items(
+    found, profile, place_listed, tiers = _menu_items(
         [menu_item_id for menu_item_id, _q, _h in wanted],
         user_id=user.pk,
         place_id=ref if kind == DestinationType.PLACE else None,
@@ -424,7 +456,7 @@ def basket_check(
         slot=slot,
         on=on,
         lines=lines,
-        tiers=_street_tiers(kitchen.street_id),
+        tiers=_street_tiers(kitchen.street_id) if tiers is None else tiers,
         hardships=list(profile.hardships or []) if profile else [],
     )
     portions: dict[int, int] = defaultdict(int)
@@ -433,9 +465,12 @@ def basket_check(
     return Basket(menu=menu, kitchen=kitchen, lines=lines, destination=dest, bill=bill, portions=dict(portions))
 
 
-def _sold_out(item: MenuItem, wanted: int) -> Problem:
-    row = MenuItem.objects.filter(pk=item.pk).values_list("daily_limit", "sold").first()
-    limit, sold = row if row else (item.daily_limit, item.sold)
+def _sold_out(item: MenuItem, wanted: int, stock: tuple[int | None, int] | None = None) -> Problem:
+    """`sold_out` for `item`; `stock`: its (daily_limit, sold) as just read under lock, else read now."""
+    if stock is None:
+        row = MenuItem.objects.filter(pk=item.pk).values_list("daily_limit", "sold").first()
+        stock = row if row else (item.daily_limit, item.sold)
+    limit, sold = stock
     remaining = max(0, (limit or 0) - sold)
     return Problem(
         "sold_out",
@@ -475,6 +510,305 @@ def new_pickup_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
+def order_create(
+    *,
+    user: Any,
+    date: Any,
+    slot: Any,
+    destination: Any,
+    items: Any,
+    now: dt.datetime | None = None,
+    savepoint: bool = True,
+) -> Order:
+    """Place an order: check the basket, then in one transaction insert the order with its lines, discounts and
+    first event, charge the wallet, and take the portions. Problems: validation_error, menu_not_available,
+    after_cutoff, destination_not_served, not_eligible, insufficient_balance, sold_out. A refusal leaves
+    nothing written: on PostgreSQL the writes are one all-or-nothing statement (`_order_write_pg`), elsewhere
+    the transaction is rolled back (`_order_write_steps`).
+
+    `savepoint=False` when the caller's own atomic block is the unit to roll back (the API's idempotency
+    wrapper already opens one): saves a SAVEPOINT/RELEASE round trip pair on the hot path. On PostgreSQL, inside
+    the caller's transaction, it then opens no atomic block at all: a refusal has written nothing there, so the
+    caller's transaction stays usable (the idempotency wrapper stores the refusal in it, see `idempotent`'s
+    `savepoint`)."""
+    if not savepoint and connection.vendor == "postgresql" and connection.in_atomic_block:
+        return _order_create(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
+    with transaction.atomic(savepoint=savepoint):
+        return _order_create(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
+
+
+def _order_create(*, user: Any, date: Any, slot: Any, destination: Any, items: Any, now: dt.datetime | None) -> Order:
+    now = now or timezone.now()
+    basket = basket_check(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
+    if connection.vendor == "postgresql":
+        return _order_write_pg(user=user, basket=basket, now=now)
+    return _order_write_steps(user=user, basket=basket, now=now)
+
+
+# The Order row's fields as written by both write paths, in this order.
+_ORDER_FIELDS = (
+    "street",
+    "user",
+    "menu",
+    "kitchen",
+    "date",
+    "slot",
+    "destination_type",
+    "destination_place",
+    "activity",
+    "home_address",
+    "home_lat",
+    "home_lng",
+    "status",
+    "list_fen",
+    "discount_fen",
+    "total_fen",
+    "pickup_code",
+    "created_at",
+)
+_LINE_FIELDS = ("menu_item", "dish_name", "quantity", "half", "unit_price_fen", "line_fen")
+_DISCOUNT_FIELDS = ("tier", "label", "amount_fen")
+
+
+def _order_values(*, user: Any, basket: Basket, now: dt.datetime, pickup_code: str) -> dict[str, Any]:
+    """The new order row by field name (`_ORDER_FIELDS`): foreign keys as ids, plain Python values."""
+    menu, kitchen, bill, dest = basket.menu, basket.kitchen, basket.bill, basket.destination
+    return {
+        "street": kitchen.street_id,
+        "user": user.pk,
+        "menu": menu.pk,
+        "kitchen": kitchen.pk,
+        "date": menu.date,
+        "slot": str(menu.slot),
+        "destination_type": str(dest.type),
+        "destination_place": dest.place_id,
+        "activity": dest.activity.pk if dest.activity else None,
+        "home_address": dest.home_address,
+        "home_lat": dest.home_lat,
+        "home_lng": dest.home_lng,
+        "status": str(OrderStatus.PLACED),
+        "list_fen": bill.list_fen,
+        "discount_fen": bill.discount_fen,
+        "total_fen": bill.total_fen,
+        "pickup_code": pickup_code,
+        "created_at": now,
+    }
+
+
+def _line_values(line: pricing.BillLine) -> dict[str, Any]:
+    return {
+        "menu_item": line.menu_item_id,
+        "dish_name": line.dish[:100],
+        "quantity": line.quantity,
+        "half": line.half,
+        "unit_price_fen": line.unit_price_fen,
+        "line_fen": line.line_fen,
+    }
+
+
+def _discount_values(discount: pricing.BillDiscount) -> dict[str, Any]:
+    return {"tier": discount.tier_id, "label": discount.label[:60], "amount_fen": discount.amount_fen}
+
+
+def _order_instance(*, order_id: int, user: Any, basket: Basket, values: dict[str, Any]) -> Order:
+    """The Order just written, as an instance (no read back), carrying its bill for the API's answer."""
+    kitchen, dest = basket.kitchen, basket.destination
+    order = Order(
+        pk=order_id,
+        street=kitchen.street,
+        user=user,
+        menu=basket.menu,
+        kitchen=kitchen,
+        date=values["date"],
+        slot=values["slot"],
+        destination_type=dest.type,
+        destination_place_id=dest.place_id,
+        activity=dest.activity,
+        home_address=dest.home_address,
+        home_lat=dest.home_lat,
+        home_lng=dest.home_lng,
+        status=OrderStatus.PLACED,
+        list_fen=values["list_fen"],
+        discount_fen=values["discount_fen"],
+        total_fen=values["total_fen"],
+        pickup_code=values["pickup_code"],
+        created_at=values["created_at"],
+    )
+    order._state.adding = False
+    order.bill = basket.bill  # type: ignore[attr-defined]  # the bill as computed, for the API's answer
+    return order
+
+
+# ------------------------------------------------------------------ the writes in one statement (PostgreSQL)
+
+# Everything an order writes, in ONE statement (one round trip), all or nothing:
+# - `wal` locks the resident's wallet row, then `stock` locks the basket's menu-item rows in id order (`wal` is
+#   read by `stock` first, so it is locked first): the lock order of every writer (an order, a cancellation:
+#   wallet, then menu items). FOR NO KEY UPDATE, the lock an UPDATE of these non-key columns takes: other
+#   orders' order-line foreign keys (FOR KEY SHARE) are not held up. Under READ COMMITTED a row changed by a
+#   transaction that committed while this one waited is read in its newest version, so `sold` and the balance
+#   seen here are the current ones, and they stay so until COMMIT.
+# - `gate` decides on those locked values: the balance covers the total (no wallet: a balance of 0), and every
+#   dish has the portions left (`daily_limit` NULL: unlimited).
+# - `ord` inserts the order only if both hold; every later write hangs on `ord`'s row (FROM ord), so when the
+#   gate says no, or the random pickup code is already taken on the menu (ON CONFLICT DO NOTHING), nothing is
+#   written at all: a refusal needs no rollback, and a taken code is simply drawn again.
+# - `take` adds the portions, `charge` takes the money (and its ledger `entry` records the balance after it),
+#   `line`, `discount` and `event` insert the order's lines, discounts and first event.
+# - `take` and `charge` compute the new values from the locked ones (`stock`, `wal`), never from their own scan
+#   of the table: that scan reads the statement's snapshot, which may hold an older version of the row (one a
+#   concurrent cancellation or top-up replaced before the lock), and PostgreSQL checks the CHECK constraints on
+#   a new row built from that older version before it moves on to the newest one. (`daily_limit` is set to its
+#   locked value, unchanged, for the same reason.)
+# Data-modifying CTEs all run to completion whether or not the final SELECT reads them. Menu-item ids come
+# sorted, the CHECK constraints (`menu_item_not_oversold`, `wallet_not_negative`) back the gate.
+_ORDER_ONE_STATEMENT = """
+WITH wal AS MATERIALIZED (
+    SELECT id, balance_fen FROM {wallet} WHERE {wallet_user} = %(user)s FOR NO KEY UPDATE
+), want (id, n) AS (
+    VALUES {want}
+), stock AS MATERIALIZED (
+    SELECT i.id, i.daily_limit, i.sold, want.n FROM {item} i JOIN want ON want.id = i.id
+    WHERE (SELECT COUNT(*) FROM wal) >= 0
+    ORDER BY i.id FOR NO KEY UPDATE OF i
+), gate AS (
+    SELECT COALESCE((SELECT balance_fen FROM wal), 0) >= %(total)s AS money_ok,
+        (SELECT COUNT(*) FROM stock WHERE daily_limit IS NULL OR sold + n <= daily_limit) = {n_items} AS portions_ok
+), ord AS (
+    INSERT INTO {order} ({order_columns}) SELECT {order_values} FROM gate WHERE money_ok AND portions_ok
+    ON CONFLICT DO NOTHING RETURNING id
+), take AS (
+    UPDATE {item} i SET sold = stock.sold + stock.n, daily_limit = stock.daily_limit FROM stock, ord
+    WHERE i.id = stock.id RETURNING i.id
+), charge AS (
+    UPDATE {wallet} w SET balance_fen = wal.balance_fen - %(total)s, updated_at = %(wallet_at)s FROM wal, ord
+    WHERE w.id = wal.id AND %(total)s > 0
+    RETURNING w.id AS wallet_id, w.balance_fen, ord.id AS order_id
+), entry AS (
+    INSERT INTO {entry} ({entry_columns})
+    SELECT wallet_id, %(charge_kind)s, -%(total)s, balance_fen, order_id, %(street)s, %(user)s,
+        %(charge_note)s || order_id, %(wallet_at)s FROM charge
+    RETURNING id
+), line AS (
+    INSERT INTO {line} ({line_order}, {line_columns}) SELECT ord.id, v.* FROM ord, (VALUES {lines}) v
+    RETURNING id
+){discount}, event AS (
+    INSERT INTO {event} ({event_columns}) SELECT ord.id, %(now)s, %(user)s, '', %(placed)s, '' FROM ord
+    RETURNING id
+)
+SELECT (SELECT id FROM ord), money_ok, portions_ok, (SELECT balance_fen FROM wal),
+    (SELECT COUNT(*) FROM take), (SELECT COUNT(*) FROM charge), (SELECT COUNT(*) FROM line),
+    CASE WHEN NOT portions_ok THEN
+        (SELECT json_agg(json_build_array(id, daily_limit, sold) ORDER BY id) FROM stock) END
+FROM gate
+"""
+_ORDER_DISCOUNT_CTE = """, discount AS (
+    INSERT INTO {discount_table} ({discount_order}, {discount_columns})
+    SELECT ord.id, v.* FROM ord, (VALUES {discounts}) v
+    RETURNING id
+)"""
+
+
+@cache
+def _order_statement_sql(vendor: str, n_items: int, n_lines: int, n_discounts: int) -> str:
+    """`_ORDER_ONE_STATEMENT` for a basket's shape: its menu items (`w<i>_id`, `w<i>_n` parameters), bill lines
+    (`l<i>_<field>`) and discounts (`d<i>_<field>`); the order's fields are `o_<field>`."""
+    t, c = rawsql.table, rawsql.column
+    want = ", ".join(f"(%(w{i}_id)s::bigint, %(w{i}_n)s::integer)" for i in range(n_items))
+    lines = ", ".join(f"({rawsql.typed_marks(OrderLine, _LINE_FIELDS, f'l{i}_')})" for i in range(n_lines))
+    discount = ""
+    if n_discounts:
+        discount = _ORDER_DISCOUNT_CTE.format(
+            discount_table=t(OrderDiscount),
+            discount_order=c(OrderDiscount, "order"),
+            discount_columns=rawsql.columns(OrderDiscount, _DISCOUNT_FIELDS),
+            discounts=", ".join(
+                f"({rawsql.typed_marks(OrderDiscount, _DISCOUNT_FIELDS, f'd{i}_')})" for i in range(n_discounts)
+            ),
+        )
+    return _ORDER_ONE_STATEMENT.format(
+        wallet=t(Wallet),
+        wallet_user=c(Wallet, "user"),
+        item=t(MenuItem),
+        want=want,
+        n_items=int(n_items),
+        order=t(Order),
+        order_columns=rawsql.columns(Order, _ORDER_FIELDS),
+        order_values=rawsql.typed_marks(Order, _ORDER_FIELDS, "o_"),
+        entry=t(WalletEntry),
+        entry_columns=rawsql.columns(
+            WalletEntry,
+            ("wallet", "kind", "amount_fen", "balance_after_fen", "order", "street", "actor", "note", "at"),
+        ),
+        line=t(OrderLine),
+        line_order=c(OrderLine, "order"),
+        line_columns=rawsql.columns(OrderLine, _LINE_FIELDS),
+        lines=lines,
+        discount=discount,
+        event=t(OrderEvent),
+        event_columns=rawsql.columns(OrderEvent, ("order", "at", "actor", "from_status", "to_status", "note")),
+    )
+
+
+def _order_write_pg(*, user: Any, basket: Basket, now: dt.datetime) -> Order:
+    """PostgreSQL: write the checked basket with `_ORDER_ONE_STATEMENT`. The refusals and their order are those
+    of `_order_write_steps` (the wallet first: `insufficient_balance`, then the first dish short, by id:
+    `sold_out`); either way the statement wrote nothing."""
+    bill = basket.bill
+    portions = sorted(basket.portions.items())
+    params: dict[str, Any] = {
+        "user": user.pk,
+        "street": basket.kitchen.street_id,
+        "total": bill.total_fen,
+        "now": now,
+        "wallet_at": timezone.now(),  # the ledger's clock, as wallet_charge stamps it (`now` may be a test's)
+        "charge_kind": str(EntryKind.CHARGE),
+        "charge_note": "订单 #",  # + the order id: wallet_charge's note
+        "placed": str(OrderStatus.PLACED),
+    }
+    for i, (item_id, n) in enumerate(portions):
+        params[f"w{i}_id"], params[f"w{i}_n"] = item_id, n
+    for i, line in enumerate(bill.lines):
+        params.update({f"l{i}_{name}": value for name, value in _line_values(line).items()})
+    for i, discount in enumerate(bill.discounts):
+        params.update({f"d{i}_{name}": value for name, value in _discount_values(discount).items()})
+    sql = _order_statement_sql(connection.vendor, len(portions), len(bill.lines), len(bill.discounts))
+    for _attempt in range(PICKUP_CODE_ATTEMPTS):
+        values = _order_values(user=user, basket=basket, now=now, pickup_code=new_pickup_code())
+        params.update({f"o_{name}": value for name, value in values.items()})
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        assert row is not None  # `gate` always has its one row
+        order_id, money_ok, portions_ok, balance, taken, charged, lined, stock = row
+        if not money_ok:
+            raise wallet.insufficient_balance(needed_fen=bill.total_fen, balance_fen=int(balance or 0))
+        if not portions_ok:
+            raise _first_short(basket, portions, stock)
+        if order_id is not None:
+            break
+    else:
+        raise RuntimeError("could not draw a unique pickup code")
+    if (taken, charged, lined) != (len(portions), int(bill.total_fen > 0), len(bill.lines)):
+        # Cannot happen with the rows locked by the statement; never let a half-written order commit.
+        raise RuntimeError(f"order {order_id} written incompletely: {(taken, charged, lined)}")
+    return _order_instance(order_id=order_id, user=user, basket=basket, values=values)
+
+
+def _first_short(basket: Basket, portions: list[tuple[int, int]], stock: list[list[Any]] | None) -> Problem:
+    """`sold_out` for the first menu item (by id) the statement found without the portions wanted (or gone)."""
+    items_by_id = {item.pk: item for item, _q, _h in basket.lines}
+    locked = {int(item_id): (limit, int(sold)) for item_id, limit, sold in stock or []}
+    for item_id, n in portions:
+        current = locked.get(item_id)
+        if current is None or (current[0] is not None and current[1] + n > current[0]):
+            return _sold_out(items_by_id[item_id], n, current)
+    raise RuntimeError("the order statement found a dish short but none is")
+
+
+# -------------------------------------------------------------------- the writes step by step (SQLite, ...)
+
+
 def _insert_order(values: dict[str, Any]) -> int | None:
     """INSERT the order unless its pickup code is taken on the menu (then None: draw another). ON CONFLICT DO
     NOTHING keeps the transaction usable without a savepoint (PostgreSQL and SQLite >= 3.35)."""
@@ -503,104 +837,25 @@ def _portions_update(template: str, item_id: int, n: int) -> bool:
         return cursor.rowcount == 1
 
 
-def order_create(
-    *,
-    user: Any,
-    date: Any,
-    slot: Any,
-    destination: Any,
-    items: Any,
-    now: dt.datetime | None = None,
-    savepoint: bool = True,
-) -> Order:
-    """Place an order: check the basket, then in one transaction insert the order with its lines, discounts and
-    first event, charge the wallet, and take the portions (conditional UPDATEs, menu-item id order, last).
-    Problems: validation_error, menu_not_available, after_cutoff, destination_not_served, not_eligible,
-    insufficient_balance, sold_out. Any refusal rolls everything back.
-
-    `savepoint=False` when the caller's own atomic block is the unit to roll back (the API's idempotency
-    wrapper already opens one): saves a SAVEPOINT/RELEASE round trip pair on the hot path."""
-    with transaction.atomic(savepoint=savepoint):
-        return _order_create(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
-
-
-def _order_create(*, user: Any, date: Any, slot: Any, destination: Any, items: Any, now: dt.datetime | None) -> Order:
-    now = now or timezone.now()
-    basket = basket_check(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
-    menu, kitchen, bill, dest = basket.menu, basket.kitchen, basket.bill, basket.destination
-    values: dict[str, Any] = {
-        "street": kitchen.street_id,
-        "user": user.pk,
-        "menu": menu.pk,
-        "kitchen": kitchen.pk,
-        "date": menu.date,
-        "slot": menu.slot,
-        "destination_type": dest.type,
-        "destination_place": dest.place_id,
-        "activity": dest.activity.pk if dest.activity else None,
-        "home_address": dest.home_address,
-        "home_lat": dest.home_lat,
-        "home_lng": dest.home_lng,
-        "status": OrderStatus.PLACED,
-        "list_fen": bill.list_fen,
-        "discount_fen": bill.discount_fen,
-        "total_fen": bill.total_fen,
-        "created_at": now,
-    }
+def _order_write_steps(*, user: Any, basket: Basket, now: dt.datetime) -> Order:
+    """Write the checked basket statement by statement, inside order_create's transaction: the order (drawing
+    another pickup code while one is taken), its lines, discounts and first event, the wallet charge
+    (conditional UPDATE), and the portions last (conditional UPDATEs in menu-item id order, so two baskets
+    holding the same dishes queue on the rows in the same order). A refusal raises and the transaction rolls
+    back. (SQLite serialises writers; PostgreSQL uses `_order_write_pg`.)"""
+    bill = basket.bill
     order_id = None
     for _attempt in range(PICKUP_CODE_ATTEMPTS):
-        values["pickup_code"] = new_pickup_code()
+        values = _order_values(user=user, basket=basket, now=now, pickup_code=new_pickup_code())
         order_id = _insert_order(values)
         if order_id is not None:
             break
     if order_id is None:
         raise RuntimeError("could not draw a unique pickup code")
-    order = Order(
-        pk=order_id,
-        street=kitchen.street,
-        user=user,
-        menu=menu,
-        kitchen=kitchen,
-        date=menu.date,
-        slot=menu.slot,
-        destination_type=dest.type,
-        destination_place_id=dest.place_id,
-        activity=dest.activity,
-        home_address=dest.home_address,
-        home_lat=dest.home_lat,
-        home_lng=dest.home_lng,
-        status=OrderStatus.PLACED,
-        list_fen=bill.list_fen,
-        discount_fen=bill.discount_fen,
-        total_fen=bill.total_fen,
-        pickup_code=values["pickup_code"],
-        created_at=now,
-    )
-    order._state.adding = False
-    order.bill = bill  # type: ignore[attr-defined]  # the bill as computed, for the API's answer
+    order = _order_instance(order_id=order_id, user=user, basket=basket, values=values)
     _insert_rows(
-        (
-            OrderLine,
-            [
-                {
-                    "order": order_id,
-                    "menu_item": line.menu_item_id,
-                    "dish_name": line.dish[:100],
-                    "quantity": line.quantity,
-                    "half": line.half,
-                    "unit_price_fen": line.unit_price_fen,
-                    "line_fen": line.line_fen,
-                }
-                for line in bill.lines
-            ],
-        ),
-        (
-            OrderDiscount,
-            [
-                {"order": order_id, "tier": d.tier_id, "label": d.label[:60], "amount_fen": d.amount_fen}
-                for d in bill.discounts
-            ],
-        ),
+        (OrderLine, [{"order": order_id, **_line_values(line)} for line in bill.lines]),
+        (OrderDiscount, [{"order": order_id, **_discount_values(d)} for d in bill.discounts]),
         (
             OrderEvent,
             [
@@ -615,7 +870,7 @@ def _order_create(*, user: Any, date: Any, slot: Any, destination: Any, items: A
             ],
         ),
     )
-    wallet.wallet_charge(user=user, amount_fen=bill.total_fen, order=order, street=kitchen.street)
+    wallet.wallet_charge(user=user, amount_fen=bill.total_fen, order=order, street=basket.kitchen.street)
 
     items_by_id = {item.pk: item for item, _q, _h in basket.lines}
     for item_id, n in sorted(basket.portions.items()):

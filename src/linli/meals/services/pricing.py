@@ -110,7 +110,10 @@ def street_tiers(street: Street) -> list[PricingTier]:
 
 
 def resident_hardships(user: Any) -> list[str]:
-    profile = MealProfile.objects.filter(user_id=getattr(user, "pk", None)).only("hardships").first()
+    user_id = getattr(user, "pk", None)
+    if user_id is None:
+        return []
+    profile = MealProfile.objects.filter(user_id=user_id).only("hardships").first()
     return list(profile.hardships or []) if profile else []
 
 

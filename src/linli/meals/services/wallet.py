@@ -39,6 +39,16 @@ def wallet_balance(*, user: Any) -> int:
     return int(value or 0)
 
 
+def insufficient_balance(*, needed_fen: int, balance_fen: int) -> Problem:
+    """The refusal of a charge the balance does not cover (also raised by the order path's one statement)."""
+    return Problem(
+        "insufficient_balance",
+        detail_zh=f"需支付 {needed_fen / 100:.2f} 元，钱包余额 {balance_fen / 100:.2f} 元",
+        detail_en=f"The order costs ¥{needed_fen / 100:.2f}; the wallet holds ¥{balance_fen / 100:.2f}",
+        extra={"balance_fen": int(balance_fen), "needed_fen": int(needed_fen)},
+    )
+
+
 def _apply(
     *, wallet: Wallet, delta: int, kind: str, order: Order | None, street: Street | None, actor: Any, note: str
 ) -> WalletEntry | None:
@@ -58,15 +68,10 @@ def _apply(
     )
     if row is None:
         balance = Wallet.objects.filter(pk=wallet.pk).values_list("balance_fen", flat=True).first() or 0
-        raise Problem(
-            "insufficient_balance",
-            detail_zh=f"需支付 {-delta / 100:.2f} 元，钱包余额 {balance / 100:.2f} 元",
-            detail_en=f"The order costs ¥{-delta / 100:.2f}; the wallet holds ¥{balance / 100:.2f}",
-            extra={"balance_fen": int(balance), "needed_fen": -delta},
-        )
+        raise insufficient_balance(needed_fen=-delta, balance_fen=int(balance))
     balance_after = int(row[0])
     wallet.balance_fen = balance_after
-    values = {
+    values: dict[str, Any] = {
         "wallet": wallet.pk,
         "kind": kind,
         "amount_fen": delta,
