@@ -4,18 +4,15 @@ fails when PostgreSQL is absent) runs them, and there a non-PostgreSQL connectio
 
 from __future__ import annotations
 
-import os
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from linli.activities.models import Activity, Booking, BookingStatus
 from linli.activities.services.activities import activity_counters_check
 from linli.activities.services.bookings import booking_cancel, booking_create
 from linli.activities.tests.factories import ActivityFactory, UserFactory
-from linli.core.errors import Problem
+from linli.core.testing import race, require_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -23,35 +20,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _need_postgres(settings):
     settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
-    if connection.vendor != "postgresql":
-        if os.environ.get("LINLI_DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("LINLI_DATABASE_URL names PostgreSQL but the test connection is not PostgreSQL")
-        pytest.skip("booking race test needs PostgreSQL: `make test-pg` runs it (CI does)")
-
-
-def race(n: int, work) -> list[str]:
-    """Run `work(i)` in n threads released together; return each one's outcome (a status or a problem code)."""
-    barrier = threading.Barrier(n)
-    results: list[str] = [""] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Problem as problem:
-            results[i] = problem.code
-        except Exception as exc:  # noqa: BLE001 - any other outcome is a failure the test reports
-            results[i] = f"error:{exc.__class__.__name__}:{exc}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a booking thread hung"
-    return results
+    require_postgres("booking race test")
 
 
 def test_sixty_people_race_for_twenty_seats():

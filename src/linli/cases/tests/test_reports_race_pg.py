@@ -5,18 +5,16 @@ non-PostgreSQL connection is an error)."""
 
 from __future__ import annotations
 
-import os
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from linli.cases.models import Case, CaseEvent, Report
 from linli.cases.services.reports import report_create
 from linli.cases.services.workflow import case_transition
 from linli.cases.tests.factories import IN_A1, IN_B, build_world
-from linli.core.errors import Problem
+from linli.core.testing import race as shared_race
+from linli.core.testing import require_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,35 +23,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _need_postgres(settings, tmp_path):
     settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
-    if connection.vendor != "postgresql":
-        if os.environ.get("LINLI_DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("LINLI_DATABASE_URL names PostgreSQL but the test connection is not PostgreSQL")
-        pytest.skip("case race tests need PostgreSQL: `make test-pg` runs them (CI does)")
+    require_postgres("case race tests")
 
 
 def race(n: int, work) -> list[str]:
-    """Run `work(i)` in n threads released together; return each one's outcome (a value or a problem code)."""
-    barrier = threading.Barrier(n)
-    results: list[str] = [""] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = str(work(i))
-        except Problem as problem:
-            results[i] = problem.code
-        except Exception as exc:  # noqa: BLE001 - any other outcome is a failure the test reports
-            results[i] = f"error:{exc.__class__.__name__}:{exc}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a report thread hung"
-    return results
+    """Each racer's outcome as text (a value or a problem code)."""
+    return shared_race(n, lambda i: str(work(i)))
 
 
 def test_simultaneous_reports_of_the_same_spot_make_one_case():

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
 
 import pytest
-from django.db import connection
 
-from linli.core.errors import Problem
+from linli.core.testing import race, require_postgres
 from linli.meals.models import DeliveryRun, Menu, MenuStatus, OrderEvent, OrderStatus, RunStatus
 from linli.meals.services.delivery import run_assign, run_pick_up, runs_plan
 from linli.meals.services.kitchen import menus_lock_due
@@ -27,34 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _need_postgres(settings):
     settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
-    if connection.vendor != "postgresql":
-        if os.environ.get("LINLI_DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("LINLI_DATABASE_URL names PostgreSQL but the test connection is not PostgreSQL")
-        pytest.skip("kitchen race tests need PostgreSQL: `make test-pg` runs them")
-
-
-def race(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Problem as problem:
-            results[i] = problem.code
-        except Exception as exc:  # noqa: BLE001 - reported by the test
-            results[i] = f"error:{exc.__class__.__name__}:{exc}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results
+    require_postgres("kitchen race tests")
 
 
 def test_six_workers_lock_each_menu_once():

@@ -3,7 +3,6 @@ below what is sold and no request fails with a database error. Skips on SQLite (
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -11,6 +10,7 @@ from django.db import connection
 from django.db.models import F
 
 from linli.core.errors import Problem
+from linli.core.testing import require_postgres
 from linli.meals.models import MenuItem
 from linli.meals.services.menus import menu_item_update
 from linli.meals.tests.factories import MenuItemFactory
@@ -20,10 +20,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _need_postgres():
-    if connection.vendor != "postgresql":
-        if os.environ.get("LINLI_DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("LINLI_DATABASE_URL names PostgreSQL but the test connection is not PostgreSQL")
-        pytest.skip("menu limit race test needs PostgreSQL: `make test-pg` runs it (CI does)")
+    require_postgres("menu limit race test")
 
 
 def test_lowering_the_limit_races_orders_safely():

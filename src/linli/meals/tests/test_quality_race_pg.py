@@ -3,14 +3,12 @@ day's waste entered from two phones leaves one row. The SQLite pass skips these 
 
 from __future__ import annotations
 
-import os
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
-from linli.core.errors import Problem
+from linli.core.testing import race as shared_race
+from linli.core.testing import require_postgres
 from linli.meals.models import Rating, WasteRecord
 from linli.meals.services import quality as services
 from linli.meals.tests.factories import KitchenFactory, OrderFactory
@@ -21,34 +19,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _need_postgres():
-    if connection.vendor != "postgresql":
-        if os.environ.get("LINLI_DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("LINLI_DATABASE_URL names PostgreSQL but the test connection is not PostgreSQL")
-        pytest.skip("quality race tests need PostgreSQL: `make test-pg` runs them (CI does)")
+    require_postgres("quality race tests")
 
 
 def race(n: int, work) -> list[str]:
-    barrier = threading.Barrier(n)
-    results = [""] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Problem as problem:
-            results[i] = problem.extra.get("reason", problem.code)
-        except Exception as exc:  # noqa: BLE001 - any other outcome is a failure the test reports
-            results[i] = f"error:{exc.__class__.__name__}:{exc}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    return results
+    """Each racer's outcome; a refusal is named by its `reason` when it has one."""
+    return shared_race(n, work, on_problem=lambda problem: problem.extra.get("reason", problem.code))
 
 
 def test_double_tapped_rating_is_stored_once():
