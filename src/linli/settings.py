@@ -127,6 +127,7 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/login/"
 
+
 def redis_channel_layer(url: str, **config: object) -> dict:
     """The channels_redis layer for `url`. channels_redis blocks up to 5 s waiting for a message and redis-py (8.x)
     times a read out after 5 s by default: without a longer socket timeout every idle WebSocket consumer dies."""

@@ -176,7 +176,7 @@ class Open311ClientAdmin(StreetScopedAdmin):
 
         from linli.cases.services.clients import client_create
 
-        client, raw_key = client_create(street=obj.street, name=obj.name, actor=request.user)
+        client, raw_key = client_create(street=obj.street, name=obj.name, actor=request.user)  # type: ignore[arg-type]
         obj.pk, obj.prefix, obj.digest, obj.created_at = client.pk, client.prefix, client.digest, client.created_at
         obj._state.adding = False
         messages.success(
@@ -192,5 +192,5 @@ class Open311ClientAdmin(StreetScopedAdmin):
 
         revoked = 0
         for client in queryset.filter(revoked_at__isnull=True).select_related("street"):
-            revoked += client_revoke(street=client.street, prefix=client.prefix, actor=request.user)
+            revoked += client_revoke(street=client.street, prefix=client.prefix, actor=request.user)  # type: ignore[arg-type]
         messages.success(request, f"已撤销 {revoked} 个密钥 / {revoked} key(s) revoked")

@@ -202,7 +202,9 @@ class CaseEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(max_length=20, default="transition")  # transition|report|merge|split|remind|escalate|assign
+    action = models.CharField(
+        max_length=20, default="transition"
+    )  # transition|report|merge|split|remind|escalate|assign
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     note = models.CharField(max_length=500, blank=True)

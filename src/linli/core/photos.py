@@ -113,7 +113,7 @@ def photo_process(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=None if fmt == "HEIF" else [fmt])
+            image: Image.Image = Image.open(io.BytesIO(data), formats=None if fmt == "HEIF" else [fmt])
             width, height = image.size
             if width <= 0 or height <= 0 or width * height > max_pixels:
                 raise _invalid(

@@ -281,7 +281,10 @@ def _tiers(street: Street) -> int:
     created = 0
     for kind, name, min_age, hardship, dtype, value in TIERS:
         lookup: dict[str, Any] = {"street": street, "kind": kind}
-        lookup.update({"min_age": min_age} if kind == "age" else {"hardship": hardship})
+        if kind == "age":
+            lookup["min_age"] = min_age
+        else:
+            lookup["hardship"] = hardship
         _tier, made = PricingTier.objects.get_or_create(
             **lookup, defaults={"name": name, "discount_type": dtype, "value": value}
         )
@@ -745,12 +748,15 @@ def _history(street: Street, kitchens: list[Any], today: dt.date) -> dict[str, i
         )
     Order.objects.bulk_create(orders, batch_size=500)
 
-    lines, discounts, events, ratings = [], [], [], []
+    line_rows: list[OrderLine] = []
+    discounts: list[OrderDiscount] = []
+    events: list[tuple[Any, ...]] = []
+    ratings: list[Rating] = []
     sold: dict[int, int] = {}
     for plan, order, steps in zip(plans, orders, timelines, strict=True):
         for item, quantity, half in plan["lines"]:
             unit = item.half_price_fen if half else item.price_fen
-            lines.append(
+            line_rows.append(
                 OrderLine(
                     order=order,
                     menu_item=item,
@@ -775,10 +781,10 @@ def _history(street: Street, kitchens: list[Any], today: dt.date) -> dict[str, i
                     portion=portion,
                     price=price,
                     comment=comment,
-                    created_at=order.collected_at + dt.timedelta(minutes=rng.randint(20, 8 * 60)),
+                    created_at=(order.collected_at or order.created_at) + dt.timedelta(minutes=rng.randint(20, 8 * 60)),
                 )
             )
-    OrderLine.objects.bulk_create(lines, batch_size=1000)
+    OrderLine.objects.bulk_create(line_rows, batch_size=1000)
     OrderDiscount.objects.bulk_create(discounts, batch_size=1000)
     _insert_rows(OrderEvent, ("order", "at", "actor", "from_status", "to_status", "note"), events)
     Rating.objects.bulk_create(ratings, batch_size=1000)

@@ -87,9 +87,9 @@ def topup(request: HttpRequest, payload: TopupIn) -> Status:
     entry = wallet_services.wallet_topup(
         user=user,
         amount_fen=payload.amount_fen,
-        actor=request.auth,
+        actor=request.auth,  # type: ignore[attr-defined]
         street=street,
-        note=payload.note,  # type: ignore[attr-defined]
+        note=payload.note,
     )
     return Status(
         201,

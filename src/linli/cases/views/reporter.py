@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -167,7 +168,7 @@ def my_reports(request: HttpRequest) -> HttpResponse:
         item["points"] = earned.get(item["report_id"])
         item["others"] = max(case["reports_count"] - 1, 0)
         item["created_local"] = datetime.fromisoformat(item["created_at"]).strftime("%m-%d %H:%M")
-    total = SentinelPoints.objects.filter(user=request.user).aggregate(total=Sum("points"))["total"] or 0
+    total = SentinelPoints.objects.filter(user=request.user).aggregate(total=Sum("points"))["total"] or 0  # type: ignore[misc]
     home = request.user.home_street  # type: ignore[union-attr]
     street = home
     if street is None and items:
@@ -197,7 +198,7 @@ def sentinels(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo(request: HttpRequest, photo_id: int) -> HttpResponseBase:
     """Stream a case photo to its case's reporters and staff; 404 to everyone else (and to signed-out users)."""
     if not request.user.is_authenticated:
         raise Http404(str(photo_id))

@@ -71,7 +71,6 @@ def test_place_change_reaches_a_websocket_client_through_redis(redis_url, settin
     from linli.places.services import place_update
     from linli.places.tests.factories import PlaceFactory, StreetFactory
     from linli.routing import websocket_urlpatterns
-
     from linli.settings import redis_channel_layer
 
     prefix = f"linli-test-{uuid.uuid4().hex[:8]}"

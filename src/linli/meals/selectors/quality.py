@@ -78,7 +78,7 @@ def order_get_for_rating(*, order_id: int, user: Any) -> Order:
     """The user's own order (anyone else's is "not found", so order ids reveal nothing)."""
     order = (
         Order.objects.select_related("kitchen__place", "menu")
-        .filter(pk=order_id, user_id=getattr(user, "pk", None))
+        .filter(pk=order_id, user_id=getattr(user, "pk", None) or 0)
         .first()
     )
     if order is None:
@@ -127,14 +127,14 @@ def rating_weekly(*, kitchen: Kitchen, weeks: int = 12, today: dt.date | None = 
     series = []
     for i in range(weeks):
         monday = first_monday + dt.timedelta(weeks=i)
-        row = by_week.get(monday)
+        found = by_week.get(monday)
         series.append(
             {
                 "week_start": monday,
-                "count": row["count"] if row else 0,
-                "taste": _avg(row["taste"]) if row else None,
-                "portion": _avg(row["portion"]) if row else None,
-                "price": _avg(row["price"]) if row else None,
+                "count": found["count"] if found else 0,
+                "taste": _avg(found["taste"]) if found else None,
+                "portion": _avg(found["portion"]) if found else None,
+                "price": _avg(found["price"]) if found else None,
             }
         )
     return series

@@ -68,8 +68,10 @@ def counter(request: HttpRequest) -> HttpResponse:
                 phone = normalize_phone(phone_raw)
             except InvalidPhone:
                 raise Problem("invalid_phone") from None
-            user = User.objects.filter(phone=phone).first()
-            ctx["looked_up"] = _lookup(user) if user else {"phone": mask_phone(phone), "balance_fen": 0, "entries": []}
+            found = User.objects.filter(phone=phone).first()
+            ctx["looked_up"] = (
+                _lookup(found) if found else {"phone": mask_phone(phone), "balance_fen": 0, "entries": []}
+            )
     except Problem as problem:
         ctx["problem"] = problem_message(problem)
         status = problem.http_status

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -309,7 +310,7 @@ def _waste_chart(series: list[dict[str, Any]]) -> str:
 
 
 @require_GET
-def inspection_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+def inspection_photo(request: HttpRequest, photo_id: int) -> HttpResponseBase:
     """An inspection photo, for staff of the kitchen's street only (never a public media URL)."""
     if not request.user.is_authenticated:
         return _login_redirect(request)

@@ -54,7 +54,7 @@ from linli.places.views import SESSION_STREET, parse_origin
 DAYS_SHOWN = 8  # today and the next 7 days
 MEAL_POINT_KINDS = ("meal_point", "community_canteen", "elder_canteen")
 MAX_QUANTITY = 20
-SLOT_ORDER = {Slot.BREAKFAST: 0, Slot.LUNCH: 1, Slot.DINNER: 2}
+SLOT_ORDER: dict[str, int] = {Slot.BREAKFAST: 0, Slot.LUNCH: 1, Slot.DINNER: 2}
 # The steps of "where is my lunch", in order.
 STEPS = (
     OrderStatus.PLACED,
@@ -340,8 +340,8 @@ def _menu_context(request: HttpRequest, place: Place) -> dict[str, Any]:
         ).select_related("kitchen", "kitchen__place", "kitchen__street")
     )
     slots = sorted({m.slot for m in menus}, key=lambda s: SLOT_ORDER.get(s, 9))
-    slot = (
-        source.get("slot")
+    slot: str = (
+        str(source.get("slot"))
         if source.get("slot") in slots
         else (Slot.LUNCH if Slot.LUNCH in slots else (slots[0] if slots else ""))
     )
@@ -551,10 +551,11 @@ def _collect_available() -> bool:
 def _destination_label(order: Order) -> str:
     if order.destination_type == DestinationType.HOME:
         return f"送餐上门 · {order.home_address}" if order.home_address else "送餐上门"
-    if order.destination_type == DestinationType.ACTIVITY and order.activity_id:
-        place = order.destination_place.name if order.destination_place_id else ""
+    venue = order.destination_place
+    if order.destination_type == DestinationType.ACTIVITY and order.activity is not None:
+        place = venue.name if venue is not None else ""
         return f"{order.activity.title} · {place}" if place else order.activity.title
-    return order.destination_place.name if order.destination_place_id else ""
+    return venue.name if venue is not None else ""
 
 
 def _order_card(order: Order, now: dt.datetime, collect: bool) -> dict[str, Any]:
