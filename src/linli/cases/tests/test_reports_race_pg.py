@@ -68,9 +68,13 @@ def test_racing_transitions_of_one_case_one_wins():
         street=world.street, category="corridor_clutter", lat=IN_A1[0], lng=IN_A1[1], reporter=world.rider
     ).case_id
     actors = [world.gw_unit, world.gw_ws, world.safety, world.admin] * 2
+    # Every racer holds the case as it was read before the race ("dispatched"), as eight consoles showing the same
+    # page would: only the first conditional UPDATE may win. (Reading it inside the race would let a slow thread
+    # see "accepted" and legitimately reject it afterwards.)
+    seen = [Case.objects.select_related("street", "category", "grid").get(pk=case_id) for _ in actors]
 
     def work(i: int) -> str:
-        case = Case.objects.select_related("street", "category", "grid").get(pk=case_id)
+        case = seen[i]
         if i % 2:
             return case_transition(case=case, to_status="accepted", actor=actors[i]).status
         return case_transition(case=case, to_status="rejected", actor=actors[i], reason="重复").status
