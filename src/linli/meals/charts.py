@@ -240,6 +240,9 @@ def line_chart(
 
 
 def yuan(fen: float) -> str:
-    """Fen as yuan for axis and value labels: 123456 -> "1,234.56", 1000 -> "10"."""
-    text = f"{fen / 100:,.2f}"
-    return text[:-3] if text.endswith(".00") else text
+    """Fen as yuan for axis and value labels: 123456 -> "1,234.56", 1000 -> "10". Axis ticks may be fractional
+    fen; they are rounded to whole fen first and formatted with integer arithmetic (no float money)."""
+    whole = int(round(fen))
+    sign, whole = ("-" if whole < 0 else ""), abs(whole)
+    yuan_part, cents = divmod(whole, 100)
+    return f"{sign}{yuan_part:,}" if cents == 0 else f"{sign}{yuan_part:,}.{cents:02d}"

@@ -23,6 +23,7 @@ from linli.meals.models import Allergen, DishTag, Kitchen, Menu, MenuStatus, Slo
 from linli.meals.selectors import menus as selectors
 from linli.meals.services import menus as services
 from linli.meals.services import menus_import as menus_csv
+from linli.meals.templatetags.linli_meals import yuan
 
 WEEK_DAYS = 7
 
@@ -53,13 +54,6 @@ def parse_yuan(value: str | None, field: str, *, required: bool) -> int | None:
             ],
         )
     return int(amount * 100)
-
-
-def fen_to_yuan(fen: int | None) -> str:
-    """1250 → "12.50" (for the yuan inputs); None → ""."""
-    if fen is None:
-        return ""
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def _limit(value: str | None) -> int | str | None:
@@ -184,8 +178,8 @@ def _menu_context(kitchen: Kitchen, day: dt.date, slot: str, user: Any) -> dict[
     frozen = menu is not None and services.menu_is_frozen(menu)
     items = list(menu.items.all()) if menu else []
     for item in items:
-        item.price_yuan = fen_to_yuan(item.price_fen)  # type: ignore[attr-defined]
-        item.half_price_yuan = fen_to_yuan(item.half_price_fen)  # type: ignore[attr-defined]
+        item.price_yuan = yuan(item.price_fen)  # type: ignore[attr-defined]
+        item.half_price_yuan = yuan(item.half_price_fen)  # type: ignore[attr-defined]
         item.tag_labels = [str(DishTag(t).label) for t in item.dish.tags if t in DishTag.values]  # type: ignore[attr-defined]
         item.allergen_labels = [  # type: ignore[attr-defined]
             str(Allergen(a).label) for a in item.dish.allergens if a in Allergen.values

@@ -47,6 +47,7 @@ from linli.meals.services import orders as order_services
 from linli.meals.services import pricing
 from linli.meals.services.order_states import STATUS_EN, STATUS_ZH
 from linli.meals.services.wallet import wallet_balance, wallet_entries
+from linli.meals.templatetags.linli_meals import yuan
 from linli.places import selectors as place_selectors
 from linli.places.models import Place
 from linli.places.views import SESSION_STREET, parse_origin
@@ -70,10 +71,6 @@ LUNCH_OFFER_TO = dt.time(13, 30)
 
 
 # ------------------------------------------------------------------------------------------- helpers
-
-
-def yuan(fen: int | None) -> str:
-    return "" if fen is None else pricing.fen_to_yuan(int(fen))
 
 
 def _today() -> dt.date:
