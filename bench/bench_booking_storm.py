@@ -39,18 +39,17 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
+if str(BENCH_DIR) not in sys.path:  # bench/common.py
+    sys.path.insert(0, str(BENCH_DIR))
+import common  # noqa: E402
+
 LUA = BENCH_DIR / "loadgen" / "storm.lua"
 DB_NAME = "linli_bench_storm"
 
@@ -59,7 +58,7 @@ CAPACITY = 3000
 WAITLIST = 200
 CLIENTS = 200
 CLIENTS_LATENCY = 50
-WRK_THREADS = 2
+WRK_THREADS = common.WRK_THREADS
 PHASE_A_SECONDS = 30
 PHASE_SECONDS = 20
 EDGE_CAPACITY, EDGE_WAITLIST, EDGE_USERS = 300, 50, 1000
@@ -74,118 +73,26 @@ BUDGET_MIN_BOOKINGS_PER_S = 800
 BUDGET_MIN_RATIO = 0.12
 BUDGET_P99_MS_AT_50 = 200
 
-PING_PATH = "/api/v1/ping"
+PING_PATH = common.PING_PATH
 FALLBACK_PING_PATH = "/api/v1/streets"  # before /api/v1/ping existed
 LIVE = ("confirmed", "waitlisted", "checked_in")
 
 
-# ------------------------------------------------------------------------------------------ database
+# ------------------------------------------------------------------------------------------ plumbing
+# The database, server, CPU accounting and wrk runs are bench/common.py's, pointed at this bench's database and
+# Lua script.
+
+DB = common.Database(DB_NAME)
+Server = common.Server
 
 
-def _pg_server_url() -> str:
-    return os.environ.get("LINLI_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def _db_url() -> str:
-    base = _pg_server_url().rsplit("/", 1)[0]
-    return f"{base}/{DB_NAME}"
-
-
-def _admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_pg_server_url(), autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _create_database() -> None:
-    _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def _drop_database() -> None:
-    _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-def _query(sql: str, params: tuple = ()) -> list[tuple]:
-    import psycopg
-
-    with psycopg.connect(_db_url(), autocommit=True) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def _snapshot(queries: list[tuple[str, tuple]]) -> list[list[tuple]]:
-    """Several reads in one REPEATABLE READ transaction: one consistent picture of the database."""
-    import psycopg
-
-    with psycopg.connect(_db_url()) as conn:
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        out = [conn.execute(sql, params).fetchall() for sql, params in queries]
-        conn.rollback()
-    return out
-
-
-def _drain(timeout: float = 30) -> float:
-    """Wait until the server has finished the requests wrk stopped waiting for: no other session of the bench
-    database inside a statement or transaction for 3 polls in a row. Returns the seconds waited."""
-    t0 = time.monotonic()
-    quiet = 0
-    while quiet < 3 and time.monotonic() - t0 < timeout:
-        busy = _query(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() AND state <> 'idle'",
-            (DB_NAME,),
-        )[0][0]
-        quiet = quiet + 1 if busy == 0 else 0
-        time.sleep(0.1)
-    return round(time.monotonic() - t0, 2)
-
-
-def _redis_flush() -> None:
-    url = os.environ.get("LINLI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    try:
-        import redis
-
-        redis.Redis.from_url(url).flushdb()
-    except Exception:  # noqa: BLE001 - Redis is optional for the figures; a failed flush must not hide them
-        pass
-
-
-def _django_env(tmp: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("LINLI_") or k.startswith("LINLI_BENCH_")
-    }  # the bench decides the configuration
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "linli.settings",
-            "LINLI_DATABASE_URL": _db_url(),
-            "LINLI_REDIS_URL": os.environ.get("LINLI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
-            "LINLI_CONN_MAX_AGE": "600",
-            "LINLI_PG_PREPARED_STATEMENTS": os.environ.get("LINLI_BENCH_PG_PREPARED", "1"),
-            "LINLI_DEBUG": "0",
-            "LINLI_SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
-            "LINLI_VAR_DIR": str(tmp),
-            "PYTHONPATH": str(ROOT / "src"),
-        }
-    )
-    return env
-
-
-def _migrate(env: dict[str, str]) -> None:
-    linli = Path(sys.executable).with_name("linli")
-    cmd = [str(linli)] if linli.exists() else [sys.executable, "-m", "django"]
-    subprocess.run([*cmd, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)  # noqa: S603
+def wrk(server: Server, mode: str, path: str, clients: int, seconds: float, tokens_file: Path | None = None) -> dict:
+    """One wrk run with bench/loadgen/storm.lua; in "book" mode it ends when every thread has used its tokens."""
+    return common.wrk(server, mode, path, clients, seconds, tokens_file, lua=LUA, db=DB, threads=WRK_THREADS)
 
 
 def _populate(env: dict[str, str], tokens_file: Path, n_probe: int) -> dict:
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, __file__, "--populate", str(tokens_file), str(N_USERS), str(n_probe)],
-        env=env,
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return common.populate(__file__, [str(tokens_file), str(N_USERS), str(n_probe)], env)
 
 
 def populate_main(tokens_file: str, n_users: int, n_probe: int) -> None:
@@ -260,182 +167,13 @@ def populate_main(tokens_file: str, n_users: int, n_probe: int) -> None:
     print(json.dumps(ids))
 
 
-# ------------------------------------------------------------------------------------------ server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(
-        self, env: dict[str, str], workers: int, threads: int, log: Path, app: str = "linli.wsgi:application"
-    ) -> None:
-        self.workers, self.threads, self.port = workers, threads, _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        # The arguments of `linli serve --mode production`; `app` other than Linli's are the floor baselines
-        # (bench/loadgen/bare_*.py, imported from that directory).
-        chdir = ["--chdir", str(BENCH_DIR / "loadgen")] if not app.startswith("linli.") else []
-        cmd = [
-            sys.executable, "-m", "gunicorn", app, *chdir,
-            "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-            "--workers", str(workers), "--threads", str(threads),
-            "--access-logfile", "-", "--timeout", "30", "--graceful-timeout", "20",
-        ]  # fmt: skip
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)  # noqa: S603
-
-    def wait_ready(self, path: str, timeout: float = 60) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(self.base + path, timeout=2) as resp:  # noqa: S310
-                    return resp.status
-            except urllib.error.HTTPError as e:
-                return e.code
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer in time")
-
-    def worker_pids(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)  # noqa: S603,S607
-        return [int(p) for p in out.stdout.split()]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-
-# ------------------------------------------------------------------------------------------ CPU accounting
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-
-
-class CpuMeter:
-    """CPU seconds spent by gunicorn (master + workers), the PostgreSQL backends of the bench database and wrk
-    during one load run: a figure the other processes on a shared machine do not distort."""
-
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        self.before = self._sample()
-        self.children0 = os.times().children_user + os.times().children_system
-
-    def _sample(self) -> dict[str, dict[int, float]]:
-        pg = [r[0] for r in _query("SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,))]
-        app = [self.server.proc.pid, *self.server.worker_pids()]
-        return {"gunicorn": {p: _proc_cpu(p) for p in app}, "postgres": {p: _proc_cpu(p) for p in pg}}
-
-    def done(self, requests: int) -> dict:
-        after = self._sample()
-        times = os.times()
-        out: dict = {}
-        for kind in ("gunicorn", "postgres"):
-            out[f"{kind}_s"] = round(sum(v - self.before[kind].get(p, 0.0) for p, v in after[kind].items()), 2)
-        out["wrk_s"] = round(times.children_user + times.children_system - self.children0, 2)
-        if requests:
-            for kind in ("gunicorn", "postgres", "wrk"):
-                out[f"{kind}_ms_per_request"] = round(out[f"{kind}_s"] * 1000 / requests, 3)
-            total_ms = (out["gunicorn_s"] + out["postgres_s"]) * 1000 / requests
-            out["server_ms_per_request"] = round(total_ms, 3)
-            # What the two cores could serve if gunicorn + PostgreSQL had them to themselves (an upper bound).
-            out["two_core_capacity_rps"] = round(2000 / total_ms, 1) if total_ms else None
-        return out
-
-
-# ------------------------------------------------------------------------------------------ load
-
-
-def wrk(server: Server, mode: str, path: str, clients: int, seconds: float, tokens_file: Path | None = None) -> dict:
-    """One wrk run; in "book" mode it ends when every thread has used its share of the tokens."""
-    base = server.base
-    meter = CpuMeter(server)
-    markers = Path(tempfile.mkdtemp(prefix="linli-storm-wrk-"))
-    threads = min(WRK_THREADS, clients)
-    cmd = [
-        "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{int(seconds)}s", "--timeout", "10s",
-        "-s", str(LUA), base + path, "--", mode, path, str(tokens_file or ""), str(markers), str(threads),
-    ]  # fmt: skip
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
-    exhausted = False
-    try:
-        while proc.poll() is None:
-            if mode == "book" and len(list(markers.glob("exhausted.*"))) >= threads:
-                exhausted = True
-                proc.send_signal(signal.SIGINT)  # wrk reports at once instead of sleeping out -d
-                break
-            if time.monotonic() - t0 > seconds + 30:
-                proc.kill()
-                break
-            time.sleep(0.05)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        shutil.rmtree(markers, ignore_errors=True)
-    line = next((ln for ln in stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk gave no summary: {stdout[-2000:]} {stderr[-2000:]}")
-    raw = json.loads(line.removeprefix("WRK_JSON "))
-    # The server still finishes the requests wrk stopped waiting for: let it, then charge all of them.
-    drained_s = _drain() if mode == "book" else 0.0
-    served = int(raw["sent"]) if mode == "book" else sum(int(v) for v in raw["statuses"].values())
-    cpu = meter.done(served)
-    duration = raw["duration_us"] / 1e6
-    statuses = {str(k): int(v) for k, v in sorted(raw["statuses"].items())}
-    answered = sum(statuses.values())
-    errors = {k: int(v) for k, v in raw["errors"].items()}
-    # wrk's "timeout" counts connections found waiting longer than --timeout at its 2 s checks; the answer still
-    # comes and is counted, so it is a slow answer, not a missing one.
-    socket_errors = errors["connect"] + errors["read"] + errors["write"]
-    return {
-        "clients": clients,
-        "wrk_threads": threads,
-        "duration_s": round(duration, 3),
-        "ended_because": "every user tried once" if exhausted else "duration",
-        "drained_s": drained_s,
-        "sent": int(raw["sent"]),
-        "answered": answered,
-        # Sent by wrk but not yet answered when it stopped (it abandons the connections then); the server still
-        # answers them (the database shows their rows). Not counted as unanswered.
-        "in_flight_at_stop": max(0, int(raw["sent"]) - answered - socket_errors),
-        "rps": round(answered / duration, 1) if duration else 0.0,
-        "statuses": statuses,
-        "problem_codes_client": {str(k): int(v) for k, v in sorted(raw["codes"].items())},
-        "errors": errors,
-        "server_errors_5xx": sum(v for k, v in statuses.items() if k.startswith("5")),
-        "unanswered": socket_errors + sum(v for k, v in statuses.items() if k.startswith("5")),
-        "p50_ms": round(raw["latency_us"]["p50"] / 1000, 2),
-        "p90_ms": round(raw["latency_us"]["p90"] / 1000, 2),
-        "p99_ms": round(raw["latency_us"]["p99"] / 1000, 2),
-        "max_ms": round(raw["latency_us"]["max"] / 1000, 2),
-        "cpu": cpu,
-    }
-
-
 # ------------------------------------------------------------------------------------------ checks
 
 
 def verify(activity_id: int, load: dict) -> dict:
     """The database's account of one phase, and its agreement with the client's counts."""
-    _drain()
-    activity_rows, status_rows, dup_rows, span_rows = _snapshot(
+    DB.drain()
+    activity_rows, status_rows, dup_rows, span_rows = DB.snapshot(
         [
             (
                 "SELECT capacity, waitlist_capacity, booked, waitlisted FROM activities_activity WHERE id = %s",
@@ -511,20 +249,19 @@ def _parse_configs() -> list[tuple[int, int]]:
 
 
 def run() -> dict:
-    if shutil.which("wrk") is None:
-        raise RuntimeError("bench_booking_storm needs wrk: `sudo apt-get install -y wrk` (Debian/Ubuntu)")
+    common.require_wrk("bench_booking_storm")
     configs = _parse_configs()
     tmp = Path(tempfile.mkdtemp(prefix="linli-storm-"))
     tokens = tmp / "tokens.txt"
     log = tmp / "gunicorn.log"
     keep = os.environ.get("LINLI_BENCH_STORM_KEEP") == "1"
-    env = _django_env(tmp)
+    env = common.django_env(tmp, DB)
     server: Server | None = None
     started = time.monotonic()
     try:
-        _create_database()
-        _redis_flush()
-        _migrate(env)
+        DB.create()
+        common.redis_flush()
+        common.migrate(env)
         ids = _populate(env, tokens, len(configs))
         setup_s = round(time.monotonic() - started, 1)
 
@@ -595,7 +332,7 @@ def run() -> dict:
         unanswered = sum(p["unanswered"] for p in phases) + ping["unanswered"]
         bookings_per_s = phase_b["db"]["confirmed_per_s"]
         ratio = bookings_per_s / ping["rps"] if ping["rps"] else 0.0
-        gunicorn_5xx_lines = sum(1 for ln in log.read_text(errors="replace").splitlines() if '" 5' in ln)
+        gunicorn_5xx_lines = common.gunicorn_5xx_lines(log)
         result = {
             "bench": "booking_storm",
             "server": {
@@ -654,14 +391,14 @@ def run() -> dict:
             "total_s": round(time.monotonic() - started, 1),
         }
         if keep:
-            result["kept"] = {"database": _db_url(), "gunicorn_log": str(log), "tokens": str(tokens)}
+            result["kept"] = {"database": DB.url, "gunicorn_log": str(log), "tokens": str(tokens)}
         return result
     finally:
         if server is not None:
             server.stop()
         if not keep:
-            _drop_database()
-            _redis_flush()
+            DB.drop()
+            common.redis_flush()
             shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -2,9 +2,8 @@
 
 Budget (DESIGN.md): 0 oversold dishes; >= 400 orders/s; p99 <= 300 ms at 50 clients.
 
-What it does (run alone: `.venv/bin/python bench/run.py lunch_rush`; needs `wrk`, PostgreSQL, Redis). The server,
-wrk and CPU-accounting plumbing is bench_booking_storm.py's (loaded from its file, pointed at this bench's
-database and wrk script):
+What it does (run alone: `.venv/bin/python bench/run.py lunch_rush`; needs `wrk`, PostgreSQL, Redis). The database,
+server, wrk and CPU-accounting plumbing is bench/common.py's, pointed at this bench's database and wrk script:
 1. drops and creates the PostgreSQL database `linli_bench_lunch`, migrates it and fills it in a subprocess
    (`python bench/bench_lunch_rush.py --populate`): one street with a 60+ pricing tier, a central kitchen serving
    one meal point, published lunch menus on four days (limited dishes, unlimited, latency, warm-up), N users
@@ -18,19 +17,17 @@ database and wrk script):
    sum of its ledger entries, never negative; the client's 201 count against the order rows; no 5xx;
 4. stops gunicorn, drops the database and flushes Redis db 13 (try/finally).
 
-Environment: as bench_booking_storm (LINLI_BENCH_PG_URL, LINLI_BENCH_REDIS_URL), LINLI_BENCH_LUNCH_USERS (default
+Environment: as bench/common.py (LINLI_BENCH_PG_URL, LINLI_BENCH_REDIS_URL), LINLI_BENCH_LUNCH_USERS (default
 9000), LINLI_BENCH_LUNCH_CONFIG (default "2x8"), LINLI_BENCH_LUNCH_KEEP=1 (keep the database and the log).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +35,12 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
+if str(BENCH_DIR) not in sys.path:  # bench/common.py
+    sys.path.insert(0, str(BENCH_DIR))
+import common  # noqa: E402
+
 DB_NAME = "linli_bench_lunch"
+DB = common.Database(DB_NAME)
 
 N_USERS = int(os.environ.get("LINLI_BENCH_LUNCH_USERS", "9000"))
 LIMITED_USERS = 2400
@@ -161,16 +163,6 @@ end
 """
 
 
-def _storm():
-    """bench_booking_storm.py's plumbing, pointed at this bench's database and wrk script."""
-    spec = importlib.util.spec_from_file_location("linli_bench_lunch_storm", BENCH_DIR / "bench_booking_storm.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.DB_NAME = DB_NAME
-    return module
-
-
 # ------------------------------------------------------------------------------------------ populate
 
 
@@ -257,11 +249,7 @@ def populate_main(tokens_file: str, n_users: int) -> None:
 
 
 def _populate(env: dict[str, str], tokens_file: Path) -> dict:
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, __file__, "--populate", str(tokens_file), str(N_USERS)],
-        env=env, check=True, cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return common.populate(__file__, [str(tokens_file), str(N_USERS)], env)
 
 
 def _bodies(place_id: int, menu: dict, baskets: list[tuple[int, int]]) -> str:
@@ -285,10 +273,10 @@ def _bodies(place_id: int, menu: dict, baskets: list[tuple[int, int]]) -> str:
 # ------------------------------------------------------------------------------------------ checks
 
 
-def verify(storm, menu_id: int, load: dict) -> dict:
+def verify(menu_id: int, load: dict) -> dict:
     """The database's account of one phase, and its agreement with the client's counts."""
-    storm._drain()
-    items, orders, charges, wallets = storm._snapshot(
+    DB.drain()
+    items, orders, charges, wallets = DB.snapshot(
         [
             (
                 "SELECT i.id, i.daily_limit, i.sold, COALESCE((SELECT sum(l.quantity) FROM meals_orderline l "
@@ -351,25 +339,28 @@ def verify(storm, menu_id: int, load: dict) -> dict:
 
 
 def run() -> dict:
-    if shutil.which("wrk") is None:
-        raise RuntimeError("bench_lunch_rush needs wrk: `sudo apt-get install -y wrk` (Debian/Ubuntu)")
-    storm = _storm()
+    common.require_wrk("bench_lunch_rush")
     workers, threads = (int(x) for x in CONFIG.lower().split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="linli-lunch-"))
-    storm.LUA = tmp / "lunch.lua"
-    storm.LUA.write_text(LUA, encoding="utf-8")
+    lua = tmp / "lunch.lua"
+    lua.write_text(LUA, encoding="utf-8")
     tokens = tmp / "tokens.txt"
     log = tmp / "gunicorn.log"
     keep = os.environ.get("LINLI_BENCH_LUNCH_KEEP") == "1"
-    env = storm._django_env(tmp)
-    server = None
+    env = common.django_env(tmp, DB)
+    server: common.Server | None = None
     started = time.monotonic()
     load_before = [round(x, 2) for x in os.getloadavg()]
     path = "/api/v1/meals/orders"
+
+    def wrk(mode: str, url_path: str, clients: int, seconds: float, token_file: Path | None = None) -> dict:
+        assert server is not None
+        return common.wrk(server, mode, url_path, clients, seconds, token_file, lua=lua, db=DB)
+
     try:
-        storm._create_database()
-        storm._redis_flush()
-        storm._migrate(env)
+        DB.create()
+        common.redis_flush()
+        common.migrate(env)
         ids = _populate(env, tokens)
         setup_s = round(time.monotonic() - started, 1)
         place_id, menus = ids["place_id"], ids["menus"]
@@ -377,16 +368,16 @@ def run() -> dict:
         def phase(name: str, baskets: list[tuple[int, int]], clients: int, seconds: float, token_file: Path) -> dict:
             os.environ["LINLI_BENCH_LUNCH_BODIES"] = _bodies(place_id, menus[name], baskets)
             os.environ["LINLI_BENCH_LUNCH_NONCE"] = f"{name}-{secrets.token_hex(4)}"
-            load = storm.wrk(server, "book", path, clients, seconds, token_file)
-            return {**load, "db": verify(storm, menus[name]["menu_id"], load)}
+            load = wrk("book", path, clients, seconds, token_file)
+            return {**load, "db": verify(menus[name]["menu_id"], load)}
 
-        server = storm.Server(env, workers, threads, log)
-        server.wait_ready(storm.PING_PATH)
-        storm.wrk(server, "ping", storm.PING_PATH, CLIENTS, WARMUP_SECONDS)
+        server = common.Server(env, workers, threads, log)
+        server.wait_ready(common.PING_PATH)
+        wrk("ping", common.PING_PATH, CLIENTS, WARMUP_SECONDS)
         warm_tokens = tmp / "tokens_warm.txt"
         warm_tokens.write_text("".join(tokens.read_text().splitlines(keepends=True)[-1000:]))
         phase("warmup", [(0, 1)], CLIENTS, WARMUP_SECONDS, warm_tokens)
-        ping = storm.wrk(server, "ping", storm.PING_PATH, CLIENTS, PING_SECONDS)
+        ping = wrk("ping", common.PING_PATH, CLIENTS, PING_SECONDS)
         limited_tokens = tmp / "tokens_limited.txt"
         limited_tokens.write_text("".join(tokens.read_text().splitlines(keepends=True)[:LIMITED_USERS]))
         limited = phase("limited", [(0, 1), (1, 2), (0, 2)], CLIENTS, PHASE_SECONDS, limited_tokens)
@@ -400,11 +391,11 @@ def run() -> dict:
         unanswered = sum(p["unanswered"] for p in phases) + ping["unanswered"]
         orders_per_s = unlimited["db"]["orders_per_s"]
         ratio = orders_per_s / ping["rps"] if ping["rps"] else 0.0
-        gunicorn_5xx_lines = sum(1 for ln in log.read_text(errors="replace").splitlines() if '" 5' in ln)
+        gunicorn_5xx_lines = common.gunicorn_5xx_lines(log)
         result = {
             "bench": "lunch_rush",
             "server": {"kind": "gunicorn gthread", "workers": workers, "threads": threads, "conn_max_age": 600},
-            "load_generator": f"wrk {storm.WRK_THREADS} threads, same machine (shares the 2 cores)",
+            "load_generator": f"wrk {common.WRK_THREADS} threads, same machine (shares the 2 cores)",
             "users": N_USERS,
             "setup_s": setup_s,
             "load_average_before": load_before,
@@ -435,14 +426,14 @@ def run() -> dict:
             "total_s": round(time.monotonic() - started, 1),
         }
         if keep:
-            result["kept"] = {"database": storm._db_url(), "gunicorn_log": str(log), "tokens": str(tokens)}
+            result["kept"] = {"database": DB.url, "gunicorn_log": str(log), "tokens": str(tokens)}
         return result
     finally:
         if server is not None:
             server.stop()
         if not keep:
-            storm._drop_database()
-            storm._redis_flush()
+            DB.drop()
+            common.redis_flush()
             shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -66,8 +66,12 @@ def menus_for_place(
 
 @router.get("/meals/kitchens", summary="厨房列表 Kitchens of a street")
 def kitchens(request: HttpRequest, street: str = Query(..., description="street code")) -> list[dict[str, Any]]:
-    """Central kitchens and canteens of a street with the places they serve and their cut-off times."""
-    return [selectors.kitchen_to_dict(k) for k in selectors.kitchen_list(street=street_get(code=street))]
+    """Central kitchens and canteens of a street with the places they serve, their cut-off times, the meals they
+    cook (`slots`) and whether their menus are published a week ahead (`week_ahead`: `ok`, `ahead_until`, and the
+    `missing` date and slot pairs of the next 7 days)."""
+    kitchens = list(selectors.kitchen_list(street=street_get(code=street)))
+    ahead = selectors.week_ahead(kitchens=kitchens)
+    return [{**selectors.kitchen_to_dict(k), "week_ahead": selectors.week_ahead_to_dict(ahead[k.pk])} for k in kitchens]
 
 
 @router.post("/meals/menus", response={201: dict}, auth=require_user, summary="新建菜单 Create a menu (staff)")

@@ -68,6 +68,7 @@ class HandOverIn(Schema):
 class CollectIn(Schema):
     place_id: int
     pickup_code: str
+    order_id: int | None = None  # which order, when the code matches several here (see the problem's candidates)
 
 
 # ----------------------------------------------------------------------------------------- production
@@ -194,13 +195,28 @@ def hand_over_stop(request: HttpRequest, stop_id: int, payload: HandOverIn | Non
 def collect(request: HttpRequest, payload: CollectIn) -> HttpResponse:
     """Station staff or admin of the meal point's street type the code the resident tells them. Problems:
     `pickup_code_invalid` (no such code today here), `order_invalid_transition` (not delivered yet, or already
-    collected)."""
+    collected), `validation_error` on `order_id` when the code matches several orders here today: the problem
+    lists them in `candidates` (masked name and phone, dishes, kitchen, meal, status); send the chosen one's id
+    as `order_id`."""
     place = Place.objects.select_related("street").filter(pk=payload.place_id).first()
     if place is None:
         raise Problem("validation_error", errors=[field_error("place_id", "没有这个取餐点", "No such meal point")])
 
     def act() -> tuple[int, dict[str, Any]]:
-        order = delivery.order_collect(place=place, pickup_code=payload.pickup_code, actor=_user(request))
+        chosen = None
+        if payload.order_id is not None:
+            chosen = Order.objects.select_related("street").filter(pk=payload.order_id).first()
+            if chosen is None:
+                raise Problem("pickup_code_invalid")
+        try:
+            order = delivery.order_collect(
+                place=place, order=chosen, pickup_code=payload.pickup_code, actor=_user(request)
+            )
+        except Problem as problem:
+            if "order_ids" in problem.extra:
+                orders = list(Order.objects.filter(pk__in=problem.extra["order_ids"]))
+                problem.extra["candidates"] = kitchen_selectors.desk_candidates(orders)
+            raise
         return 200, _order_brief(order)
 
     return idempotent(request, scope=f"meals_collect:{place.pk}", run=act)

@@ -20,12 +20,18 @@ from linli.places.models import Place
 # ------------------------------------------------------------------------------------------ kitchens
 
 
+def default_kitchen_slots() -> list[str]:
+    """The meals a kitchen cooks unless told otherwise: lunch (助餐 is mostly lunch)."""
+    return ["lunch"]
+
+
 class Kitchen(models.Model):
     """A central kitchen (中央厨房) or a canteen (社区食堂 / 长者食堂): a service point that cooks.
 
     `serves` are the meal points (助餐点) and activity venues its meals go to; a canteen also serves itself
     (its own dining room) without being listed. Cut-offs are local times: lunch and dinner orders close at the
-    given time on the day, breakfast at the given time on the day before.
+    given time on the day, breakfast at the given time on the day before. `slots` are the meals it cooks: menus
+    for them are due at least a week ahead (`selectors.menus.week_ahead`).
     """
 
     street = models.ForeignKey(Street, on_delete=models.CASCADE, related_name="kitchens")
@@ -38,6 +44,10 @@ class Kitchen(models.Model):
     lunch_cutoff = models.TimeField(_("午餐截单 lunch cut-off"), default="09:30")
     dinner_cutoff = models.TimeField(_("晚餐截单 dinner cut-off"), default="15:00")
     home_delivery = models.BooleanField(_("送餐上门 home delivery"), default=True)
+    # The slots it publishes menus for: what "menus at least a week ahead" is checked against.
+    slots = models.JSONField(
+        _("供应餐次 meals cooked"), default=default_kitchen_slots, blank=True, help_text="breakfast, lunch, dinner"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -14,7 +14,7 @@ from django.db.models import Count, QuerySet, Sum
 from linli.core.errors import Problem
 from linli.core.phones import mask_phone
 from linli.core.selectors import require_role, user_street_ids
-from linli.meals.models import DestinationType, Kitchen, Menu, Order, OrderLine, Slot
+from linli.meals.models import DestinationType, Kitchen, Menu, Order, OrderLine, OrderStatus, Slot
 from linli.meals.services.kitchen import KITCHEN_ROLES
 from linli.meals.services.order_states import LIVE_STATUSES
 
@@ -249,3 +249,28 @@ def labels_list(*, kitchen: Kitchen, on: date, slot: str, actor: Any) -> list[di
         )
     labels.sort(key=lambda x: (x["home"], x["destination"], x["pickup_code"]))
     return labels
+
+
+def desk_candidates(orders: list[Order]) -> list[dict[str, Any]]:
+    """The orders one pickup code matches at a meal point, as the desk shows them to choose from: masked name and
+    phone, dishes, kitchen and meal, status; only a delivered one can be handed over."""
+    ids = [o.pk for o in orders]
+    full = Order.objects.filter(pk__in=ids).select_related("user", "kitchen__place").prefetch_related("lines")
+    out = []
+    for o in sorted(full, key=lambda o: o.pk):
+        out.append(
+            {
+                "id": o.pk,
+                "pickup_code": o.pickup_code,
+                "name": mask_name(o.user.display_name),
+                "phone": mask_phone(o.user.phone or ""),
+                "kitchen": o.kitchen.place.name,
+                "slot": o.slot,
+                "slot_label": str(Slot(o.slot).label),
+                "status": o.status,
+                "status_label": str(OrderStatus(o.status).label),
+                "collectable": o.status == OrderStatus.DELIVERED,
+                "lines": [{"dish": li.dish_name, "quantity": li.quantity, "half": li.half} for li in o.lines.all()],
+            }
+        )
+    return out

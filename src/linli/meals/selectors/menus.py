@@ -12,8 +12,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from linli.core.errors import Problem
+from linli.core.models import AuditLog
 from linli.core.selectors import user_street_ids
-from linli.meals.models import Kitchen, Menu, MenuItem, MenuStatus
+from linli.meals.models import Kitchen, Menu, MenuItem, MenuStatus, Slot
 from linli.places.models import Place
 
 VISIBLE_STATUSES = (MenuStatus.PUBLISHED, MenuStatus.LOCKED)
@@ -110,6 +111,86 @@ def menus_for_kitchen(*, kitchen: Kitchen, start: dt.date, days: int = 7) -> lis
     )
 
 
+def serve_candidates(*, kitchen: Kitchen) -> list[Place]:
+    """The places a kitchen may serve, for its settings page: the active service points of its street (meal points
+    first, then by kind and name), and those it already serves even if closed since; never its own place."""
+    served = set(kitchen.serves.values_list("pk", flat=True))
+    places = list(
+        Place.objects.filter(street_id=kitchen.street_id)
+        .filter(Q(is_active=True) | Q(pk__in=served))
+        .exclude(pk=kitchen.place_id)
+        .order_by("kind", "name", "pk")
+    )
+    places.sort(key=lambda p: (p.kind != "meal_point", p.kind))
+    return places
+
+
+def kitchen_changes(*, kitchen: Kitchen, limit: int = 10) -> list[AuditLog]:
+    """The latest changes of a kitchen's settings (`kitchen.update` audit rows), newest first."""
+    return list(
+        AuditLog.objects.filter(action="kitchen.update", object_type="kitchen", object_id=str(kitchen.pk))
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+# ------------------------------------------------------------------------------------ a week ahead
+
+WEEK_AHEAD_DAYS = 7
+
+
+def week_ahead_horizon(today: dt.date) -> list[dt.date]:
+    """The days whose menus must already be published: tomorrow .. today + 7."""
+    return [today + dt.timedelta(days=n) for n in range(1, WEEK_AHEAD_DAYS + 1)]
+
+
+def week_ahead(*, kitchens: list[Kitchen], today: dt.date | None = None) -> dict[int, dict[str, Any]]:
+    """Per kitchen (by id): whether menus are published at least a week ahead. For each of the next 7 days and
+    each meal the kitchen cooks (`Kitchen.slots`), is there a published (or already locked) menu? One query.
+
+    Each value: `{kitchen, slots, slot_labels, expected, missing: [{date, slot}], missing_days, ok, ahead_until}`; `ahead_until` is the
+    last day up to which every meal is published (None: not even tomorrow)."""
+    today = today or timezone.localdate()
+    horizon = week_ahead_horizon(today)
+    have = set(
+        Menu.objects.filter(
+            kitchen_id__in=[k.pk for k in kitchens], date__in=horizon, status__in=VISIBLE_STATUSES
+        ).values_list("kitchen_id", "date", "slot")
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for kitchen in kitchens:
+        slots = sorted((s for s in (kitchen.slots or []) if s in SLOT_ORDER), key=SLOT_ORDER.__getitem__)
+        missing = [{"date": d, "slot": s} for d in horizon for s in slots if (kitchen.pk, d, s) not in have]
+        ahead_until = None
+        for d in horizon:
+            if any(m["date"] == d for m in missing):
+                break
+            ahead_until = d
+        by_day: dict[dt.date, list[str]] = {}
+        for m in missing:
+            by_day.setdefault(m["date"], []).append(m["slot"])
+        out[kitchen.pk] = {
+            "kitchen": kitchen,
+            "slots": slots,
+            "slot_labels": [Slot(s).label for s in slots],
+            "expected": len(horizon) * len(slots),
+            "missing": missing,
+            # For the pages: the days with something missing, and which meals (labels).
+            "missing_days": [{"date": d, "slots": [Slot(s).label for s in ss]} for d, ss in by_day.items()],
+            "ok": not missing,
+            "ahead_until": ahead_until,
+        }
+    return out
+
+
+def kitchens_not_week_ahead(*, street: Any, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The street's kitchens whose menus for the next 7 days are not all published, fewest days ahead first."""
+    status = week_ahead(kitchens=list(kitchen_list(street=street)), today=today)
+    late = [s for s in status.values() if not s["ok"]]
+    late.sort(key=lambda s: (s["ahead_until"] or dt.date.min, s["kitchen"].place.name))
+    return late
+
+
 # ------------------------------------------------------------------------------------------ shapes
 
 
@@ -142,6 +223,18 @@ def kitchen_to_dict(kitchen: Kitchen) -> dict[str, Any]:
         "lunch_cutoff": _hhmm(kitchen.lunch_cutoff),
         "dinner_cutoff": _hhmm(kitchen.dinner_cutoff),
         "home_delivery": kitchen.home_delivery,
+        "slots": list(kitchen.slots or []),
+    }
+
+
+def week_ahead_to_dict(status: dict[str, Any]) -> dict[str, Any]:
+    """A kitchen's `week_ahead` status for the API."""
+    until = status["ahead_until"]
+    return {
+        "ok": status["ok"],
+        "ahead_until": until.isoformat() if until else None,
+        "expected": status["expected"],
+        "missing": [{"date": m["date"].isoformat(), "slot": m["slot"]} for m in status["missing"]],
     }
 
 

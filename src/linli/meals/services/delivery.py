@@ -1,5 +1,5 @@
-"""Delivery: planning the riders' runs, pick-up at the kitchen, hand-over at each stop, collection with the
-pickup code at the meal point.
+"""Delivery: planning the riders' runs, pick-up at the kitchen, hand-over at each stop (collection with the
+pickup code at the meal point: `services.collect`, re-exported here).
 
 Runs follow an explicit transition table (planned → picked_up → done); every order status change goes through
 `order_states` (which appends the OrderEvent rows). Residents are told by SMS when their meal leaves the kitchen
@@ -32,13 +32,18 @@ from linli.meals.models import (
     DeliveryStop,
     DestinationType,
     Kitchen,
-    Menu,
     Order,
     OrderStatus,
     RunStatus,
 )
+from linli.meals.services.collect import (  # noqa: F401 - re-exported: collection lives in services.collect
+    COLLECT_ROLES,
+    normalize_pickup_code,
+    order_collect,
+    order_collect_self,
+)
 from linli.meals.services.kitchen import KITCHEN_ROLES
-from linli.meals.services.order_states import order_transition, orders_transition_bulk
+from linli.meals.services.order_states import orders_transition_bulk
 
 S = OrderStatus
 R = RunStatus
@@ -50,7 +55,6 @@ RUN_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 RUN_STATUS_ZH: dict[str, str] = {R.PLANNED: "待取餐", R.PICKED_UP: "配送中", R.DONE: "已完成"}
 
-COLLECT_ROLES = (Role.STATION_STAFF, Role.ADMIN)
 PLANNABLE = (S.LOCKED, S.IN_PRODUCTION)
 
 Point = tuple[float, float]
@@ -448,88 +452,6 @@ def stop_hand_over(*, stop: DeliveryStop, actor: Any, to_name: str = "", now: da
         data={"orders": len(ids), "run_id": run.pk},
     )
     return stop
-
-
-# -------------------------------------------------------------------------------------------- collect
-
-
-def normalize_pickup_code(code: str) -> str:
-    return "".join(ch for ch in (code or "") if ch.isalnum()).upper()
-
-
-def _wrong_code(code: str) -> Problem:
-    return Problem(
-        "pickup_code_invalid",
-        detail_zh=f"取餐码 {code} 不对，请核对后再试",
-        detail_en=f"Pickup code {code} does not match an order here",
-        errors=[{"field": "pickup_code", "message": "取餐码无效", "message_en": "invalid pickup code"}],
-    )
-
-
-@transaction.atomic
-def order_collect(
-    *,
-    actor: Any,
-    order: Order | None = None,
-    menu: Menu | None = None,
-    place: Any = None,
-    pickup_code: str = "",
-    on: date | None = None,
-    now: datetime | None = None,
-) -> Order:
-    """The meal-point volunteer (station staff or admin of the street) hands the box over: the resident tells
-    the pickup code, the order goes delivered → collected. Look the order up by `order` (its code must match),
-    by `menu` and code, or by `place` and code among today's deliveries there."""
-    code = normalize_pickup_code(pickup_code)
-    street = (
-        order.street
-        if order is not None
-        else menu.kitchen.street
-        if menu is not None
-        else place.street
-        if place is not None
-        else None
-    )
-    if street is None:
-        raise Problem("validation_error", detail_zh="请选择取餐点", detail_en="Choose the meal point")
-    require_role(actor, street=street, roles=COLLECT_ROLES)
-    if not code:
-        raise _wrong_code(pickup_code)
-    if order is not None:
-        if normalize_pickup_code(order.pickup_code) != code:
-            raise _wrong_code(code)
-        candidates = [order]
-    else:
-        qs = Order.objects.filter(pickup_code=code)
-        if menu is not None:
-            qs = qs.filter(menu=menu)
-        else:
-            qs = qs.filter(destination_place=place, date=on or timezone.localdate())
-        candidates = list(qs.order_by("pk"))
-    if not candidates:
-        raise _wrong_code(code)
-    ready = [o for o in candidates if o.status == S.DELIVERED]
-    if len(ready) > 1:
-        raise Problem(
-            "validation_error",
-            detail_zh="今天这个取餐码对应多份订单，请在订单列表里选择",
-            detail_en="Several deliveries here carry this code today; choose the order from the list",
-        )
-    target = ready[0] if ready else candidates[0]
-    collected = order_transition(order=target, to_status=S.COLLECTED, actor=actor, note="取餐点取餐 collected", now=now)
-    return collected
-
-
-@transaction.atomic
-def order_collect_self(*, order: Order, user: Any, now: datetime | None = None) -> Order:
-    """The resident taps "已取餐" on their own delivered order."""
-    if not getattr(user, "is_authenticated", False):
-        raise Problem("not_authenticated")
-    if order.user_id != user.pk:
-        raise Problem("permission_denied", detail_zh="这不是您的订单", detail_en="This is not your order")
-    return order_transition(
-        order=order, to_status=S.COLLECTED, actor=user, note="本人确认取餐 collected by resident", now=now
-    )
 
 
 # -------------------------------------------------------------------------------------------- reads

@@ -25,7 +25,7 @@ from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.models import Role, RoleAssignment
 from linli.core.views import problem_message
-from linli.meals.models import DeliveryRun, Kitchen, Slot
+from linli.meals.models import DeliveryRun, Kitchen, Order, OrderStatus, Slot
 from linli.meals.selectors import kitchen as ks
 from linli.meals.services import delivery
 from linli.meals.services import kitchen as kitchen_services
@@ -211,7 +211,9 @@ def _collect_places(user: Any) -> list[Place]:
 
 @require_http_methods(["GET", "POST"])
 def collect(request: HttpRequest) -> HttpResponse:
-    """The meal-point desk: choose the point once, then type each resident's pickup code."""
+    """The meal-point desk: choose the point once, then type each resident's pickup code. When the code matches
+    more than one order here today, every one is listed (masked name, dishes, kitchen and meal) and the volunteer
+    picks the right one (POST `order`); nothing is collected until they do."""
     if not request.user.is_authenticated:
         return login_redirect(request)
     places = _collect_places(request.user)
@@ -223,24 +225,31 @@ def collect(request: HttpRequest) -> HttpResponse:
     if wanted is not None and place is None:
         return forbidden(request)
     place = place or (places[0] if places else None)
-    ctx: dict[str, Any] = {"places": places, "place": place, "problem": None, "result": None}
+    ctx: dict[str, Any] = {"places": places, "place": place, "problem": None, "result": None, "choices": None}
     status = 200
     if request.method == "POST" and place is not None:
+        code = request.POST.get("pickup_code", "")
+        chosen_id = _int(request.POST.get("order"))
         try:
-            order = delivery.order_collect(
-                place=place, pickup_code=request.POST.get("pickup_code", ""), actor=request.user
-            )
+            chosen = None
+            if chosen_id is not None:
+                chosen = Order.objects.filter(pk=chosen_id, destination_place=place).first()
+                if chosen is None:
+                    raise Problem("pickup_code_invalid")
+            order = delivery.order_collect(place=place, order=chosen, pickup_code=code, actor=request.user)
             ctx["result"] = {
                 "pickup_code": order.pickup_code,
                 "lines": [{"dish": li.dish_name, "quantity": li.quantity, "half": li.half} for li in order.lines.all()],
                 "name": ks.mask_name(order.user.display_name),
             }
         except Problem as exc:
-            ctx["problem"] = problem_message(exc)
-            status = exc.http_status
+            if "order_ids" in exc.extra:  # one code, several orders here: the volunteer chooses (a question)
+                ctx["choices"] = ks.desk_candidates(list(Order.objects.filter(pk__in=exc.extra["order_ids"])))
+                ctx["choice_code"] = exc.extra.get("pickup_code") or code.strip()
+            else:
+                ctx["problem"] = problem_message(exc)
+                status = exc.http_status
     if place is not None:
-        from linli.meals.models import Order, OrderStatus
-
         ctx["waiting"] = Order.objects.filter(
             destination_place=place, date=timezone.localdate(), status=OrderStatus.DELIVERED
         ).count()

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem, field_error
 from linli.core.views import problem_message
-from linli.meals.models import Allergen, DishTag, Kitchen, Menu, MenuStatus, Slot
+from linli.meals.models import Allergen, DishTag, Kitchen, Menu, Slot
 from linli.meals.selectors import menus as selectors
 from linli.meals.services import menus as services
 from linli.meals.services import menus_import as menus_csv
@@ -94,6 +94,10 @@ def _menu_url(kitchen_id: int, date: dt.date, slot: str) -> str:
     return reverse("meals:kitchen_menu", args=[kitchen_id, date.isoformat(), slot])
 
 
+def _settings_url(kitchen: Kitchen) -> str:
+    return f"{reverse('meals:kitchen_settings')}?kitchen={kitchen.pk}"
+
+
 def _slots() -> list[tuple[str, str]]:
     return [(s.value, str(s.label)) for s in Slot]
 
@@ -119,6 +123,9 @@ def kitchen_menus(request: HttpRequest) -> HttpResponse:
         if abs((start - today).days) > services.MAX_DAYS_AHEAD:
             start = today
         menus = {(m.date, m.slot): m for m in selectors.menus_for_kitchen(kitchen=kitchen, start=start, days=WEEK_DAYS)}
+        # Menus are published at least a week ahead: which meals of the next 7 days have none published yet?
+        ahead = selectors.week_ahead(kitchens=[kitchen], today=today)[kitchen.pk]
+        due = {(m["date"], m["slot"]) for m in ahead["missing"]}
         now = timezone.now()
         days = []
         for n in range(WEEK_DAYS):
@@ -143,20 +150,16 @@ def kitchen_menus(request: HttpRequest) -> HttpResponse:
                         "cutoff": timezone.localtime(cutoff),
                         "url": _menu_url(kitchen.pk, day, slot),
                         "failures": [f for f in failures if f["slot"] == slot],
+                        "due": (day, slot) in due,  # cooked here, within the week ahead, not published yet
+                        "cooked": slot in ahead["slots"],
                     }
                 )
             days.append({"date": day, "cells": cells, "day_failures": [f for f in failures if f["slot"] is None]})
-        # Menus are published at least a week ahead: which of the next 7 days has nothing published yet?
-        horizon = [today + dt.timedelta(days=n) for n in range(1, WEEK_DAYS + 1)]
-        published_days = set(
-            Menu.objects.filter(
-                kitchen=kitchen, date__in=horizon, status__in=[MenuStatus.PUBLISHED, MenuStatus.LOCKED]
-            ).values_list("date", flat=True)
-        )
         ctx = {
             "kitchen": kitchen,
             "kitchens": kitchens,
-            "unpublished_days": [d for d in horizon if d not in published_days],
+            "ahead": ahead,
+            "settings_url": _settings_url(kitchen),
             "days": days,
             "start": start,
             "prev": (start - dt.timedelta(days=WEEK_DAYS)).isoformat(),
@@ -199,6 +202,8 @@ def _menu_context(kitchen: Kitchen, day: dt.date, slot: str, user: Any) -> dict[
         "tag_choices": DishTag.choices,
         "allergen_choices": Allergen.choices,
         "week_url": f"{reverse('meals:kitchen_menus')}?kitchen={kitchen.pk}&start={day.isoformat()}",
+        "ahead": selectors.week_ahead(kitchens=[kitchen])[kitchen.pk],
+        "settings_url": _settings_url(kitchen),
         "problem": None,
         "notice": "",
         "form": {},

@@ -18,6 +18,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.core.errors import Problem
@@ -286,26 +288,26 @@ def _parse_date(value: str) -> dt.date:
 def _trend_chart(weekly: list[dict[str, Any]]) -> str:
     labels = [f"{w['week_start']:%m-%d}" for w in weekly]
     return charts.line_chart(
-        title="每周评分趋势 Weekly rating trend",
-        desc="口味、分量、价格的每周平均分（1-5）",
+        title=_("每周评分趋势"),
+        desc=_("口味、分量、价格的每周平均分（1-5）"),
         labels=labels,
         series=[
-            ("口味 taste", [w["taste"] for w in weekly]),
-            ("分量 portion", [w["portion"] for w in weekly]),
-            ("价格 price", [w["price"] for w in weekly]),
+            (_("口味"), [w["taste"] for w in weekly]),
+            (_("分量"), [w["portion"] for w in weekly]),
+            (_("价格"), [w["price"] for w in weekly]),
         ],
         y_max=5,
-        unit="分",
+        unit=pgettext("chart unit", "分"),
     )
 
 
 def _waste_chart(series: list[dict[str, Any]]) -> str:
     return charts.bar_chart(
-        title="每日厨余重量 Daily food waste",
-        desc="近 30 天每天的厨余重量（克），未记录的日期为空",
+        title=_("每日厨余重量"),
+        desc=_("近 30 天每天的厨余重量（克），未记录的日期为空"),
         labels=[f"{d['date']:%m-%d}" for d in series],
-        series=[("厨余 waste", [d["grams"] for d in series])],
-        unit="克 g",
+        series=[(_("厨余"), [d["grams"] for d in series])],
+        unit=pgettext("chart unit", "克"),
     )
 
 

@@ -16,6 +16,8 @@ from urllib.parse import quote, urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from linli.core import selectors as core_selectors
@@ -23,6 +25,7 @@ from linli.core.errors import Problem
 from linli.core.services import audit_log
 from linli.core.views import problem_message
 from linli.meals import charts
+from linli.meals.selectors import menus as menu_selectors
 from linli.meals.selectors import quality as selectors
 
 
@@ -58,7 +61,7 @@ def _report_for(request: HttpRequest, street: Any) -> dict[str, Any]:
 
 
 def report_charts(report: dict[str, Any]) -> dict[str, str]:
-    """The report's charts as SVG strings (escaped text, accessible titles)."""
+    """The report's charts as SVG strings (escaped text, accessible titles), in the request's language."""
     day_labels = [f"{d['date']:%m-%d}" for d in report["sales_by_day"]]
     per_kitchen_day: dict[int, dict[dt.date, int]] = {}
     for row in report["sales"]:
@@ -66,53 +69,55 @@ def report_charts(report: dict[str, Any]) -> dict[str, str]:
     kitchen_series = [
         (k["name"], [per_kitchen_day.get(k["id"], {}).get(d["date"], 0) for d in report["sales_by_day"]])
         for k in report["kitchens"]
-    ] or [("订单 orders", [d["orders"] for d in report["sales_by_day"]])]
+    ] or [(_("订单数"), [d["orders"] for d in report["sales_by_day"]])]
     rated = [r for r in report["ratings"] if r["count"]]
+    paid, subsidy = _("实收"), _("补贴")
+    yuan_unit = pgettext("chart unit", "元")
     return {
         "orders_by_day": charts.line_chart(
-            title="每日订单数（按厨房） Orders per day by kitchen",
-            desc=f"{report['from']} 至 {report['to']} 各厨房每天的订单数",
+            title=_("每日订单数（按厨房）"),
+            desc=_("%(from)s 至 %(to)s 各厨房每天的订单数") % {"from": report["from"], "to": report["to"]},
             labels=day_labels,
             series=kitchen_series,
-            unit="单",
+            unit=pgettext("chart unit", "单"),
         ),
         "sales_by_kitchen": charts.bar_chart(
-            title="各厨房销售额（元） Sales by kitchen (yuan)",
-            desc="实收金额与补贴金额，单位元",
+            title=_("各厨房销售额（元）"),
+            desc=_("实收金额与补贴金额，单位元"),
             labels=[k["kitchen"] for k in report["sales_by_kitchen"]],
             series=[
-                ("实收 paid", [k["total_fen"] for k in report["sales_by_kitchen"]]),
-                ("补贴 subsidy", [k["discount_fen"] for k in report["sales_by_kitchen"]]),
+                (paid, [k["total_fen"] for k in report["sales_by_kitchen"]]),
+                (subsidy, [k["discount_fen"] for k in report["sales_by_kitchen"]]),
             ],
             fmt=charts.yuan,
-            unit="元",
+            unit=yuan_unit,
         ),
         "subsidies": charts.bar_chart(
-            title="各档补贴金额（元） Subsidies by tier (yuan)",
-            desc="按价格档统计的优惠补贴金额，单位元",
+            title=_("各档补贴金额（元）"),
+            desc=_("按价格档统计的优惠补贴金额，单位元"),
             labels=[s["label"] for s in report["subsidies"]],
-            series=[("补贴 subsidy", [s["amount_fen"] for s in report["subsidies"]])],
+            series=[(subsidy, [s["amount_fen"] for s in report["subsidies"]])],
             fmt=charts.yuan,
-            unit="元",
+            unit=yuan_unit,
         ),
         "ratings": charts.bar_chart(
-            title="各厨房居民评分 Ratings by kitchen",
-            desc="口味、分量、价格的平均分（1-5）",
+            title=_("各厨房居民评分"),
+            desc=_("口味、分量、价格的平均分（1-5）"),
             labels=[r["kitchen"] for r in rated],
             series=[
-                ("口味 taste", [r["taste"] for r in rated]),
-                ("分量 portion", [r["portion"] for r in rated]),
-                ("价格 price", [r["price"] for r in rated]),
+                (_("口味"), [r["taste"] for r in rated]),
+                (_("分量"), [r["portion"] for r in rated]),
+                (_("价格"), [r["price"] for r in rated]),
             ],
             y_max=5,
-            unit="分",
+            unit=pgettext("chart unit", "分"),
         ),
         "waste": charts.bar_chart(
-            title="各厨房厨余重量（千克） Food waste by kitchen (kg)",
-            desc="报表期间记录的厨余总重量，单位千克",
+            title=_("各厨房厨余重量（千克）"),
+            desc=_("报表期间记录的厨余总重量，单位千克"),
             labels=[w["kitchen"] for w in report["waste"]],
-            series=[("厨余 waste", [round(w["grams"] / 1000, 1) for w in report["waste"]])],
-            unit="kg",
+            series=[(_("厨余"), [round(w["grams"] / 1000, 1) for w in report["waste"]])],
+            unit=pgettext("chart unit", "千克"),
         ),
     }
 
@@ -130,7 +135,11 @@ def street_report(request: HttpRequest) -> HttpResponse:
         ctx["form"] = {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
         return render(request, "meals/staff/report.html", ctx, status=problem.http_status)
     query = {"street": street.code, "from": report["from"].isoformat(), "to": report["to"].isoformat()}
+    editor_streets = core_selectors.user_street_ids(request.user, roles=menu_selectors.EDITOR_ROLES)
     ctx.update(
+        late_kitchens=menu_selectors.kitchens_not_week_ahead(street=street),
+        kitchen_count=menu_selectors.kitchen_list(street=street).count(),
+        can_edit_menus=street.pk in editor_streets,
         report=report,
         charts=report_charts(report),
         form={"from": query["from"], "to": query["to"]},

@@ -1,0 +1,187 @@
+"""Validating one menu item's input (dish name, prices in fen, limit, tags) into `ItemValues`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from linli.core.errors import Problem, field_error
+from linli.meals.models import (
+    Allergen,
+    DishTag,
+)
+from linli.meals.services.menus.common import (
+    MAX_DAILY_LIMIT,
+    MAX_PRICE_FEN,
+)
+
+
+def split_tags(values: Iterable[str]) -> tuple[list[str], list[str], bool, bool, list[str]]:
+    """Split tag codes into (dish tags, allergens, is_set_meal, is_elder_discount_set, unknown codes).
+
+    Accepted: the `DishTag` codes, `allergen:<Allergen code>`, `set` (a set meal 套餐) and `elder_set` (the
+    discounted elder set meal 长者优惠套餐, which is a set meal too)."""
+    tags: list[str] = []
+    allergens: list[str] = []
+    is_set = is_elder_set = False
+    unknown: list[str] = []
+    for raw in values:
+        code = str(raw).strip()
+        if not code:
+            continue
+        low = code.lower()
+        if low.startswith("allergen:"):
+            a = low.split(":", 1)[1].strip()
+            if a in Allergen.values:
+                if a not in allergens:
+                    allergens.append(a)
+            else:
+                unknown.append(code)
+        elif low == "set":
+            is_set = True
+        elif low == "elder_set":
+            is_set = is_elder_set = True
+        elif low in DishTag.values:
+            if low not in tags:
+                tags.append(low)
+        else:
+            unknown.append(code)
+    return tags, allergens, is_set, is_elder_set, unknown
+
+
+def _unknown_tag_message(unknown: Sequence[str]) -> tuple[str, str]:
+    allowed = ", ".join([*DishTag.values, "set", "elder_set", "allergen:<" + "/".join(Allergen.values) + ">"])
+    joined = ", ".join(unknown)
+    return f"未知的标签 {joined}（可用：{allowed}）", f"Unknown tag(s) {joined} (allowed: {allowed})"
+
+
+@dataclass
+class ItemValues:
+    """Validated values of one menu item (prices in fen)."""
+
+    dish: str
+    price_fen: int
+    half_price_fen: int | None = None
+    daily_limit: int | None = None
+    tags: list[str] = field(default_factory=list)
+    allergens: list[str] = field(default_factory=list)
+    is_set_meal: bool = False
+    is_elder_discount_set: bool = False
+    components: str = ""
+    description: str = ""
+
+
+def _int_or_none(value: Any) -> tuple[int | None, bool]:
+    """(value, ok): None/'' → (None, True); an int or an integral string → (int, True); else (None, False)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, int):
+        return value, True
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        return int(value.strip()), True
+    return None, False
+
+
+def validate_item(data: Mapping[str, Any], prefix: str = "") -> tuple[ItemValues | None, list[tuple[str, str, str]]]:
+    """Check one item's input (dish name, prices in fen, limit, tags); return the values or (field, zh, en) errors.
+
+    `tags` may hold DishTag codes, `allergen:<code>`, `set` and `elder_set`; `allergens` plain allergen codes;
+    `is_set_meal` / `is_elder_discount_set` booleans (either way of saying it is accepted)."""
+    problems: list[tuple[str, str, str]] = []
+    name = data.get("dish")
+    if not isinstance(name, str) or not name.strip():
+        problems.append((f"{prefix}dish", "缺少菜名", "The dish name is missing"))
+        name = ""
+    elif len(name.strip()) > 100:
+        problems.append((f"{prefix}dish", "菜名超过 100 个字", "The dish name is longer than 100 characters"))
+    price, ok = _int_or_none(data.get("price_fen"))
+    if not ok or price is None:
+        problems.append((f"{prefix}price_fen", "价格必须是整数（单位：分）", "price_fen must be a whole number of fen"))
+        price = None
+    elif not 1 <= price <= MAX_PRICE_FEN:
+        problems.append(
+            (
+                f"{prefix}price_fen",
+                f"价格应在 1 到 {MAX_PRICE_FEN} 分之间（单位是分，12 元写 1200）",
+                f"price_fen must be between 1 and {MAX_PRICE_FEN} fen (12 yuan is 1200)",
+            )
+        )
+        price = None
+    half, ok = _int_or_none(data.get("half_price_fen"))
+    if not ok:
+        problems.append(
+            (
+                f"{prefix}half_price_fen",
+                "半份价格必须是整数（单位：分）",
+                "half_price_fen must be a whole number of fen",
+            )
+        )
+        half = None
+    elif half is not None and half < 1:
+        problems.append((f"{prefix}half_price_fen", "半份价格必须大于 0", "half_price_fen must be above 0"))
+        half = None
+    elif half is not None and price is not None and half >= price:
+        problems.append(
+            (
+                f"{prefix}half_price_fen",
+                f"半份价格 {half} 分应低于整份价格 {price} 分",
+                f"The half-portion price {half} must be below the full price {price}",
+            )
+        )
+    limit, ok = _int_or_none(data.get("daily_limit"))
+    if not ok or (limit is not None and not 1 <= limit <= MAX_DAILY_LIMIT):
+        problems.append(
+            (
+                f"{prefix}daily_limit",
+                "每日限量必须是正整数（不限量请留空）",
+                "daily_limit must be a positive whole number (empty: no limit)",
+            )
+        )
+        limit = None
+    raw_tags = data.get("tags") or []
+    if isinstance(raw_tags, str):
+        raw_tags = raw_tags.split("|")
+    raw_allergens = data.get("allergens") or []
+    if not isinstance(raw_tags, list | tuple) or not isinstance(raw_allergens, list | tuple):
+        problems.append((f"{prefix}tags", "标签必须是列表", "tags must be a list"))
+        raw_tags, raw_allergens = [], []
+    tags, allergens, is_set, is_elder_set, unknown = split_tags(
+        [*map(str, raw_tags), *(f"allergen:{a}" for a in raw_allergens)]
+    )
+    if unknown:
+        zh, en = _unknown_tag_message(unknown)
+        problems.append((f"{prefix}tags", zh, en))
+    is_elder_set = is_elder_set or bool(data.get("is_elder_discount_set"))
+    is_set = is_set or is_elder_set or bool(data.get("is_set_meal"))
+    for key, limit_len in (("components", 300), ("description", 300)):
+        v = data.get(key) or ""
+        if not isinstance(v, str) or len(v) > limit_len:
+            problems.append(
+                (f"{prefix}{key}", f"{key} 必须是不超过 {limit_len} 字的文字", f"{key}: text ≤ {limit_len}")
+            )
+    if problems:
+        return None, problems
+    return (
+        ItemValues(
+            dish=name.strip(),
+            price_fen=price,  # type: ignore[arg-type]
+            half_price_fen=half,
+            daily_limit=limit,
+            tags=tags,
+            allergens=allergens,
+            is_set_meal=is_set,
+            is_elder_discount_set=is_elder_set,
+            components=(data.get("components") or "").strip(),
+            description=(data.get("description") or "").strip(),
+        ),
+        [],
+    )
+
+
+def _raise_validation(problems: list[tuple[str, str, str]]) -> None:
+    if problems:
+        raise Problem("validation_error", errors=[field_error(f, zh, en) for f, zh, en in problems])

@@ -1,0 +1,340 @@
+"""The basket check shared by ordering and quoting: parse the request, check the menu, cut-off, destination and
+eligibility, and compute the bill (no writes, no locks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from linli.activities.models import ACTIVE_BOOKING_STATUSES, Activity, ActivityStatus, Booking, BookingStatus
+from linli.core.errors import Problem, field_error
+from linli.core.models import Role
+from linli.meals.models import (
+    DestinationType,
+    Kitchen,
+    MealProfile,
+    Menu,
+    MenuItem,
+    MenuStatus,
+    OrderStatus,
+    Slot,
+)
+from linli.meals.services import pricing, wallet
+from linli.meals.services.orders.reads import _menu_items, _serves, _street_tiers
+
+STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
+ELDER_MIN_AGE = 60
+MAX_QUANTITY = 10
+MAX_LINES = 20
+PICKUP_CODE_ATTEMPTS = 8
+# A lunch may go to an activity the resident holds a seat for: confirmed or checked in. A waitlisted person
+# has no seat (and so no place at the table); no-show and cancelled bookings are not live.
+SEATED_BOOKING_STATUSES = tuple(s for s in ACTIVE_BOOKING_STATUSES if s != BookingStatus.WAITLISTED)
+# Statuses staff may still refund: before the meal is delivered.
+STAFF_REFUNDABLE = (OrderStatus.LOCKED, OrderStatus.IN_PRODUCTION, OrderStatus.OUT_FOR_DELIVERY)
+
+
+@dataclass
+class Destination:
+    type: str
+    place_id: int | None = None
+    activity: Activity | None = None
+    home_address: str = ""
+    home_lat: float | None = None
+    home_lng: float | None = None
+
+
+@dataclass
+class Basket:
+    """A checked basket: the menu, its items and what the order will be, before anything is written."""
+
+    menu: Menu
+    kitchen: Kitchen
+    lines: list[tuple[MenuItem, int, bool]]
+    destination: Destination
+    bill: pricing.Bill
+    portions: dict[int, int] = field(default_factory=dict)  # menu item id -> portions taken
+
+
+# ------------------------------------------------------------------------------------------ parsing
+
+
+def _invalid(field_name: str, zh: str, en: str, **more: Any) -> Problem:
+    return Problem("validation_error", errors=[field_error(field_name, zh, en, **more)])
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise _invalid("date", "日期格式应为 YYYY-MM-DD", "Use YYYY-MM-DD")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _invalid("date", "日期格式应为 YYYY-MM-DD", "Use YYYY-MM-DD")
+
+
+def _parse_slot(value: Any) -> str:
+    if value not in Slot.values:
+        raise _invalid("slot", "餐次应为 breakfast、lunch 或 dinner", "slot must be breakfast, lunch or dinner")
+    return str(value)
+
+
+def _parse_items(items: Any) -> list[tuple[int, int, bool]]:
+    """[(menu_item_id, quantity, half)] with duplicates (same dish, same portion size) merged, in basket order."""
+    if not isinstance(items, list) or not items:
+        raise _invalid("items", "请至少选择一道菜", "Choose at least one dish")
+    if len(items) > MAX_LINES:
+        raise _invalid("items", f"一次最多点 {MAX_LINES} 项", f"At most {MAX_LINES} lines per order")
+    merged: dict[tuple[int, bool], int] = {}
+    errors = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(field_error(f"items.{i}", "格式不正确", "Each item must be an object"))
+            continue
+        menu_item_id: Any = item.get("menu_item_id")
+        quantity: Any = item.get("quantity", 1)
+        half: Any = item.get("half", False)
+        if not _is_int(menu_item_id) or menu_item_id <= 0:
+            errors.append(field_error(f"items.{i}.menu_item_id", "菜品编号应为正整数", "menu_item_id must be an id"))
+            continue
+        if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:
+            errors.append(
+                field_error(
+                    f"items.{i}.quantity", f"数量应为 1 到 {MAX_QUANTITY}", f"quantity must be 1 to {MAX_QUANTITY}"
+                )
+            )
+            continue
+        if not isinstance(half, bool):
+            errors.append(field_error(f"items.{i}.half", "应为是或否（true/false）", "half must be true or false"))
+            continue
+        merged[(menu_item_id, half)] = merged.get((menu_item_id, half), 0) + quantity
+    if errors:
+        raise Problem("validation_error", errors=errors)
+    out = []
+    for (menu_item_id, half), quantity in merged.items():
+        if quantity > MAX_QUANTITY:
+            raise _invalid(
+                "items",
+                f"同一道菜最多点 {MAX_QUANTITY} 份",
+                f"At most {MAX_QUANTITY} of one dish",
+                menu_item_id=menu_item_id,
+            )
+        out.append((menu_item_id, quantity, half))
+    return out
+
+
+def _parse_destination(value: Any) -> tuple[str, int | None]:
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, raw),) = value.items()
+        if key == "place_id" and _is_int(raw) and raw > 0:
+            return DestinationType.PLACE, raw
+        if key == "activity_id" and _is_int(raw) and raw > 0:
+            return DestinationType.ACTIVITY, raw
+        if key == "home" and raw is True:
+            return DestinationType.HOME, None
+    raise _invalid(
+        "destination",
+        "送餐地点应为 {place_id}、{activity_id} 或 {home: true} 之一",
+        'destination must be one of {"place_id": ID}, {"activity_id": ID}, {"home": true}',
+    )
+
+
+# ------------------------------------------------------------------------------------------- checks
+
+
+def _not_available(zh: str, en: str, **extra: Any) -> Problem:
+    return Problem("menu_not_available", detail_zh=zh, detail_en=en, extra=extra)
+
+
+def _check_open(menu: Menu, now: dt.datetime) -> None:
+    if menu.status == MenuStatus.LOCKED or now >= menu.cutoff_at:
+        local = timezone.localtime(menu.cutoff_at)
+        raise Problem(
+            "after_cutoff",
+            detail_zh=f"本餐已于 {local:%m-%d %H:%M} 截单",
+            detail_en=f"Orders for this meal closed at {local:%Y-%m-%d %H:%M}",
+            extra={"cutoff_at": menu.cutoff_at.isoformat()},
+        )
+
+
+def _not_served(kitchen: Kitchen, zh_what: str, en_what: str) -> Problem:
+    return Problem(
+        "destination_not_served",
+        detail_zh=f"{kitchen.place.name}不向{zh_what}送餐",
+        detail_en=f"{kitchen.place.name} does not deliver to {en_what}",
+        extra={"kitchen_id": kitchen.pk},
+    )
+
+
+def _resolve_destination(
+    *,
+    kind: str,
+    ref: int | None,
+    kitchen: Kitchen,
+    user: Any,
+    on: dt.date,
+    profile: MealProfile | None,
+    place_listed: bool | None = None,
+) -> Destination:
+    if kind == DestinationType.PLACE:
+        assert ref is not None
+        if not _serves(kitchen, ref, place_listed):
+            raise _not_served(kitchen, "该地点", "that place")
+        return Destination(type=kind, place_id=ref)
+    if kind == DestinationType.ACTIVITY:
+        assert ref is not None
+        activity = Activity.objects.select_related("place").filter(pk=ref).first()
+        if activity is None or activity.status != ActivityStatus.PUBLISHED:
+            raise _invalid("destination.activity_id", "没有这个活动", "No such activity")
+        if timezone.localtime(activity.start).date() != on:
+            raise _invalid(
+                "destination.activity_id",
+                "该活动不在这一天",
+                "The activity is not on that date",
+                activity_date=timezone.localtime(activity.start).date().isoformat(),
+            )
+        booked = Booking.objects.filter(activity_id=activity.pk, user_id=user.pk, status__in=SEATED_BOOKING_STATUSES)
+        if not booked.exists():
+            raise Problem(
+                "not_eligible",
+                detail_zh="只有已预约（已确认）该活动的居民才能把餐送到活动场地",
+                detail_en="Only people with a confirmed booking for the activity may have a meal sent there",
+            )
+        if not _serves(kitchen, activity.place_id):
+            raise _not_served(kitchen, f"活动场地「{activity.place.name}」", f"the venue {activity.place.name}")
+        return Destination(type=kind, place_id=activity.place_id, activity=activity)
+    # home delivery
+    if profile is None or not profile.home_delivery:
+        raise Problem(
+            "not_eligible",
+            detail_zh="送餐上门需经街道工作人员核实登记，请联系服务点",
+            detail_en="Home delivery is for residents registered for it by the street's staff",
+        )
+    if not kitchen.home_delivery or profile.street_id != kitchen.street_id:
+        raise _not_served(kitchen, "您的住址", "your home")
+    compound = profile.compound
+    address = profile.home_address or (compound.address if compound else "") or (compound.name if compound else "")
+    if not address:
+        raise Problem(
+            "not_eligible",
+            detail_zh="您的助餐档案没有送餐地址，请联系服务点",
+            detail_en="Your meal profile has no delivery address; ask the service point",
+        )
+    return Destination(
+        type=kind,
+        home_address=address[:200],
+        home_lat=compound.lat if compound else None,
+        home_lng=compound.lng if compound else None,
+    )
+
+
+def basket_check(
+    *, user: Any, date: Any, slot: Any, destination: Any, items: Any, now: dt.datetime | None = None
+) -> Basket:
+    """Everything an order checks before it writes (no locks): input, menu, cut-off, destination, eligibility,
+    and the bill. Raises a Problem on the first refusal. Used by `order_create` and by the quote endpoint."""
+    now = now or timezone.now()
+    on = _parse_date(date)
+    slot = _parse_slot(slot)
+    kind, ref = _parse_destination(destination)
+    wanted = _parse_items(items)
+
+    found, profile, place_listed, tiers = _menu_items(
+        [menu_item_id for menu_item_id, _q, _h in wanted],
+        user_id=user.pk,
+        place_id=ref if kind == DestinationType.PLACE else None,
+    )
+    missing = [menu_item_id for menu_item_id, _q, _h in wanted if menu_item_id not in found]
+    if missing:
+        raise _not_available("菜单上没有这道菜", "That dish is not on the menu", menu_item_ids=missing)
+    menus = {item.menu_id for item in found.values()}
+    if len(menus) != 1:
+        raise _invalid("items", "一张订单只能点同一份菜单（同一厨房、同一餐次）的菜", "One order, one menu")
+    menu = next(iter(found.values())).menu
+    if menu.date != on or menu.slot != slot:
+        raise _not_available(
+            "这道菜不在所选日期和餐次的菜单上", "The dish is not on the menu for that date and meal", menu_id=menu.pk
+        )
+    if menu.status == MenuStatus.DRAFT:
+        raise _not_available("菜单尚未发布", "The menu is not published yet", menu_id=menu.pk)
+    _check_open(menu, now)
+    kitchen = menu.kitchen
+
+    dest = _resolve_destination(
+        kind=kind, ref=ref, kitchen=kitchen, user=user, on=on, profile=profile, place_listed=place_listed
+    )
+
+    lines = [(found[menu_item_id], quantity, half) for menu_item_id, quantity, half in wanted]
+    age = pricing.resident_age(user, on)
+    for item, _q, _h in lines:
+        if item.is_elder_discount_set and (age is None or age < ELDER_MIN_AGE):
+            raise Problem(
+                "not_eligible",
+                detail_zh=f"「{item.dish.name}」是长者优惠套餐，限60岁以上居民（请先在「我的」页面填写出生年份）",
+                detail_en=f"{item.dish.name} is the discounted elder set meal, for residents aged 60 and over "
+                "(set your birth year on /me/)",
+                extra={"menu_item_id": item.pk},
+            )
+    bill = pricing.bill_compute(
+        street=kitchen.street,
+        user=user,
+        slot=slot,
+        on=on,
+        lines=lines,
+        tiers=_street_tiers(kitchen.street_id) if tiers is None else tiers,
+        hardships=list(profile.hardships or []) if profile else [],
+    )
+    portions: dict[int, int] = defaultdict(int)
+    for item, quantity, _half in lines:
+        portions[item.pk] += quantity
+    return Basket(menu=menu, kitchen=kitchen, lines=lines, destination=dest, bill=bill, portions=dict(portions))
+
+
+def _sold_out(item: MenuItem, wanted: int, stock: tuple[int | None, int] | None = None) -> Problem:
+    """`sold_out` for `item`; `stock`: its (daily_limit, sold) as just read under lock, else read now."""
+    if stock is None:
+        row = MenuItem.objects.filter(pk=item.pk).values_list("daily_limit", "sold").first()
+        stock = row if row else (item.daily_limit, item.sold)
+    limit, sold = stock
+    remaining = max(0, (limit or 0) - sold)
+    return Problem(
+        "sold_out",
+        detail_zh=f"「{item.dish.name}」" + (f"只剩 {remaining} 份" if remaining else "已售完"),
+        detail_en=f"{item.dish.name}: " + (f"only {remaining} left" if remaining else "sold out"),
+        extra={"menu_item_id": item.pk, "dish": item.dish.name, "remaining": remaining, "requested": wanted},
+    )
+
+
+def basket_quote(
+    *, user: Any, date: Any, slot: Any, destination: Any, items: Any, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The bill of a basket without ordering (the basket page). Same refusals as an order, except the wallet:
+    the answer says whether the balance covers it. Portions are checked against what is left now (a hint: the
+    order itself decides under concurrency)."""
+    basket = basket_check(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
+    items_by_id = {item.pk: item for item, _q, _h in basket.lines}
+    for item_id, wanted in sorted(basket.portions.items()):
+        item = items_by_id[item_id]
+        if item.daily_limit is not None and item.sold + wanted > item.daily_limit:
+            raise _sold_out(item, wanted)
+    balance = wallet.wallet_balance(user=user)
+    return {
+        **basket.bill.as_dict(),
+        "menu_id": basket.menu.pk,
+        "kitchen": {"id": basket.kitchen.pk, "name": basket.kitchen.place.name},
+        "cutoff_at": basket.menu.cutoff_at.isoformat(),
+        "balance_fen": balance,
+        "balance_ok": balance >= basket.bill.total_fen,
+    }

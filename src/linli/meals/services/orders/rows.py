@@ -1,0 +1,152 @@
+"""The rows an order writes, by field name, for both write paths (`pg`, `sqlite`); the multi-row INSERT helper;
+the conditional portion updates (taking portions for an order, giving them back on cancellation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.db import connection
+
+from linli.core import rawsql
+from linli.meals.models import (
+    MenuItem,
+    Order,
+    OrderStatus,
+)
+from linli.meals.services import pricing
+from linli.meals.services.orders.basket import Basket
+
+
+def _insert_sql(model: Any, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """A multi-row INSERT (values by field name, prepared by the fields themselves) and its parameters."""
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in rows[0]]
+    cols = ", ".join(qn(str(f.column)) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(row[f.name], connection) for row in rows for f in fields]
+    return f"INSERT INTO {rawsql.table(model)} ({cols}) VALUES {', '.join([one] * len(rows))}", params  # noqa: S608
+
+
+def _insert_rows(*batches: tuple[Any, list[dict[str, Any]]]) -> None:
+    """Insert rows into several tables (no ids returned): on PostgreSQL in one statement (data-modifying CTEs, one
+    round trip), elsewhere one INSERT per table."""
+    statements = [_insert_sql(model, rows) for model, rows in batches if rows]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _p) in enumerate(statements[:-1]))
+            params = [p for _sql, ps in statements for p in ps]
+            cursor.execute(f"WITH {ctes} {statements[-1][0]}", params)
+            return
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+def new_pickup_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+# The Order row's fields as written by both write paths, in this order.
+_ORDER_FIELDS = (
+    "street",
+    "user",
+    "menu",
+    "kitchen",
+    "date",
+    "slot",
+    "destination_type",
+    "destination_place",
+    "activity",
+    "home_address",
+    "home_lat",
+    "home_lng",
+    "status",
+    "list_fen",
+    "discount_fen",
+    "total_fen",
+    "pickup_code",
+    "created_at",
+)
+_LINE_FIELDS = ("menu_item", "dish_name", "quantity", "half", "unit_price_fen", "line_fen")
+_DISCOUNT_FIELDS = ("tier", "label", "amount_fen")
+
+
+def _order_values(*, user: Any, basket: Basket, now: dt.datetime, pickup_code: str) -> dict[str, Any]:
+    """The new order row by field name (`_ORDER_FIELDS`): foreign keys as ids, plain Python values."""
+    menu, kitchen, bill, dest = basket.menu, basket.kitchen, basket.bill, basket.destination
+    return {
+        "street": kitchen.street_id,
+        "user": user.pk,
+        "menu": menu.pk,
+        "kitchen": kitchen.pk,
+        "date": menu.date,
+        "slot": str(menu.slot),
+        "destination_type": str(dest.type),
+        "destination_place": dest.place_id,
+        "activity": dest.activity.pk if dest.activity else None,
+        "home_address": dest.home_address,
+        "home_lat": dest.home_lat,
+        "home_lng": dest.home_lng,
+        "status": str(OrderStatus.PLACED),
+        "list_fen": bill.list_fen,
+        "discount_fen": bill.discount_fen,
+        "total_fen": bill.total_fen,
+        "pickup_code": pickup_code,
+        "created_at": now,
+    }
+
+
+def _line_values(line: pricing.BillLine) -> dict[str, Any]:
+    return {
+        "menu_item": line.menu_item_id,
+        "dish_name": line.dish[:100],
+        "quantity": line.quantity,
+        "half": line.half,
+        "unit_price_fen": line.unit_price_fen,
+        "line_fen": line.line_fen,
+    }
+
+
+def _discount_values(discount: pricing.BillDiscount) -> dict[str, Any]:
+    return {"tier": discount.tier_id, "label": discount.label[:60], "amount_fen": discount.amount_fen}
+
+
+def _order_instance(*, order_id: int, user: Any, basket: Basket, values: dict[str, Any]) -> Order:
+    """The Order just written, as an instance (no read back), carrying its bill for the API's answer."""
+    kitchen, dest = basket.kitchen, basket.destination
+    order = Order(
+        pk=order_id,
+        street=kitchen.street,
+        user=user,
+        menu=basket.menu,
+        kitchen=kitchen,
+        date=values["date"],
+        slot=values["slot"],
+        destination_type=dest.type,
+        destination_place_id=dest.place_id,
+        activity=dest.activity,
+        home_address=dest.home_address,
+        home_lat=dest.home_lat,
+        home_lng=dest.home_lng,
+        status=OrderStatus.PLACED,
+        list_fen=values["list_fen"],
+        discount_fen=values["discount_fen"],
+        total_fen=values["total_fen"],
+        pickup_code=values["pickup_code"],
+        created_at=values["created_at"],
+    )
+    order._state.adding = False
+    order.bill = basket.bill  # type: ignore[attr-defined]  # the bill as computed, for the API's answer
+    return order
+
+
+_TAKE_PORTIONS = "UPDATE {t} SET sold = sold + %s WHERE id = %s AND (daily_limit IS NULL OR sold + %s <= daily_limit)"
+_GIVE_BACK_PORTIONS = "UPDATE {t} SET sold = sold - %s WHERE id = %s AND sold >= %s"
+
+
+def _portions_update(template: str, item_id: int, n: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(template.format(t=connection.ops.quote_name(MenuItem._meta.db_table)), [n, item_id, n])
+        return cursor.rowcount == 1
