@@ -84,14 +84,10 @@ def _redis_url() -> str:
     return os.environ.get("LINLI_BENCH_DISPATCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
-def _layer_redis_url() -> str:
-    """The Redis URL the servers get. redis-py >= 6 reads with a 5 s socket timeout by default, the same 5 s
-    channels_redis blocks in BZPOPMIN for: an idle consumer's read times out and the socket dies. Until
-    settings.py gives the channel layer a longer socket_timeout, the bench passes one in the URL."""
-    url = _redis_url()
-    if "socket_timeout" in url:
-        return url
-    return url + ("&" if "?" in url else "?") + "socket_timeout=30"
+def _layer_host() -> dict:
+    """The bench's own channel-layer host (the baseline): with the 30 s socket timeout settings.py gives the
+    servers' layer (redis-py's default 5 s read timeout is the 5 s channels_redis blocks in BZPOPMIN for)."""
+    return {"address": _redis_url(), "socket_timeout": 30, "socket_connect_timeout": 5}
 
 
 def _db_url() -> str:
@@ -120,7 +116,7 @@ def _django_env(tmp: Path) -> dict[str, str]:
         {
             "DJANGO_SETTINGS_MODULE": "linli.settings",
             "LINLI_DATABASE_URL": _db_url(),
-            "LINLI_REDIS_URL": _layer_redis_url(),
+            "LINLI_REDIS_URL": _redis_url(),  # cache and channel layer (its socket timeout: settings.py)
             "LINLI_CONN_MAX_AGE": "600",
             "LINLI_DEBUG": "0",
             "LINLI_SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
@@ -359,7 +355,7 @@ async def _baseline_channel_layer() -> dict:
     """A bare group_send → receive through the same Redis (channels_redis), BASELINE_MESSAGES at 50/s."""
     from channels_redis.core import RedisChannelLayer
 
-    layer = RedisChannelLayer(hosts=[_layer_redis_url()])
+    layer = RedisChannelLayer(hosts=[_layer_host()])
     channel = await layer.new_channel()
     group = f"bench.baseline.{uuid.uuid4().hex[:8]}"
     await layer.group_add(group, channel)
@@ -536,7 +532,7 @@ def run() -> dict:
         "arrangement": {
             "api": f"gunicorn gthread {GUNICORN_WORKERS}x{GUNICORN_THREADS} (linli.wsgi)",
             "ws": "uvicorn linli.asgi (1 process)",
-            "channel_layer": "channels_redis (Redis db 12, socket_timeout=30 in the URL, see _layer_redis_url)",
+            "channel_layer": "channels_redis (Redis db 12; socket_timeout 30 s from settings.py)",
             "database": "PostgreSQL",
             "category": CATEGORY,
             "photo_per_report": "320x240 JPEG",

@@ -19,11 +19,12 @@ from linli.cases import selectors
 from linli.cases.models import Case
 from linli.cases.services import reports as report_services
 from linli.cases.services import workflow
+from linli.cases.services.locations import report_location
 from linli.core import ratelimit
 from linli.core.auth import require_user
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
-from linli.core.models import Grid, IdempotencyKey, User
+from linli.core.models import Grid, User
 from linli.core.selectors import street_get
 from linli.core.services import audit_log
 
@@ -219,14 +220,23 @@ _REPORT_DOC = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "required": ["street", "category", "lat", "lng"],
+                    "required": ["street", "category"],
                     "properties": {
                         "street": {"type": "string", "description": "street code 街道代码"},
                         "category": {"type": "string", "description": "category code 事件类别代码"},
-                        "lat": {"type": "number", "description": "WGS-84"},
+                        "lat": {"type": "number", "description": "WGS-84 (with lng; or give spot or address)"},
                         "lng": {"type": "number", "description": "WGS-84"},
+                        "spot": {
+                            "type": "string",
+                            "description": "without lat/lng: a compound or service point of the street, "
+                            "`compound:<id>` or `place:<id>` (the report page's list)",
+                        },
                         "description": {"type": "string", "maxLength": 2000},
-                        "address": {"type": "string", "maxLength": 200},
+                        "address": {
+                            "type": "string",
+                            "maxLength": 200,
+                            "description": "without lat/lng or spot: located by the compound or place it names",
+                        },
                         "photos": _binary_array(),
                     },
                 }
@@ -283,8 +293,9 @@ class ReportCreated(Schema):
     openapi_extra=_REPORT_DOC,
 )
 def create_report(request: HttpRequest) -> HttpResponse:
-    """Multipart form: `street` (code), `category` (code), `lat`, `lng` (WGS-84), `description`, `address`,
-    `photos` (0–4 JPEG/PNG/WebP files up to 10 MB; stored re-encoded without metadata). The report joins an open
+    """Multipart form: `street` (code), `category` (code), the place — `lat`, `lng` (WGS-84), or else `spot` (a
+    compound or service point of the street, `compound:<id>` / `place:<id>`), or else an `address` naming one of
+    them — `description`, `address`, `photos` (0–4 JPEG/PNG/WebP files up to 10 MB; stored re-encoded without metadata). The report joins an open
     case of the same category nearby (`merged: true`) or opens a new case dispatched to the grid holding the
     point. Send an `Idempotency-Key` header: a retry never reports twice. At most 30 reports per person per
     10 minutes (`rate_limited`, with Retry-After; replays do not count). Problems: `unknown_street`,
@@ -295,7 +306,7 @@ def create_report(request: HttpRequest) -> HttpResponse:
     street_code = (data.get("street") or "").strip()[:40]
     scope = f"case_report:{street_code}"
     key = (request.headers.get("Idempotency-Key") or "").strip()
-    replay = key and IdempotencyKey.objects.filter(user=user, scope=scope, key=key, status__isnull=False).exists()
+    replay = key and report_services.report_key_answered(user_id=user.pk, scope=scope, key=key)
     if not replay:  # a retry replaying its stored answer is not a new report (and must not store a 429)
         per_10_min = getattr(settings, "LINLI_CASE_REPORTS_PER_10_MIN", REPORTS_PER_10_MIN)
         allowed, retry_after = ratelimit.hit(f"cases:report:{user.pk}", per_10_min, 600)
@@ -308,18 +319,25 @@ def create_report(request: HttpRequest) -> HttpResponse:
             )
 
     def run() -> tuple[int, dict[str, Any]]:
-        missing = [name for name in ("street", "category", "lat", "lng") if not (data.get(name) or "").strip()]
+        missing = [name for name in ("street", "category") if not (data.get(name) or "").strip()]
         if missing:
             raise Problem("validation_error", errors=[field_error(name, "必填项", "required") for name in missing])
-        street = street_get(code=data["street"].strip())
+        street = report_services.street_for_report(data["street"].strip())
+        lat, lng, address = report_location(
+            street=street,
+            lat=data.get("lat") or "",
+            lng=data.get("lng") or "",
+            spot=data.get("spot") or "",
+            address=data.get("address") or "",
+        )
         photos = files.getlist("photos") + files.getlist("photo")
         report = report_services.report_create(
             street=street,
             category=data["category"],
-            lat=data["lat"],
-            lng=data["lng"],
+            lat=lat,
+            lng=lng,
             description=data.get("description") or "",
-            address=data.get("address") or "",
+            address=address,
             photos=photos,
             reporter=user,
         )
@@ -331,7 +349,9 @@ def create_report(request: HttpRequest) -> HttpResponse:
             "merged": case.reports_count > 1,
         }
 
-    return idempotent(request, scope=scope, run=run)
+    # No savepoint around `run`: what it refuses before report_create writes nothing, and report_create's own
+    # atomic block (a savepoint here) undoes its writes when it raises.
+    return idempotent(request, scope=scope, run=run, savepoint=False)
 
 
 @router.get("/cases/{int:case_id}", response=CaseOut, auth=require_user, summary="事件详情 A case")

@@ -19,11 +19,11 @@ import threading
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from linli.cases.models import Case, Queue
 from linli.cases.selectors import STATUS_EN, STATUS_ZH, grid_ancestor_ids
-from linli.core.models import Role, RoleAssignment, User
+from linli.cases.services.hotpath import role_holders
+from linli.core.models import Role, User
 
 logger = logging.getLogger("linli.cases.push")
 
@@ -31,7 +31,8 @@ MESSAGE_TYPE = "case.changed"
 
 
 def case_summary(case: Case) -> dict[str, Any]:
-    """What a push carries: enough for a console row and a map pin, no personal information."""
+    """What a push carries: enough for a console row, its filters and a map pin; no personal information (the
+    reporter is never named; the description is what every case staff member of the street sees in the list)."""
     category = case.category
     grid = case.grid
     return {
@@ -46,6 +47,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "lat": case.lat,
         "lng": case.lng,
         "address": case.address,
+        "description": case.description,  # the console's text filter searches it, as the list does
         "reports_count": case.reports_count,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat() if case.updated_at else None,
@@ -159,18 +161,13 @@ def _receivers(case: Case, *, other_roles: set[str]) -> tuple[list[User], list[U
     """(grid workers of the deepest grid of the case's chain that has any, active holders of `other_roles` in
     the street), from ONE query over the street's role assignments."""
     chain = case_grid_chain(case)
-    wanted = Q(role__in=sorted(other_roles)) if other_roles else Q(pk__in=[])
-    if chain:
-        wanted |= Q(role=Role.GRID_WORKER, grid_id__in=chain)
     by_grid: dict[int, dict[int, User]] = {}
     others: dict[int, User] = {}
-    for ra in RoleAssignment.objects.filter(wanted, street_id=case.street_id, user__is_active=True).select_related(
-        "user"
-    ):
+    for ra, user in role_holders(street_id=case.street_id, roles=sorted(other_roles), grid_ids=chain):
         if ra.role == Role.GRID_WORKER and ra.grid_id in chain:
-            by_grid.setdefault(ra.grid_id, {}).setdefault(ra.user.pk, ra.user)
+            by_grid.setdefault(ra.grid_id, {}).setdefault(user.pk, user)
         if ra.role in other_roles:
-            others.setdefault(ra.user.pk, ra.user)
+            others.setdefault(user.pk, user)
     workers: list[User] = []
     for gid in reversed(chain):  # deepest first
         if gid in by_grid:

@@ -14,6 +14,10 @@ re-read under that lock. On SQLite (embedded mode) writers are serialised by the
 
 Photos are validated and re-encoded (linli.core.photos) before the transaction opens: a bad photo refuses the whole
 report and nothing is written (files stored before a rollback are removed).
+
+The statements of a report (street, category, grids at the point, the category lock, the merge search and the
+inserts) are plain SQL from `services/hotpath.py`: through the ORM they cost more CPU than the database spent on
+them (bench/bench_dispatch.py).
 """
 
 from __future__ import annotations
@@ -42,12 +46,12 @@ from linli.cases.models import (
     ReportSource,
 )
 from linli.cases.selectors import MERGEABLE_STATUSES
-from linli.cases.services import push
+from linli.cases.services import hotpath, push
 from linli.core.errors import Problem, field_error
 from linli.core.geo import haversine_m
-from linli.core.gis import grids_containing
 from linli.core.models import Grid, GridLevel, Role, Street
 from linli.core.photos import ProcessedPhoto, photo_process
+from linli.core.selectors import street_get
 
 MAX_REPORT_PHOTOS = 4
 MAX_DESCRIPTION = 2000
@@ -153,6 +157,19 @@ def categories_default_create(*, street: Street) -> list[CaseCategory]:
     return out
 
 
+def street_for_report(code: str) -> Street:
+    """The street a report names (linli.core.selectors.street_get, in plain SQL on the report path)."""
+    street = hotpath.street_by_code(code)
+    if street is None:
+        return street_get(code=code)  # raises unknown_street
+    return street
+
+
+def report_key_answered(*, user_id: int, scope: str, key: str) -> bool:
+    """Whether this Idempotency-Key already holds an answer (its retry replays it: not a new report)."""
+    return hotpath.idempotency_answered(user_id=user_id, scope=scope, key=key)
+
+
 def _unknown_category(street: Street, code: str) -> Problem:
     return Problem(
         "unknown_category",
@@ -163,7 +180,7 @@ def _unknown_category(street: Street, code: str) -> Problem:
 
 
 def category_get(*, street: Street, code: str) -> CaseCategory:
-    category = CaseCategory.objects.filter(street=street, code=(code or "").strip(), is_active=True).first()
+    category = hotpath.category_by_code(street.pk, (code or "").strip())
     if category is None:
         raise _unknown_category(street, code)
     return category
@@ -205,11 +222,11 @@ def locate(*, street: Street, lat: float, lng: float) -> Grid | None:
 def _locate(*, street: Street, lat: float, lng: float) -> tuple[Grid | None, list[int] | None]:
     """locate(), plus the grid's ancestor chain (root first) when the grids holding the point are exactly that
     chain (the usual nested grid tree), else None (the push then reads the chain from the grid tree)."""
-    hits = grids_containing(street=street, lat=lat, lng=lng)
+    hits = hotpath.grids_containing(street_id=street.pk, lat=lat, lng=lng)
     if hits:
         chain_ok = hits[0].parent_id is None and all(hits[i].parent_id == hits[i - 1].pk for i in range(1, len(hits)))
         return hits[-1], ([g.pk for g in hits] if chain_ok else None)
-    if Grid.objects.filter(street=street).exists():
+    if hotpath.street_has_grids(street.pk):
         raise _outside(street)
     c_lat, c_lng = street.center_lat, street.center_lng
     if c_lat is not None and c_lng is not None and haversine_m(lat, lng, c_lat, c_lng) > STREET_RADIUS_M:
@@ -261,7 +278,7 @@ def photos_save(
         row = CasePhoto(case=case, report=report, kind=kind, width=photo.width, height=photo.height)
         row.image.save(f"{uuid.uuid4().hex}.{photo.ext}", ContentFile(photo.content), save=False)
         saved.append(row)
-        row.save()
+        hotpath.insert(row, hotpath.PHOTO_FIELDS)
 
 
 def files_discard(saved: list[CasePhoto]) -> None:
@@ -293,17 +310,13 @@ def _merge_candidate(
     dlng = radius / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
     # Plain statements, no aggregate: the candidates in the bounding box (usually none), then, only for those
     # within the radius but opened before the window, whether a report of theirs falls in it.
-    boxed = (
-        Case.objects.filter(
-            category=category,
-            status__in=list(MERGEABLE_STATUSES),
-            lat__gte=lat - dlat,
-            lat__lte=lat + dlat,
-            lng__gte=lng - dlng,
-            lng__lte=lng + dlng,
-        )
-        .order_by()
-        .values_list("id", "lat", "lng", "created_at")
+    boxed = hotpath.cases_in_box(
+        category_id=category.pk,
+        statuses=sorted(MERGEABLE_STATUSES),
+        lat0=lat - dlat,
+        lat1=lat + dlat,
+        lng0=lng - dlng,
+        lng1=lng + dlng,
     )
     near = [
         (cid, clat, clng, created) for cid, clat, clng, created in boxed if haversine_m(lat, lng, clat, clng) <= radius
@@ -370,7 +383,10 @@ def report_create(
 
     saved: list[CasePhoto] = []
     try:
-        with transaction.atomic():
+        # No savepoint when called inside a transaction (the API's idempotency key): what _report_write can
+        # raise (a database or storage error) fails the whole request anyway, and the savepoint cost two
+        # round trips per report.
+        with transaction.atomic(savepoint=False):
             report = _report_write(
                 street=street,
                 category=cat,
@@ -415,7 +431,7 @@ def _report_write(
     saved: list[CasePhoto],
 ) -> Report:
     # Serialise reports of this street + category (see the module docstring).
-    category = CaseCategory.objects.select_for_update().get(pk=category.pk)
+    hotpath.category_lock(category.pk)
     candidate, _distance = _merge_candidate(category=category, lat=lat, lng=lng, now=now)
     if candidate is not None and candidate.status not in MERGEABLE_STATUSES:
         candidate = None  # closed meanwhile (re-read under the row lock)
@@ -426,7 +442,7 @@ def _report_write(
         grid, queue = route_for(grid)
         # Written as dispatched at once (a new case is routed in the same transaction); the timeline still
         # records both steps, new and new → dispatched.
-        case = Case.objects.create(
+        case = Case(
             street=street,
             category=category,
             status=CaseStatus.DISPATCHED,
@@ -443,11 +459,12 @@ def _report_write(
             response_due_at=now + timedelta(minutes=category.response_minutes),
             resolution_due_at=now + timedelta(minutes=category.resolution_minutes),
         )
+        hotpath.insert(case, hotpath.CASE_FIELDS)
     else:
         case = candidate
         Case.objects.filter(pk=case.pk).update(reports_count=F("reports_count") + 1, updated_at=now)
         case.refresh_from_db(fields=["reports_count", "updated_at"])
-    report = Report.objects.create(
+    report = Report(
         street=street,
         case=case,
         category=category,
@@ -466,9 +483,10 @@ def _report_write(
         attributes=attributes,
         created_at=now,
     )
+    hotpath.insert(report, hotpath.REPORT_FIELDS)
     photos_save(case=case, photos=processed, kind=PhotoKind.REPORT, report=report, saved=saved)
     if new_case:
-        CaseEvent.objects.bulk_create(  # one INSERT, in this order (ids ascending)
+        hotpath.insert_many(  # one INSERT, in this order (ids ascending)
             [
                 CaseEvent(
                     case=case,
@@ -490,7 +508,8 @@ def _report_write(
                     note=route_note(case.grid, case.queue),
                     data={"grid": case.grid.external_id if case.grid else None, "queue": case.queue},
                 ),
-            ]
+            ],
+            hotpath.EVENT_FIELDS,
         )
         if grid_chain:
             push.case_grid_chain_remember(case, grid_chain)

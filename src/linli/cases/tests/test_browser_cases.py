@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import threading
 import time
@@ -253,3 +254,100 @@ def test_console_refuses_the_socket_to_non_staff_and_elder_mode_report_page(asgi
     )
     assert code == 4403
     assert page.errors == [], page.errors
+
+
+def test_live_rows_follow_the_consoles_grid_overdue_and_text_filters_and_keep_the_counts(
+    asgi_live_server, browser_context_factory
+):
+    import httpx
+
+    from linli.cases.tests.factories import IN_A_ONLY, IN_B
+    from linli.core.services import token_create
+
+    server = asgi_live_server
+    world = build_world()
+    token = token_create(user=world.rider)
+
+    def post(category: str, at: tuple[float, float], description: str) -> int:
+        resp = httpx.post(
+            f"{server.url}/api/v1/reports",
+            data={"street": "casejie", "category": category, "lat": str(at[0]), "lng": str(at[1]),
+                  "description": description},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )  # fmt: skip
+        assert resp.status_code == 201, resp.text
+        return int(resp.json()["case_id"])
+
+    # The safety officer (who sees the whole street) filters: workstation B's grid, text "电动车".
+    console = signed_in_page(browser_context_factory, server, world.safety)
+    console.goto(f"{server.url}/staff/cases/?street=casejie&grid=casejie-b&q=电动车")
+    console.wait_for_selector("body[data-live='1']")
+    # A second console shows only overdue cases: a new case is never overdue.
+    overdue = signed_in_page(browser_context_factory, server, world.safety)
+    overdue.goto(f"{server.url}/staff/cases/?street=casejie&overdue=1")
+    overdue.wait_for_selector("body[data-live='1']")
+    assert console.inner_text("#case-count") == "共 0 件"
+
+    elsewhere = post("ebike_indoor_charging", IN_A_ONLY, "电动车停在楼道")  # grid A: not shown
+    other_text = post("corridor_clutter", IN_B, "纸箱堆在二楼")  # grid B, text does not match: not shown
+    wanted = post("ebike_indoor_charging", IN_B, "有人把电动车推进楼道充电")  # both match: shown
+    row = f"#case-rows tr[data-case-id='{wanted}']"
+    console.wait_for_selector(row, timeout=2000)
+    # Pushes arrive in order on one socket: the two earlier ones were seen and left out.
+    for case_id in (elsewhere, other_text):
+        assert console.locator(f"#case-rows tr[data-case-id='{case_id}']").count() == 0
+    assert console.locator("#case-rows tr").count() == 1
+    assert console.inner_text("#case-count") == "共 1 件"
+    assert " ".join(console.text_content("#grid-summary").split()) == "B工作站 · 1 件"
+    # The time left is labelled like the server's rows (views/console.py time_formats, handed to the script).
+    sla = console.inner_text(f"{row} .case-row__sla")
+    assert re.fullmatch(r"剩 \d+小时\d+分", sla), sla
+    # The overdue-only console received the same pushes and showed none of them.
+    assert overdue.locator("#case-rows tr").count() == 0 and overdue.inner_text("#case-count") == "共 0 件"
+
+    # A case of the list rejected by staff leaves the open-cases list, and the counts follow.
+    resp = httpx.post(
+        f"{server.url}/api/v1/cases/{wanted}/transitions",
+        data={"to_status": "rejected", "reason": "不属于本街道管辖"},
+        headers={"Authorization": f"Bearer {token_create(user=world.safety)}"},
+        timeout=10,
+    )
+    assert resp.status_code == 200, resp.text
+    console.wait_for_selector(row, state="detached", timeout=2000)
+    assert console.inner_text("#case-count") == "共 0 件"
+    assert console.locator("#grid-summary li").count() == 0
+    for page in (console, overdue):
+        assert page.errors == [], page.errors
+
+
+def test_phone_page_reports_from_a_place_chosen_in_the_list_without_coordinates(
+    asgi_live_server, browser_context_factory
+):
+    from linli.cases.models import Report
+    from linli.core.models import Compound
+
+    server = asgi_live_server
+    world = build_world()
+    compound = Compound.objects.create(
+        street=world.street,
+        external_id="c-sun",
+        name="阳光小区",
+        address="长寿路 100 弄",
+        geometry={"type": "Point", "coordinates": [IN_A1[1], IN_A1[0]]},
+        lat=IN_A1[0],
+        lng=IN_A1[1],
+    )
+    phone = signed_in_page(browser_context_factory, server, world.rider, **PHONE)  # no geolocation permission
+    phone.goto(f"{server.url}/s/casejie/report/")
+    assert not phone.is_visible("#lat")  # coordinates are never asked for
+    phone.click("label[for=cat-corridor_clutter]")
+    phone.select_option("#spot", f"compound:{compound.pk}")
+    phone.wait_for_function("() => document.getElementById('location-status').textContent !== ''")
+    phone.fill("#address", "5号楼二楼楼道")
+    phone.click("#report-submit")
+    phone.wait_for_selector("#report-result")
+    report = Report.objects.get(reporter=world.rider)
+    assert (report.lat, report.lng) == IN_A1 and report.address == "阳光小区 5号楼二楼楼道"
+    assert report.case.grid == world.grids["a1"]
+    assert phone.errors == [], phone.errors

@@ -120,8 +120,11 @@ def test_no_js_form_creates_a_report_and_shows_the_result(world):
 @pytest.mark.parametrize(
     ("data", "status", "message"),
     [
-        ({"category": "fire_passage", "lat": "", "lng": ""}, 422, "请选择问题类别并提供位置"),
-        ({"category": "", "lat": "31.255", "lng": "121.387"}, 422, "请选择问题类别并提供位置"),
+        ({"category": "fire_passage", "lat": "", "lng": ""}, 422, "请提供位置"),
+        ({"category": "", "lat": "31.255", "lng": "121.387"}, 422, "请选择问题类别"),
+        ({"category": "fire_passage", "address": "火星基地"}, 422, "没有找到这个位置"),
+        ({"category": "fire_passage", "spot": "compound:999999"}, 422, "没有这个地点"),
+        ({"category": "fire_passage", "spot": "gate:1"}, 422, "没有这个地点"),
         ({"category": "fire_passage", "lat": str(OUTSIDE[0]), "lng": str(OUTSIDE[1])}, 422, "不在"),
         ({"category": "nope", "lat": "31.255", "lng": "121.387"}, 422, "没有事件类别"),
         ({"category": "fire_passage", "lat": "abc", "lng": "121.387"}, 422, "输入有误"),
@@ -132,6 +135,93 @@ def test_no_js_form_refuses_bad_input_and_writes_nothing(world, data, status, me
     assert resp.status_code == status
     assert message in text(resp)
     assert not Report.objects.exists() and not Case.objects.exists()
+
+
+def spots(world):
+    """A compound in unit A1, a service point in workstation B, and a compound of another street."""
+    from linli.core.models import Compound
+    from linli.places.tests.factories import PlaceFactory
+
+    compound = Compound.objects.create(
+        street=world.street,
+        external_id="c-sun",
+        name="阳光小区",
+        address="长寿路 100 弄",
+        geometry={"type": "Point", "coordinates": [IN_A1[1], IN_A1[0]]},
+        lat=IN_A1[0],
+        lng=IN_A1[1],
+    )
+    place = PlaceFactory(street=world.street, name="长寿邻里中心", address="长寿路 200 号", lat=IN_B[0], lng=IN_B[1])
+    elsewhere = build_world("otherjie").street
+    foreign = Compound.objects.create(
+        street=elsewhere,
+        external_id="c-far",
+        name="远方小区",
+        geometry={"type": "Point", "coordinates": [IN_A1[1], IN_A1[0]]},
+        lat=IN_A1[0],
+        lng=IN_A1[1],
+    )
+    return compound, place, foreign
+
+
+def test_no_js_form_offers_the_streets_compounds_and_places_and_needs_no_coordinates(world):
+    compound, place, foreign = spots(world)
+    client = client_for(world.rider)
+    body = text(client.get("/s/casejie/report/"))
+    assert f'value="compound:{compound.pk}"' in body and "阳光小区" in body
+    assert f'value="place:{place.pk}"' in body and "长寿邻里中心" in body
+    assert "远方小区" not in body
+    # The coordinates are optional, folded away: nothing about them is required.
+    assert re.search(r'<details class="coords-more"[^>]*>', body)
+    assert not re.search(r'<input[^>]+name="lat"[^>]+required', body)
+
+    # A compound chosen from the list: the case is at the compound, in its grid, and named in the address.
+    resp = client.post(
+        "/s/casejie/report/",
+        {"category": "fire_passage", "spot": f"compound:{compound.pk}", "address": "3号楼东侧", "photos": [jpeg()]},
+    )
+    assert resp.status_code == 302
+    rep = Report.objects.get(reporter=world.rider)
+    assert (rep.lat, rep.lng) == IN_A1 and rep.case.grid == world.grids["a1"]
+    assert rep.address == "阳光小区 3号楼东侧" and rep.case.address == "阳光小区 3号楼东侧"
+
+    # A service point chosen, no address typed: its name is the address; routed to its grid.
+    resp = client_for(world.rider2).post("/s/casejie/report/", {"category": "other", "spot": f"place:{place.pk}"})
+    assert resp.status_code == 302
+    rep2 = Report.objects.get(reporter=world.rider2)
+    assert (rep2.lat, rep2.lng) == IN_B and rep2.case.grid == world.grids["b"] and rep2.address == "长寿邻里中心"
+
+    # Another street's compound is not a spot of this street.
+    resp = client.post("/s/casejie/report/", {"category": "other", "spot": f"compound:{foreign.pk}"})
+    assert resp.status_code == 422 and "没有这个地点" in text(resp)
+    assert Report.objects.count() == 2
+
+
+def test_no_js_form_locates_a_typed_address_by_the_compound_or_place_it_names(world):
+    _compound, place, _foreign = spots(world)
+    client = client_for(world.rider)
+    resp = client.post("/s/casejie/report/", {"category": "corridor_clutter", "address": "阳光小区5号楼楼道"})
+    assert resp.status_code == 302
+    rep = Report.objects.get(reporter=world.rider)
+    assert (rep.lat, rep.lng) == IN_A1 and rep.address == "阳光小区5号楼楼道"
+    # The service point's full address counts too.
+    resp = client_for(world.rider2).post("/s/casejie/report/", {"category": "other", "address": "长寿路 200 号门口"})
+    assert resp.status_code == 302
+    assert (Report.objects.get(reporter=world.rider2).lat, place.lat) == (IN_B[0], IN_B[0])
+
+
+def test_report_api_takes_a_spot_or_an_address_instead_of_coordinates(world):
+    compound, _place, _foreign = spots(world)
+    client = client_for(world.rider)
+    resp = client.post("/api/v1/reports", {"street": "casejie", "category": "other", "spot": f"compound:{compound.pk}"})
+    assert resp.status_code == 201, resp.content
+    case = Case.objects.get(pk=resp.json()["case_id"])
+    assert (case.lat, case.lng) == IN_A1 and case.address == "阳光小区"
+    resp = client.post("/api/v1/reports", {"street": "casejie", "category": "other", "address": "火星基地"})
+    assert resp.status_code == 422 and resp.json()["code"] == "validation_error"
+    assert resp.json()["errors"][0]["field"] == "address"
+    resp = client.post("/api/v1/reports", {"street": "casejie", "category": "other"})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "lat"
 
 
 def test_no_js_form_refuses_a_bad_photo(world):
@@ -258,7 +348,11 @@ def test_console_filters_overdue_highlight_csv_link_and_chart(world):
     page = text(client.get("/staff/cases/?street=casejie&status=all"))
     assert "case-row--overdue" in page and "超时" in page
     summary = re.search(r'<ul class="grid-summary".*?</ul>', page, re.S).group(0)
-    assert re.search(r"B工作站 · 1 件 · <span[^>]*>超时 1</span>", summary) and "A1单元 · 1 件</li>" in summary
+    items = {
+        re.sub(r"<[^>]+>", "", li).strip()
+        for li in re.findall(r'<li class="tag" data-grid="[^"]*" data-count="\d+">(.*?)</li>', summary)
+    }
+    assert items == {"B工作站 · 1 件 · 超时 1", "A1单元 · 1 件"}
     csv_url = re.search(r'id="csv-export" href="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert csv_url.startswith("/api/v1/cases/export.csv?street=casejie")
     export = client.get(csv_url)
@@ -360,3 +454,53 @@ def test_merge_and_split_forms(world):
     # Splitting off every report is refused.
     resp = safety.post(f"/staff/cases/{new_id}/split/", {"report_ids": [moved.pk]})
     assert resp.status_code == 409
+
+
+def test_time_left_labels_and_counts_come_from_gettext_and_reach_the_live_script(world):
+    import datetime as dt
+    import json
+
+    from django.utils import timezone
+
+    from linli.cases.views.console import count_formats, time_formats, time_left
+
+    now = timezone.now()
+    cases = {
+        dt.timedelta(hours=2, minutes=5, seconds=30): ("剩 2小时5分", False),
+        dt.timedelta(minutes=-35): ("超时 35分", True),
+        dt.timedelta(days=3, hours=4, minutes=10): ("剩 3天4小时", False),
+        dt.timedelta(days=-2, minutes=-1): ("超时 2天", True),
+        dt.timedelta(seconds=30): ("剩 0分", False),
+    }
+    for delta, (label, late) in cases.items():
+        got = time_left(now + delta, now)
+        assert got is not None and (got["label"], got["overdue"]) == (label, late), (delta, got)
+    assert count_formats() == {"one": "共 {n} 件", "other": "共 {n} 件"}
+    assert count_formats("grid summary") == {"one": "{n} 件", "other": "{n} 件"}
+
+    # The console hands the same formats and the filters (the grid's subtree ids) to console.js.
+    report(world)
+    page = text(client_for(world.safety).get("/staff/cases/?street=casejie&grid=casejie-a&overdue=0&q=通道"))
+    config = json.loads(re.search(r'<script id="console-config" type="application/json">(.*?)</script>', page).group(1))
+    assert config["timeFormats"] == time_formats() and config["countFormats"] == count_formats()
+    assert config["gridCountFormats"] == count_formats("grid summary")
+    assert sorted(config["filters"]["gridIds"]) == sorted([world.grids["a"].pk, world.grids["a1"].pk])
+    assert (config["filters"]["overdue"], config["filters"]["q"]) == ("0", "通道")
+    assert sorted(config["filters"]["unresolved"]) == ["accepted", "dispatched", "in_progress", "new"]
+    assert "data-left=" not in page and "data-over=" not in page  # no Chinese-only pieces left for the script
+
+
+def test_console_labels_follow_the_language_in_english():
+    """English labels once the translations in /tmp/po/cases.po are merged into the catalogue (rule 4)."""
+    import datetime as dt
+
+    from django.utils import timezone, translation
+
+    from linli.cases.views.console import count_formats, time_left
+
+    now = timezone.now()
+    with translation.override("en"):
+        assert time_left(now + dt.timedelta(hours=2, minutes=5, seconds=30), now)["label"] == "2 h 5 min left"
+        assert time_left(now - dt.timedelta(days=2, hours=1, minutes=1), now)["label"] == "2 d 1 h overdue"
+        assert count_formats("grid summary") == {"one": "{n} case", "other": "{n} cases"}
+        assert count_formats() == {"one": "{n} case", "other": "{n} cases"}

@@ -17,6 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, npgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.cases import selectors
@@ -70,17 +72,44 @@ def _staff_street(request: HttpRequest) -> tuple[Any, list[Any], HttpResponse | 
     return chosen or streets[0], streets, None
 
 
+def time_formats() -> dict[str, str]:
+    """The "time left" label formats in the request's language: the server's labels use them, and the console
+    page hands the same strings to console.js (in its JSON config), so live rows read like rendered ones."""
+    return {
+        "dh": _("%(d)s天%(h)s小时"),
+        "d": _("%(d)s天"),
+        "hm": _("%(h)s小时%(m)s分"),
+        "m": _("%(m)s分"),
+        "left": _("剩 %(time)s"),
+        "over": _("超时 %(time)s"),
+    }
+
+
 def time_left(due: datetime | None, now: datetime) -> dict[str, Any] | None:
-    """{"overdue": bool, "minutes": int, "label": "剩 2小时5分" | "超时 35分"} for a due time."""
+    """{"overdue": bool, "minutes": int, "label": "剩 2小时5分" | "超时 35分"} for a due time (labels in the
+    request's language: "2 h 5 min left", "35 min overdue")."""
     if due is None:
         return None
     minutes = int((due - now).total_seconds() // 60)
-    span = abs(minutes)
-    days, rest = divmod(span, 1440)
+    days, rest = divmod(abs(minutes), 1440)
     hours, mins = divmod(rest, 60)
-    text = (f"{days}天" if days else "") + (f"{hours}小时" if hours else "") + (f"{mins}分" if not days else "")
-    text = text or "0分"
-    return {"overdue": minutes < 0, "minutes": minutes, "label": ("超时 " if minutes < 0 else "剩 ") + text}
+    formats = time_formats()
+    if days:
+        text = formats["dh" if hours else "d"] % {"d": days, "h": hours}
+    else:
+        text = formats["hm" if hours else "m"] % {"h": hours, "m": mins}
+    label = formats["over" if minutes < 0 else "left"] % {"time": text}
+    return {"overdue": minutes < 0, "minutes": minutes, "label": label}
+
+
+def count_formats(context: str | None = None) -> dict[str, str]:
+    """The singular and plural of "共 {n} 件" (or, with `context`, of the grid summary's "{n} 件") with a `{n}`
+    placeholder, for console.js to keep the counts right as live rows arrive."""
+    if context:
+        one, other = (npgettext(context, "%(n)s 件", "%(n)s 件", n) for n in (1, 2))
+    else:
+        one, other = (ngettext("共 %(n)s 件", "共 %(n)s 件", n) for n in (1, 2))
+    return {"one": one % {"n": "{n}"}, "other": other % {"n": "{n}"}}
 
 
 def _filters(request: HttpRequest) -> dict[str, Any]:
@@ -165,8 +194,9 @@ def console(request: HttpRequest) -> HttpResponse:
         problem = exc
     by_grid: dict[str, dict[str, Any]] = {}
     for r in rows:
-        name = r["grid"]["name"] if r["grid"] else "街道指挥部"
-        entry = by_grid.setdefault(name, {"name": name, "count": 0, "overdue": 0})
+        name = r["grid"]["name"] if r["grid"] else _("街道指挥部")
+        key = r["grid"]["external_id"] if r["grid"] else ""
+        entry = by_grid.setdefault(key, {"key": key, "name": name, "count": 0, "overdue": 0})
         entry["count"] += 1
         entry["overdue"] += 1 if r["overdue"] else 0
     scope = selectors.staff_scope(request.user, street)
@@ -198,7 +228,19 @@ def console(request: HttpRequest) -> HttpResponse:
         "console_config": {
             "street": street.code,
             "wsPath": f"/ws/cases/{street.code}/",
-            "filters": {"status": f["status"], "category": f["category"], "open": OPEN.split(",")},
+            "filters": {
+                "status": f["status"],
+                "category": f["category"],
+                "open": OPEN.split(","),
+                "unresolved": sorted(selectors.UNRESOLVED_STATUSES),
+                # A grid filter holds its subtree (as selectors.case_list does): the ids a live row may carry.
+                "gridIds": _grid_filter_ids(street, f["grid"]),
+                "overdue": f["overdue"],
+                "q": f["q"],
+            },
+            "timeFormats": time_formats(),
+            "countFormats": count_formats(),
+            "gridCountFormats": count_formats("grid summary"),
             "caseUrl": reverse("cases:console_case", args=[0]),
             **map_config(street),
         },
@@ -214,6 +256,16 @@ def console(request: HttpRequest) -> HttpResponse:
         ],
     }
     return render(request, "cases/console.html", ctx, status=problem.http_status if problem else 200)
+
+
+def _grid_filter_ids(street: Any, external_id: str) -> list[int] | None:
+    """The ids of the filtered grid and the grids below it; None without a grid filter ([] for an unknown one)."""
+    if not external_id:
+        return None
+    grid = Grid.objects.filter(street=street, external_id=external_id).first()
+    if grid is None:
+        return []
+    return sorted(selectors.grid_subtree_ids({grid.pk}, street_id=street.pk))
 
 
 @require_POST

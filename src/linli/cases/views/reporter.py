@@ -1,8 +1,9 @@
 """Reporter pages: the phone page to report a hazard ("拍一拍"), "my reports", the sentinel leaderboard, and the
 guarded photo view every cases page uses.
 
-The report page works without JavaScript (a multipart form posted here, handled by services.reports.report_create).
-With JavaScript (static/cases/report.js) it takes the location from the browser or a tap on the map, previews the
+The report page works without JavaScript (a multipart form posted here, handled by services.reports.report_create):
+the place is then chosen from the street's compounds and service points, or typed as an address and located
+against them (services.locations), never typed as coordinates. With JavaScript (static/cases/report.js) it takes the location from the browser or a tap on the map, previews the
 photos and posts to `POST /api/v1/reports` with a client-made `Idempotency-Key`, so a retry on a bad connection
 never reports twice; both paths end on the same result page (`?done=<report id>`).
 
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from linli.cases import selectors
 from linli.cases.models import CasePhoto, PhotoKind, Report, SentinelPoints
 from linli.cases.services import reports as report_services
+from linli.cases.services.locations import report_location, spot_choices
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.views import problem_message
@@ -113,25 +115,29 @@ def report_page(request: HttpRequest, code: str) -> HttpResponse:
         "api_url": "/api/v1/reports",
         "my_reports_url": reverse("cases:my_reports"),
         "max_photos": report_services.MAX_REPORT_PHOTOS,
+        "spot_groups": spot_choices(street=street),
     }
     if request.method == "POST":
-        values = {k: (request.POST.get(k) or "").strip() for k in ("category", "lat", "lng", "description", "address")}
+        names = ("category", "spot", "lat", "lng", "description", "address")
+        values = {k: (request.POST.get(k) or "").strip() for k in names}
         ctx["values"] = values
         try:
-            missing = [k for k in ("category", "lat", "lng") if not values[k]]
-            if missing:
+            if not values["category"]:
                 raise Problem(
                     "validation_error",
-                    detail_zh="请选择问题类别并提供位置（定位或在地图上点选）",
-                    detail_en="Choose a category and give the location",
+                    detail_zh="请选择问题类别",
+                    detail_en="Choose a category",
                 )
+            lat, lng, address = report_location(
+                street=street, lat=values["lat"], lng=values["lng"], spot=values["spot"], address=values["address"]
+            )
             report = report_services.report_create(
                 street=street,
                 category=values["category"],
-                lat=values["lat"],
-                lng=values["lng"],
+                lat=lat,
+                lng=lng,
                 description=values["description"],
-                address=values["address"],
+                address=address,
                 photos=request.FILES.getlist("photos"),
                 reporter=request.user,
             )

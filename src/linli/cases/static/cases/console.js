@@ -124,13 +124,23 @@
   badge.addEventListener("click", function () { setUnread(0); });
 
   // ---- Rows
+  // Labels come from the page (views/console.py: time_formats, count_formats), in the page's language.
+  function fill(format, values) {
+    return String(format || "").replace(/%\((\w+)\)s|\{(\w+)\}/g, function (all, a, b) {
+      var v = values[a || b];
+      return v === undefined ? all : String(v);
+    });
+  }
+  function plural(formats, n) { return fill(n === 1 ? formats.one : formats.other, { n: n }); }
+
   function timeLeft(iso) {
     if (!iso) { return null; }
+    var f = cfg.timeFormats || {};
     var minutes = Math.floor((new Date(iso).getTime() - Date.now()) / 60000);
     var span = Math.abs(minutes);
     var d = Math.floor(span / 1440), h = Math.floor((span % 1440) / 60), m = span % 60;
-    var text = (d ? d + "天" : "") + (h ? h + "小时" : "") + (d ? "" : m + "分");
-    return { overdue: minutes < 0, label: (minutes < 0 ? (t.over || "") : (t.left || "")) + " " + text };
+    var text = d ? fill(h ? f.dh : f.d, { d: d, h: h }) : fill(h ? f.hm : f.m, { h: h, m: m });
+    return { overdue: minutes < 0, label: fill(minutes < 0 ? f.over : f.left, { time: text }) };
   }
 
   function cell(tr, content, className) {
@@ -156,6 +166,7 @@
     tr.dataset.caseId = c.id;
     tr.dataset.status = c.status;
     tr.dataset.category = c.category.code;
+    tr.dataset.grid = gridKey(c);
     var box = document.createElement("input");
     box.type = "checkbox"; box.name = "case_ids"; box.value = c.id; box.setAttribute("form", "bulk-form");
     box.setAttribute("aria-label", "#" + c.id);
@@ -185,12 +196,81 @@
     return tr;
   }
 
+  function isOverdue(c) {
+    var f = cfg.filters || {};
+    return (f.unresolved || []).indexOf(c.status) >= 0 && !!c.resolution_due_at &&
+      new Date(c.resolution_due_at).getTime() < Date.now();
+  }
+
+  function contains(haystack, needle) { return String(haystack || "").toLowerCase().indexOf(needle) >= 0; }
+
+  // The same filters as the server's list (selectors.case_list): status, category, grid subtree, overdue, text.
   function matchesFilters(c) {
     var f = cfg.filters || {};
     if (f.category && f.category !== c.category.code) { return false; }
+    if (f.gridIds && (!c.grid || f.gridIds.indexOf(c.grid.id) < 0)) { return false; }
+    if (f.overdue === "1" && !isOverdue(c)) { return false; }
+    if (f.overdue === "0" && isOverdue(c)) { return false; }
+    if (f.q) {
+      var q = f.q.trim().toLowerCase();
+      var id = q.replace(/^#/, "");
+      var byId = /^\d+$/.test(id) && Number(id) === c.id;
+      if (!byId && !contains(c.description, q) && !contains(c.address, q) && !contains(c.category.name, q)) { return false; }
+    }
     if (f.status === "all") { return true; }
     if (f.status === "open" || !f.status) { return (f.open || []).indexOf(c.status) >= 0; }
     return f.status === c.status;
+  }
+
+  // ---- Counts: the total and the per-grid summary follow the rows the list shows.
+  var countBox = document.getElementById("case-count");
+  var countText = document.getElementById("case-count-text");
+  var summary = document.getElementById("grid-summary");
+
+  function bumpTotal(delta) {
+    if (!countBox || !countText) { return; }
+    var n = Math.max(0, Number(countBox.dataset.count || 0) + delta);
+    countBox.dataset.count = String(n);
+    countText.textContent = plural(cfg.countFormats || {}, n);
+  }
+
+  function gridKey(c) { return c.grid ? c.grid.external_id : ""; }
+
+  function summaryItem(key, c) {
+    if (!summary) { return null; }
+    var items = summary.querySelectorAll("li[data-grid]");
+    for (var i = 0; i < items.length; i++) { if (items[i].dataset.grid === key) { return items[i]; } }
+    var li = document.createElement("li");
+    li.className = "tag";
+    li.dataset.grid = key;
+    li.dataset.count = "0";
+    var name = document.createElement("span");
+    name.className = "grid-summary__name";
+    name.textContent = c.grid ? c.grid.name : (t.hq || "");
+    var count = document.createElement("span");
+    count.className = "grid-summary__count";
+    li.appendChild(name);
+    li.appendChild(document.createTextNode(" · "));
+    li.appendChild(count);
+    summary.appendChild(li);
+    summary.hidden = false;
+    return li;
+  }
+
+  function bumpGrid(key, c, delta) {
+    var li = summaryItem(key, c);
+    if (!li) { return; }
+    var n = Math.max(0, Number(li.dataset.count || 0) + delta);
+    li.dataset.count = String(n);
+    if (n === 0 && !li.querySelector(".sla--overdue")) { li.remove(); return; }
+    li.querySelector(".grid-summary__count").textContent = plural(cfg.gridCountFormats || {}, n);
+  }
+
+  function removeRow(row, c) {
+    row.remove();
+    bumpTotal(-1);
+    bumpGrid(row.dataset.grid || "", c, -1);
+    if (markers[c.id] && map) { map.removeLayer(markers[c.id]); delete markers[c.id]; }
   }
 
   function onChange(msg) {
@@ -198,7 +278,15 @@
     if (!c || !c.id) { return; }
     var row = tbody.querySelector("tr[data-case-id='" + c.id + "']");
     if (row) {
+      if (!matchesFilters(c)) { removeRow(row, c); return; }  // e.g. closed while the list shows open cases
       row.dataset.status = c.status;
+      if ((row.dataset.grid || "") !== gridKey(c)) {  // moved to another grid
+        bumpGrid(row.dataset.grid || "", c, -1);
+        bumpGrid(gridKey(c), c, 1);
+        row.dataset.grid = gridKey(c);
+        var gridCell = row.querySelector(".case-row__grid");
+        if (gridCell) { gridCell.textContent = c.grid ? c.grid.name : (t.hq || ""); }
+      }
       var pill = row.querySelector(".case-status");
       if (pill) { pill.replaceWith(statusPill(c)); }
       var count = row.querySelector(".case-row__count");
@@ -209,12 +297,8 @@
     var empty = document.getElementById("no-cases");
     if (empty) { empty.hidden = true; }
     tbody.insertBefore(buildRow(c), tbody.firstChild);
-    var countEl2 = document.getElementById("case-count");
-    if (countEl2 && countEl2.dataset.template) {
-      var n = Number(countEl2.dataset.count || 0) + 1;
-      countEl2.dataset.count = String(n);
-      countEl2.textContent = countEl2.dataset.template.replace("{n}", String(n));
-    }
+    bumpTotal(1);
+    bumpGrid(gridKey(c), c, 1);
     var hadMarkers = Object.keys(markers).length > 0;
     addMarker({ id: c.id, lat: c.lat, lng: c.lng, label: "#" + c.id + " " + c.category.name, url: caseUrl(c.id) });
     if (map && !hadMarkers) { map.setView([c.lat, c.lng], 16); }

@@ -1,4 +1,5 @@
-/* The hazard report phone page ("随手拍"): location from the browser or a tap on the map, photo previews, and a
+/* The hazard report phone page ("随手拍"): location from the browser, a tap on the map or a compound / place chosen
+ * from the list (or an address naming one, located by the server), photo previews, and a
  * submit to POST /api/v1/reports with an Idempotency-Key made here (a retry after a dropped connection never
  * reports twice). Without JavaScript the same form posts to the page itself. */
 (function () {
@@ -10,6 +11,9 @@
   var msg = form.dataset;
   var latInput = document.getElementById("lat");
   var lngInput = document.getElementById("lng");
+  var spotSelect = document.getElementById("spot");
+  var addressInput = document.getElementById("address");
+  var coordsMore = document.getElementById("coords-more");
   var statusEl = document.getElementById("location-status");
   var errorEl = document.getElementById("report-error");
   var locateBtn = document.getElementById("locate");
@@ -36,18 +40,36 @@
     if (text) { errorEl.scrollIntoView({ block: "center" }); }
   }
 
-  function setPoint(lat, lng, note) {
-    latInput.value = lat.toFixed(6);
-    lngInput.value = lng.toFixed(6);
-    say(note);
+  function showPoint(lat, lng) {
     if (map) {
       if (!marker) { marker = L.marker([lat, lng], { keyboard: false }).addTo(map); } else { marker.setLatLng([lat, lng]); }
       map.setView([lat, lng], Math.max(map.getZoom(), 17));
     }
   }
 
+  // A point from the browser or the map: sent as coordinates, and it replaces a chosen spot.
+  function setPoint(lat, lng, note) {
+    latInput.value = lat.toFixed(6);
+    lngInput.value = lng.toFixed(6);
+    if (spotSelect) { spotSelect.value = ""; }
+    say(note);
+    showPoint(lat, lng);
+  }
+
+  // A compound or place from the list: the server locates it (the spot is sent, the coordinates are cleared).
+  if (spotSelect) {
+    spotSelect.addEventListener("change", function () {
+      var opt = spotSelect.options[spotSelect.selectedIndex];
+      if (!spotSelect.value || !opt) { return; }
+      latInput.value = "";
+      lngInput.value = "";
+      say(msg.msgSpot);
+      if (opt.dataset.lat && opt.dataset.lng) { showPoint(Number(opt.dataset.lat), Number(opt.dataset.lng)); }
+    });
+  }
+
   // JavaScript-only controls are revealed; typed coordinates stay as the fallback (hidden behind the map).
-  document.getElementById("coords").hidden = true;
+  if (coordsMore) { coordsMore.hidden = true; }
   if (typeof L !== "undefined" && mapEl) {
     mapEl.hidden = false;
     document.getElementById("locate-hint").hidden = false;
@@ -55,8 +77,8 @@
     if (config.tileUrl) { L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.attribution || "" }).addTo(map); }
     map.setView(config.center || [31.23, 121.47], 16);
     map.on("click", function (e) { setPoint(e.latlng.lat, e.latlng.lng, msg.msgPicked); });
-  } else {
-    document.getElementById("coords").hidden = false;
+  } else if (coordsMore) {
+    coordsMore.hidden = false;
   }
   if (navigator.geolocation && locateBtn) {
     locateBtn.hidden = false;
@@ -67,7 +89,12 @@
       }, function () { say(msg.msgGeoFailed); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
     });
   }
-  if (latInput.value && lngInput.value) { setPoint(Number(latInput.value), Number(lngInput.value), ""); }
+  if (latInput.value && lngInput.value) {
+    setPoint(Number(latInput.value), Number(lngInput.value), "");
+  } else if (spotSelect && spotSelect.value) {
+    var chosen = spotSelect.options[spotSelect.selectedIndex];
+    if (chosen && chosen.dataset.lat) { showPoint(Number(chosen.dataset.lat), Number(chosen.dataset.lng)); }
+  }
 
   // The big label opens the camera; the previews show what was taken (the bare input stays for no-JS use).
   photosInput.classList.add("visually-hidden");
@@ -97,7 +124,8 @@
     evt.preventDefault();
     fail("");
     if (!form.querySelector("input[name=category]:checked")) { fail(msg.msgCategory); return; }
-    if (!latInput.value || !lngInput.value) { fail(msg.msgLocation); return; }
+    var located = (latInput.value && lngInput.value) || (spotSelect && spotSelect.value) || addressInput.value.trim();
+    if (!located) { fail(msg.msgLocation); return; }
     var data = new FormData(form);
     data.delete("photos");
     Array.prototype.slice.call(photosInput.files || [], 0, maxPhotos).forEach(function (f) { data.append("photos", f); });
