@@ -4,8 +4,12 @@ Prints one JSON document to stdout and writes it to bench/results/latest.json (g
 Usage: python bench/run.py [NAME ...]   e.g. `python bench/run.py nearest` runs bench_nearest.py only.
 Benchmarks: nearest, nearest_selector, booking_storm, lunch_rush (`bench_lunch_rush.py`: 200 clients ordering
 2-dish lunches; 0 oversold dishes, >= 400 orders/s, p99 <= 300 ms at 50 clients).
+assistant (`bench_assistant.py`: the offline 问一问 engine over the evaluation set, p95 <= 200 ms per answer).
 dispatch (`bench_dispatch.py`: hazard reports at 50/s through gunicorn, pushes to grid workers' WebSockets through
 uvicorn + Redis; p99 report → push <= 300 ms).
+gate_tap (`bench_gate_tap.py`: (a) open_gate → simulated controller → `opened` through Mosquitto at 200 commands/s;
+(b) `POST /api/v1/access/taps` at 200 taps/s through gunicorn + PostgreSQL with controllers in another process;
+p99 tap → opened <= 150 ms).
 """
 
 from __future__ import annotations

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "linli.activities",
     "linli.meals",
     "linli.cases",
+    "linli.assistant",
+    "linli.access",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +160,8 @@ CELERY_BEAT_SCHEDULE = {
     "meals-lock-due-menus": {"task": "meals.lock_due_menus", "schedule": 60.0},
     # Cases: SLA reminders at 75 % of the target and escalation to the street HQ at breach.
     "cases-sla-sweep": {"task": "cases.sla_sweep", "schedule": 60.0},
+    # Gate access: alerts on unusual patterns (repeated denials, a gate offline at the lunch peak).
+    "access-alert-sweep": {"task": "access.alert_sweep", "schedule": 60.0},
 }
 
 # Languages: zh-Hans first, English second.
@@ -199,6 +203,23 @@ LINLI_SMS_CODES_PER_HOUR = int(os.environ.get("LINLI_SMS_CODES_PER_HOUR", "5"))
 LINLI_SMS_RESEND_SECONDS = int(os.environ.get("LINLI_SMS_RESEND_SECONDS", "60"))
 LINLI_SMS_MAX_ATTEMPTS = int(os.environ.get("LINLI_SMS_MAX_ATTEMPTS", "5"))
 LINLI_REQUIRE_SERVICES = env_bool("LINLI_REQUIRE_SERVICES", False)
+# Gate controllers: the MQTT broker (Mosquitto) the platform sends open commands through; mqtts:// for TLS.
+LINLI_MQTT_URL = os.environ.get("LINLI_MQTT_URL", "mqtt://127.0.0.1:1883")
+# The public address of this deployment: the gates' QR codes point at <site>/access/tap/?t=...
+LINLI_SITE_URL = os.environ.get("LINLI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Gate access: how far (metres) from the compound a tap with a location may be, how long a tap waits for the
+# controller's "opened" report (seconds), and how many tap attempts a rider may make per minute.
+LINLI_ACCESS_MAX_DISTANCE_M = int(os.environ.get("LINLI_ACCESS_MAX_DISTANCE_M", "300"))
+LINLI_ACCESS_OPEN_TIMEOUT = float(os.environ.get("LINLI_ACCESS_OPEN_TIMEOUT", "1.0"))
+LINLI_ACCESS_TAPS_PER_MINUTE = int(os.environ.get("LINLI_ACCESS_TAPS_PER_MINUTE", "30"))
+# The assistant (问一问): offline engine by default; an OpenAI-compatible chat-completions server when a URL is set
+# (e.g. http://127.0.0.1:8001/v1 for vLLM, http://127.0.0.1:11434/v1 for Ollama). On time-out or error the offline
+# engine answers.
+LINLI_ASSISTANT_LLM_URL = os.environ.get("LINLI_ASSISTANT_LLM_URL", "")
+LINLI_ASSISTANT_LLM_MODEL = os.environ.get("LINLI_ASSISTANT_LLM_MODEL", "")
+LINLI_ASSISTANT_LLM_API_KEY = os.environ.get("LINLI_ASSISTANT_LLM_API_KEY", "")
+LINLI_ASSISTANT_LLM_TIMEOUT = float(os.environ.get("LINLI_ASSISTANT_LLM_TIMEOUT", "8"))
+LINLI_ASSISTANT_ASKS_PER_MINUTE = int(os.environ.get("LINLI_ASSISTANT_ASKS_PER_MINUTE", "20"))
 
 LOGGING = {
     "version": 1,

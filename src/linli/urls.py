@@ -17,6 +17,8 @@ urlpatterns: list = [
     path("", include("linli.activities.urls")),
     path("", include("linli.meals.urls")),
     path("", include("linli.cases.urls")),
+    path("", include("linli.access.urls")),
+    path("", include("linli.assistant.urls")),
     path("open311/v2/", include("linli.cases.open311")),
 ]
 if settings.DEBUG:

@@ -32,15 +32,24 @@ ROLE_LINKS: dict[str, list[tuple[str, Any, str, bool, bool]]] = {
         ("meals-report", _("助餐报表"), "meals:staff_report", False, True),
         ("menus", _("菜单编排"), "meals:kitchen_menus", False, False),
         ("counter", _("钱包充值"), "meals:counter", False, True),
+        ("assistant-review", _("问一问审核"), "assistant:review_queue", False, True),
+        ("access", _("门禁管理"), "access:home", False, False),
+        ("access-riders", _("骑手认证"), "access:riders", False, True),
+        ("access-audit", _("通行记录"), "access:audit", False, False),
         ("admin", _("管理后台"), "admin:index", False, False),
     ],
     Role.STATION_STAFF: [
         ("activities", _("活动管理"), "activities:staff_list", False, True),
         ("counter", _("钱包充值"), "meals:counter", False, True),
         ("collect", _("取餐核销"), "meals:kitchen_collect", False, False),
+        ("access-riders", _("骑手认证"), "access:riders", False, True),
+        ("assistant-review", _("问一问审核"), "assistant:review_queue", False, True),
     ],
     Role.GRID_WORKER: [("cases", _("事件处置"), "cases:console", False, True)],
-    Role.SAFETY_OFFICER: [("cases", _("事件处置"), "cases:console", False, True)],
+    Role.SAFETY_OFFICER: [
+        ("cases", _("事件处置"), "cases:console", False, True),
+        ("access-audit", _("通行记录"), "access:audit", False, False),
+    ],
     Role.KITCHEN_OPERATOR: [
         ("menus", _("菜单编排"), "meals:kitchen_menus", False, False),
         ("production", _("生产单"), "meals:kitchen_production", False, False),
@@ -52,8 +61,12 @@ ROLE_LINKS: dict[str, list[tuple[str, Any, str, bool, bool]]] = {
         ("rider-runs", _("我的配送"), "meals:rider_runs", False, False),
         ("report", _("随手拍"), "cases:report", True, False),
         ("sentinels", _("哨兵积分榜"), "cases:sentinels", True, False),
+        ("gate-pass", _("扫码开门"), "access:tap", False, False),
     ],
-    Role.PROPERTY_MANAGER: [],
+    Role.PROPERTY_MANAGER: [
+        ("access", _("门禁管理"), "access:home", False, False),
+        ("access-audit", _("通行记录"), "access:audit", False, False),
+    ],
 }
 
 

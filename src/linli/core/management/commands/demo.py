@@ -79,6 +79,9 @@ class Command(BaseCommand):
             out.write("  " + line)
         out.write(f"  {SMS_HOW}")
         out.write(f"  /admin/ 用户名 username: {normalize_phone(ADMIN_PHONE)}  密码 password: {ADMIN_PASSWORD}")
+        from linli.demo.access import demo_access_load
+
+        demo_access_load(street=street, stdout=out)
         port = os.environ.get("LINLI_PORT") or str(getattr(settings, "LINLI_PORT", 8000))
         out.write("")
         out.write(self.style.SUCCESS(f"打开 Open: http://127.0.0.1:{port}/"))

@@ -45,6 +45,9 @@ class Command(BaseCommand):
             from linli.core.background import start_embedded_scheduler
 
             start_embedded_scheduler()  # reminders and other periodic tasks, in process (no Celery beat here)
+            from linli.access.gatewire.listener import start_in_process
+
+            start_in_process()  # gate heartbeats (no separate gate-listener service here); retries while no broker
 
             uvicorn.run("linli.asgi:application", host=host, port=port, log_level="info", lifespan="off")
             return

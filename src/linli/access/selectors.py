@@ -1,0 +1,270 @@
+"""Access reads and the tenancy rules of gate access.
+
+- A property manager (role `property_manager` in the street) manages the compounds they are assigned to
+  (`CompoundManager`): their gates, policy and access log; nothing of any other compound.
+- Street administrators manage every compound of their street; street staff (administrators and safety officers)
+  read the whole street's access log and alerts.
+- Rider credentials are issued by a street's administrators or station staff (or a partner's signed assertion).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from linli.access.models import AccessAlert, Gate, Partner, RiderCredential, Tap
+from linli.core.errors import Problem
+from linli.core.models import Compound, Role, RoleAssignment, Street
+from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
+from linli.core.selectors import user_street_ids
+
+MANAGER_ROLES = (Role.PROPERTY_MANAGER,)
+STREET_MANAGE_ROLES = (Role.ADMIN,)
+AUDIT_STREET_ROLES = (Role.ADMIN, Role.SAFETY_OFFICER)
+RIDER_STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
+
+# Stable deny codes, with the words a rider reads on the red screen (zh-Hans, English).
+REASONS: dict[str, tuple[str, str]] = {
+    "token_expired": (
+        "二维码已过期，请重新扫描门上的二维码",
+        "This QR code has expired; scan the code on the gate again",
+    ),
+    "token_invalid": ("二维码无效，请扫描门上的二维码", "This is not a valid gate code; scan the code on the gate"),
+    "rider_unverified": ("您还不是认证骑手，请先完成认证", "You are not a verified rider yet"),
+    "rider_suspended": ("您的骑手通行资格已暂停", "Your rider access has been suspended"),
+    "outside_hours": ("当前不在允许骑手通行的时段", "Riders may not enter at this time"),
+    "partner_not_allowed": ("该小区不对您所在的配送平台开放", "This compound is not open to your delivery platform"),
+    "rate_limited": ("进出过于频繁，请稍后再试", "Too many entries; try again later"),
+    "gate_offline": ("门禁设备离线，请联系物业", "The gate is offline; please call the property manager"),
+    "too_far": ("您离这道门太远了，请到门前再扫码", "You are too far from this gate; scan at the gate"),
+}
+
+
+def reason_text(reason: str, lang: str = "zh-hans") -> str:
+    zh, en = REASONS.get(reason, (reason, reason))
+    return en if lang.startswith("en") else zh
+
+
+# ------------------------------------------------------------------------------------------ permissions
+
+
+def managed_compound_ids(user: Any) -> set[int]:
+    """Compounds whose gates and policy `user` may change: assigned ones (as property manager of that street)
+    and every compound of a street where the user is an administrator."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_superuser:
+        return set(Compound.objects.values_list("id", flat=True))
+    admin_streets = user_street_ids(user, roles=STREET_MANAGE_ROLES)
+    pm_streets = user_street_ids(user, roles=MANAGER_ROLES)
+    ids = set(Compound.objects.filter(managers__user=user, street_id__in=pm_streets).values_list("id", flat=True))
+    if admin_streets:
+        ids |= set(Compound.objects.filter(street_id__in=admin_streets).values_list("id", flat=True))
+    return ids
+
+
+def audit_scope(user: Any) -> Q | None:
+    """The taps (and alerts) a user may read, as a filter on `compound_id`/`street_id`; None: nothing."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_superuser:
+        return Q()
+    streets = user_street_ids(user, roles=AUDIT_STREET_ROLES)
+    compounds = managed_compound_ids(user)
+    if not streets and not compounds:
+        return None
+    return Q(street_id__in=streets) | Q(compound_id__in=compounds)
+
+
+def compounds_for(user: Any) -> QuerySet[Compound]:
+    return (
+        Compound.objects.filter(id__in=managed_compound_ids(user))
+        .select_related("street")
+        .order_by("street__code", "external_id")
+    )
+
+
+def compound_for_manager(*, user: Any, compound_id: int) -> Compound:
+    """The compound if `user` manages it; `not_found` otherwise (never reveals other compounds)."""
+    if not getattr(user, "is_authenticated", False):
+        raise Problem("not_authenticated")
+    if compound_id not in managed_compound_ids(user):
+        raise Problem("not_found")
+    return Compound.objects.select_related("street").get(pk=compound_id)
+
+
+def compound_by_external_id(*, external_id: str, street: str | None = None) -> Compound:
+    """For the CLI: the compound by external id (and street code when the id is used in several streets)."""
+    qs = Compound.objects.filter(external_id=external_id).select_related("street")
+    if street:
+        qs = qs.filter(street__code=street)
+    found = list(qs[:2])
+    if not found:
+        raise Problem("not_found", detail_zh=f"没有小区 {external_id}", detail_en=f"No compound {external_id}")
+    if len(found) > 1:
+        raise Problem(
+            "validation_error",
+            detail_zh=f"多个街道都有小区 {external_id}，请用 --street 指明",
+            detail_en=f"Several streets have a compound {external_id}; say which with --street",
+        )
+    return found[0]
+
+
+def gate_for_manager(*, user: Any, public_id: str) -> Gate:
+    gate = Gate.objects.select_related("compound", "street").filter(public_id=public_id).first()
+    if gate is None or gate.compound_id not in managed_compound_ids(user):
+        raise Problem("not_found")
+    return gate
+
+
+def gates_of(compound_ids: set[int] | list[int]) -> QuerySet[Gate]:
+    return (
+        Gate.objects.filter(compound_id__in=compound_ids)
+        .select_related("compound")
+        .order_by("compound__external_id", "name")
+    )
+
+
+def rider_staff_streets(user: Any) -> list[Street]:
+    ids = user_street_ids(user, roles=RIDER_STAFF_ROLES)
+    return list(Street.objects.filter(id__in=ids).order_by("code"))
+
+
+def require_rider_staff(user: Any, street: Street) -> None:
+    if not getattr(user, "is_authenticated", False):
+        raise Problem("not_authenticated")
+    if street.pk not in user_street_ids(user, roles=RIDER_STAFF_ROLES):
+        raise Problem("permission_denied")
+
+
+def credentials_of_street(street: Street) -> QuerySet[RiderCredential]:
+    return RiderCredential.objects.filter(street=street).select_related("user", "partner").order_by("-verified_at")
+
+
+def credential_for_rider(*, user: Any, street_id: int) -> RiderCredential | None:
+    return RiderCredential.objects.select_related("partner").filter(user=user, street_id=street_id).first()
+
+
+def partners_of(street: Street) -> QuerySet[Partner]:
+    return Partner.objects.filter(street=street, active=True).order_by("code")
+
+
+def rider_streets(user: Any) -> list[int]:
+    return list(RoleAssignment.objects.filter(user=user, role=Role.RIDER).values_list("street_id", flat=True))
+
+
+# ------------------------------------------------------------------------------------------- audit search
+
+
+def _day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def tap_search(
+    *,
+    user: Any,
+    phone: str | None = None,
+    gate: str | None = None,
+    compound_id: int | None = None,
+    decision: str | None = None,
+    reason: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Tap]:
+    """The taps `user` may read, filtered; newest first. Unknown or foreign filters simply match nothing."""
+    scope = audit_scope(user)
+    if scope is None:
+        raise Problem("permission_denied")
+    qs = Tap.objects.filter(scope).select_related("gate", "compound", "rider", "credential__partner")
+    if phone:
+        try:
+            qs = qs.filter(rider__phone=normalize_phone(phone))
+        except InvalidPhone:
+            qs = qs.filter(rider__phone__endswith=phone.strip()[-4:]) if phone.strip()[-4:].isdigit() else qs.none()
+    if gate:
+        qs = qs.filter(gate__public_id=gate)
+    if compound_id:
+        qs = qs.filter(compound_id=compound_id)
+    if decision:
+        qs = qs.filter(decision=decision)
+    if reason:
+        qs = qs.filter(reason=reason)
+    if date_from:
+        qs = qs.filter(at__gte=_day_start(date_from))
+    if date_to:
+        qs = qs.filter(at__lt=_day_start(date_to + timedelta(days=1)))
+    return qs.order_by("-at", "-id")
+
+
+def tap_row(tap: Tap) -> dict[str, Any]:
+    credential = tap.credential
+    return {
+        "id": tap.pk,
+        "at": timezone.localtime(tap.at).isoformat(),
+        "gate": tap.gate.public_id if tap.gate else None,
+        "gate_name": tap.gate.name if tap.gate else "",
+        "compound": tap.compound.name if tap.compound else "",
+        "rider": mask_phone(tap.rider.phone) if tap.rider else None,
+        "rider_name": credential.real_name if credential else (tap.rider.display_name if tap.rider else ""),
+        "partner": credential.partner.name if credential else "",
+        "decision": tap.decision,
+        "reason": tap.reason,
+        "reason_text": reason_text(tap.reason, get_language() or "zh-hans") if tap.reason else "",
+        "outcome": tap.outcome,
+        "opened": tap.opened,
+        "distance_m": tap.distance_m,
+    }
+
+
+CSV_COLUMNS = [
+    "时间 time",
+    "小区 compound",
+    "门禁 gate",
+    "骑手 rider",
+    "姓名 name",
+    "平台 partner",
+    "结果 decision",
+    "原因 reason",
+    "开门结果 command result",
+    "距离（米）distance (m)",
+]
+
+
+def taps_csv(qs: QuerySet[Tap]) -> bytes:
+    """UTF-8 with a BOM (Excel shows the Chinese); phones masked; formula-like cells neutralised."""
+    from linli.cases.selectors import _csv_safe as csv_safe
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for tap in qs.iterator(chunk_size=500):
+        row = tap_row(tap)
+        writer.writerow(
+            [
+                row["at"],
+                csv_safe(row["compound"]),
+                csv_safe(f"{row['gate_name']} ({row['gate']})" if row["gate"] else ""),
+                row["rider"] or "",
+                csv_safe(row["rider_name"]),
+                csv_safe(row["partner"]),
+                row["decision"],
+                row["reason"],
+                row["outcome"],
+                "" if row["distance_m"] is None else row["distance_m"],
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def alerts_for(user: Any, *, days: int = 7) -> QuerySet[AccessAlert]:
+    scope = audit_scope(user)
+    if scope is None:
+        return AccessAlert.objects.none()
+    since = timezone.now() - timedelta(days=days)
+    return AccessAlert.objects.filter(scope, at__gte=since).select_related("gate", "compound", "rider")

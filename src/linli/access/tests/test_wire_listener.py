@@ -1,0 +1,174 @@
+"""Heartbeats and events recorded on the Gate rows: the `gate-listener` service (batched, verified), the web
+process's own client (throttled), the recorder's rules (newest time wins, unknown gates ignored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from django.utils import timezone
+
+from linli.access.gatewire import protocol
+from linli.access.gatewire.client import GateWire
+from linli.access.gatewire.listener import GateListener
+from linli.access.gatewire.recorder import EventRecorder, GateKeys
+from linli.access.gatewire.simulator import GateController
+from linli.access.tests.test_wire_open_gate import BROKER, require_mosquitto
+
+
+def registered_gate(name: str = "东门", transport: str = "mqtt") -> tuple[object, str]:
+    """A gate registered the platform's way (the secret is returned once), on a fresh compound."""
+    from linli.access.services.gates import gate_create
+    from linli.core.models import Compound
+    from linli.core.tests.factories import StreetFactory
+
+    street = StreetFactory(code="wirejie")
+    compound, _ = Compound.objects.get_or_create(
+        street=street,
+        external_id="c-wire",
+        defaults={
+            "name": "测试小区",
+            "geometry": {"type": "Point", "coordinates": [121.39, 31.25]},
+            "lat": 31.25,
+            "lng": 121.39,
+        },
+    )
+    new = gate_create(compound=compound, name=name, transport=transport, actor=None)
+    return new.gate, new.secret
+
+
+def wait_until(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_listener_records_heartbeats_and_events_of_a_real_controller() -> None:
+    from linli.access.models import Gate
+    from linli.access.services.gates import gate_online
+
+    require_mosquitto()
+    gate, secret = registered_gate()
+    listener = GateListener(BROKER, flush_every=0.1).start()
+    controller = GateController(gate.public_id, secret, BROKER, heartbeat_every=0.2)
+    wire = GateWire(BROKER, record_heartbeats=False)
+    try:
+        assert listener.wait_subscribed(5)
+        controller.start()
+        assert wait_until(lambda: listener.recorder.stats["heartbeat"] >= 3)
+        assert wait_until(lambda: Gate.objects.get(pk=gate.pk).last_heartbeat_at is not None)
+        row = Gate.objects.get(pk=gate.pk)
+        assert gate_online(row) and row.last_event_at is not None
+        first = row.last_heartbeat_at
+        assert wait_until(lambda: Gate.objects.get(pk=gate.pk).last_heartbeat_at > first)
+        result = wire.open(
+            gate_public_id=gate.public_id, command_key=protocol.derive_keys(secret)[1], tap_id=3, timeout=2
+        )
+        assert result.opened
+        assert wait_until(lambda: listener.recorder.stats["opened"] == 1)
+        assert listener.recorder.stats["bad_mac"] == 0 and listener.recorder.stats["unknown_gate"] == 0
+        assert "opened=1" in listener.stats_line()
+    finally:
+        controller.stop()
+        wire.stop()
+        listener.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_web_client_records_heartbeats_throttled() -> None:
+    from linli.access.models import Gate
+
+    require_mosquitto()
+    gate, secret = registered_gate()
+    wire = GateWire(BROKER, record_heartbeats=True)
+    controller = GateController(gate.public_id, secret, BROKER, heartbeat_every=0.1)
+    try:
+        assert wire.wait_connected(5)
+        controller.start()
+        assert wait_until(lambda: Gate.objects.get(pk=gate.pk).last_heartbeat_at is not None)
+        assert wait_until(lambda: controller.heartbeats_sent >= 6)
+        time.sleep(1.2)
+        # Several heartbeats arrived, one was written: a web process writes a gate at most every 45 s.
+        assert wire._recorder is not None and wire._recorder.stats["heartbeat"] == 1
+    finally:
+        controller.stop()
+        wire.stop()
+
+
+def test_recorder_keeps_the_newest_time_and_ignores_unknown_gates(db: None) -> None:
+    from linli.access.models import Gate
+
+    gate, secret = registered_gate()
+    _, command_key = protocol.derive_keys(secret)
+    recorder = EventRecorder(keys=GateKeys(ttl=60))
+    topic = protocol.evt_topic(gate.public_id)
+    now = time.time()
+    newest = protocol.make_event(type="heartbeat", gate=gate.public_id, command_key=command_key, now=now)
+    older = protocol.make_event(type="heartbeat", gate=gate.public_id, command_key=command_key, now=now - 30)
+    stranger = protocol.new_gate_public_id()
+    stranger_event = protocol.make_event(type="heartbeat", gate=stranger, command_key=command_key, now=now)
+    recorder.submit(topic, protocol.encode(newest), received_at=now)
+    recorder.submit(topic, protocol.encode(older), received_at=now - 30)
+    recorder.submit(protocol.evt_topic(stranger), protocol.encode(stranger_event), received_at=now)
+    recorder.submit("linli/other/topic", b"{}", received_at=now)
+    assert recorder.drain() == 2
+    assert recorder.stats["unknown_gate"] == 1 and recorder.stats["malformed"] == 1
+    row = Gate.objects.get(pk=gate.pk)
+    assert row.last_heartbeat_at == dt.datetime.fromtimestamp(now, tz=dt.UTC)
+    # A later batch carrying an older time (another recorder was behind) never moves the time back.
+    recorder.submit(topic, protocol.encode(older), received_at=now - 30)
+    assert recorder.drain() == 1
+    assert Gate.objects.get(pk=gate.pk).last_heartbeat_at == row.last_heartbeat_at
+    # An `opened` event moves last_event_at only.
+    opened = protocol.make_event(
+        type="opened", gate=gate.public_id, command_key=command_key, now=now + 5, command="ab" * 16
+    )
+    recorder.submit(topic, protocol.encode(opened), received_at=now + 5)
+    recorder.drain()
+    row = Gate.objects.get(pk=gate.pk)
+    assert row.last_event_at == dt.datetime.fromtimestamp(now + 5, tz=dt.UTC)
+    assert row.last_heartbeat_at == dt.datetime.fromtimestamp(now, tz=dt.UTC)
+    assert row.last_event_at <= timezone.now() + dt.timedelta(seconds=6)
+
+
+def test_gate_keys_cache_answers_from_memory_until_forgotten(db: None, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    gate, secret = registered_gate()
+    keys = GateKeys(ttl=60)
+    stranger = protocol.new_gate_public_id()
+    with django_assert_num_queries(1):
+        found = keys.get_many([gate.public_id, stranger])
+        again = keys.get_many([gate.public_id, stranger])
+    assert found == again == {gate.public_id: protocol.derive_keys(secret)[1], stranger: None}
+    keys.forget(gate.public_id)
+    with django_assert_num_queries(1):
+        keys.get_many([gate.public_id])
+    keys.expire_soon(gate.public_id, within=0)  # a key that did not verify is read again (after a re-key)
+    with django_assert_num_queries(1):
+        keys.get_many([gate.public_id])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_start_in_process_runs_one_listener_for_the_embedded_mode() -> None:
+    from django.test import override_settings
+
+    from linli.access.gatewire import listener as listener_module
+    from linli.access.models import Gate
+
+    require_mosquitto()
+    gate, secret = registered_gate()
+    with override_settings(LINLI_MQTT_URL=BROKER):
+        first = listener_module.start_in_process()
+    controller = GateController(gate.public_id, secret, BROKER, heartbeat_every=30)
+    try:
+        assert listener_module.start_in_process() is first and first.wait_subscribed(5)
+        controller.start()
+        assert wait_until(lambda: Gate.objects.get(pk=gate.pk).last_heartbeat_at is not None, timeout=8)
+    finally:
+        controller.stop()
+        first.stop()
+        listener_module._in_process = None
