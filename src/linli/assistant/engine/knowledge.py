@@ -1,0 +1,142 @@
+"""The street's vocabulary for matching, built from its live data and cached per process and street.
+
+The cache key is the count and latest change of each table the names come from, read on every question (a few
+indexed aggregates), so a renamed place or a new activity is understood at once; the expensive part (aliases,
+pinyin, jieba's dictionary) is rebuilt only when that key changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.db import connection
+
+from linli.assistant.engine.matching import (
+    Entity,
+    Lexicon,
+    compact,
+    core_of,
+    place_aliases,
+    road_of,
+    segment,
+    tokenizer,
+)
+from linli.core.models import Committee, Compound, Street
+
+_cache: dict[int, Lexicon] = {}
+_lock = threading.Lock()
+
+# Generic words inside activity titles that say nothing about the kind of activity.
+_TITLE_STOP = {"活动", "社区", "居民", "第一期", "第二期", "一期", "见面会", "招募", "和", "与", "走进", "主题"}
+
+
+def street_version(street: Street) -> tuple[Any, ...]:
+    """Count and latest change of each table the names come from, in one round trip (five scalar subqueries)."""
+    from linli.activities.models import Activity
+    from linli.meals.models import Dish, Kitchen
+    from linli.places.models import Place
+
+    qn = connection.ops.quote_name
+    dish, kitchen = qn(Dish._meta.db_table), qn(Kitchen._meta.db_table)
+    dishes = f"{dish} d JOIN {kitchen} k ON k.{qn('id')} = d.{qn('kitchen_id')}"
+    sources = [
+        (qn(Place._meta.db_table), "", "updated_at"),
+        (qn(Activity._meta.db_table), "", "updated_at"),
+        (dishes, "k.", "id"),
+        (qn(Compound._meta.db_table), "", "id"),
+        (qn(Committee._meta.db_table), "", "id"),
+    ]
+    parts = []
+    for table, alias, latest in sources:
+        where = f"WHERE {alias}{qn('street_id')} = %s"
+        parts.append(f"SELECT COUNT(*) FROM {table} {where}")  # noqa: S608
+        column = f"d.{qn(latest)}" if alias else qn(latest)
+        parts.append(f"SELECT MAX({column}) FROM {table} {where}")  # noqa: S608
+    # Only quoted table and column names are interpolated; the street id is a parameter.
+    sql = "SELECT " + ", ".join(f"({p})" for p in parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [street.pk] * len(parts))
+        row = cursor.fetchone()
+    return (street.pk, street.name, *row)
+
+
+def lexicon(street: Street) -> Lexicon:
+    """The street's lexicon, rebuilt when its data changed since the last build in this process."""
+    version = street_version(street)
+    lex = _cache.get(street.pk)
+    if lex is not None and lex.version == version:
+        return lex
+    with _lock:
+        lex = _cache.get(street.pk)
+        if lex is None or lex.version != version:
+            lex = build_lexicon(street, version)
+            _cache[street.pk] = lex
+        return lex
+
+
+def build_lexicon(street: Street, version: tuple[Any, ...] = ()) -> Lexicon:
+    from linli.activities.models import Activity, ActivityStatus
+    from linli.meals.models import Dish
+    from linli.places.models import Place
+
+    lex = Lexicon(street_id=street.pk, version=version)
+    roads: dict[str, list[tuple[float, float]]] = {}
+    places = Place.objects.filter(street=street, is_active=True).values_list(
+        "id", "name", "kind", "address", "lat", "lng"
+    )
+    for pid, name, kind, address, lat, lng in places:
+        ent = Entity("place", pid, name, lat, lng, {"kind": kind, "address": address})
+        lex.add(ent, *place_aliases(name, street.name))
+        road = road_of(address)
+        if road:
+            roads.setdefault(road, []).append((lat, lng))
+    for cid, name, address, lat, lng in Compound.objects.filter(street=street).values_list(
+        "id", "name", "address", "lat", "lng"
+    ):
+        lex.add(Entity("compound", cid, name, lat, lng, {"address": address}), name, name + "小区")
+        road = road_of(address)
+        if road:
+            roads.setdefault(road, []).append((lat, lng))
+    for kid, name, phone in Committee.objects.filter(street=street).values_list("id", "name", "phone"):
+        short = name.replace("居民委员会", "居委会")
+        lex.add(Entity("committee", kid, name, extra={"phone": phone}), name, short, short.replace("居委会", "居委"))
+    for road, points in roads.items():
+        lat = sum(p[0] for p in points) / len(points)
+        lng = sum(p[1] for p in points) / len(points)
+        lex.roads[road] = points
+        lex.add(Entity("road", road, road, lat, lng, {"points": tuple(points)}), road)
+    titles = (
+        Activity.objects.filter(street=street, status=ActivityStatus.PUBLISHED)
+        .values_list("title", flat=True)
+        .distinct()
+    )
+    tok = tokenizer()
+    for title in set(titles):
+        head = title.split("：")[0].split(":")[0]
+        lex.add(Entity("activity", title, title), title, head)
+        for word in segment(head) + segment(title):
+            w = compact(word)
+            if len(w) >= 2 and w not in _TITLE_STOP:
+                lex.words.add(w)
+    for name in set(Dish.objects.filter(kitchen__street=street).values_list("name", flat=True)):
+        lex.add(Entity("dish", name, name), name)
+    _drop_shared_kind_aliases(lex)
+    for alias in lex.aliases:
+        tok.add_word(alias, freq=200000)
+    return lex
+
+
+def _drop_shared_kind_aliases(lex: Lexicon) -> None:
+    """A short name made only of kind words ("市民驿站") names a place only when no other place's name holds it."""
+    names = [compact(e.name) for e in lex.entities if e.kind == "place"]
+    for alias in list(lex.aliases):
+        ents = lex.aliases[alias]
+        shared = sum(alias in n for n in names) > 1
+        if shared and all(e.kind == "place" for e in ents) and not core_of(alias):
+            del lex.aliases[alias]
+            for py, aliases in list(lex.pinyin.items()):
+                if alias in aliases:
+                    aliases.remove(alias)
+                    if not aliases:
+                        del lex.pinyin[py]

@@ -1,0 +1,164 @@
+"""Answering a question: a staff-curated answer for the same (normalized) question first, else the LLM backend when
+one is configured, else the offline engine (with the street's synonyms); the LLM falls back to the offline engine
+on any failure. Every question and answer is logged (`AskLog`) with its intent, backend, latency and street.
+
+Personal data: the log keeps no user, IP or coordinates; phone and ID numbers in the question are masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from linli.assistant.models import MAX_QUESTION, AskLog, Backend, CuratedAnswer, Synonym
+from linli.assistant.services.cards import cards_render
+from linli.core.errors import Problem, field_error
+from linli.core.models import Street
+
+log = logging.getLogger("linli.assistant")
+
+INTENTS = ("activities", "nearest_place", "opening_hours", "meals", "how_to", "contact", "unknown")
+UNKNOWN = "unknown"
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def redact(text: str) -> str:
+    """Mask mainland mobile numbers (138****5678) and ID numbers (fully) typed into a question."""
+    text = _ID_NUMBER.sub("*" * 18, text)
+    return _MOBILE.sub(r"\1****\2", text)
+
+
+def question_clean(question: Any) -> str:
+    """The question stripped; a `validation_error` for an empty or too long one."""
+    text = " ".join(str(question or "").split())
+    if not text:
+        raise Problem("validation_error", errors=[field_error("question", "请输入您的问题", "Please type a question")])
+    if len(text) > MAX_QUESTION:
+        raise Problem(
+            "validation_error",
+            errors=[
+                field_error(
+                    "question",
+                    f"问题太长了，请不超过{MAX_QUESTION}个字",
+                    f"The question is too long (at most {MAX_QUESTION} characters)",
+                )
+            ],
+        )
+    return text
+
+
+def location_clean(lat: float | None, lng: float | None) -> tuple[float | None, float | None]:
+    if lat is None and lng is None:
+        return None, None
+    errors = []
+    if lat is None or not (-90 <= lat <= 90):
+        errors.append(field_error("lat", "纬度应在 -90 到 90 之间", "lat must be between -90 and 90"))
+    if lng is None or not (-180 <= lng <= 180):
+        errors.append(field_error("lng", "经度应在 -180 到 180 之间", "lng must be between -180 and 180"))
+    if errors:
+        raise Problem("validation_error", errors=errors)
+    return lat, lng
+
+
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) +| +(?=[\u3400-\u9fff])")
+
+
+def question_key(text: str) -> str:
+    """The key curated answers are stored and found under: the engine's `normalize` (width, case, punctuation,
+    particles) of the masked question, without the spaces a resident may put between Chinese words."""
+    from linli.assistant import engine
+
+    return _CJK_SPACE.sub("", engine.normalize(redact(text)))[: MAX_QUESTION * 2]
+
+
+def synonyms_of(street: Street | None) -> dict[str, str]:
+    if street is None:
+        return {}
+    return dict(Synonym.objects.filter(street=street).values_list("term", "replacement"))
+
+
+def curated_find(*, street: Street | None, normalized: str) -> CuratedAnswer | None:
+    if street is None or not normalized:
+        return None
+    return CuratedAnswer.objects.filter(street=street, normalized=normalized, is_active=True).first()
+
+
+def _offline(
+    *, question: str, street: Street | None, lat: float | None, lng: float | None, now: datetime, lang: str
+) -> dict[str, Any]:
+    from linli.assistant import engine
+
+    result = engine.answer(
+        question=question, street=street, lat=lat, lng=lng, now=now, lang=lang, synonyms=synonyms_of(street) or None
+    )
+    return {
+        "intent": result.intent,
+        "text": result.text,
+        "cards": [asdict(card) for card in result.cards],
+        "confidence": float(result.confidence),
+        "backend": Backend.OFFLINE,
+    }
+
+
+def answer_question(
+    *,
+    question: Any,
+    street: Street | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    lang: str = "zh-hans",
+    now: datetime | None = None,
+) -> AskLog:
+    """Answer and log one question. Problems: `validation_error` (empty or too long question, bad coordinates)."""
+    from linli.assistant import engine
+
+    text = question_clean(question)
+    lat, lng = location_clean(lat, lng)
+    street = street or engine.default_street()  # the engine's choice, so the log names the street it used
+    now = now or timezone.now()
+    lang = "en" if lang.startswith("en") else "zh-hans"
+    started = time.perf_counter()
+    normalized = question_key(text)
+    curated = curated_find(street=street, normalized=normalized)
+    result: dict[str, Any] | None = None
+    if curated is not None and street is not None:
+        result = {
+            "intent": curated.intent,
+            "text": curated.answer,
+            "cards": cards_render(curated.cards, street=street),
+            "confidence": 1.0,
+            "backend": Backend.CURATED,
+        }
+    elif settings.LINLI_ASSISTANT_LLM_URL:
+        from linli.assistant.services import llm
+
+        try:
+            result = llm.llm_answer(question=text, street=street, lat=lat, lng=lng, now=now, lang=lang)
+        except llm.LlmFailure as exc:
+            log.warning("assistant LLM backend failed, the offline engine answers: %s", exc)
+    if result is None:
+        result = _offline(question=text, street=street, lat=lat, lng=lng, now=now, lang=lang)
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    return AskLog.objects.create(
+        street=street,
+        question=redact(text),
+        normalized=normalized,
+        lang=lang,
+        had_location=lat is not None,
+        intent=str(result["intent"])[:32],
+        answer=result["text"],
+        cards=result["cards"],
+        confidence=result["confidence"],
+        backend=result["backend"],
+        latency_ms=latency_ms,
+        curated=curated,
+    )
