@@ -55,6 +55,7 @@ ROLE_LINKS: dict[str, list[tuple[str, Any, str, bool, bool]]] = {
         ("production", _("生产单"), "meals:kitchen_production", False, False),
         ("runs", _("配送批次"), "meals:kitchen_runs", False, False),
         ("kitchen-quality", _("质量与浪费"), "meals:quality_kitchen", False, False),
+        ("kitchen-settings", _("厨房设置"), "meals:kitchen_settings", False, False),
     ],
     Role.FOOD_SUPERVISOR: [("quality", _("食安检查与试吃"), "meals:quality_home", False, False)],
     Role.RIDER: [
