@@ -6,46 +6,26 @@ first call pays for them; `first_call_ms` reports it), then answers every questi
 same run: one bare selector call per question (`places_nearest` from the question's location with limit 3), the
 floor any grounded answer pays. Budget: p95 <= 200 ms per answer (DESIGN.md).
 
-Database: a fresh SQLite file by default; LINLI_BENCH_DATABASE_URL=postgres://... uses PostgreSQL (its test
-database is created and dropped).
+Database (bench/common.py `django_in_process`): a fresh SQLite file by default; LINLI_BENCH_DATABASE_URL=postgres://...
+uses PostgreSQL (its test database is created and dropped).
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import tempfile
+import sys
 import time
 from pathlib import Path
 
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+if str(BENCH_DIR) not in sys.path:  # bench/common.py
+    sys.path.insert(0, str(BENCH_DIR))
+import common  # noqa: E402
+
 ROUNDS = 3
 BUDGET_P95_MS = 200.0
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _setup_django() -> str:
-    tmp = tempfile.mkdtemp(prefix="linli-bench-")
-    url = os.environ.get("LINLI_BENCH_DATABASE_URL", "")
-    if url:
-        os.environ["LINLI_DATABASE_URL"] = url
-    else:
-        os.environ.pop("LINLI_DATABASE_URL", None)
-        os.environ["LINLI_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
-    os.environ.pop("LINLI_REDIS_URL", None)
-    os.environ["LINLI_VAR_DIR"] = tmp
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if url:
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    else:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-    return "postgresql" if url else "sqlite"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -66,7 +46,11 @@ def _stats(wall: list[float], cpu: list[float]) -> dict:
 
 
 def run() -> dict:
-    backend = _setup_django()
+    with common.django_in_process() as backend:
+        return _measure(backend)
+
+
+def _measure(backend: str) -> dict:
     from linli.assistant.engine import answer
     from linli.assistant.engine.evaluate import load
     from linli.demo.loader import demo_load
@@ -96,7 +80,7 @@ def run() -> dict:
             base_wall.append((time.perf_counter() - w) * 1000)
     engine = _stats(wall, cpu)
     baseline = _stats(base_wall, base_cpu)
-    result = {
+    return {
         "bench": "assistant",
         "database": backend,
         "questions": len(rows),
@@ -109,11 +93,6 @@ def run() -> dict:
         "within_budget": engine["p95_ms"] <= BUDGET_P95_MS,
         "load_1m": round(os.getloadavg()[0], 2),
     }
-    if backend == "postgresql":
-        from django.db import connection
-
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
-    return result
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 Budget (DESIGN.md): hazard report → push reaches the grid worker: p99 <= 300 ms at 50 reports/s.
 
-What it does (run alone: `.venv/bin/python bench/run.py dispatch`; needs PostgreSQL and Redis):
+What it does (run alone: `.venv/bin/python bench/run.py dispatch`; needs PostgreSQL and Redis). The database,
+servers and CPU accounting are bench/common.py's, the open-loop schedule and percentiles bench/openloop.py's:
 1. drops and creates the PostgreSQL database `linli_bench_dispatch`, migrates it (`linli migrate`) and fills it in
-   a subprocess (`python bench/bench_dispatch.py --populate`): one street with a grid tree (HQ → 2 workstations →
-   10 unit grids), the default hazard categories, WORKERS_PER_GRID grid workers per unit grid (each with a
-   signed-in session, as a browser would hold), and RIDERS riders with bearer tokens;
+   a subprocess (`python bench/bench_dispatch.py --populate`, JSON on stdout): one street with a grid tree
+   (HQ → 2 workstations → 10 unit grids), the default hazard categories, WORKERS_PER_GRID grid workers per unit
+   grid (each with a signed-in session, as a browser would hold), and RIDERS riders with bearer tokens;
 2. starts gunicorn `linli.wsgi:application` (gthread, as `linli serve --mode production`) for the API and uvicorn
    `linli.asgi:application` for /ws/, both with the Redis channel layer (LINLI_REDIS_URL, db 12) and PostgreSQL;
 3. in this process (asyncio): connects every grid worker to `ws/cases/<street>/` with their session cookie and
@@ -39,21 +40,21 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
+if str(BENCH_DIR) not in sys.path:  # bench/common.py
+    sys.path.insert(0, str(BENCH_DIR))
+import common  # noqa: E402
+import openloop  # noqa: E402
+
 DB_NAME = "linli_bench_dispatch"
+DB = common.Database(DB_NAME)
 STREET = "bench-dispatch"
 
 RATE = float(os.environ.get("LINLI_BENCH_DISPATCH_RATE", "50"))
@@ -73,13 +74,6 @@ UNITS_PER_WS = 5
 LATTICE_M = 70.0
 
 
-# ------------------------------------------------------------------------------------------ database
-
-
-def _pg_server_url() -> str:
-    return os.environ.get("LINLI_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
 def _redis_url() -> str:
     return os.environ.get("LINLI_BENCH_DISPATCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
@@ -88,50 +82,6 @@ def _layer_host() -> dict:
     """The bench's own channel-layer host (the baseline): with the 30 s socket timeout settings.py gives the
     servers' layer (redis-py's default 5 s read timeout is the 5 s channels_redis blocks in BZPOPMIN for)."""
     return {"address": _redis_url(), "socket_timeout": 30, "socket_connect_timeout": 5}
-
-
-def _db_url() -> str:
-    return f"{_pg_server_url().rsplit('/', 1)[0]}/{DB_NAME}"
-
-
-def _admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_pg_server_url(), autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _redis_flush() -> None:
-    try:
-        import redis
-
-        redis.Redis.from_url(_redis_url()).flushdb()
-    except Exception:  # noqa: BLE001 - a failed flush must not hide the figures
-        pass
-
-
-def _django_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_") or k.startswith("LINLI_BENCH_")}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "linli.settings",
-            "LINLI_DATABASE_URL": _db_url(),
-            "LINLI_REDIS_URL": _redis_url(),  # cache and channel layer (its socket timeout: settings.py)
-            "LINLI_CONN_MAX_AGE": "600",
-            "LINLI_DEBUG": "0",
-            "LINLI_SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
-            "LINLI_VAR_DIR": str(tmp),
-            "LINLI_SMS_BACKEND": "linli.core.sms.OutboxSmsBackend",
-            "PYTHONPATH": str(ROOT / "src"),
-        }
-    )
-    return env
-
-
-def _migrate(env: dict[str, str]) -> None:
-    linli = Path(sys.executable).with_name("linli")
-    cmd = [str(linli)] if linli.exists() else [sys.executable, "-m", "django"]
-    subprocess.run([*cmd, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)  # noqa: S603
 
 
 def _unit_boxes() -> list[tuple[str, tuple[float, float, float, float]]]:
@@ -145,7 +95,7 @@ def _unit_boxes() -> list[tuple[str, tuple[float, float, float, float]]]:
     return boxes
 
 
-def populate_main(out_file: str) -> None:
+def populate_main() -> None:
     """Runs in a subprocess with the bench's Django settings: street, grids, categories, people, sessions, tokens."""
     import django
 
@@ -208,121 +158,10 @@ def populate_main(out_file: str) -> None:
             raw = f"llb_{i}_{secrets.token_urlsafe(24)}"
             ApiToken.objects.create(user=rider, name="bench", prefix=raw[:8], digest=token_digest(raw))
             out["riders"].append(raw)
-    Path(out_file).write_text(json.dumps(out), encoding="utf-8")
-
-
-# ------------------------------------------------------------------------------------------ servers
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Proc:
-    def __init__(self, cmd: list[str], env: dict[str, str], log: Path) -> None:
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)  # noqa: S603
-
-    def wait_http(self, url: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):  # noqa: S310
-                    return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{url} did not answer in time")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-
-# ------------------------------------------------------------------------------------------ CPU accounting
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)  # noqa: S603,S607
-    return [int(p) for p in out.stdout.split()]
-
-
-class CpuMeter:
-    """CPU seconds of gunicorn (master + workers), uvicorn and the bench database's PostgreSQL backends over the
-    load phase: per report, a figure the other processes on a shared machine do not distort."""
-
-    def __init__(self, gunicorn_pid: int, uvicorn_pid: int) -> None:
-        self.pids = {"gunicorn": gunicorn_pid, "uvicorn": uvicorn_pid}
-        self.before: dict[str, dict[int, float]] = {}
-
-    def _sample(self) -> dict[str, dict[int, float]]:
-        import psycopg
-
-        with psycopg.connect(_db_url(), autocommit=True) as conn:
-            pg = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,))]
-        gun = [self.pids["gunicorn"], *_children(self.pids["gunicorn"])]
-        return {
-            "gunicorn": {p: _proc_cpu(p) for p in gun},
-            "uvicorn": {self.pids["uvicorn"]: _proc_cpu(self.pids["uvicorn"])},
-            "postgres": {p: _proc_cpu(p) for p in pg},
-        }
-
-    def start(self) -> None:
-        self.before = self._sample()
-
-    def done(self, reports: int) -> dict:
-        after = self._sample()
-        out: dict = {}
-        for kind in ("gunicorn", "uvicorn", "postgres"):
-            out[f"{kind}_s"] = round(sum(v - self.before[kind].get(p, 0.0) for p, v in after[kind].items()), 2)
-        if reports:
-            total_ms = (out["gunicorn_s"] + out["uvicorn_s"] + out["postgres_s"]) * 1000 / reports
-            out["server_cpu_ms_per_report"] = round(total_ms, 1)
-            # What two cores could take if the servers had them to themselves (an upper bound).
-            out["two_core_capacity_reports_per_s"] = round(2000 / total_ms, 1) if total_ms else None
-        return out
+    print(json.dumps(out))
 
 
 # ------------------------------------------------------------------------------------------ measurement
-
-
-def _pct(values: list[float]) -> dict:
-    if not values:
-        return {"n": 0}
-    s = sorted(values)
-
-    def q(p: float) -> float:
-        return round(s[min(len(s) - 1, max(0, int(round(p * len(s) + 0.5)) - 1))], 2)
-
-    return {
-        "n": len(s),
-        "p50_ms": q(0.50),
-        "p95_ms": q(0.95),
-        "p99_ms": q(0.99),
-        "max_ms": round(s[-1], 2),
-        "mean_ms": round(statistics.fmean(s), 2),
-    }
 
 
 def _lattice(units: dict) -> list[tuple[str, float, float]]:
@@ -370,10 +209,10 @@ async def _baseline_channel_layer() -> dict:
     finally:
         await layer.group_discard(group, channel)
         await layer.close_pools()  # not flush(): that would delete every group of the layer, the consoles' too
-    return _pct(lat)
+    return openloop.percentiles(lat)
 
 
-async def _load(api: str, ws_url: str, origin: str, data: dict, meter: CpuMeter) -> dict:
+async def _load(api: str, ws_url: str, origin: str, data: dict, meter: common.CpuMeter) -> dict:
     import httpx
     import websockets
 
@@ -438,10 +277,11 @@ async def _load(api: str, ws_url: str, origin: str, data: dict, meter: CpuMeter)
     done_at: list[float] = []
     statuses: dict[str, int] = {}
     errors = 0
+    error_kinds: dict[str, int] = {}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=api, timeout=30, limits=limits) as client:
 
-        async def one(i: int) -> None:
+        async def one(i: int, _scheduled: float) -> None:
             nonlocal errors
             ext, lat, lng = points[i]
             key = (lat, lng)
@@ -459,8 +299,9 @@ async def _load(api: str, ws_url: str, origin: str, data: dict, meter: CpuMeter)
                 post_ms.append((time.perf_counter() - t0) * 1000)
                 done_at.append(time.perf_counter())
                 statuses[str(resp.status_code)] = statuses.get(str(resp.status_code), 0) + 1
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 errors += 1
+                error_kinds[type(exc).__name__] = error_kinds.get(type(exc).__name__, 0) + 1
 
         # Warm-up outside the figures (each gunicorn thread's first request, connections): points not recorded.
         # One warm-up report per rider (not all on the first one: with the run's own reports it would pass the
@@ -474,16 +315,10 @@ async def _load(api: str, ws_url: str, origin: str, data: dict, meter: CpuMeter)
             )
         await asyncio.sleep(0.5)
         await asyncio.to_thread(meter.start)
+        # Open loop; a report's latency counts from the moment its POST starts (`t0` in one()).
         start = time.perf_counter()
-        tasks = []
-        for i in range(n_reports):
-            delay = start + i / RATE - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i)))
-        send_s = time.perf_counter() - start
-        await asyncio.gather(*tasks)
-    cpu = await asyncio.to_thread(meter.done, len(done_at))
+        send_s, _ = await openloop.open_loop(n_reports, RATE, one)
+    cpu = await asyncio.to_thread(meter.done, len(done_at), "report")
     deadline = time.perf_counter() + PUSH_WAIT_S
     expected = WORKERS_PER_GRID * n_reports
     while len(latencies) < expected and time.perf_counter() < deadline:
@@ -504,15 +339,16 @@ async def _load(api: str, ws_url: str, origin: str, data: dict, meter: CpuMeter)
         "completed_per_s": round(len(done_at) / (max(done_at) - start), 1) if done_at else None,
         "statuses": statuses,
         "client_errors": errors,
+        "client_error_kinds": error_kinds,
         "grid_worker_sockets": len(sockets),
         "pushes_expected": expected,
         "pushes_received": len(latencies),
         "reports_missing_a_push": missed,
         "pushes_to_a_wrong_grid": wrong_grid,
         "other_events": other_events,
-        "push_latency": _pct(latencies),
-        "push_latency_first_worker": _pct(first_latencies),
-        "post_response": _pct(post_ms),
+        "push_latency": openloop.percentiles(latencies),
+        "push_latency_first_worker": openloop.percentiles(first_latencies),
+        "post_response": openloop.percentiles(post_ms),
         "baseline_channel_layer_group_send_receive": baseline,
         "cpu": cpu,
     }
@@ -523,9 +359,11 @@ async def _load(api: str, ws_url: str, origin: str, data: dict, meter: CpuMeter)
 
 def run() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="linli-bench-dispatch-"))
-    env = _django_env(tmp)
+    env = common.django_env(
+        tmp, DB, redis=_redis_url(), extra={"LINLI_SMS_BACKEND": "linli.core.sms.OutboxSmsBackend"}
+    )  # LINLI_REDIS_URL: cache and channel layer (its socket timeout: settings.py)
     keep = os.environ.get("LINLI_BENCH_DISPATCH_KEEP") == "1"
-    procs: list[Proc] = []
+    procs: list[common.Proc] = []
     result: dict = {
         "bench": "dispatch",
         "budget": {"push_p99_ms": BUDGET_P99_MS, "rate_per_s": 50},
@@ -539,43 +377,24 @@ def run() -> dict:
             "rate_per_s": RATE,
             "seconds": SECONDS,
         },
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
-    _redis_flush()
-    _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{DB_NAME}"')
+    common.redis_flush(_redis_url())
+    DB.create()
     try:
         t0 = time.monotonic()
-        _migrate(env)
-        data_file = tmp / "data.json"
-        subprocess.run([sys.executable, __file__, "--populate", str(data_file)], env=env, check=True, cwd=ROOT)  # noqa: S603
-        data = json.loads(data_file.read_text(encoding="utf-8"))
+        common.migrate(env)
+        data = common.populate(__file__, [], env)
         result["setup_s"] = round(time.monotonic() - t0, 1)
-        api_port, ws_port = _free_port(), _free_port()
-        gunicorn = [
-            sys.executable, "-m", "gunicorn", "linli.wsgi:application",
-            "--bind", f"127.0.0.1:{api_port}", "--worker-class", "gthread",
-            "--workers", str(GUNICORN_WORKERS), "--threads", str(GUNICORN_THREADS),
-            "--access-logfile", "-", "--timeout", "30", "--graceful-timeout", "20",
-        ]  # fmt: skip
-        uvicorn = [
-            sys.executable, "-m", "uvicorn", "linli.asgi:application",
-            "--host", "127.0.0.1", "--port", str(ws_port), "--lifespan", "off", "--no-access-log",
-        ]  # fmt: skip
-        procs.append(Proc(gunicorn, env, tmp / "gunicorn.log"))
-        procs.append(Proc(uvicorn, env, tmp / "uvicorn.log"))
-        procs[0].wait_http(f"http://127.0.0.1:{api_port}/api/v1/streets")
-        procs[1].wait_http(f"http://127.0.0.1:{ws_port}/api/v1/streets")
-        result.update(
-            asyncio.run(
-                _load(
-                    f"http://127.0.0.1:{api_port}",
-                    f"ws://127.0.0.1:{ws_port}/ws/cases/{STREET}/",
-                    f"http://127.0.0.1:{api_port}",
-                    data,
-                    CpuMeter(procs[0].proc.pid, procs[1].proc.pid),
-                )
-            )
-        )
+        gunicorn = common.Server(env, GUNICORN_WORKERS, GUNICORN_THREADS, tmp / "gunicorn.log")
+        procs.append(gunicorn)
+        uvicorn = common.Uvicorn(env, tmp / "uvicorn.log")
+        procs.append(uvicorn)
+        gunicorn.wait_ready()
+        uvicorn.wait_ready()
+        meter = common.CpuMeter({"gunicorn": gunicorn.pids, "uvicorn": uvicorn.pids}, db=DB, wrk=False)
+        ws_url = f"ws://127.0.0.1:{uvicorn.port}/ws/cases/{STREET}/"
+        result.update(asyncio.run(_load(gunicorn.base, ws_url, gunicorn.base, data, meter)))
         p99 = result["push_latency"].get("p99_ms")
         result["within_budget"] = bool(
             p99 is not None
@@ -587,17 +406,18 @@ def run() -> dict:
         for p in procs:
             p.stop()
         if not keep:
-            _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+            DB.drop()
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             result["kept"] = str(tmp)
-        _redis_flush()
+        common.redis_flush(_redis_url())
+        result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return result
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--populate":
+    if sys.argv[1:2] == ["--populate"]:
         sys.path.insert(0, str(ROOT / "src"))
-        populate_main(sys.argv[2])
+        populate_main()
     else:
         print(json.dumps(run(), ensure_ascii=False, indent=2))

@@ -2,7 +2,9 @@
 
 Budget (DESIGN.md): rider tap → gate opens (through Mosquitto): p99 <= 150 ms at 200 taps/s.
 
-What it does (run alone: `.venv/bin/python bench/run.py gate_tap`; needs PostgreSQL, Redis, Mosquitto, wrk):
+What it does (run alone: `.venv/bin/python bench/run.py gate_tap`; needs PostgreSQL, Redis, Mosquitto, wrk). The
+database, servers, CPU accounting and wrk run are bench/common.py's, the open-loop schedules, HTTP client and
+percentiles bench/openloop.py's:
 
 (a) The wire alone. GATES simulated controllers (`GateController`, real paho clients) run in a separate process
     (`python bench/bench_gate_tap.py --controllers FILE`); this process offers RATE open commands/s for SECONDS
@@ -12,27 +14,27 @@ What it does (run alone: `.venv/bin/python bench/run.py gate_tap`; needs Postgre
     command's scheduled start, so a late dispatcher shows in the figures. Baseline in the same run: a bare MQTT
     ping → echo → pong through the same broker at the same rate (no signing, no verifying).
 (b) The full tap through HTTP. Drops and creates the PostgreSQL database `linli_bench_gate_tap`, migrates and
-    fills it in a subprocess (`--populate`): one street, one compound, GATES gates registered by `gate_create`
-    (their secrets go to the controllers' process only), RIDERS verified riders with bearer tokens. Starts
-    gunicorn `linli.wsgi:application` (gthread, as `linli serve --mode production`, Redis cache db 11 for the rate
-    limits, CONN_MAX_AGE=600), `linli gate-listener` (records the heartbeats: the gates must be online), and the
-    controllers' process; waits until every gate is online. Baseline: the trivial endpoint (`GET /api/v1/ping`,
-    else `/api/v1/streets`) under wrk for PING_SECONDS at 32 connections (its rps and CPU per request). Then
-    RATE taps/s for SECONDS seconds, then 100 taps/s (LINLI_BENCH_GATE_TAP_RATES) (open loop, asyncio + httpx, 64
-    keep-alive connections on asyncio streams, the token read when a connection is free): `POST /api/v1/access/taps`
-    `{gate_token}` with a fresh token of a gate (made from the gate's token key at send time) and a rider's
-    bearer token, round robin. The answer comes once the controller has reported (or after the 1 s timeout), so
-    the answer's time is tap → opened. Counts allow / deny reasons / opened, and checks the Tap rows.
-    CPU seconds of gunicorn and the bench database's PostgreSQL backends per tap (the server's cost), and of
-    Mosquitto, the listener and the controllers beside them.
+    fills it in a subprocess (`--populate`, JSON on stdout): one street, one compound, GATES gates registered by
+    `gate_create` (their secrets go to the controllers' process only), RIDERS verified riders with bearer tokens.
+    Starts gunicorn `linli.wsgi:application` (gthread, as `linli serve --mode production` but without the access
+    log, Redis cache db 11 for the rate limits, CONN_MAX_AGE=600), `linli gate-listener` (records the heartbeats:
+    the gates must be online), and the controllers' process; waits until every gate is online. Baseline: the
+    trivial endpoint (`GET /api/v1/ping`) under wrk for PING_SECONDS at 32 connections (its rps and CPU per
+    request). Then RATE taps/s for SECONDS seconds, then 100 taps/s (LINLI_BENCH_GATE_TAP_RATES) (open loop on
+    asyncio, `openloop.HttpPool`: 64 keep-alive connections on asyncio streams, the token read when a connection
+    is free): `POST /api/v1/access/taps` `{gate_token}` with a fresh token of a gate (made from the gate's token
+    key at send time) and a rider's bearer token, round robin. The answer comes once the controller has reported
+    (or after the 1 s timeout), so the answer's time is tap → opened. Counts allow / deny reasons / opened, and
+    checks the Tap rows. CPU seconds of gunicorn and the bench database's PostgreSQL backends per tap (the
+    server's cost), and of Mosquitto, the listener, the controllers and the load generator beside them.
 
 Every process shares the 2 cores with the load generator, so the figures sit beside the baselines of the same run.
 
 Environment: LINLI_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), LINLI_BENCH_GATE_REDIS_URL
 (default redis://127.0.0.1:6379/11, flushed before and after), LINLI_BENCH_MQTT_URL (default mqtt://127.0.0.1:1883),
 LINLI_BENCH_GATE_RATE (200), LINLI_BENCH_GATE_TAP_RATES ("200,100"), LINLI_BENCH_GATE_SECONDS (15),
-LINLI_BENCH_GATE_GATES (20),
-LINLI_BENCH_GATE_PARTS ("wire,tap"), LINLI_BENCH_GATE_KEEP=1 (keep the database and the logs).
+LINLI_BENCH_GATE_GATES (20), LINLI_BENCH_GATE_PARTS ("wire,tap"), LINLI_BENCH_GATE_KEEP=1 (keep the database and
+the logs).
 """
 
 from __future__ import annotations
@@ -43,21 +45,22 @@ import os
 import secrets
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
+if str(BENCH_DIR) not in sys.path:  # bench/common.py
+    sys.path.insert(0, str(BENCH_DIR))
+import common  # noqa: E402
+import openloop  # noqa: E402
+
 DB_NAME = "linli_bench_gate_tap"
+DB = common.Database(DB_NAME)
 STREET = "bench-gate"
 
 RATE = float(os.environ.get("LINLI_BENCH_GATE_RATE", "200"))
@@ -70,81 +73,21 @@ PARTS = {p.strip() for p in os.environ.get("LINLI_BENCH_GATE_PARTS", "wire,tap")
 RIDERS = 400  # a rider may tap 30 times a minute: the run's 4,500 taps over 400 riders stay below it
 BASELINE_SECONDS = 5.0
 PING_SECONDS = 5
+PING_CONNECTIONS = 32
 WARMUP_TAPS = 40
 CONNECTIONS = 64  # the load generator's HTTP connections (phones in flight at once)
 GUNICORN_WORKERS, GUNICORN_THREADS = 2, 4
-PING_PATHS = ("/api/v1/ping", "/api/v1/streets")
 BUDGET_P99_MS = 150
-
-
-def _pg_server_url() -> str:
-    return os.environ.get("LINLI_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
 def _redis_url() -> str:
     return os.environ.get("LINLI_BENCH_GATE_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
-def _mqtt_url() -> str:
-    return os.environ.get("LINLI_BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
-
-
-def _db_url() -> str:
-    return f"{_pg_server_url().rsplit('/', 1)[0]}/{DB_NAME}"
-
-
-def _admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_pg_server_url(), autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _query(sql: str, params: tuple = ()) -> list[tuple]:
-    import psycopg
-
-    with psycopg.connect(_db_url(), autocommit=True) as conn:
-        return list(conn.execute(sql, params))
-
-
-def _redis_flush() -> None:
-    try:
-        import redis
-
-        redis.Redis.from_url(_redis_url()).flushdb()
-    except Exception:  # noqa: BLE001 - a failed flush must not hide the figures
-        pass
-
-
-def _django_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_") or k.startswith("LINLI_BENCH_")}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "linli.settings",
-            "LINLI_DATABASE_URL": _db_url(),
-            "LINLI_REDIS_URL": _redis_url(),
-            "LINLI_MQTT_URL": _mqtt_url(),
-            "LINLI_CONN_MAX_AGE": "600",
-            "LINLI_DEBUG": "0",
-            "LINLI_SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
-            "LINLI_VAR_DIR": str(tmp),
-            "LINLI_SMS_BACKEND": "linli.core.sms.OutboxSmsBackend",
-            "LINLI_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT / "src"),
-        }
-    )
-    return env
-
-
-def _linli() -> list[str]:
-    linli = Path(sys.executable).with_name("linli")
-    return [str(linli)] if linli.exists() else [sys.executable, "-m", "linli.cli"]
-
-
 # ------------------------------------------------------------------------------------------ subprocess modes
 
 
-def populate_main(out_file: str) -> None:
+def populate_main() -> None:
     """Runs in a subprocess with the bench's Django settings: street, compound, gates, verified riders, tokens."""
     import django
 
@@ -179,7 +122,7 @@ def populate_main(out_file: str) -> None:
             raw = f"llb_{i}_{secrets.token_urlsafe(24)}"
             ApiToken.objects.create(user=credential.user, name="bench", prefix=raw[:8], digest=token_digest(raw))
             out["riders"].append(raw)
-    Path(out_file).write_text(json.dumps(out), encoding="utf-8")
+    print(json.dumps(out))
 
 
 def controllers_main(spec_file: str) -> None:
@@ -240,7 +183,7 @@ class Controllers:
         spec.write_text(
             json.dumps(
                 {
-                    "broker": _mqtt_url(),
+                    "broker": common.mqtt_url(),
                     "gates": gates,
                     "echo_prefix": self.echo_prefix,
                     "heartbeat_every": heartbeat_every,
@@ -272,93 +215,6 @@ class Controllers:
 
 # ------------------------------------------------------------------------------------------ measuring
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)  # noqa: S603,S607
-    return [int(p) for p in out.stdout.split()]
-
-
-def _pids_named(name: str) -> list[int]:
-    out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False)  # noqa: S603,S607
-    return [int(p) for p in out.stdout.split()]
-
-
-class CpuMeter:
-    """CPU seconds per named group of processes over a phase. `groups` maps a name to a function giving the pids
-    (evaluated at start and at the end, so workers and database backends born in between are charged too)."""
-
-    def __init__(self, groups: dict[str, object]) -> None:
-        self.groups = groups
-        self.before: dict[str, dict[int, float]] = {}
-
-    def _sample(self) -> dict[str, dict[int, float]]:
-        return {name: {p: _proc_cpu(p) for p in pids()} for name, pids in self.groups.items()}  # type: ignore[operator]
-
-    def start(self) -> None:
-        self.before = self._sample()
-
-    def done(self) -> dict[str, float]:
-        after = self._sample()
-        return {
-            f"{name}_s": round(sum(v - self.before[name].get(p, 0.0) for p, v in after[name].items()), 3)
-            for name in self.groups
-        }
-
-
-def _pct(values: list[float]) -> dict:
-    if not values:
-        return {"n": 0}
-    s = sorted(values)
-
-    def q(p: float) -> float:
-        return round(s[min(len(s) - 1, max(0, int(round(p * len(s) + 0.5)) - 1))], 2)
-
-    return {
-        "n": len(s),
-        "p50_ms": q(0.50),
-        "p95_ms": q(0.95),
-        "p99_ms": q(0.99),
-        "max_ms": round(s[-1], 2),
-        "mean_ms": round(statistics.fmean(s), 2),
-    }
-
-
-def open_loop(call, rate: float, seconds: float, threads: int = 64) -> tuple[list[tuple[float, str]], float]:  # type: ignore[no-untyped-def]
-    """Run `call(i) -> outcome` at `rate` per second for `seconds` from a thread pool; each call's latency counts from
-    its scheduled start. Returns [(latency ms, outcome)] and the achieved send duration."""
-    n = int(rate * seconds)
-    results: list[tuple[float, str]] = []
-    lock = threading.Lock()
-
-    def one(i: int, scheduled: float) -> None:
-        try:
-            outcome = call(i)
-        except Exception as exc:  # noqa: BLE001 - a crash is an outcome to count, not a reason to stop
-            outcome = f"error:{type(exc).__name__}"
-        with lock:
-            results.append(((time.perf_counter() - scheduled) * 1000, outcome))
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        start = time.perf_counter()
-        for i in range(n):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(one, i, scheduled)
-        sent_s = time.perf_counter() - start
-    return results, sent_s
-
 
 def _summary(results: list[tuple[float, str]], sent_s: float, wanted: str) -> dict:
     outcomes: dict[str, int] = {}
@@ -371,8 +227,8 @@ def _summary(results: list[tuple[float, str]], sent_s: float, wanted: str) -> di
         "achieved_send_rate_per_s": round(len(results) / sent_s, 1) if sent_s else None,
         "outcomes": outcomes,
         "lost": len(results) - len(good),
-        "latency": _pct(good),
-        "latency_all": _pct([ms for ms, _ in results]),
+        "latency": openloop.percentiles(good),
+        "latency_all": openloop.percentiles([ms for ms, _ in results]),
     }
 
 
@@ -391,16 +247,17 @@ def part_wire(tmp: Path, env: dict[str, str]) -> dict:
         gates.append({"public_id": protocol.new_gate_public_id(), "secret": secret})
     keys = [protocol.derive_keys(g["secret"])[1] for g in gates]
     controllers = Controllers(gates, tmp, env, heartbeat_every=60)
-    wire = GateWire(_mqtt_url(), record_heartbeats=False, record_late_reports=False)  # no database here
-    mosquitto = _pids_named("mosquitto")
+    wire = GateWire(common.mqtt_url(), record_heartbeats=False, record_late_reports=False)  # no database here
+    mosquitto = common.pids_named("mosquitto")
     me = os.getpid()
-    meter = CpuMeter(
-        {"bench_process": lambda: [me], "controllers": lambda: [controllers.proc.pid], "mosquitto": lambda: mosquitto}
+    meter = common.CpuMeter(
+        {"bench_process": lambda: [me], "controllers": lambda: [controllers.proc.pid], "mosquitto": lambda: mosquitto},
+        wrk=False,
     )
     out: dict = {"gates": GATES, "rate_per_s": RATE, "seconds": SECONDS}
     try:
         # Baseline: a bare MQTT ping → echo → pong at the same rate through the same broker.
-        base = new_mqtt_client(parse_broker_url(_mqtt_url()), "linli-bench-ping")
+        base = new_mqtt_client(parse_broker_url(common.mqtt_url()), "linli-bench-ping")
         waiting: dict[bytes, threading.Event] = {}
         ready = threading.Event()
 
@@ -417,7 +274,7 @@ def part_wire(tmp: Path, env: dict[str, str]) -> dict:
         base.on_connect = on_connect
         base.on_subscribe = lambda *_: ready.set()
         base.on_message = on_message
-        address = parse_broker_url(_mqtt_url())
+        address = parse_broker_url(common.mqtt_url())
         base.connect(address.host, address.port)
         base.loop_start()
         assert ready.wait(10), "baseline client did not subscribe"
@@ -432,7 +289,7 @@ def part_wire(tmp: Path, env: dict[str, str]) -> dict:
                 waiting.pop(token, None)
 
         ping(0)
-        results, sent_s = open_loop(ping, RATE, BASELINE_SECONDS)
+        results, sent_s = openloop.open_loop_threads(ping, RATE, BASELINE_SECONDS)
         out["baseline_bare_mqtt_round_trip"] = _summary(results, sent_s, "pong")
         base.disconnect()
         base.loop_stop()
@@ -445,14 +302,12 @@ def part_wire(tmp: Path, env: dict[str, str]) -> dict:
         for i in range(GATES):  # warm-up: every controller once
             command(i)
         meter.start()
-        results, sent_s = open_loop(command, RATE, SECONDS)
-        cpu = meter.done()
+        results, sent_s = openloop.open_loop_threads(command, RATE, SECONDS)
         out["open_gate_round_trip"] = _summary(results, sent_s, "opened")
-        n = max(len(results), 1)
         out["cpu"] = {
-            **cpu,
-            "per_command_ms": {k.removesuffix("_s"): round(v * 1000 / n, 3) for k, v in cpu.items()},
-            "note": "bench_process = the platform side (signing, publishing, verifying the reports) + the load loop",
+            **meter.done(max(len(results), 1), "command"),
+            "note": "bench_process = the platform side (signing, publishing, verifying the reports) + the load loop; "
+            "server_cpu_ms_per_command = the three groups together",
         }
         out["wire_stats"] = dict(wire.stats)
     finally:
@@ -466,131 +321,23 @@ def part_wire(tmp: Path, env: dict[str, str]) -> dict:
 # ------------------------------------------------------------------------------------------ (b) the tap
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Proc:
-    def __init__(self, cmd: list[str], env: dict[str, str], log: Path) -> None:
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)  # noqa: S603
-
-    def wait_http(self, url: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):  # noqa: S310
-                    return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{url} did not answer in time")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-
-def _ping_path(base: str) -> str:
-    for path in PING_PATHS:
-        try:
-            with urllib.request.urlopen(base + path, timeout=5) as resp:  # noqa: S310
-                if resp.status == 200:
-                    return path
-        except OSError:
-            continue
-    raise RuntimeError("no trivial endpoint answers")
-
-
-def _wrk_ping(url: str, meter: CpuMeter) -> dict:
-    meter.start()
-    proc = subprocess.run(  # noqa: S603
-        ["wrk", "-t", "2", "-c", "32", "-d", f"{PING_SECONDS}s", "--latency", url],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
+def _wrk_ping(server: common.Server) -> dict:
+    """The trivial endpoint under wrk (bench/loadgen/storm.lua in "ping" mode): its rps and server CPU."""
+    ping = common.wrk(
+        server, "ping", common.PING_PATH, PING_CONNECTIONS, PING_SECONDS, lua=BENCH_DIR / "loadgen" / "storm.lua", db=DB
     )
-    cpu = meter.done()
-    rps = None
-    requests = 0
-    for line in proc.stdout.splitlines():
-        parts = line.split()
-        if line.strip().startswith("Requests/sec:"):
-            rps = float(parts[1])
-        if "requests in" in line:
-            requests = int(parts[0])
-    server_s = cpu["gunicorn_s"] + cpu["postgres_s"]
     return {
-        "url_path": url.split("//", 1)[1].split("/", 1)[1],
-        "connections": 32,
-        "rps": rps,
-        "requests": requests,
-        "cpu": cpu,
-        "server_cpu_ms_per_request": round(server_s * 1000 / requests, 3) if requests else None,
+        "url_path": common.PING_PATH.lstrip("/"),
+        "connections": PING_CONNECTIONS,
+        "rps": ping["rps"],
+        "requests": ping["answered"],
+        "p99_ms": ping["p99_ms"],
+        "cpu": ping["cpu"],
+        "server_cpu_ms_per_request": ping["cpu"].get("server_ms_per_request"),
     }
 
 
-class HttpPool:
-    """Keep-alive HTTP/1.1 connections on asyncio streams: a load generator that costs a fraction of httpx's CPU
-    per request (httpx took ~3.5 ms a tap here, a third of the machine at 200 taps/s)."""
-
-    def __init__(self, api: str, size: int) -> None:
-        address = api.split("//", 1)[1]
-        self.host, port = address.rsplit(":", 1)
-        self.port = int(port)
-        self.size = size
-        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-
-    async def open(self) -> None:
-        for _ in range(self.size):
-            self.idle.put_nowait(await asyncio.open_connection(self.host, self.port))
-
-    async def acquire(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        return await self.idle.get()
-
-    async def post_json(
-        self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], path: str, body: bytes, headers: str
-    ) -> tuple[int, bytes]:
-        """One request on an acquired connection, which goes back to the pool (a broken one is replaced)."""
-        reader, writer = connection
-        try:
-            writer.write(
-                f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n{headers}"
-                f"Content-Length: {len(body)}\r\n\r\n".encode()
-                + body
-            )
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            payload = await reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            writer.close()
-            self.idle.put_nowait(await asyncio.open_connection(self.host, self.port))
-            raise
-        self.idle.put_nowait((reader, writer))
-        return status, payload
-
-    async def close(self) -> None:
-        while not self.idle.empty():
-            _, writer = self.idle.get_nowait()
-            writer.close()
-
-
-async def _taps(api: str, data: dict, meter: CpuMeter, rate: float, first_tap: int) -> dict:
+async def _taps(api: str, data: dict, meter: common.CpuMeter, rate: float, first_tap: int) -> dict:
     from linli.access.gatewire import protocol
 
     gates = [(g["public_id"], bytes.fromhex(g["token_key"])) for g in data["gates"]]
@@ -603,7 +350,7 @@ async def _taps(api: str, data: dict, meter: CpuMeter, rate: float, first_tap: i
     errors = 0
     error_kinds: dict[str, int] = {}
     allowed = opened = 0
-    pool = HttpPool(api, CONNECTIONS)
+    pool = openloop.HttpPool(api, CONNECTIONS)
     await pool.open()
     try:
 
@@ -647,21 +394,9 @@ async def _taps(api: str, data: dict, meter: CpuMeter, rate: float, first_tap: i
         await asyncio.gather(*(one(i, time.perf_counter(), record=False) for i in range(WARMUP_TAPS)))
         await asyncio.sleep(0.5)
         await asyncio.to_thread(meter.start)
-        start = time.perf_counter()
-        tasks = []
-        for i in range(n_taps):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(first_tap + i, scheduled)))
-        send_s = time.perf_counter() - start
-        await asyncio.gather(*tasks)
-        done_s = time.perf_counter() - start
+        send_s, done_s = await openloop.open_loop(n_taps, rate, lambda i, scheduled: one(first_tap + i, scheduled))
     finally:
         await pool.close()
-    cpu = await asyncio.to_thread(meter.done)
-    server_s = cpu["gunicorn_s"] + cpu["postgres_s"]
     return {
         "taps_sent": n_taps,
         "offered_rate_per_s": rate,
@@ -674,20 +409,30 @@ async def _taps(api: str, data: dict, meter: CpuMeter, rate: float, first_tap: i
         "opened": opened,
         "allowed_not_opened": outcomes,
         "denied": denied,
-        "tap_to_opened": _pct(latencies),
-        "cpu": {
-            **cpu,
-            "server_cpu_ms_per_tap": round(server_s * 1000 / n_taps, 3),
-            "per_tap_ms": {k.removesuffix("_s"): round(v * 1000 / n_taps, 3) for k, v in cpu.items()},
-            "two_core_capacity_taps_per_s": round(2 / (server_s / n_taps), 1) if server_s else None,
-        },
+        "tap_to_opened": openloop.percentiles(latencies),
+        # gunicorn + PostgreSQL are the server's cost; the others are beside it.
+        "cpu": await asyncio.to_thread(meter.done, n_taps, "tap"),
     }
+
+
+def _gates_online(wanted: int, timeout: float = 30) -> int:
+    """Wait until `wanted` gates have sent a heartbeat the listener recorded; the number online at the end."""
+    deadline = time.monotonic() + timeout
+    online = 0
+    while time.monotonic() < deadline:
+        sql = "SELECT count(*) FROM access_gate WHERE last_heartbeat_at > now() - interval '60 seconds'"
+        online = DB.query(sql)[0][0]
+        if online == wanted:
+            break
+        time.sleep(0.2)
+    return online
 
 
 def part_tap(tmp: Path, env: dict[str, str]) -> dict:
     out: dict = {
         "arrangement": {
-            "api": f"gunicorn gthread {GUNICORN_WORKERS}x{GUNICORN_THREADS} (linli.wsgi), CONN_MAX_AGE=600",
+            "api": f"gunicorn gthread {GUNICORN_WORKERS}x{GUNICORN_THREADS} (linli.wsgi, no access log), "
+            "CONN_MAX_AGE=600",
             "database": "PostgreSQL",
             "cache": "Redis db 11 (rate limits)",
             "broker": "Mosquitto (the machine's, default settings)",
@@ -696,66 +441,44 @@ def part_tap(tmp: Path, env: dict[str, str]) -> dict:
             "riders": RIDERS,
         }
     }
-    procs: list[Proc] = []
+    procs: list[common.Proc] = []
     controllers: Controllers | None = None
-    _redis_flush()
-    _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{DB_NAME}"')
+    common.redis_flush(_redis_url())
+    DB.create()
     try:
         t0 = time.monotonic()
-        subprocess.run([*_linli(), "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)  # noqa: S603
-        data_file = tmp / "data.json"
-        subprocess.run([sys.executable, __file__, "--populate", str(data_file)], env=env, check=True, cwd=ROOT)  # noqa: S603
-        data = json.loads(data_file.read_text(encoding="utf-8"))
+        common.migrate(env)
+        data = common.populate(__file__, [], env)
         out["setup_s"] = round(time.monotonic() - t0, 1)
-        port = _free_port()
-        gunicorn = [
-            sys.executable, "-m", "gunicorn", "linli.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
-            "--workers", str(GUNICORN_WORKERS), "--threads", str(GUNICORN_THREADS),
-            "--timeout", "30", "--graceful-timeout", "20",
-        ]  # fmt: skip
-        procs.append(Proc(gunicorn, env, tmp / "gunicorn.log"))
-        procs.append(Proc([*_linli(), "gate-listener", "--flush-every", "0.5"], env, tmp / "listener.log"))
-        base = f"http://127.0.0.1:{port}"
-        procs[0].wait_http(f"{base}/api/v1/streets")
+        server = common.Server(env, GUNICORN_WORKERS, GUNICORN_THREADS, tmp / "gunicorn.log", access_log=False)
+        procs.append(server)
+        listener = common.LinliProc(["gate-listener", "--flush-every", "0.5"], env, tmp / "listener.log")
+        procs.append(listener)
+        server.wait_ready()
         controllers = Controllers(
             [{"public_id": g["public_id"], "secret": g["secret"]} for g in data["gates"]], tmp, env
         )
-        deadline = time.monotonic() + 30
-        online = 0
-        while time.monotonic() < deadline:
-            online = _query("SELECT count(*) FROM access_gate WHERE last_heartbeat_at > now() - interval '60 seconds'")[
-                0
-            ][0]
-            if online == GATES:
-                break
-            time.sleep(0.2)
-        out["gates_online_before_load"] = online
-        gunicorn_pid, listener_pid = procs[0].proc.pid, procs[1].proc.pid
-        mosquitto = _pids_named("mosquitto")
+        out["gates_online_before_load"] = _gates_online(GATES)
+        mosquitto = common.pids_named("mosquitto")
         controllers_pid = controllers.proc.pid
-
-        def postgres() -> list[int]:
-            return [r[0] for r in _query("SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,))]
-
         me = os.getpid()
-        meter = CpuMeter(
+        meter = common.CpuMeter(
             {
                 "load_generator": lambda: [me],
-                "gunicorn": lambda: [gunicorn_pid, *_children(gunicorn_pid)],
-                "postgres": postgres,
+                "gunicorn": server.pids,
                 "mosquitto": lambda: mosquitto,
-                "listener": lambda: [listener_pid],
+                "listener": lambda: [listener.proc.pid],
                 "controllers": lambda: [controllers_pid],
-            }
+            },
+            db=DB,
+            wrk=False,
+            server=("gunicorn", "postgres"),
         )
-        ping_path = _ping_path(base)
-        out["baseline_trivial_endpoint"] = _wrk_ping(base + ping_path, meter)
+        out["baseline_trivial_endpoint"] = _wrk_ping(server)
         ping_cpu = out["baseline_trivial_endpoint"]["server_cpu_ms_per_request"]
         first_tap = WARMUP_TAPS
         for rate in TAP_RATES:
-            phase = asyncio.run(_taps(base, data, meter, rate, first_tap))
+            phase = asyncio.run(_taps(server.base, data, meter, rate, first_tap))
             first_tap += phase["taps_sent"]
             if ping_cpu:
                 phase["server_cpu_per_tap_vs_trivial_request"] = round(
@@ -767,7 +490,7 @@ def part_tap(tmp: Path, env: dict[str, str]) -> dict:
             )
             out[f"at_{rate:g}_per_s"] = phase
             time.sleep(2)
-        rows = _query("SELECT decision, outcome, count(*) FROM access_tap GROUP BY decision, outcome ORDER BY 1, 2")
+        rows = DB.query("SELECT decision, outcome, count(*) FROM access_tap GROUP BY decision, outcome ORDER BY 1, 2")
         out["tap_rows"] = [{"decision": d, "outcome": o, "count": c} for d, o, c in rows]
         out["within_budget"] = out[f"at_{TAP_RATES[0]:g}_per_s"]["within_budget"]
     finally:
@@ -776,8 +499,8 @@ def part_tap(tmp: Path, env: dict[str, str]) -> dict:
         for p in procs:
             p.stop()
         if os.environ.get("LINLI_BENCH_GATE_KEEP") != "1":
-            _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        _redis_flush()
+            DB.drop()
+        common.redis_flush(_redis_url())
     return out
 
 
@@ -790,8 +513,16 @@ def _loadavg() -> list[float]:
 
 def run() -> dict:
     sys.path.insert(0, str(ROOT / "src"))
+    common.require_mqtt("bench_gate_tap")
+    if "tap" in PARTS:
+        common.require_wrk("bench_gate_tap (the baseline of part tap)")
     tmp = Path(tempfile.mkdtemp(prefix="linli-bench-gate-"))
-    env = _django_env(tmp)
+    extra = {
+        "LINLI_MQTT_URL": common.mqtt_url(),
+        "LINLI_SMS_BACKEND": "linli.core.sms.OutboxSmsBackend",
+        "LINLI_LOG_LEVEL": "WARNING",
+    }
+    env = common.django_env(tmp, DB, redis=_redis_url(), extra=extra)
     keep = os.environ.get("LINLI_BENCH_GATE_KEEP") == "1"
     result: dict = {
         "bench": "gate_tap",
@@ -802,8 +533,6 @@ def run() -> dict:
         if "wire" in PARTS:
             result["wire"] = part_wire(tmp, env)
         if "tap" in PARTS:
-            if shutil.which("wrk") is None:
-                raise RuntimeError("bench_gate_tap needs wrk for the baseline: `sudo apt-get install -y wrk`")
             result["tap"] = part_tap(tmp, env)
     finally:
         result["load_average_after"] = _loadavg()
@@ -816,9 +545,9 @@ def run() -> dict:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--populate":
+    if sys.argv[1:2] == ["--populate"]:
         sys.path.insert(0, str(ROOT / "src"))
-        populate_main(sys.argv[2])
+        populate_main()
     elif len(sys.argv) > 2 and sys.argv[1] == "--controllers":
         sys.path.insert(0, str(ROOT / "src"))
         controllers_main(sys.argv[2])

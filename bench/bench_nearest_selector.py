@@ -5,16 +5,20 @@ loading the 10 result rows with their services and building the API dicts (openi
 links). Baseline in the same run: the naive selector a first version would write — load every active place
 (`values_list`) and sort by haversine in Python.
 
-Database: a fresh SQLite file by default; LINLI_BENCH_DATABASE_URL=postgres://... uses PostgreSQL (its test
-database `linli_bench` is created and dropped).
+Database (bench/common.py `django_in_process`): a fresh SQLite file by default; LINLI_BENCH_DATABASE_URL=postgres://...
+uses PostgreSQL (its test database is created and dropped).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+if str(BENCH_DIR) not in sys.path:  # bench/common.py, bench_nearest.py
+    sys.path.insert(0, str(BENCH_DIR))
+import common  # noqa: E402
 
 N_POINTS = 20_000
 N_QUERIES = 1_000
@@ -24,35 +28,8 @@ BUDGET_P99_MS = 5.0
 BUDGET_MIN_RATIO = 20.0
 
 
-def _setup_django() -> str:
-    tmp = tempfile.mkdtemp(prefix="linli-bench-")
-    url = os.environ.get("LINLI_BENCH_DATABASE_URL", "")
-    if url:
-        os.environ["LINLI_DATABASE_URL"] = url
-    else:
-        os.environ.pop("LINLI_DATABASE_URL", None)
-        os.environ["LINLI_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
-    os.environ.pop("LINLI_REDIS_URL", None)
-    os.environ["LINLI_VAR_DIR"] = tmp
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if url:
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    else:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-    return "postgresql" if url else "sqlite"
-
-
 def _populate() -> None:
     import numpy as np
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_nearest import SEED, shanghai_points
 
     from linli.core.geo import h3_cell
@@ -105,12 +82,14 @@ def naive_nearest(lat: float, lng: float, service: str | None = None) -> list[tu
 
 
 def run() -> dict:
-    import numpy as np
+    with common.django_in_process() as engine:
+        return _measure(engine)
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+def _measure(engine: str) -> dict:
+    import numpy as np
     from bench_nearest import latency, shanghai_points
 
-    engine = _setup_django()
     _populate()
     from linli.places.selectors import places_nearest
 
@@ -133,7 +112,7 @@ def run() -> dict:
     baseline_meal = latency(lambda q: naive_nearest(*q, service="meal"), queries[:N_BASELINE_QUERIES])
     ratio = baseline["p99_ms"] / selector["p99_ms"]
     ratio_cpu = baseline["cpu"]["p99_ms"] / selector["cpu"]["p99_ms"]
-    result = {
+    return {
         "bench": "nearest_selector",
         "database": engine,
         "points": N_POINTS,
@@ -157,15 +136,9 @@ def run() -> dict:
             and ratio_cpu >= BUDGET_MIN_RATIO,
         },
     }
-    if engine == "postgresql":
-        from django.db import connection
-
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
-    return result
 
 
 if __name__ == "__main__":
     import json
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     print(json.dumps(run(), indent=2, ensure_ascii=False))

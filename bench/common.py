@@ -1,16 +1,20 @@
-"""Plumbing shared by the load benchmarks (bench_booking_storm, bench_lunch_rush; bench_dispatch can use it too):
-the bench's own PostgreSQL database, the Django environment of the servers, gunicorn in the production
-arrangement, CPU accounting per process from /proc, and wrk runs with their JSON summary.
+"""Plumbing shared by the benchmarks: the bench's own PostgreSQL database, the Django environment of the servers
+(or Django in this process, for the in-process benchmarks), gunicorn and uvicorn in the production arrangement,
+other server processes (`linli gate-listener`), CPU accounting per process from /proc, and wrk runs with their
+JSON summary. The load generators written in Python (open-loop schedules, a light HTTP client, percentiles) are
+bench/openloop.py.
 
 Every load benchmark runs the servers, PostgreSQL and the load generator on the same (2-core) machine, so next to
-wall-clock figures it reports CPU seconds per request: `CpuMeter` charges gunicorn (master + workers), the bench
-database's PostgreSQL backends and wrk (this process's children) for one load run, a figure other processes on a
-shared machine do not distort.
+wall-clock figures it reports CPU seconds per operation: `CpuMeter` charges named groups of processes (gunicorn
+master + workers, uvicorn, the bench database's PostgreSQL backends, wrk, Mosquitto, ...) for one load run, a
+figure other processes on a shared machine do not distort.
 
-Imported as `common` (bench/ is on sys.path when a bench runs: `python bench/run.py`, `python bench/bench_*.py`).
+Used by bench_booking_storm, bench_lunch_rush, bench_dispatch, bench_gate_tap (load), bench_assistant and
+bench_nearest_selector (in-process Django). Imported as `common`: each bench puts bench/ on sys.path first.
 
 Environment: LINLI_BENCH_PG_URL (server URL, default postgres://postgres@127.0.0.1:5432/postgres),
-LINLI_BENCH_REDIS_URL (default redis://127.0.0.1:6379/13), LINLI_BENCH_PG_PREPARED (default 1).
+LINLI_BENCH_REDIS_URL (default redis://127.0.0.1:6379/13), LINLI_BENCH_MQTT_URL (default mqtt://127.0.0.1:1883),
+LINLI_BENCH_PG_PREPARED (default 1), LINLI_BENCH_DATABASE_URL (the in-process benchmarks; default a SQLite file).
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -117,6 +123,21 @@ def redis_flush(url: str | None = None) -> None:
         pass
 
 
+def mqtt_url() -> str:
+    return os.environ.get("LINLI_BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
+
+
+def require_mqtt(bench: str, url: str | None = None) -> None:
+    """Fail early, with the fix, when no MQTT broker (Mosquitto) listens at `url`."""
+    parts = urllib.parse.urlsplit(url or mqtt_url())
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 1883), timeout=3).close()
+    except OSError as exc:
+        raise RuntimeError(
+            f"{bench} needs an MQTT broker at {url or mqtt_url()}: `sudo apt-get install -y mosquitto` ({exc})"
+        ) from exc
+
+
 # ------------------------------------------------------------------------------------------ Django
 
 
@@ -141,11 +162,15 @@ def django_env(tmp: Path, db: Database, *, redis: str | None = None, extra: dict
     return env
 
 
+def linli_command() -> list[str]:
+    """The `linli` command of this virtualenv (or `python -m linli.cli`)."""
+    linli = Path(sys.executable).with_name("linli")
+    return [str(linli)] if linli.exists() else [sys.executable, "-m", "linli.cli"]
+
+
 def migrate(env: dict[str, str]) -> None:
     """`linli migrate` against the bench database, in a subprocess with the bench's environment."""
-    linli = Path(sys.executable).with_name("linli")
-    cmd = [str(linli)] if linli.exists() else [sys.executable, "-m", "django"]
-    subprocess.run([*cmd, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)  # noqa: S603
+    subprocess.run([*linli_command(), "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)  # noqa: S603
 
 
 def populate(script: str, args: list[str], env: dict[str, str]) -> dict:
@@ -154,6 +179,42 @@ def populate(script: str, args: list[str], env: dict[str, str]) -> dict:
         [sys.executable, script, "--populate", *args], env=env, check=True, cwd=ROOT, capture_output=True, text=True
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def django_in_process() -> Iterator[str]:
+    """Django set up in this process on a fresh database, for the in-process benchmarks: a SQLite file in a
+    temporary directory, or with LINLI_BENCH_DATABASE_URL=postgres://... PostgreSQL (its test database is created,
+    and dropped on exit). No Redis. Yields the backend's name ("sqlite" or "postgresql")."""
+    tmp = tempfile.mkdtemp(prefix="linli-bench-")
+    url = os.environ.get("LINLI_BENCH_DATABASE_URL", "")
+    if url:
+        os.environ["LINLI_DATABASE_URL"] = url
+    else:
+        os.environ.pop("LINLI_DATABASE_URL", None)
+        os.environ["LINLI_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
+    os.environ.pop("LINLI_REDIS_URL", None)
+    os.environ["LINLI_VAR_DIR"] = tmp
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
+    if str(ROOT / "src") not in sys.path:
+        sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if url:
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    else:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+    try:
+        yield "postgresql" if url else "sqlite"
+    finally:
+        if url:
+            connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------------ servers
@@ -166,7 +227,10 @@ def free_port() -> int:
 
 
 class Proc:
-    """A server process with its output appended to `log`; `stop()` sends SIGTERM, then kills after 25 s."""
+    """A server process with its output appended to `log`; `stop()` sends SIGTERM, then kills after 25 s.
+    An HTTP server sets `base` ("http://127.0.0.1:PORT") for `wait_ready()`."""
+
+    base = ""
 
     def __init__(self, cmd: list[str], env: dict[str, str], log: Path) -> None:
         self._log = log.open("ab")
@@ -187,8 +251,15 @@ class Proc:
                 time.sleep(0.2)
         raise RuntimeError(f"{url} did not answer in time")
 
+    def wait_ready(self, path: str = PING_PATH, timeout: float = 60) -> int:
+        return self.wait_http(self.base + path, timeout)
+
     def child_pids(self) -> list[int]:
         return child_pids(self.proc.pid)
+
+    def pids(self) -> list[int]:
+        """The process and its children (gunicorn: master + workers), for `CpuMeter`."""
+        return [self.proc.pid, *self.child_pids()]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -206,7 +277,14 @@ class Server(Proc):
     than Linli's is one of the floor baselines (bench/loadgen/bare_*.py, imported from that directory)."""
 
     def __init__(
-        self, env: dict[str, str], workers: int, threads: int, log: Path, app: str = "linli.wsgi:application"
+        self,
+        env: dict[str, str],
+        workers: int,
+        threads: int,
+        log: Path,
+        app: str = "linli.wsgi:application",
+        *,
+        access_log: bool = True,
     ) -> None:
         self.workers, self.threads, self.port = workers, threads, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -215,15 +293,33 @@ class Server(Proc):
             sys.executable, "-m", "gunicorn", app, *chdir,
             "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
             "--workers", str(workers), "--threads", str(threads),
-            "--access-logfile", "-", "--timeout", "30", "--graceful-timeout", "20",
+            *(["--access-logfile", "-"] if access_log else []), "--timeout", "30", "--graceful-timeout", "20",
         ]  # fmt: skip
         super().__init__(cmd, env, log)
 
-    def wait_ready(self, path: str = PING_PATH, timeout: float = 60) -> int:
-        return self.wait_http(self.base + path, timeout)
-
     def worker_pids(self) -> list[int]:
         return self.child_pids()
+
+
+class Uvicorn(Proc):
+    """uvicorn `linli.asgi:application` (the WebSocket side of the production arrangement): one process, no
+    access log, no lifespan."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        cmd = [
+            sys.executable, "-m", "uvicorn", "linli.asgi:application",
+            "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "off", "--no-access-log",
+        ]  # fmt: skip
+        super().__init__(cmd, env, log)
+
+
+class LinliProc(Proc):
+    """A `linli` management command running as a server process (e.g. `gate-listener`)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        super().__init__([*linli_command(), *args], env, log)
 
 
 # ------------------------------------------------------------------------------------------ CPU accounting
@@ -245,29 +341,45 @@ def child_pids(pid: int) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
+def pids_named(name: str) -> list[int]:
+    """Processes whose name is exactly `name` (e.g. the machine's mosquitto)."""
+    out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False)  # noqa: S603,S607
+    return [int(p) for p in out.stdout.split()]
+
+
 class CpuMeter:
     """CPU seconds per group of processes between `__init__` (or `start()`) and `done(n)`.
 
     `groups` maps a name to a function giving the group's pids at the time of sampling (processes may come
     and go: each pid is charged what it used since the first sample it appears in). With `db`, the database's
     PostgreSQL backends are the group "postgres". With `wrk`, this process's finished children (wrk) are
-    charged as "wrk". `done(n)` gives `<group>_s`, and with n > 0 `<group>_ms_per_request`,
-    `server_ms_per_request` (every group but wrk) and `two_core_capacity_rps` (what two cores could serve if
-    the servers had them to themselves: an upper bound)."""
+    charged as "wrk". `server` names the groups that make up the server's cost (default: every group but wrk).
+
+    `done(n)` gives `<group>_s`, and with n > 0 the cost per operation: per request (`per=None`, the wrk
+    benchmarks' keys) `<group>_ms_per_request`, `server_ms_per_request` and `two_core_capacity_rps`; per
+    another operation (`per="tap"`) `per_tap_ms` {group: ms}, `server_cpu_ms_per_tap` and
+    `two_core_capacity_taps_per_s`. The capacity is what two cores could serve if the server had them to itself:
+    an upper bound."""
 
     def __init__(
-        self, groups: dict[str, Callable[[], list[int]]], *, db: Database | None = None, wrk: bool = True
+        self,
+        groups: dict[str, Callable[[], list[int]]],
+        *,
+        db: Database | None = None,
+        wrk: bool = True,
+        server: tuple[str, ...] | None = None,
     ) -> None:
         self.groups = dict(groups)
         if db is not None:
             self.groups["postgres"] = db.backend_pids
         self.wrk = wrk
+        self.server = server or tuple(self.groups)
         self.start()
 
     @classmethod
     def for_server(cls, server: Server, db: Database) -> CpuMeter:
         """gunicorn (master + workers), the bench database's backends and wrk."""
-        return cls({"gunicorn": lambda: [server.proc.pid, *server.worker_pids()]}, db=db)
+        return cls({"gunicorn": server.pids}, db=db)
 
     def _sample(self) -> dict[str, dict[int, float]]:
         return {name: {p: proc_cpu(p) for p in pids()} for name, pids in self.groups.items()}
@@ -281,21 +393,28 @@ class CpuMeter:
         self.before = self._sample()
         self.children0 = self._children_s()
 
-    def done(self, requests: int) -> dict:
+    def done(self, n: int, per: str | None = None) -> dict:
         after = self._sample()
         out: dict = {}
         for name in self.groups:
-            out[f"{name}_s"] = round(sum(v - self.before[name].get(p, 0.0) for p, v in after[name].items()), 2)
+            out[f"{name}_s"] = round(sum(v - self.before[name].get(p, 0.0) for p, v in after[name].items()), 3)
         kinds = list(self.groups)
         if self.wrk:
-            out["wrk_s"] = round(self._children_s() - self.children0, 2)
+            out["wrk_s"] = round(self._children_s() - self.children0, 3)
             kinds.append("wrk")
-        if requests:
-            for name in kinds:
-                out[f"{name}_ms_per_request"] = round(out[f"{name}_s"] * 1000 / requests, 3)
-            total_ms = sum(out[f"{name}_s"] for name in self.groups) * 1000 / requests
-            out["server_ms_per_request"] = round(total_ms, 3)
-            out["two_core_capacity_rps"] = round(2000 / total_ms, 1) if total_ms else None
+        if not n:
+            return out
+        server_ms = sum(out[f"{name}_s"] for name in self.server) * 1000 / n
+        capacity = round(2000 / server_ms, 1) if server_ms else None
+        each = {name: round(out[f"{name}_s"] * 1000 / n, 3) for name in kinds}
+        if per is None:
+            out.update({f"{name}_ms_per_request": ms for name, ms in each.items()})
+            out["server_ms_per_request"] = round(server_ms, 3)
+            out["two_core_capacity_rps"] = capacity
+        else:
+            out[f"per_{per}_ms"] = each
+            out[f"server_cpu_ms_per_{per}"] = round(server_ms, 3)
+            out[f"two_core_capacity_{per}s_per_s"] = capacity
         return out
 
 

@@ -2,6 +2,9 @@
 
 Prints one JSON document to stdout and writes it to bench/results/latest.json (git-ignored).
 Usage: python bench/run.py [NAME ...]   e.g. `python bench/run.py nearest` runs bench_nearest.py only.
+Each benchmark runs in its own Python process (`run.py --one PATH`, its result the last stdout line), one after the
+other: the in-process ones set Django up (settings, database, logging) once per process, and a benchmark must not
+inherit another's.
 Benchmarks: nearest, nearest_selector, booking_storm, lunch_rush (`bench_lunch_rush.py`: 200 clients ordering
 2-dish lunches; 0 oversold dishes, >= 400 orders/s, p99 <= 300 ms at 50 clients).
 assistant (`bench_assistant.py`: the offline 问一问 engine over the evaluation set, p95 <= 200 ms per answer).
@@ -19,6 +22,7 @@ import importlib.util
 import json
 import os
 import platform
+import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -30,14 +34,36 @@ RESULTS = BENCH_DIR / "results"
 
 def _load(path: Path):
     spec = importlib.util.spec_from_file_location(f"linli_bench.{path.stem}", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
 
 
+def _run_here(path: Path) -> dict:
+    try:
+        return _load(path).run()
+    except Exception:  # one broken benchmark must not hide the others' figures
+        return {"bench": path.stem.removeprefix("bench_"), "error": traceback.format_exc()}
+
+
+def _run_child(path: Path) -> dict:
+    proc = subprocess.run(  # noqa: S603 - stderr (progress, server logs) goes straight to ours
+        [sys.executable, __file__, "--one", str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False
+    )
+    lines = proc.stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = "\n".join(lines[-20:])
+        return {"bench": path.stem.removeprefix("bench_"), "error": f"exited with {proc.returncode}: {tail}"}
+
+
 def main(argv: list[str]) -> int:
-    sys.path.insert(0, str(ROOT / "src"))
+    if argv[:1] == ["--one"]:
+        sys.path.insert(0, str(ROOT / "src"))
+        print(json.dumps(_run_here(Path(argv[1])), ensure_ascii=False))
+        return 0
     wanted = {a.removeprefix("bench_") for a in argv}
     modules = sorted(p for p in BENCH_DIR.glob("bench_*.py") if not wanted or p.stem.removeprefix("bench_") in wanted)
     document: dict = {
@@ -45,20 +71,14 @@ def main(argv: list[str]) -> int:
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "results": [],
     }
-    failed = False
     for path in modules:
         print(f"running {path.name} ...", file=sys.stderr, flush=True)
-        try:
-            result = _load(path).run()
-        except Exception:  # one broken benchmark must not hide the others' figures
-            failed = True
-            result = {"bench": path.stem.removeprefix("bench_"), "error": traceback.format_exc()}
-        document["results"].append(result)
+        document["results"].append(_run_child(path))
     text = json.dumps(document, ensure_ascii=False, indent=2)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(text + "\n", encoding="utf-8")
     print(text)
-    return 1 if failed else 0
+    return 1 if any("error" in r for r in document["results"]) else 0
 
 
 if __name__ == "__main__":
