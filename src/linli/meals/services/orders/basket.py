@@ -32,6 +32,7 @@ ELDER_MIN_AGE = 60
 MAX_QUANTITY = 10
 MAX_LINES = 20
 PICKUP_CODE_ATTEMPTS = 8
+_SLOTS = tuple(Slot.values)  # `Slot.values` builds a new list on every call
 # A lunch may go to an activity the resident holds a seat for: confirmed or checked in. A waitlisted person
 # has no seat (and so no place at the table); no-show and cancelled bookings are not live.
 SEATED_BOOKING_STATUSES = tuple(s for s in ACTIVE_BOOKING_STATUSES if s != BookingStatus.WAITLISTED)
@@ -86,7 +87,7 @@ def _parse_date(value: Any) -> dt.date:
 
 
 def _parse_slot(value: Any) -> str:
-    if value not in Slot.values:
+    if value not in _SLOTS:
         raise _invalid("slot", "餐次应为 breakfast、lunch 或 dinner", "slot must be breakfast, lunch or dinner")
     return str(value)
 
@@ -241,10 +242,20 @@ def _resolve_destination(
 
 
 def basket_check(
-    *, user: Any, date: Any, slot: Any, destination: Any, items: Any, now: dt.datetime | None = None
+    *,
+    user: Any,
+    date: Any,
+    slot: Any,
+    destination: Any,
+    items: Any,
+    now: dt.datetime | None = None,
+    fresh: bool = False,
 ) -> Basket:
     """Everything an order checks before it writes (no locks): input, menu, cut-off, destination, eligibility,
-    and the bill. Raises a Problem on the first refusal. Used by `order_create` and by the quote endpoint."""
+    and the bill. Raises a Problem on the first refusal. Used by `order_create` and by the quote endpoint.
+
+    The menu items may come from the process's cache (`_menu_items`, PostgreSQL): shared, never to be changed,
+    their `sold` stale; `fresh=True` reads them from the database (what the quote needs)."""
     now = now or timezone.now()
     on = _parse_date(date)
     slot = _parse_slot(slot)
@@ -255,6 +266,7 @@ def basket_check(
         [menu_item_id for menu_item_id, _q, _h in wanted],
         user_id=user.pk,
         place_id=ref if kind == DestinationType.PLACE else None,
+        fresh=fresh,
     )
     missing = [menu_item_id for menu_item_id, _q, _h in wanted if menu_item_id not in found]
     if missing:
@@ -323,7 +335,7 @@ def basket_quote(
     """The bill of a basket without ordering (the basket page). Same refusals as an order, except the wallet:
     the answer says whether the balance covers it. Portions are checked against what is left now (a hint: the
     order itself decides under concurrency)."""
-    basket = basket_check(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
+    basket = basket_check(user=user, date=date, slot=slot, destination=destination, items=items, now=now, fresh=True)
     items_by_id = {item.pk: item for item, _q, _h in basket.lines}
     for item_id, wanted in sorted(basket.portions.items()):
         item = items_by_id[item_id]
