@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from linli.access.models import AccessAlert, Gate, Partner, RiderCredential, Tap
 from linli.core.errors import Problem
@@ -49,6 +49,50 @@ REASONS: dict[str, tuple[str, str]] = {
 def reason_text(reason: str, lang: str = "zh-hans") -> str:
     zh, en = REASONS.get(reason, (reason, reason))
     return en if lang.startswith("en") else zh
+
+
+# The same reasons in a few words, for staff reading a list of taps (the filter, the audit and gate pages).
+REASON_LABELS: dict[str, Any] = {
+    "token_expired": gettext_lazy("二维码过期"),
+    "token_invalid": gettext_lazy("二维码无效"),
+    "rider_unverified": gettext_lazy("未认证"),
+    "rider_suspended": gettext_lazy("已暂停"),
+    "outside_hours": gettext_lazy("不在通行时段"),
+    "partner_not_allowed": gettext_lazy("配送平台不允许"),
+    "rate_limited": gettext_lazy("次数超限"),
+    "gate_offline": gettext_lazy("门禁离线"),
+    "too_far": gettext_lazy("距离太远"),
+}
+# What became of an allowed tap's open command (`Tap.outcome`), in words.
+OUTCOME_LABELS: dict[str, Any] = {
+    "opened": gettext_lazy("已开门"),
+    "pending": gettext_lazy("等待门禁回应"),
+    "timeout": gettext_lazy("门禁未回应"),
+    "queued": gettext_lazy("等待门禁取指令"),
+    "broker_down": gettext_lazy("消息服务不可用"),
+}
+
+# Why a controller refused an open command ("refused:<why>"): see gatewire.protocol.REFUSE_REASONS.
+REFUSAL_LABELS: dict[str, Any] = {
+    "malformed": gettext_lazy("指令格式错误"),
+    "bad_mac": gettext_lazy("签名不符"),
+    "wrong_gate": gettext_lazy("不是这道门的指令"),
+    "expired": gettext_lazy("指令已过期，请核对门禁时钟"),
+    "exp_too_far": gettext_lazy("指令时间超前，请核对门禁时钟"),
+    "replayed": gettext_lazy("重复的指令"),
+}
+
+
+def reason_label(reason: str) -> str:
+    return str(REASON_LABELS.get(reason, reason))
+
+
+def outcome_label(outcome: str) -> str:
+    """E.g. "opened" -> 已开门, "refused:expired" -> 门禁拒绝：指令已过期…"""
+    if outcome.startswith("refused:"):
+        why = outcome.split(":", 1)[1]
+        return gettext("门禁拒绝：%(why)s") % {"why": REFUSAL_LABELS.get(why, why)}
+    return str(OUTCOME_LABELS.get(outcome, outcome))
 
 
 # ------------------------------------------------------------------------------------------ permissions
@@ -216,7 +260,9 @@ def tap_row(tap: Tap) -> dict[str, Any]:
         "decision": tap.decision,
         "reason": tap.reason,
         "reason_text": reason_text(tap.reason, get_language() or "zh-hans") if tap.reason else "",
+        "reason_label": reason_label(tap.reason) if tap.reason else "",
         "outcome": tap.outcome,
+        "outcome_label": outcome_label(tap.outcome) if tap.outcome else "",
         "opened": tap.opened,
         "distance_m": tap.distance_m,
     }

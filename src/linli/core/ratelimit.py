@@ -1,6 +1,9 @@
-"""A small fixed-window rate limiter on Django's cache (atomic `add` + `incr` on Redis and locmem).
+"""A small fixed-window rate limiter on Django's cache (atomic `add` + `incr` on locmem; on Redis one script).
 
 The window starts at the first hit of a key and lasts `window_seconds`; at most `limit` hits are allowed in it.
+On Django's Redis cache a hit is one round trip (a Lua script: INCR, and the expiry on the window's first hit),
+through one Redis client kept with the cache (Django's cache methods build a new client on every call, which
+cost the gate tap more CPU than its database reads).
 """
 
 from __future__ import annotations
@@ -8,15 +11,46 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
+from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 _PREFIX = "linli:rl:"
 
+# KEYS[1] the counter; ARGV[1] the window in ms. Returns {count, ms left in the window}. A counter without an
+# expiry (its first hit) gets the window's.
+_HIT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {count, left}
+"""
+
+
+def _redis_script(backend: RedisCache) -> Any:
+    """The hit script bound to one client of this cache's connection pool, made once per cache instance."""
+    client = backend._cache  # type: ignore[attr-defined]  # Django's RedisCacheClient, one per cache instance
+    script = getattr(client, "linli_ratelimit_script", None)
+    if script is None:
+        script = client.get_client(write=True).register_script(_HIT_SCRIPT)
+        client.linli_ratelimit_script = script
+    return script
+
 
 def hit(key: str, limit: int, window_seconds: int) -> tuple[bool, int]:
     """Count one hit on `key`. Return (allowed, retry_after_seconds); retry_after is 0 when allowed."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        redis_key = backend.make_and_validate_key(f"{_PREFIX}{key}")
+        count, left_ms = _redis_script(backend)(keys=[redis_key], args=[int(window_seconds * 1000)])
+        if int(count) <= limit:
+            return True, 0
+        return False, max(1, math.ceil(int(left_ms) / 1000))
     count_key = f"{_PREFIX}{key}"
     start_key = f"{count_key}:t"
     now = time.time()

@@ -24,13 +24,16 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from linli.access.gatewire import protocol
+
+if TYPE_CHECKING:
+    from linli.access.gatewire.recorder import EventRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +150,7 @@ class GateWire:
         self._stopping = False
         self._record_heartbeats = record_heartbeats
         self._heartbeat_recorded: dict[str, float] = {}
-        self._recorder: Any = None
+        self._recorder: EventRecorder | None = None
         self.stats = {"commands": 0, "events": 0, "bad_events": 0, "broker_down": 0}
 
     # -------------------------------------------------------------------------------------- connection
@@ -290,15 +293,22 @@ class GateWire:
                 tap_id=waiter.tap_id, command_id=command_id, outcome=waiter.outcome, opened=waiter.outcome == "opened"
             )
 
-    def _background_recorder(self) -> Any:
-        if self._recorder is None:
-            from linli.access.gatewire.recorder import EventRecorder
+    @property
+    def recorder(self) -> EventRecorder | None:
+        """The recorder thread writing this client's heartbeats and late reports (None until the first one)."""
+        return self._recorder
+
+    def _background_recorder(self) -> EventRecorder:
+        recorder = self._recorder
+        if recorder is None:
+            from linli.access.gatewire.recorder import EventRecorder as Recorder
 
             with self._lock:
                 if self._recorder is None:
-                    self._recorder = EventRecorder(flush_every=1.0)
+                    self._recorder = Recorder(flush_every=1.0)
                     self._recorder.start()
-        return self._recorder
+                recorder = self._recorder
+        return recorder
 
 
 # ----------------------------------------------------------------------------------- the process's client

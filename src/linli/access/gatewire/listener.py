@@ -87,3 +87,12 @@ def start_in_process() -> GateListener:
         if _in_process is None:
             _in_process = GateListener(settings.LINLI_MQTT_URL).start()
         return _in_process
+
+
+def stop_in_process() -> None:
+    """Stop and forget the embedded listener, if one runs (shutdown; tests)."""
+    global _in_process
+    with _in_process_lock:
+        current, _in_process = _in_process, None
+    if current is not None:
+        current.stop()

@@ -225,7 +225,7 @@ def gate_qr(gate: Gate, now: float | None = None) -> dict[str, Any]:
     url, expires_at = gate_qr_url(gate, now)
     out = io.BytesIO()
     segno.make(url, error="m", micro=False).save(
-        out, kind="svg", scale=8, border=2, xmldecl=False, svgns=True, title="扫码开门 scan to open"
+        out, kind="svg", scale=8, border=2, xmldecl=False, svgns=True, omitsize=True, title="扫码开门 scan to open"
     )
     window_end = (protocol.token_window(now) + 1) * protocol.TOKEN_WINDOW_SECONDS
     return {

@@ -77,3 +77,29 @@ def test_english_tap_answer_and_page(world: Any) -> None:
     c = client_for(world.nobody, HTTP_ACCEPT_LANGUAGE="en")
     html = c.post("/access/tap/", {"t": world.token(world.gx)}).content.decode()
     assert "You are not a verified rider yet" in html
+
+
+def test_the_access_log_speaks_words_not_codes(world: Any) -> None:
+    from linli.access.models import Decision
+    from linli.access.services.taps import tap_decide
+
+    tap_decide(user=world.rider_susp, gate_token=world.token(world.gx))
+    allowed = tap_decide(user=world.rider, gate_token=world.token(world.gx))
+    Tap.objects.filter(pk=allowed.tap.pk).update(outcome="refused:expired")
+    Tap.objects.create(gate=world.gx, street=world.street, compound=world.x, decision=Decision.ALLOW, outcome="opened")
+    for page in ("/access/audit/", f"/access/gates/{world.gx.public_id}/"):
+        html = client_for(world.pm_x).get(page).content.decode()
+        assert "拒绝 · 已暂停" in html and "门禁拒绝：指令已过期，请核对门禁时钟" in html and "已开门" in html, page
+        assert ">rider_suspended<" not in html and ">opened<" not in html and ">refused:expired<" not in html
+    audit = client_for(world.pm_x).get("/access/audit/").content.decode()
+    assert '<option value="rider_suspended" >已暂停</option>' in audit  # the reason filter, in words
+
+
+def test_the_display_code_scales_to_the_screen(world: Any) -> None:
+    from linli.access.services.gates import gate_display_link_create, gate_qr
+
+    svg = gate_qr(world.gx)["svg"]
+    assert svg.startswith("<svg") and "viewBox=" in svg.split(">")[0] and " width=" not in svg.split(">")[0]
+    key = gate_display_link_create(gate=world.gx, actor=None)
+    html = Client().get(f"/access/display/{key}/").content.decode()
+    assert 'id="qr"' in html and "viewBox=" in html

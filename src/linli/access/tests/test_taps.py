@@ -332,8 +332,13 @@ def test_every_deny_reason_has_words_in_both_languages(world: Any) -> None:
     assert all(zh != en for zh, en in REASONS.values())
 
 
-def test_the_tap_path_reads_little(world: Any, django_assert_max_num_queries: Any) -> None:
+def test_the_tap_path_reads_little(world: Any, django_assert_num_queries: Any) -> None:
     token = world.token(world.gx)
-    with django_assert_max_num_queries(4):  # gate+policy, credential, insert tap, command result
+    with django_assert_num_queries(3):  # gate+compound+policy+credential, insert tap, command result
         result = tap_decide(user=world.rider, gate_token=token)
     assert result.decision == "allow"
+    with django_assert_num_queries(2):  # a deny: the read and the audit row
+        denied = tap_decide(user=world.rider_susp, gate_token=token)
+    assert denied.reason == "rider_suspended"
+    with django_assert_num_queries(1):  # a token naming no gate: only the audit row
+        assert tap_decide(user=world.rider, gate_token="v1.gaaaaaaaaaaaa.1.x").reason == "token_invalid"

@@ -39,8 +39,12 @@ def test_a_late_mqtt_report_is_recorded_on_the_tap() -> None:
         result = wire.open(gate_public_id=gate.public_id, command_key=command_key, tap_id=tap.pk, timeout=0.2)
         assert result.outcome == "timeout"
         tap_command_result(tap_id=tap.pk, command_id=result.command_id, outcome=result.outcome, opened=False)
-        assert wait_until(lambda: Tap.objects.get(pk=tap.pk).opened, timeout=5)
-        row = Tap.objects.get(pk=tap.pk)
+        # The late report is written by the client's recorder thread: read the row once it has, not meanwhile.
+        assert wait_until(lambda: wire.recorder is not None, timeout=5)
+        recorder = wire.recorder
+        assert recorder is not None and recorder.wait_for(lambda written: written["late_reports"] == 1)
+        with recorder.paused():
+            row = Tap.objects.get(pk=tap.pk)
         assert (row.outcome, row.command_id) == ("opened", result.command_id)
     finally:
         slow.stop()

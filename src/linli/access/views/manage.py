@@ -344,13 +344,16 @@ def audit_page(request: HttpRequest) -> HttpResponse:
     offline_ids = {g.pk for g in gates_offline(now=now)}
     offline_now = [g for g in visible_gates if g.pk in offline_ids and g.active]
     query = {k: v for k, v in filters.items() if v}
+    alerts = list(selectors.alerts_for(user)[:50])
+    for alert in alerts:  # the denial reasons in words (the alert's data keeps the codes)
+        setattr(alert, "reason_labels", [selectors.reason_label(r) for r in (alert.data or {}).get("reasons", [])])  # noqa: B010
     ctx = {
         "filters": filters,
         "rows": rows,
         "count": count,
-        "reasons": [(code, zh) for code, (zh, _en) in selectors.REASONS.items()],
+        "reasons": [(code, selectors.reason_label(code)) for code in selectors.REASONS],
         "gates": list(visible_gates),
-        "alerts": list(selectors.alerts_for(user)[:50]),
+        "alerts": alerts,
         "offline_now": offline_now,
         "lunch_peak": in_lunch_peak(now),
         "csv_url": reverse("api-v1:tap_export") + ("?" + urlencode(query) if query else ""),

@@ -33,7 +33,8 @@ class Command(BaseCommand):
             opts["broker"] or settings.LINLI_MQTT_URL, shared_group=opts["shared"], flush_every=opts["flush_every"]
         )
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM):  # also when a background job started it (SIGINT ignored)
+            signal.signal(signum, lambda *_: stop.set())
         listener.start()
         self.stdout.write(f"gate listener: {listener.broker_url} {listener.topic_filter}")
         next_stats = time.monotonic() + opts["stats_every"]

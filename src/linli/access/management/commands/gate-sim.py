@@ -125,7 +125,10 @@ class Command(BaseCommand):
             )
             where = broker
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        # Ctrl-C and SIGTERM stop it, also when started from a background job (which ignores SIGINT, and Python
+        # then raises no KeyboardInterrupt).
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
         controller.start()
         self.stdout.write(f"门禁模拟器已启动 gate simulator running: {public_id} via {where}; Ctrl-C to stop")
         try:

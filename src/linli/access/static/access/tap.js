@@ -7,11 +7,19 @@
   if (!root) return;
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // The guard compares the clock with the time at the gate: show Shanghai time whatever the phone's zone is.
+  var shanghai = null;
+  try {
+    shanghai = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false
+    });
+  } catch (e) { shanghai = null; }
   function tick() {
     var clock = document.getElementById("tap-clock");
     if (!clock) return;
     var d = new Date();
-    clock.textContent = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+    clock.textContent = shanghai ? shanghai.format(d)
+      : pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
   }
   tick();
   setInterval(tick, 1000);

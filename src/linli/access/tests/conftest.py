@@ -1,0 +1,54 @@
+"""Every access test ends with no gate-wire thread of its own left running.
+
+A tap on an MQTT gate starts the process's wire client (`gatewire.client.wire()`), whose event recorder thread
+writes to the database; `linli serve`'s embedded listener does the same. Left running, they would write during
+later tests, outside any test's database access, or on a test database connection that has gone away. So the
+process-wide ones are stopped right after each test's body, while its database is still there, and a recorder
+thread that a test started and did not stop fails that test.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Generator
+
+import pytest
+
+RECORDER_THREAD = "gate-event-recorder"
+
+
+def stop_process_gate_threads() -> None:
+    from linli.access.gatewire import client, listener
+
+    client.reset_wire()
+    listener.stop_in_process()
+
+
+def recorder_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == RECORDER_THREAD and t.is_alive()]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    try:
+        return (yield)
+    finally:
+        stop_process_gate_threads()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    before: set[threading.Thread] = getattr(item, "_gate_threads_before", set())
+    result = yield
+    deadline = time.monotonic() + 5
+    while (left := [t for t in recorder_threads() if t not in before]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if left:
+        raise AssertionError(f"{item.nodeid} left {len(left)} gate event recorder thread(s) running")
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item._gate_threads_before = set(recorder_threads())  # type: ignore[attr-defined]
