@@ -351,3 +351,46 @@ def test_phone_page_reports_from_a_place_chosen_in_the_list_without_coordinates(
     assert (report.lat, report.lng) == IN_A1 and report.address == "阳光小区 5号楼二楼楼道"
     assert report.case.grid == world.grids["a1"]
     assert phone.errors == [], phone.errors
+
+
+def test_a_big_phone_photo_is_scaled_down_in_the_browser_before_upload(asgi_live_server, browser_context_factory):
+    """A 12-megapixel camera photo leaves the phone at most 2,048 px on its long side: a smaller upload on a mobile
+    connection, fewer pixels for the server to decode. The server still re-encodes what arrives."""
+    import random
+
+    from linli.cases.models import CasePhoto, Report
+
+    server = asgi_live_server
+    world = build_world()
+    rnd = random.Random(7)
+    big = Image.new("RGB", (4000, 3000))
+    big.putdata([(rnd.randrange(256), (x * 7) % 256, 90) for x in range(4000 * 3000)])  # noise: compresses poorly
+    raw = io.BytesIO()
+    big.save(raw, format="JPEG", quality=70)
+    original = raw.getvalue()
+    assert len(original) > 3_000_000
+
+    phone = signed_in_page(
+        browser_context_factory,
+        server,
+        world.rider,
+        geolocation={"latitude": IN_A1[0], "longitude": IN_A1[1]},
+        permissions=["geolocation"],
+        **PHONE,
+    )
+    phone.goto(f"{server.url}/s/casejie/report/")
+    phone.click("label[for=cat-corridor_clutter]")
+    phone.set_input_files("#photos", [{"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": original}])
+    phone.wait_for_selector("#photo-previews img")
+    phone.click("#locate")
+    phone.wait_for_function("() => document.getElementById('lat').value !== ''")
+    with phone.expect_request(lambda r: "/api/v1/reports" in r.url and r.method == "POST") as posted:
+        phone.click("#report-submit")
+    sent = int(posted.value.all_headers().get("content-length", "0"))  # the multipart body as it left the phone
+    assert 0 < sent < len(original) // 2, (sent, len(original))
+    phone.wait_for_selector("#report-result")
+    report = Report.objects.get(reporter=world.rider)
+    photo = CasePhoto.objects.get(report=report)
+    with photo.image.open("rb") as fh, Image.open(fh) as stored:
+        assert max(stored.size) == 2048 and stored.size[0] > stored.size[1]  # landscape kept, long side 2,048
+    assert phone.errors == [], phone.errors

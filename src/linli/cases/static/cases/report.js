@@ -128,11 +128,49 @@
     if (!located) { fail(msg.msgLocation); return; }
     var data = new FormData(form);
     data.delete("photos");
-    Array.prototype.slice.call(photosInput.files || [], 0, maxPhotos).forEach(function (f) { data.append("photos", f); });
     var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
     submitBtn.disabled = true;
     say(msg.msgSending);
-    fetch(form.dataset.api, {
+    var files = Array.prototype.slice.call(photosInput.files || [], 0, maxPhotos);
+    Promise.all(files.map(shrink)).then(function (ready) {
+      ready.forEach(function (f) { data.append("photos", f); });
+      return send(data, token);
+    });
+  });
+
+  // A phone photo is often 12 megapixels (4-8 MB): the server keeps at most MAX_SIDE px on the long side, so scale
+  // it down here first. The rider's upload is several times smaller on a mobile connection and the server decodes
+  // a fraction of the pixels. The server still validates, strips metadata and re-encodes whatever arrives; any
+  // failure here sends the original file.
+  var MAX_SIDE = 2048;
+  function shrink(file) {
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type) || !window.HTMLCanvasElement) { return Promise.resolve(file); }
+    return new Promise(function (resolve) {
+      var url = URL.createObjectURL(file);
+      var img = new Image();
+      img.onerror = function () { URL.revokeObjectURL(url); resolve(file); };
+      img.onload = function () {
+        URL.revokeObjectURL(url);
+        var w = img.naturalWidth, h = img.naturalHeight, side = Math.max(w, h);
+        if (!side || side <= MAX_SIDE) { resolve(file); return; }
+        var k = MAX_SIDE / side;
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(w * k);
+        canvas.height = Math.round(h * k);
+        try {
+          canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);  // EXIF orientation applied
+          canvas.toBlob(function (blob) {
+            if (!blob || blob.size >= file.size) { resolve(file); return; }
+            resolve(new File([blob], file.name.replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" }));
+          }, "image/jpeg", 0.85);
+        } catch (e) { resolve(file); }
+      };
+      img.src = url;
+    });
+  }
+
+  function send(data, token) {
+    return fetch(form.dataset.api, {
       method: "POST",
       body: data,
       credentials: "same-origin",
@@ -153,5 +191,5 @@
       say("");
       fail(msg.msgNetwork);
     });
-  });
+  }
 }());
