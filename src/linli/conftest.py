@@ -220,3 +220,23 @@ def _forget_cached_tokens() -> Iterator[None]:
     token_cache_forget()
     yield
     token_cache_forget()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_worker_thread_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Before the test database is dropped, end the sessions other threads left open on it.
+
+    Channels runs database work of WebSocket consumers (and `sync_to_async` code) in executor threads whose
+    connections live for CONN_MAX_AGE; those threads outlive the tests, so pytest-django's DROP DATABASE met
+    "being accessed by other users" and left the test database behind. This fixture is torn down before
+    `django_db_setup` (it depends on it), while the database still exists."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
