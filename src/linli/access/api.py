@@ -4,7 +4,6 @@ alerts. Thin: parse, check permission (selectors), call a service, return."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -30,6 +29,7 @@ from linli.access.schemas import (
     PolicyOut,
     QrOut,
     RiderIn,
+    TapFilters,
     TapIn,
     TapOut,
     TapPage,
@@ -276,73 +276,44 @@ def rider_assertion(request: HttpRequest, payload: AssertionIn) -> Status:
 # ------------------------------------------------------------------------------------------------- audit
 
 
-def _taps(
-    request: HttpRequest,
-    phone: str | None,
-    gate: str | None,
-    compound: int | None,
-    decision: str | None,
-    reason: str | None,
-    date_from: date | None,
-    date_to: date | None,
-) -> Any:
+def _taps(request: HttpRequest, f: TapFilters) -> Any:
     return selectors.tap_search(
         user=_user(request),
-        phone=phone,
-        gate=gate,
-        compound_id=compound,
-        decision=decision,
-        reason=reason,
-        date_from=date_from,
-        date_to=date_to,
+        phone=f.phone,
+        gate=f.gate,
+        compound_id=f.compound,
+        decision=f.decision,
+        reason=f.reason,
+        date_from=f.date_from,
+        date_to=f.date_to,
     )
 
 
 @router.get("/access/taps", response=TapPage, auth=require_user, summary="通行记录 Access log")
 def tap_list(
     request: HttpRequest,
-    phone: str | None = Query(None, max_length=20),
-    gate: str | None = Query(None, max_length=20),
-    compound: int | None = None,
-    decision: str | None = Query(None, pattern="^(allow|deny)$"),
-    reason: str | None = Query(None, max_length=24),
-    date_from: date | None = None,
-    date_to: date | None = None,
+    filters: Query[TapFilters],
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     """Property managers see their compounds' taps; street staff their street's. Phones are masked."""
-    qs = _taps(request, phone, gate, compound, decision, reason, date_from, date_to)
+    qs = _taps(request, filters)
     start = (page - 1) * page_size
     items = [selectors.tap_row(t) for t in qs[start : start + page_size]]
     return {"items": items, "count": qs.count(), "page": page, "page_size": page_size}
 
 
 @router.get("/access/taps/export.csv", auth=require_user, summary="导出通行记录 CSV export")
-def tap_export(
-    request: HttpRequest,
-    phone: str | None = Query(None, max_length=20),
-    gate: str | None = Query(None, max_length=20),
-    compound: int | None = None,
-    decision: str | None = Query(None, pattern="^(allow|deny)$"),
-    reason: str | None = Query(None, max_length=24),
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> HttpResponse:
+def tap_export(request: HttpRequest, filters: Query[TapFilters]) -> HttpResponse:
     """The filtered log as CSV (UTF-8 with BOM, phones masked, formula-safe). Every export is audit-logged."""
     user = _user(request)
-    qs = _taps(request, phone, gate, compound, decision, reason, date_from, date_to)
+    qs = _taps(request, filters)
     body = selectors.taps_csv(qs[:50_000])
-    filters = {
-        "phone": mask_phone(phone) if phone else None,
-        "gate": gate,
-        "compound": compound,
-        "decision": decision,
-        "reason": reason,
-        "date_from": date_from.isoformat() if date_from else None,
-        "date_to": date_to.isoformat() if date_to else None,
-    }
-    audit_log(actor=user, action="access.export", data={"filters": filters})
+    logged = filters.dict()
+    logged["phone"] = mask_phone(filters.phone) if filters.phone else None
+    for key in ("date_from", "date_to"):
+        logged[key] = logged[key].isoformat() if logged[key] else None
+    audit_log(actor=user, action="access.export", data={"filters": logged})
     stamp = timezone.localdate().isoformat()
     resp = HttpResponse(body, content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = (

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ninja import Schema
 from pydantic import Field
+
+
+class TapFilters(Schema):
+    """The access log's filters, shared by the list and its CSV export."""
+
+    phone: str | None = Field(None, max_length=20)
+    gate: str | None = Field(None, max_length=20)
+    compound: int | None = None
+    decision: str | None = Field(None, pattern="^(allow|deny)$")
+    reason: str | None = Field(None, max_length=24)
+    date_from: date | None = None
+    date_to: date | None = None
 
 
 class TapIn(Schema):
