@@ -38,7 +38,7 @@ from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.geo import haversine_m, navigation_links, walk_minutes
 from linli.core.phones import mask_phone
-from linli.core.views import problem_message
+from linli.core.views import login_redirect, problem_message, staff_street_choice
 from linli.places.views import parse_origin
 
 STAFF_ROLES = ["admin", "station_staff"]
@@ -106,12 +106,6 @@ def _decorate(activity: Activity, now: datetime, origin: tuple[float, float] | N
 def _problem_response(request: HttpRequest, template: str, ctx: dict[str, Any], problem: Problem) -> HttpResponse:
     ctx["problem"] = problem_message(problem)
     return render(request, template, ctx, status=problem.http_status)
-
-
-def _login_redirect(request: HttpRequest, next_url: str | None = None) -> HttpResponseRedirect:
-    from urllib.parse import quote
-
-    return HttpResponseRedirect(f"/login/?next={quote(next_url or request.get_full_path())}")
 
 
 def _forbidden(request: HttpRequest, street: Any = None) -> HttpResponse:
@@ -217,7 +211,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         activity = _staff_preview(request, activity_id)
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return _login_redirect(request, reverse("activities:detail", args=[activity_id]))
+            return login_redirect(request, reverse("activities:detail", args=[activity_id]))
         try:
             booking = booking_services.booking_create(activity=activity, user=request.user, source="app")
         except Problem as problem:
@@ -306,7 +300,7 @@ def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
 def _staff_activity(request: HttpRequest, activity_id: int) -> tuple[Activity | None, HttpResponse | None]:
     """The activity when the user is staff of its street; else the response to send (sign-in, 404 or 403)."""
     if not request.user.is_authenticated:
-        return None, _login_redirect(request)
+        return None, login_redirect(request)
     try:
         activity = selectors.activity_get(activity_id=activity_id, include_unpublished=True)
     except Problem as exc:
@@ -316,23 +310,19 @@ def _staff_activity(request: HttpRequest, activity_id: int) -> tuple[Activity | 
     return activity, None
 
 
-def _staff_street(request: HttpRequest) -> tuple[Any, list[Any], HttpResponse | None]:
-    if not request.user.is_authenticated:
-        return None, [], _login_redirect(request)
-    ids = core_selectors.user_street_ids(request.user, roles=STAFF_ROLES)
-    streets = list(core_selectors.street_list().filter(id__in=ids))
-    if not streets:
-        return None, [], _forbidden(request)
-    code = request.GET.get("street") or request.POST.get("street")
-    chosen = next((s for s in streets if s.code == code), None)
-    if code and chosen is None:
-        return None, streets, _forbidden(request)
-    return chosen or streets[0], streets, None
+def staff_streets(user: Any) -> Any:
+    """The streets where the user is staff (station staff, admins and the other staff roles)."""
+    return core_selectors.street_list().filter(id__in=core_selectors.user_street_ids(user, roles=STAFF_ROLES))
+
+
+def staff_street(request: HttpRequest) -> tuple[Any, list[Any], HttpResponse | None]:
+    """The street of a station-staff page (activities, the meal counter): ?street=, else the first."""
+    return staff_street_choice(request, staff_streets, _forbidden)
 
 
 @require_GET
 def staff_activity_list(request: HttpRequest) -> HttpResponse:
-    street, streets, denied = _staff_street(request)
+    street, streets, denied = staff_street(request)
     if denied:
         return denied
     now = timezone.now()
@@ -369,7 +359,7 @@ def _place_of_street(street: Any, place_id: str | int) -> Any:
 
 @require_http_methods(["GET", "POST"])
 def staff_activity_new(request: HttpRequest) -> HttpResponse:
-    street, streets, denied = _staff_street(request)
+    street, streets, denied = staff_street(request)
     if denied:
         return denied
     form = ActivityForm(request.POST or None, places=place_choices(street))

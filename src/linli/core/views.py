@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import login, logout
@@ -30,6 +32,31 @@ def safe_next(request: HttpRequest, default: str = "/") -> str:
     ):
         return target
     return default
+
+
+def login_redirect(request: HttpRequest, next_url: str | None = None) -> HttpResponseRedirect:
+    """To the sign-in page, coming back to `next_url` (default: this page) afterwards."""
+    return HttpResponseRedirect(f"/login/?next={quote(next_url or request.get_full_path())}")
+
+
+def staff_street_choice(
+    request: HttpRequest,
+    streets: Callable[[Any], Iterable[Any]],
+    forbidden: Callable[[HttpRequest], HttpResponse],
+) -> tuple[Any, list[Any], HttpResponse | None]:
+    """(street, streets, denied) for a staff page: `streets(user)` are the streets where the user may use it;
+    the page shows `?street=` (GET or POST) among them, else the first. `denied` is the response to send instead
+    (sign-in, or `forbidden` when the user has no such street or names another)."""
+    if not request.user.is_authenticated:
+        return None, [], login_redirect(request)
+    allowed = list(streets(request.user))
+    if not allowed:
+        return None, [], forbidden(request)
+    code = request.GET.get("street") or request.POST.get("street")
+    chosen = next((s for s in allowed if s.code == code), None)
+    if code and chosen is None:
+        return None, allowed, forbidden(request)
+    return chosen or allowed[0], allowed, None
 
 
 def problem_message(problem: Problem) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
-from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -19,11 +18,7 @@ from linli.assistant.models import CuratedAnswer, Synonym
 from linli.assistant.services import review as review_services
 from linli.assistant.services.ask import INTENTS
 from linli.core.errors import Problem
-from linli.core.views import problem_message
-
-
-def _login_redirect(request: HttpRequest) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"/login/?next={quote(request.get_full_path())}")
+from linli.core.views import login_redirect, problem_message, staff_street_choice
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -32,16 +27,7 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 
 def _staff_street(request: HttpRequest) -> tuple[Any, list[Any], HttpResponse | None]:
     """The street to show (?street=, else the first) among those where the user is assistant staff."""
-    if not request.user.is_authenticated:
-        return None, [], _login_redirect(request)
-    streets = list(selectors.staff_streets(request.user))
-    if not streets:
-        return None, [], _forbidden(request)
-    code = request.GET.get("street") or request.POST.get("street")
-    chosen = next((s for s in streets if s.code == code), None)
-    if code and chosen is None:
-        return None, streets, _forbidden(request)
-    return chosen or streets[0], streets, None
+    return staff_street_choice(request, selectors.staff_streets, _forbidden)
 
 
 def _queue_url(street: Any) -> str:
@@ -82,7 +68,7 @@ def _question_or_404(request: HttpRequest, question_id: int) -> Any:
 @require_http_methods(["GET", "POST"])
 def review_question(request: HttpRequest, question_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not selectors.staff_streets(request.user).exists():
         return _forbidden(request)
     question = _question_or_404(request, question_id)

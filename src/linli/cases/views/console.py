@@ -28,7 +28,7 @@ from linli.cases.views.reporter import map_config, photo_url
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.models import Grid
-from linli.core.views import problem_message
+from linli.core.views import login_redirect, problem_message, staff_street_choice
 
 S = CaseStatus
 OPEN = ",".join(sorted(selectors.MERGEABLE_STATUSES))
@@ -47,29 +47,19 @@ BULK_MOVES = [(s, MOVE_LABELS[s][0]) for s in (S.ACCEPTED, S.DISPATCHED, S.IN_PR
 LIST_LIMIT = 200
 
 
-def _login_redirect(request: HttpRequest) -> HttpResponseRedirect:
-    from urllib.parse import quote
-
-    return HttpResponseRedirect(f"/login/?next={quote(request.get_full_path())}")
-
-
 def _forbidden(request: HttpRequest, street: Any = None, problem: dict[str, Any] | None = None) -> HttpResponse:
     return render(request, "cases/forbidden.html", {"street": street, "problem": problem}, status=403)
 
 
 def _staff_street(request: HttpRequest) -> tuple[Any, list[Any], HttpResponse | None]:
     """The street whose console to show (?street=, else the first) among those where the user is case staff."""
-    if not request.user.is_authenticated:
-        return None, [], _login_redirect(request)
-    ids = core_selectors.user_street_ids(request.user, roles=selectors.CASE_STAFF_ROLES)
-    streets = list(core_selectors.street_list().filter(id__in=ids))
-    if not streets:
-        return None, [], _forbidden(request)
-    code = request.GET.get("street") or request.POST.get("street")
-    chosen = next((s for s in streets if s.code == code), None)
-    if code and chosen is None:
-        return None, streets, _forbidden(request)
-    return chosen or streets[0], streets, None
+    return staff_street_choice(
+        request,
+        lambda user: core_selectors.street_list().filter(
+            id__in=core_selectors.user_street_ids(user, roles=selectors.CASE_STAFF_ROLES)
+        ),
+        _forbidden,
+    )
 
 
 def time_formats() -> dict[str, str]:
@@ -299,7 +289,7 @@ def _forbidden_or_message(request: HttpRequest, street: Any, problem: Problem) -
 
 def _staff_case(request: HttpRequest, case_id: int) -> tuple[Case | None, HttpResponse | None]:
     if not request.user.is_authenticated:
-        return None, _login_redirect(request)
+        return None, login_redirect(request)
     try:
         return selectors.case_get_for_staff(case_id=case_id, user=request.user), None
     except Problem as problem:

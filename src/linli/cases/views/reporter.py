@@ -32,7 +32,7 @@ from linli.cases.services import reports as report_services
 from linli.cases.services.locations import report_location, spot_choices
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
-from linli.core.views import problem_message
+from linli.core.views import login_redirect, problem_message
 
 ICONS = frozenset(
     {"fire_passage", "ebike_indoor_charging", "corridor_clutter", "abandoned_vehicle", "damaged_facility", "other"}
@@ -52,12 +52,6 @@ def _street_or_404(code: str) -> Any:
         return core_selectors.street_get(code=code)
     except Problem as exc:
         raise Http404(code) from exc
-
-
-def _login_redirect(request: HttpRequest) -> HttpResponseRedirect:
-    from urllib.parse import quote
-
-    return HttpResponseRedirect(f"/login/?next={quote(request.get_full_path())}")
 
 
 def map_config(street: Any) -> dict[str, Any]:
@@ -94,7 +88,7 @@ def report_page(request: HttpRequest, code: str) -> HttpResponse:
     """GET: the form (or, with ?done=<report id>, the result of one's own report). POST: the no-JS form."""
     street = _street_or_404(code)
     if not request.user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     categories = [
         {
             "code": c.code,

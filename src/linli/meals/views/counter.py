@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_http_methods
 
-from linli.activities.views import _staff_street
+from linli.activities.views import staff_street
 from linli.core import services as core_services
 from linli.core.errors import Problem
 from linli.core.models import User
@@ -42,7 +42,7 @@ def yuan_to_fen(raw: str) -> int:
 
 @require_http_methods(["GET", "POST"])
 def counter(request: HttpRequest) -> HttpResponse:
-    street, streets, denied = _staff_street(request)
+    street, streets, denied = staff_street(request)
     if denied:
         return denied
     ctx: dict[str, Any] = {"street": street, "streets": streets, "problem": None, "done": None, "looked_up": None}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem, field_error
-from linli.core.views import problem_message
+from linli.core.views import login_redirect, problem_message
 from linli.meals.models import Allergen, DishTag, Kitchen, Menu, Slot
 from linli.meals.selectors import menus as selectors
 from linli.meals.services import menus as services
@@ -61,10 +60,6 @@ def _limit(value: str | None) -> int | str | None:
     return text or None
 
 
-def _login_redirect(request: HttpRequest) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"/login/?next={quote(request.get_full_path())}")
-
-
 def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "meals/menus/forbidden.html", {}, status=403)
 
@@ -72,7 +67,7 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 def _guard(request: HttpRequest, fn: Any) -> HttpResponse:
     """Run `fn()`; map sign-in, 404 and 403 problems to pages."""
     if not request.user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     try:
         return fn()
     except Problem as problem:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -23,7 +22,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.core.errors import Problem
-from linli.core.views import problem_message
+from linli.core.views import login_redirect, problem_message
 from linli.meals import charts
 from linli.meals.api_quality import parse_inspection_form
 from linli.meals.models import ChecklistArea, InspectionResult, Rating
@@ -35,10 +34,6 @@ SCORES = (1, 2, 3, 4, 5)
 SCORE_WORDS = {1: "很差", 2: "较差", 3: "一般", 4: "满意", 5: "很满意"}
 
 
-def _login_redirect(request: HttpRequest) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"/login/?next={quote(request.get_full_path())}")
-
-
 def _forbidden(request: HttpRequest, problem: Problem | None = None) -> HttpResponse:
     ctx = {"problem": problem_message(problem) if problem else None}
     return render(request, "meals/quality/forbidden.html", ctx, status=403)
@@ -46,7 +41,7 @@ def _forbidden(request: HttpRequest, problem: Problem | None = None) -> HttpResp
 
 def _kitchen_or_deny(request: HttpRequest, kitchen_id: int, roles: Any) -> tuple[Any, HttpResponse | None]:
     if not request.user.is_authenticated:
-        return None, _login_redirect(request)
+        return None, login_redirect(request)
     try:
         return selectors.kitchen_get_for_user(kitchen_id=kitchen_id, user=request.user, roles=roles), None
     except Problem as problem:
@@ -69,7 +64,7 @@ def _int_or_none(value: Any) -> int | None:
 def rate_order(request: HttpRequest, order_id: int) -> HttpResponse:
     """Big 1-5 buttons for taste, portion and price, a comment, one submit; then a thank-you."""
     if not request.user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     try:
         order = selectors.order_get_for_rating(order_id=order_id, user=request.user)
     except Problem as exc:
@@ -118,7 +113,7 @@ def rate_order(request: HttpRequest, order_id: int) -> HttpResponse:
 def supervisor_home(request: HttpRequest) -> HttpResponse:
     """Pick a kitchen of one's street(s) to inspect or to score its new dishes."""
     if not request.user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     kitchens = list(selectors.kitchens_for_user(user=request.user, roles=selectors.SUPERVISOR_ROLES))
     if not kitchens:
         return _forbidden(request)
@@ -223,7 +218,7 @@ def kitchen_dashboard(request: HttpRequest) -> HttpResponse:
     """A kitchen's quality: rating averages and weekly trend, inspections with photos, tasting averages, the
     waste form (kitchen operators and admins) and the last 30 days of waste as a chart."""
     if not request.user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     kitchens = list(selectors.kitchens_for_user(user=request.user))
     if not kitchens:
         return _forbidden(request)
@@ -315,7 +310,7 @@ def _waste_chart(series: list[dict[str, Any]]) -> str:
 def inspection_photo(request: HttpRequest, photo_id: int) -> HttpResponseBase:
     """An inspection photo, for staff of the kitchen's street only (never a public media URL)."""
     if not request.user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     try:
         photo = selectors.photo_get_for_user(photo_id=photo_id, user=request.user)
     except Problem as problem:
