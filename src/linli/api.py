@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,7 +11,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
-from linli.core.errors import Problem
+from linli.core.errors import Problem, problem_response
+
+logger = logging.getLogger("linli.api")
 
 api = NinjaAPI(
     title="Linli 邻里 API",
@@ -26,24 +29,6 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     renderer=JSONRenderer(),
 )
-
-
-def request_language(request: HttpRequest) -> str:
-    return getattr(request, "LANGUAGE_CODE", "zh-hans") or "zh-hans"
-
-
-def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
-    import json
-
-    body = problem.as_dict(request_language(request), instance=request.path)
-    resp = HttpResponse(
-        json.dumps(body, ensure_ascii=False),
-        status=problem.http_status,
-        content_type="application/problem+json; charset=utf-8",
-    )
-    if problem.code == "rate_limited" and "retry_after" in problem.extra:
-        resp["Retry-After"] = str(problem.extra["retry_after"])
-    return resp
 
 
 @api.exception_handler(Problem)
@@ -116,9 +101,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    import logging
-
-    logging.getLogger("linli.api").exception("unhandled error on %s", request.path)
+    logger.exception("unhandled error on %s", request.path)
     return problem_response(request, Problem("server_error"))
 
 

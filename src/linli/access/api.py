@@ -5,7 +5,6 @@ alerts. Thin: parse, check permission (selectors), call a service, return."""
 from __future__ import annotations
 
 from typing import Any, cast
-from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -41,6 +40,7 @@ from linli.access.services.riders import credential_active
 from linli.access.services.taps import tap_answer, tap_decide
 from linli.core import ratelimit
 from linli.core.auth import require_user
+from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.models import User
 from linli.core.phones import mask_phone
@@ -315,11 +315,9 @@ def tap_export(request: HttpRequest, filters: Query[TapFilters]) -> HttpResponse
         logged[key] = logged[key].isoformat() if logged[key] else None
     audit_log(actor=user, action="access.export", data={"filters": logged})
     stamp = timezone.localdate().isoformat()
-    resp = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    resp["Content-Disposition"] = (
-        f"attachment; filename=\"access-{stamp}.csv\"; filename*=UTF-8''{quote(f'通行记录-{stamp}.csv')}"
+    return attachment_response(
+        body, content_type=CSV_TYPE, ascii_name=f"access-{stamp}.csv", name=f"通行记录-{stamp}.csv"
     )
-    return resp
 
 
 def alert_out(a: AccessAlert) -> dict[str, Any]:

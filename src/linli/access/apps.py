@@ -5,3 +5,11 @@ class AccessConfig(AppConfig):
     name = "linli.access"
     label = "access"
     verbose_name = "门禁通行 Rider gate access"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: apps.py is loaded before the app registry can import models.
+        from linli.access.gatewire.listener import start_in_process
+        from linli.core.background import embedded_service_register
+
+        # The embedded `linli serve` records gate heartbeats in process (production runs `linli gate-listener`).
+        embedded_service_register("gate-listener", start_in_process)

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -23,6 +21,7 @@ from linli.core.errors import Problem
 from linli.core.models import Compound, Role, RoleAssignment, Street
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import user_street_ids
+from linli.core.spreadsheets import CsvWriter
 
 MANAGER_ROLES = (Role.PROPERTY_MANAGER,)
 STREET_MANAGE_ROLES = (Role.ADMIN,)
@@ -284,28 +283,25 @@ CSV_COLUMNS = [
 
 def taps_csv(qs: QuerySet[Tap]) -> bytes:
     """UTF-8 with a BOM (Excel shows the Chinese); phones masked; formula-like cells neutralised."""
-    from linli.cases.selectors import _csv_safe as csv_safe
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer = CsvWriter()
+    writer.row(CSV_COLUMNS)
     for tap in qs.iterator(chunk_size=500):
         row = tap_row(tap)
-        writer.writerow(
+        writer.row(
             [
                 row["at"],
-                csv_safe(row["compound"]),
-                csv_safe(f"{row['gate_name']} ({row['gate']})" if row["gate"] else ""),
+                row["compound"],
+                f"{row['gate_name']} ({row['gate']})" if row["gate"] else "",
                 row["rider"] or "",
-                csv_safe(row["rider_name"]),
-                csv_safe(row["partner"]),
+                row["rider_name"],
+                row["partner"],
                 row["decision"],
                 row["reason"],
                 row["outcome"],
                 "" if row["distance_m"] is None else row["distance_m"],
             ]
         )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return writer.bytes()
 
 
 def alerts_for(user: Any, *, days: int = 7) -> QuerySet[AccessAlert]:

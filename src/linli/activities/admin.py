@@ -12,8 +12,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import Activity, ActivitySeries, Booking, BookingEvent
-from linli.activities.services.activities import EDITABLE_FIELDS
-from linli.core.admin import StreetScopedAdmin
+from linli.activities.services.activities import EDITABLE_FIELDS, activity_cancel, activity_create, activity_update
+from linli.activities.services.bookings import booking_cancel
+from linli.core.admin import StreetScopedAdmin, admin_street_ids
 from linli.core.errors import Problem
 from linli.core.phones import mask_phone
 
@@ -69,7 +70,6 @@ class ActivityAdmin(StreetScopedAdmin):
         return False  # bookings hang off it; cancel instead (everyone booked is told)
 
     def save_model(self, request: HttpRequest, obj: Activity, form: Any, change: bool) -> None:
-        from linli.activities.services.activities import activity_create, activity_update
 
         values = {name: form.cleaned_data.get(name) for name in ACTIVITY_FIELDS if name in form.cleaned_data}
         try:
@@ -78,8 +78,6 @@ class ActivityAdmin(StreetScopedAdmin):
                 changed = {k: v for k, v in values.items() if k in form.changed_data}
                 status = changed.pop("status", None)
                 if status == "cancelled":
-                    from linli.activities.services.activities import activity_cancel
-
                     activity_cancel(activity=current, actor=request.user)
                 elif status is not None:
                     changed["status"] = status
@@ -103,7 +101,6 @@ class ActivityAdmin(StreetScopedAdmin):
 
     @admin.action(description=_("取消所选活动并通知已预约者 Cancel and tell everyone booked"))
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
-        from linli.activities.services.activities import activity_cancel
 
         told = 0
         for activity in queryset:
@@ -159,7 +156,6 @@ class BookingAdmin(StreetScopedAdmin):
     def _obj_ok(self, request: HttpRequest, obj: Any) -> bool:
         if obj is None or request.user.is_superuser:
             return True
-        from linli.core.admin import admin_street_ids
 
         return obj.activity.street_id in admin_street_ids(request)
 
@@ -174,7 +170,6 @@ class BookingAdmin(StreetScopedAdmin):
 
     @admin.action(description=_("取消所选预约（候补者自动递补）Cancel (the waitlist moves up)"))
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        from linli.activities.services.bookings import booking_cancel
 
         done, refused = 0, 0
         for booking in queryset.select_related("activity", "activity__street", "activity__place"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
-from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
@@ -12,6 +11,7 @@ from linli.activities import calendar, exports
 from linli.activities.selectors import activity_get_for_staff, booking_get_for_user, booking_to_dict
 from linli.activities.services.checkin import activity_mark_no_shows, booking_check_in, walk_in_create
 from linli.core.auth import require_user
+from linli.core.downloads import CSV_TYPE, XLSX_TYPE, attachment_response, ics_response
 from linli.core.errors import Problem
 from linli.core.idempotency import idempotent
 from linli.core.selectors import street_get
@@ -22,32 +22,17 @@ if TYPE_CHECKING:
 
 router = Router(tags=["calendars and check-in 日历与签到"])
 
-ICS_TYPE = "text/calendar; charset=utf-8"
-
 
 def _user(request: HttpRequest) -> User:
     """The person `require_user` authenticated: django-ninja sets `request.auth`, which HttpRequest's stubs lack."""
     return cast("User", getattr(request, "auth"))  # noqa: B009 -- a constant getattr keeps mypy off the stub gap
 
 
-def _attachment(body: bytes, content_type: str, ascii_name: str, name: str) -> HttpResponse:
-    resp = HttpResponse(body, content_type=content_type)
-    resp["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    return resp
-
-
-def _ics(body: bytes, filename: str) -> HttpResponse:
-    resp = HttpResponse(body, content_type=ICS_TYPE)
-    resp["Content-Disposition"] = f'inline; filename="{filename}"'
-    resp["Cache-Control"] = "public, max-age=300"
-    return resp
-
-
 @router.get("/places/{place_id}/activities.ics", summary="场地活动日历 iCalendar feed of a venue")
 def place_feed(request: HttpRequest, place_id: int) -> HttpResponse:
     place = place_get(place_id=place_id)
     body = calendar.activities_to_ics(activities=calendar.calendar_activities(place=place), name=f"{place.name} 活动")
-    return _ics(body, f"place-{place.pk}.ics")
+    return ics_response(body, filename=f"place-{place.pk}.ics")
 
 
 @router.get("/streets/{code}/activities.ics", summary="街道活动日历 iCalendar feed of a street")
@@ -56,7 +41,7 @@ def street_feed(request: HttpRequest, code: str) -> HttpResponse:
     body = calendar.activities_to_ics(
         activities=calendar.calendar_activities(street=street), name=f"{street.name} 活动"
     )
-    return _ics(body, f"street-{street.code}.ics")
+    return ics_response(body, filename=f"street-{street.code}.ics")
 
 
 @router.get("/bookings/{booking_id}.ics", auth=require_user, summary="单个预约的日历 one booking as iCalendar")
@@ -64,10 +49,9 @@ def booking_ics(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = booking_get_for_user(booking_id=booking_id, user=_user(request))
     if booking.user_id != _user(request).pk:  # staff may see it, but the calendar is the booker's own
         raise Problem("not_found", detail_zh="找不到该预约", detail_en="No such booking")
-    resp = HttpResponse(calendar.booking_to_ics(booking), content_type=ICS_TYPE)
-    resp["Content-Disposition"] = f'attachment; filename="booking-{booking.pk}.ics"'
-    resp["Cache-Control"] = "private, no-store"
-    return resp
+    return ics_response(
+        calendar.booking_to_ics(booking), filename=f"booking-{booking.pk}.ics", attachment=True, private=True
+    )
 
 
 class CheckInIn(Schema):
@@ -112,8 +96,8 @@ def no_shows(request: HttpRequest, activity_id: int) -> dict:
 def attendance_csv(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = activity_get_for_staff(activity_id=activity_id, actor=_user(request))
     body = exports.attendance_csv(activity=activity, actor=_user(request))
-    return _attachment(
-        body, "text/csv; charset=utf-8", f"attendance-{activity.pk}.csv", f"签到名单-{activity.title}.csv"
+    return attachment_response(
+        body, content_type=CSV_TYPE, ascii_name=f"attendance-{activity.pk}.csv", name=f"签到名单-{activity.title}.csv"
     )
 
 
@@ -121,9 +105,9 @@ def attendance_csv(request: HttpRequest, activity_id: int) -> HttpResponse:
 def attendance_xlsx(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = activity_get_for_staff(activity_id=activity_id, actor=_user(request))
     body = exports.attendance_xlsx(activity=activity, actor=_user(request))
-    return _attachment(
+    return attachment_response(
         body,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"attendance-{activity.pk}.xlsx",
-        f"签到名单-{activity.title}.xlsx",
+        content_type=XLSX_TYPE,
+        ascii_name=f"attendance-{activity.pk}.xlsx",
+        name=f"签到名单-{activity.title}.xlsx",
     )

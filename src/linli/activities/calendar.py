@@ -25,7 +25,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from linli.activities.models import CATEGORY_EN, Activity, ActivitySeries, ActivityStatus, Booking, Category
-from linli.activities.services.series import occurrence_external_id, rrule_occurrences
+from linli.activities.services.activities import activity_cancel, activity_create, activity_update
+from linli.activities.services.series import occurrence_external_id, rrule_occurrences, series_create, series_update
 from linli.core.errors import Problem
 from linli.core.imports import ImportResult
 from linli.core.models import Role, Street
@@ -390,8 +391,6 @@ def activities_import(*, street: Street, text: str, actor: Any = None, now: date
     A VEVENT with an RRULE becomes a series (created, or updated when the UID exists); any other VEVENT one
     published activity (cancelled if STATUS:CANCELLED). Updated fields: title, description, times, capacity,
     category, venue."""
-    from linli.activities.services.activities import activity_cancel, activity_create, activity_update
-    from linli.activities.services.series import series_create, series_update
 
     if actor is not None:
         require_role(actor, street=street, roles=IMPORT_ROLES)

@@ -6,14 +6,10 @@ audit-logged (with whether full numbers were shown).
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from linli.activities.models import Activity, BookingStatus
 from linli.activities.selectors import activity_bookings
@@ -21,6 +17,7 @@ from linli.core.models import Role
 from linli.core.phones import mask_phone
 from linli.core.selectors import user_has_role
 from linli.core.services import audit_log
+from linli.core.spreadsheets import csv_bytes, xlsx_bytes
 
 STATUS_ZH: dict[str, str] = {
     BookingStatus.CONFIRMED: "已预约",
@@ -88,32 +85,16 @@ def _title(activity: Activity) -> str:
 def attendance_csv(*, activity: Activity, actor: Any) -> bytes:
     """CSV in UTF-8 with a BOM (so Excel shows the Chinese correctly), one header row."""
     rows = attendance_rows(activity=activity, actor=actor)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([header for _, header in COLUMNS])
-    for row in rows:
-        writer.writerow([row[key] for key, _ in COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(header=[header for _, header in COLUMNS], rows=([row[key] for key, _ in COLUMNS] for row in rows))
 
 
 def attendance_xlsx(*, activity: Activity, actor: Any) -> bytes:
     """An Excel workbook: a title row (activity, venue, time), a bold header row, then one row per booking."""
     rows = attendance_rows(activity=activity, actor=actor)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "签到名单 Attendance"
-    ws.append([_title(activity)])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    ws.append([header for _, header in COLUMNS])
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append([row[key] for key, _ in COLUMNS])
-    widths = [8, 14, 16, 10, 12, 12, 18, 18]
-    for i, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A3"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_bytes(
+        sheet="签到名单 Attendance",
+        title=_title(activity),
+        header=[header for _, header in COLUMNS],
+        rows=[[row[key] for key, _ in COLUMNS] for row in rows],
+        widths=[8, 14, 16, 10, 12, 12, 18, 18],
+    )

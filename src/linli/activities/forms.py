@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import Audience, Category
 from linli.core.phones import InvalidPhone, normalize_phone
+from linli.places import selectors as place_selectors
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -21,7 +22,6 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 def place_choices(street: Any) -> list[tuple[int, str]]:
-    from linli.places import selectors as place_selectors
 
     return [(p.pk, p.name) for p in place_selectors.place_list(street=street)]
 

@@ -22,8 +22,10 @@ from linli.activities.models import (
     BookingStatus,
     Category,
 )
+from linli.core import rawsql
 from linli.core.errors import Problem, field_error
 from linli.core.models import Role, Street
+from linli.core.phones import mask_phone
 from linli.core.selectors import street_get, user_has_role
 from linli.places.models import Place
 
@@ -116,8 +118,6 @@ def activity_get(*, activity_id: int, include_unpublished: bool = False) -> Acti
 
 def activity_get_for_booking(*, activity_id: int) -> Activity:
     """The lean read of the one-tap booking path: the activity and its street (for the per-person limit)."""
-    from linli.core import rawsql
-    from linli.core.models import Street
 
     row = rawsql.fetch_one(
         f"SELECT {rawsql.select_list(Activity, 'a')}, {rawsql.select_list(Street, 's')} "  # noqa: S608
@@ -274,7 +274,6 @@ def activity_bookings(*, activity: Activity, actor: Any) -> QuerySet[Booking]:
 
 def booking_to_staff_dict(booking: Booking, *, full_phone: bool = False) -> dict[str, Any]:
     """One row of the staff's booking list; the phone is masked unless `full_phone` (PIPL)."""
-    from linli.core.phones import mask_phone
 
     user = booking.user
     return {

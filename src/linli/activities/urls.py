@@ -1,6 +1,7 @@
 from django.urls import path
 
 from linli.activities import views
+from linli.activities.views import map_pieces
 
 app_name = "activities"
 
@@ -16,4 +17,8 @@ urlpatterns = [
     path("staff/activities/<int:activity_id>/cancel/", views.staff_activity_cancel, name="staff_cancel"),
     path("staff/activities/<int:activity_id>/bookings/", views.staff_activity_bookings, name="staff_bookings"),
     path("staff/activities/<int:activity_id>/checkin/", views.staff_checkin, name="staff_checkin"),
+    # fragments on the service map's pages (linli.places.hooks)
+    path("activities/venue/<int:place_id>/", map_pieces.venue_activities, name="venue_activities"),
+    path("s/<slug:code>/activities/map-link/", map_pieces.map_link, name="map_link"),
+    path("s/<slug:code>/activities/map-badges/", map_pieces.map_badges, name="map_badges"),
 ]

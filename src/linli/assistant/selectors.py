@@ -7,11 +7,14 @@ import uuid
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
+from linli.activities.models import Activity
 from linli.assistant.models import AskLog, CuratedAnswer, Synonym
 from linli.core.errors import Problem
 from linli.core.models import Role, Street
 from linli.core.selectors import user_street_ids
+from linli.places.models import Place
 
 ASSISTANT_STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
 QUEUE_LIMIT = 200
@@ -66,10 +69,6 @@ def synonym_list(*, street: Street) -> QuerySet[Synonym]:
 
 def card_choices(*, street: Street) -> dict[str, list[Any]]:
     """The street's active places and upcoming published activities, for attaching to a curated answer."""
-    from django.utils import timezone
-
-    from linli.activities.models import Activity
-    from linli.places.models import Place
 
     return {
         "places": list(Place.objects.filter(street=street, is_active=True).order_by("name")),

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from linli.cases.models import Case, CaseCategory, CaseEvent, CasePhoto, Open311Client, Report, SentinelPoints
+from linli.cases.services.clients import client_create, client_revoke
 from linli.core.admin import StreetScopedAdmin, admin_street_ids
 from linli.core.phones import mask_phone
 
@@ -172,9 +173,6 @@ class Open311ClientAdmin(StreetScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Open311Client, form: Any, change: bool) -> None:
         if change:
             return  # nothing is editable
-        from django.contrib import messages
-
-        from linli.cases.services.clients import client_create
 
         client, raw_key = client_create(street=obj.street, name=obj.name, actor=request.user)  # type: ignore[arg-type]
         obj.pk, obj.prefix, obj.digest, obj.created_at = client.pk, client.prefix, client.digest, client.created_at
@@ -186,9 +184,6 @@ class Open311ClientAdmin(StreetScopedAdmin):
 
     @admin.action(description="撤销所选密钥 Revoke the selected keys")
     def revoke_keys(self, request: HttpRequest, queryset: Any) -> None:
-        from django.contrib import messages
-
-        from linli.cases.services.clients import client_revoke
 
         revoked = 0
         for client in queryset.filter(revoked_at__isnull=True).select_related("street"):

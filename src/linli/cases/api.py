@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from typing import Any, cast
-from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from linli.cases.services import workflow
 from linli.cases.services.locations import report_location
 from linli.core import ratelimit
 from linli.core.auth import require_user
+from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
 from linli.core.models import Grid, User
@@ -545,12 +545,12 @@ def export_cases(
         data={"filters": {"status": status, "category": category, "grid": grid, "overdue": overdue, "q": q}},
     )
     stamp = timezone.localdate().isoformat()
-    resp = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    name = f"事件-{street_obj.code}-{stamp}.csv"
-    resp["Content-Disposition"] = (
-        f"attachment; filename=\"cases-{street_obj.code}-{stamp}.csv\"; filename*=UTF-8''{quote(name)}"
+    return attachment_response(
+        body,
+        content_type=CSV_TYPE,
+        ascii_name=f"cases-{street_obj.code}-{stamp}.csv",
+        name=f"事件-{street_obj.code}-{stamp}.csv",
     )
-    return resp
 
 
 @router.get("/cases/stats", response=StatsOut, auth=require_user, summary="事件统计 Case statistics (staff)")

@@ -11,8 +11,6 @@ Anyone else gets `not_found` (whether a case exists is not disclosed).
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +23,7 @@ from linli.cases.models import Case, CaseCategory, CaseEvent, CaseStatus, Report
 from linli.core.errors import Problem, field_error
 from linli.core.models import Grid, Role, RoleAssignment, Street
 from linli.core.phones import mask_phone
+from linli.core.spreadsheets import CsvWriter
 
 STATUS_ZH: dict[str, str] = {
     CaseStatus.NEW: "新建",
@@ -530,13 +529,12 @@ CSV_COLUMNS = [
 
 
 def cases_csv(qs: QuerySet[Case]) -> bytes:
-    """CSV in UTF-8 with a BOM (Excel shows the Chinese), no personal information."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([h for _, h in CSV_COLUMNS])
+    """CSV in UTF-8 with a BOM (Excel shows the Chinese), no personal information, formula-safe cells."""
+    writer = CsvWriter()
+    writer.row([h for _, h in CSV_COLUMNS])
     now = timezone.now()
     for case in qs.iterator(chunk_size=500):
-        writer.writerow(
+        writer.row(
             [
                 case.pk,
                 case.category.name_zh,
@@ -551,13 +549,7 @@ def cases_csv(qs: QuerySet[Case]) -> bytes:
                 _iso(case.resolution_due_at) or "",
                 _iso(case.closed_at) or "",
                 "是" if is_overdue(case, now) else "",
-                _csv_safe(case.description),
+                case.description,
             ]
         )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a cell starting with = + - @ gets a leading quote."""
-    text = text or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return writer.bytes()

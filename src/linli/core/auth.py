@@ -12,7 +12,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.utils import check_csrf
 
+from linli.core import rawsql
 from linli.core.errors import Problem
+from linli.core.models import ApiToken, User
 
 
 def token_digest(raw: str) -> str:
@@ -47,9 +49,6 @@ def user_from_bearer(request: HttpRequest) -> Any | None:
     now_mono = time.monotonic()
     if cached is not None and cached[0] > now_mono:
         return cached[1]
-    from linli.core import rawsql
-    from linli.core.models import ApiToken, User
-
     row = rawsql.fetch_one(_token_sql(connection.vendor), [digest])  # the SQL is built once per backend
     if row is None:
         _token_cache.pop(digest, None)
@@ -67,9 +66,6 @@ def user_from_bearer(request: HttpRequest) -> Any | None:
 
 @cache
 def _token_sql(vendor: str) -> str:
-    from linli.core import rawsql
-    from linli.core.models import ApiToken, User
-
     return (
         f"SELECT {rawsql.select_list(ApiToken, 't')}, {rawsql.select_list(User, 'u')} "  # noqa: S608
         f"FROM {rawsql.table(ApiToken)} t JOIN {rawsql.table(User)} u ON u.id = t.{rawsql.column(ApiToken, 'user')} "
@@ -97,3 +93,15 @@ class UserAuth:
 
 
 require_user = UserAuth()
+
+
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user of a request, for pages and API endpoints alike: the one django-ninja's `auth=`
+    authenticated (`request.auth`), else the session's or bearer token's `request.user`. Raises
+    `Problem("not_authenticated")` when nobody is signed in."""
+    user = getattr(request, "auth", None)
+    if not isinstance(user, User):
+        user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise Problem("not_authenticated")
+    return user

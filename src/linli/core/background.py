@@ -3,6 +3,9 @@
 Production runs `celery -A linli worker --beat`, which reads settings.CELERY_BEAT_SCHEDULE. The embedded
 `linli serve` starts this scheduler instead: one daemon thread that runs the same tasks, by name, at the same
 intervals, in process. The tasks are idempotent, so a task that overruns or a restart does no harm.
+
+Domains that need a long-running helper in the embedded mode (the gate listener of access) register its start
+function with `embedded_service_register` from their AppConfig.ready(); `linli serve` starts them all.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -29,9 +34,23 @@ def _due_entries() -> list[tuple[str, float]]:
     return entries
 
 
-def run_task(name: str) -> Any:
-    from linli.celery import app
+_embedded_services: dict[str, Callable[[], Any]] = {}
 
+
+def embedded_service_register(name: str, start: Callable[[], Any]) -> None:
+    """A helper the embedded `linli serve` starts in process (production runs it as its own service)."""
+    _embedded_services[name] = start
+
+
+def start_embedded_services() -> list[str]:
+    """Start every registered helper; returns their names."""
+    for start in _embedded_services.values():
+        start()
+    return list(_embedded_services)
+
+
+def run_task(name: str) -> Any:
+    app = current_app  # the project's Celery app (linli/__init__.py loads linli.celery first)
     app.loader.import_default_modules()
     task = app.tasks[name]
     return task.apply().get()

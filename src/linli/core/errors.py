@@ -6,8 +6,11 @@ Every user-facing failure in services raises `Problem(code, ...)`; the API rende
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.http import HttpRequest, HttpResponse
 
 # code -> (HTTP status, zh-Hans title, English title)
 CATALOGUE: dict[str, tuple[int, str, str]] = {
@@ -141,3 +144,24 @@ class Problem(Exception):
 def field_error(field_name: str, message_zh: str, message_en: str, **more: Any) -> dict[str, Any]:
     """One entry of `errors`: the field (JSON pointer-ish path), messages in both languages."""
     return {"field": field_name, "message": message_zh, "message_en": message_en, **more}
+
+
+# --------------------------------------------------------------------------------------- rendering
+
+
+def request_language(request: HttpRequest) -> str:
+    """The request's language code (zh-hans unless LocaleMiddleware chose another)."""
+    return getattr(request, "LANGUAGE_CODE", "zh-hans") or "zh-hans"
+
+
+def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
+    """`application/problem+json` in the request's language (the API, the bearer middleware, idempotent replays)."""
+    body = problem.as_dict(request_language(request), instance=request.path)
+    resp = HttpResponse(
+        json.dumps(body, ensure_ascii=False),
+        status=problem.http_status,
+        content_type="application/problem+json; charset=utf-8",
+    )
+    if problem.code == "rate_limited" and "retry_after" in problem.extra:
+        resp["Retry-After"] = str(problem.extra["retry_after"])
+    return resp

@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from linli.core import rawsql
-from linli.core.errors import Problem
+from linli.core.errors import Problem, request_language
 from linli.core.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 128
@@ -128,8 +128,6 @@ def idempotent(
     saves that savepoint's two round trips when `run` guarantees a Problem leaves nothing written (e.g. its
     writes are one all-or-nothing statement) and opens no atomic block of its own that the Problem would leave
     marked for rollback."""
-    from linli.api import request_language
-
     key = idempotency_key(request, required=required)
     if key is None:
         status, body = run()

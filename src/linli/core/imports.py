@@ -18,6 +18,7 @@ from shapely.geometry import shape
 
 from linli.core.errors import Problem
 from linli.core.geo import in_china, to_wgs84
+from linli.core.gis import grid_for_point
 from linli.core.models import GRID_LEVEL_DEPTH, AuditLog, Compound, Grid, GridLevel, Street
 
 COORDINATE_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -377,7 +378,6 @@ def grids_export(*, street: Street) -> dict[str, Any]:
 
 def compounds_import(*, street: Street, collection: Any, actor: Any = None) -> ImportResult:
     """Import residential compounds (Point or Polygon); each is assigned the deepest grid holding it."""
-    from linli.core.gis import grid_for_point
 
     errors = ErrorList()
     features, system = read_collection(collection, errors)

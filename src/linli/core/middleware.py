@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from linli.core.auth import user_from_bearer
-from linli.core.errors import Problem
+from linli.core.errors import Problem, problem_response
 
 # Pages use only same-origin scripts and styles (vendored, no CDN). Map tiles may come from a configured host.
 _TILE_HOST = ""
@@ -46,8 +46,6 @@ class BearerTokenMiddleware:
         try:
             user = user_from_bearer(request)
         except Problem as problem:
-            from linli.api import problem_response
-
             return problem_response(request, problem)
         if user is not None:
             request.user = user

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linli.core.phones import normalize_phone
+from linli.core.phones import mask_phone, normalize_phone
 
 
 class Street(models.Model):
@@ -155,7 +155,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("用户 users")
 
     def __str__(self) -> str:
-        from linli.core.phones import mask_phone
 
         return self.display_name or mask_phone(self.phone)
 

@@ -35,6 +35,11 @@ def user_street_ids(user: Any, roles: Iterable[str] | None = None) -> set[int]:
     return set(qs.values_list("street_id", flat=True))
 
 
+def street_list_for_roles(user: Any, *, roles: Iterable[str]) -> QuerySet[Street]:
+    """The streets where `user` holds one of `roles` (the street picker of a staff page)."""
+    return street_list().filter(id__in=user_street_ids(user, roles=roles))
+
+
 def user_has_role(user: Any, *, street: Street, roles: Iterable[str]) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False

@@ -24,6 +24,7 @@ from linli.core.auth import token_cache_forget, token_digest
 from linli.core.errors import Problem, field_error
 from linli.core.models import ApiToken, AuditLog, Grid, Role, RoleAssignment, SmsCode, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
+from linli.core.sms import SmsSendError, get_sms_backend
 
 logger = logging.getLogger("linli.core")
 
@@ -279,7 +280,6 @@ def _rate_limited(retry_after: int, what_zh: str, what_en: str) -> Problem:
 
 def sms_code_send(*, phone: str, ip: str | None = None) -> SmsCodeResult:
     """Issue a 6-digit sign-in code and send it through the configured backend after commit."""
-    from linli.core.sms import SmsSendError, get_sms_backend
 
     normalized = _phone(phone)
     ttl = settings.LINLI_SMS_CODE_TTL_SECONDS

@@ -1,4 +1,5 @@
-"""Helpers for the race tests that every domain runs on PostgreSQL (not a test module itself).
+"""Helpers for every domain's tests (not a test module itself): the race tests run on PostgreSQL, and pages read
+in English.
 
 SQLite serialises writers, so the races these tests stage are not the ones production faces: the SQLite pass skips
 them, `make test-pg` (CI's second pass, which fails when PostgreSQL is absent) runs them, and there a
@@ -8,12 +9,16 @@ non-PostgreSQL connection is an error.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
+from html import unescape
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.test import Client
 
 from linli.core.errors import Problem
 
@@ -54,3 +59,47 @@ def race(
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "a racing thread hung"
     return results
+
+
+# ------------------------------------------------------------------------------------ pages in English
+
+
+def english_client(user: Any) -> Client:
+    """A client signed in as `user` that asks for English (header and language cookie)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(user)
+    return client
+
+
+def page(client: Client, url: str) -> str:
+    """The page's HTML (it must answer 200)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+def assert_english(html: str, english: list[str], chinese: list[str]) -> None:
+    """Every English label is on the page and none of the Chinese ones."""
+    html = unescape(html)
+    for label in english:
+        assert label in html, label
+    for label in chinese:
+        assert label not in html, label
+
+
+# ------------------------------------------------------------------------------------- htmx fragments
+
+FRAGMENT_RE = re.compile(r'<div class="fragment" hx-get="([^"]+)" hx-trigger="load" hx-swap="outerHTML"></div>')
+
+
+def with_fragments(client: Client, html: str) -> str:
+    """The page as the browser shows it once htmx has loaded its fragments (`linli.core.fragments`): each
+    placeholder replaced by its fragment's HTML (which must answer 200)."""
+
+    def load(match: re.Match[str]) -> str:
+        response = client.get(unescape(match.group(1)))
+        assert response.status_code == 200, (match.group(1), response.status_code)
+        return response.content.decode()
+
+    return FRAGMENT_RE.sub(load, html)

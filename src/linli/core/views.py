@@ -1,10 +1,11 @@
-"""Pages: sign-in by SMS code, sign-out, my account, the elder-mode switch. Thin: parse, call a service."""
+"""Pages: sign-in by SMS code, sign-out, my account, the elder-mode switch. Thin: parse, call a service.
+
+What every domain's pages share (the sign-in redirect, the staff street picker, problem messages) is in
+`linli.core.pages`, not here: no domain imports another's views."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import login, logout
@@ -12,12 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.core import selectors, services, workbench
 from linli.core.errors import Problem
 from linli.core.forms import CodeForm, PhoneForm, ProfileForm
+from linli.core.pages import problem_message
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.ratelimit import client_ip
 
@@ -32,41 +33,6 @@ def safe_next(request: HttpRequest, default: str = "/") -> str:
     ):
         return target
     return default
-
-
-def login_redirect(request: HttpRequest, next_url: str | None = None) -> HttpResponseRedirect:
-    """To the sign-in page, coming back to `next_url` (default: this page) afterwards."""
-    return HttpResponseRedirect(f"/login/?next={quote(next_url or request.get_full_path())}")
-
-
-def staff_street_choice(
-    request: HttpRequest,
-    streets: Callable[[Any], Iterable[Any]],
-    forbidden: Callable[[HttpRequest], HttpResponse],
-) -> tuple[Any, list[Any], HttpResponse | None]:
-    """(street, streets, denied) for a staff page: `streets(user)` are the streets where the user may use it;
-    the page shows `?street=` (GET or POST) among them, else the first. `denied` is the response to send instead
-    (sign-in, or `forbidden` when the user has no such street or names another)."""
-    if not request.user.is_authenticated:
-        return None, [], login_redirect(request)
-    allowed = list(streets(request.user))
-    if not allowed:
-        return None, [], forbidden(request)
-    code = request.GET.get("street") or request.POST.get("street")
-    chosen = next((s for s in allowed if s.code == code), None)
-    if code and chosen is None:
-        return None, allowed, forbidden(request)
-    return chosen or allowed[0], allowed, None
-
-
-def problem_message(problem: Problem) -> dict[str, Any]:
-    lang = get_language() or "zh-hans"
-    return {
-        "title": problem.title(lang),
-        "detail": problem.detail(lang),
-        "code": problem.code,
-        "retry_after": problem.extra.get("retry_after"),
-    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,7 +18,11 @@ from django.db import transaction
 
 from linli.access.gatewire import protocol
 from linli.access.models import CompoundManager, CredentialStatus, Gate, RiderCredential
-from linli.core.models import Compound, Street
+from linli.access.services import gates as gate_services
+from linli.access.services import policy as policy_services
+from linli.access.services import riders as rider_services
+from linli.core.models import Compound, Street, User
+from linli.core.services import user_get_or_create, user_update
 
 # (compound external id, gate name, device id)
 GATES = [
@@ -67,11 +71,6 @@ def _known_secrets(path: Path) -> dict[str, str]:
 
 
 def demo_access_load(*, street: Street, stdout: Any = None) -> AccessDemo:
-    from linli.access.services import gates as gate_services
-    from linli.access.services import policy as policy_services
-    from linli.access.services import riders as rider_services
-    from linli.core.models import User
-    from linli.core.services import user_get_or_create, user_update
 
     result = AccessDemo(file=demo_gates_file())
     known = _known_secrets(result.file)

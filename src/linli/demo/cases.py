@@ -13,10 +13,17 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
+from linli.cases.models import Case, CaseCategory, CaseEvent, CasePhoto, Open311Client, Report, SentinelPoints
+from linli.cases.services.reports import categories_default_create, report_create
+from linli.cases.services.sla import cases_sla_sweep
+from linli.cases.services.workflow import case_transition
 from linli.core.models import Grid, Role, RoleAssignment, Street, User
+from linli.core.services import role_assign
 from linli.demo import ACCOUNTS
 
 # (key, category, grid external id, lat, lng, address, description, hours ago, reporter account key)
@@ -88,7 +95,6 @@ class CasesDemoResult:
 
 
 def _photo(color: tuple[int, int, int]) -> bytes:
-    from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (480, 360), color)
     draw = ImageDraw.Draw(image)
@@ -107,7 +113,6 @@ def _accounts() -> dict[str, User]:
 
 def _staff(street: Street, accounts: dict[str, User]) -> None:
     """The demo's grid worker (unit u13) and safety officer (workstation 1), if those accounts exist."""
-    from linli.core.services import role_assign
 
     for key, role, grid_ext in (
         ("grid_worker", Role.GRID_WORKER, "wl-grid-u13"),
@@ -123,12 +128,6 @@ def _staff(street: Street, accounts: dict[str, User]) -> None:
 
 
 def _cases(street: Street, accounts: dict[str, User], now: dt.datetime) -> int:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from linli.cases.models import Case
-    from linli.cases.services.reports import report_create
-    from linli.cases.services.sla import cases_sla_sweep
-    from linli.cases.services.workflow import case_transition
 
     if Case.objects.filter(street=street).exists():
         return 0
@@ -186,8 +185,6 @@ def _cases(street: Street, accounts: dict[str, User], now: dt.datetime) -> int:
 
 def cases_demo_load(street: Street, *, now: dt.datetime | None = None) -> CasesDemoResult:
     """Default categories, case staff roles and sample cases for the sample street (idempotent)."""
-    from linli.cases.models import Case
-    from linli.cases.services.reports import categories_default_create
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -206,7 +203,6 @@ def cases_demo_load(street: Street, *, now: dt.datetime | None = None) -> CasesD
 
 def cases_demo_reset(street: Street) -> None:
     """Remove every cases row of the street (Report.case and the categories are PROTECT: children first)."""
-    from linli.cases.models import Case, CaseCategory, CaseEvent, CasePhoto, Open311Client, Report, SentinelPoints
 
     with transaction.atomic():
         SentinelPoints.objects.filter(street=street).delete()

@@ -7,8 +7,12 @@ from typing import Any
 
 from django.db import transaction
 
+from linli.activities.calendar import activities_import
+from linli.activities.models import Activity, ActivitySeries
 from linli.core.errors import Problem
+from linli.core.imports import compounds_import, grids_import
 from linli.core.models import Committee, Compound, Grid, GridLevel, RoleAssignment, Street, User
+from linli.core.services import role_assign, street_create, user_get_or_create, user_update
 from linli.demo import (
     ACCOUNTS,
     ADMIN_PASSWORD,
@@ -21,6 +25,10 @@ from linli.demo import (
     DemoAccount,
     load_collection,
 )
+from linli.demo.activities import demo_activities_ics
+from linli.demo.cases import cases_demo_load, cases_demo_reset
+from linli.demo.meals import demo_meals_load, meals_reset
+from linli.places.services import places_import, places_index_bump
 
 
 class DemoError(Exception):
@@ -44,8 +52,6 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
     if not street.is_sample:
         raise DemoError(f"街道 {code} 不是示例数据，拒绝删除 / street {code} is not sample data; refusing to delete it")
     with transaction.atomic():
-        from linli.demo.cases import cases_demo_reset
-
         # Cases, reports and categories protect each other and point at grids: they go first.
         cases_demo_reset(street)
         # Grid.parent is PROTECT: remove units, then workstations, then the HQ before the street cascades.
@@ -54,8 +60,6 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         Grid.objects.filter(street=street).delete()
         # Activity.place and ActivitySeries.place are PROTECT (a venue with activities can't vanish): activities
         # (with their bookings) go first.
-        from linli.activities.models import Activity, ActivitySeries
-        from linli.demo.meals import meals_reset
 
         # Meal orders point at activities, venues and menus (PROTECT): the meals rows go first.
         meals_reset(street)
@@ -63,14 +67,12 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         ActivitySeries.objects.filter(street=street).delete()
         street.delete()
         # The cascade bypasses the place services: mark the nearest-search index stale ourselves.
-        from linli.places.services import places_index_bump
 
         transaction.on_commit(places_index_bump)
     return True
 
 
 def _street() -> tuple[Street, bool]:
-    from linli.core.services import street_create
 
     try:
         return street_create(**STREET, is_sample=True), True  # type: ignore[arg-type]
@@ -111,7 +113,6 @@ def _link_compounds_to_committees(street: Street, collection: dict[str, Any]) ->
 
 
 def _account(street: Street, account: DemoAccount) -> User:
-    from linli.core.services import role_assign, user_get_or_create, user_update
 
     user = user_get_or_create(phone=account.phone, display_name=account.display_name)
     if user.display_name != account.display_name:
@@ -141,12 +142,6 @@ def _account(street: Street, account: DemoAccount) -> User:
 
 def demo_load(*, reset: bool = False) -> DemoResult:
     """Create or refresh the sample street, its grids, compounds, service points and demo accounts."""
-    from linli.activities.calendar import activities_import
-    from linli.core.imports import compounds_import, grids_import
-    from linli.demo.activities import demo_activities_ics
-    from linli.demo.cases import cases_demo_load
-    from linli.demo.meals import demo_meals_load
-    from linli.places.services import places_import
 
     with transaction.atomic():
         if reset:

@@ -10,11 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from linli.activities.api_calendar import _attachment
 from linli.core.auth import require_user
+from linli.core.downloads import CSV_TYPE, XLSX_TYPE, attachment_response
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
 from linli.core.models import User
+from linli.core.phones import mask_phone
 from linli.meals import exports
 from linli.meals.models import DeliveryRun, DeliveryStop, Menu, Order, Slot
 from linli.meals.selectors import kitchen as kitchen_selectors
@@ -22,8 +23,6 @@ from linli.meals.services import delivery, kitchen
 from linli.places.models import Place
 
 router = Router(tags=["meals 助餐"])
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _user(request: HttpRequest) -> Any:
@@ -96,7 +95,9 @@ def production_csv(
     on = date or timezone.localdate()
     body = exports.production_csv(kitchen=k, on=on, slot=_slot(slot), actor=_user(request))
     name = f"production-{k.pk}-{on.isoformat()}-{slot}"
-    return _attachment(body, "text/csv; charset=utf-8", f"{name}.csv", f"生产单-{k.place.name}-{on}-{slot}.csv")
+    return attachment_response(
+        body, content_type=CSV_TYPE, ascii_name=f"{name}.csv", name=f"生产单-{k.place.name}-{on}-{slot}.csv"
+    )
 
 
 @router.get("/meals/production.xlsx", auth=require_user, summary="生产单 Excel")
@@ -107,7 +108,9 @@ def production_xlsx(
     on = date or timezone.localdate()
     body = exports.production_xlsx(kitchen=k, on=on, slot=_slot(slot), actor=_user(request))
     name = f"production-{k.pk}-{on.isoformat()}-{slot}"
-    return _attachment(body, XLSX, f"{name}.xlsx", f"生产单-{k.place.name}-{on}-{slot}.xlsx")
+    return attachment_response(
+        body, content_type=XLSX_TYPE, ascii_name=f"{name}.xlsx", name=f"生产单-{k.place.name}-{on}-{slot}.xlsx"
+    )
 
 
 @router.post("/meals/menus/{int:menu_id}/lock", auth=require_user, summary="提前截单 Lock a menu now")
@@ -223,7 +226,6 @@ def collect(request: HttpRequest, payload: CollectIn) -> HttpResponse:
 
 
 def _order_brief(order: Order) -> dict[str, Any]:
-    from linli.core.phones import mask_phone
 
     return {
         "id": order.pk,

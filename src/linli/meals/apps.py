@@ -5,3 +5,17 @@ class MealsConfig(AppConfig):
     name = "linli.meals"
     label = "meals"
     verbose_name = "助餐 Community meals"
+
+    def ready(self) -> None:
+        """Meals extends lower domains through their hooks; they never import meals (docs/architecture.md)."""
+        # Imported here, not at the top: apps.py is loaded before the app registry can import models.
+        from linli.activities import hooks as activity_hooks
+        from linli.core import transfers
+        from linli.meals.services.kitchen_places import KitchenServes
+        from linli.meals.services.menus import menus_import
+        from linli.meals.views.resident.lunch_offer import lunch_offer_url
+        from linli.places import hooks as place_hooks
+
+        place_hooks.place_property_register(KitchenServes())
+        activity_hooks.BOOKING_PANEL.register(lunch_offer_url, key="meals.lunch_offer")
+        transfers.importer_register("menus", menus_import, reads="text")

@@ -6,15 +6,11 @@ and a grand total per dish at the end. Every export is audit-logged.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from linli.core.services import audit_log
+from linli.core.spreadsheets import csv_bytes, xlsx_bytes
 from linli.meals.models import Kitchen, Slot
 from linli.meals.selectors.kitchen import production_list
 
@@ -88,34 +84,19 @@ def title(kitchen: Kitchen, on: date, slot: str) -> str:
 
 def production_csv(*, kitchen: Kitchen, on: date, slot: str, actor: Any) -> bytes:
     _, rows = production_rows(kitchen=kitchen, on=on, slot=slot, actor=actor)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([header for _, header in COLUMNS])
-    for row in rows:
-        writer.writerow([row[key] for key, _ in COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(header=[header for _, header in COLUMNS], rows=([row[key] for key, _ in COLUMNS] for row in rows))
 
 
 def production_xlsx(*, kitchen: Kitchen, on: date, slot: str, actor: Any) -> bytes:
     """A title row (kitchen, date, slot), a bold header row, then the rows; subtotals and totals in bold."""
     _, rows = production_rows(kitchen=kitchen, on=on, slot=slot, actor=actor)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "生产单 Production"
-    ws.append([title(kitchen, on, slot)])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    ws.append([header for _, header in COLUMNS])
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append([row[key] for key, _ in COLUMNS])
-        if row["dish"] in (SUBTOTAL, TOTAL) or row["destination"] == TOTAL:
-            for cell in ws[ws.max_row]:
-                cell.font = Font(bold=True)
-    for i, width in enumerate([22, 30, 20, 10, 10, 10]):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A3"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    keys = [key for key, _ in COLUMNS]
+    dish, destination = keys.index("dish"), keys.index("destination")
+    return xlsx_bytes(
+        sheet="生产单 Production",
+        title=title(kitchen, on, slot),
+        header=[header for _, header in COLUMNS],
+        rows=[[row[key] for key in keys] for row in rows],
+        widths=[22, 30, 20, 10, 10, 10],
+        bold=lambda row: row[dish] in (SUBTOTAL, TOTAL) or row[destination] == TOTAL,
+    )

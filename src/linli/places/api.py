@@ -17,6 +17,7 @@ from linli.core.geo import to_wgs84
 from linli.core.models import Role
 from linli.core.selectors import require_role, street_get
 from linli.places import selectors, services
+from linli.places.models import Place
 from linli.places.schemas import NearestOut, PlaceIn, PlaceOut, PlacePage, PlacePatch, ServiceIn, ServiceOut
 
 router = Router(tags=["places 服务点位"])
@@ -134,7 +135,6 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> Status:
 
 @router.patch("/places/{int:place_id}", response=PlaceOut, auth=require_user, summary="修改服务点位 Update a point")
 def update_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> dict[str, Any]:
-    from linli.places.models import Place
 
     place = Place.objects.select_related("street").filter(pk=place_id).first()
     if place is None:

@@ -45,6 +45,35 @@ PLACE_KIND_EN = {
 }
 
 
+# ---- Place-kind groups: the one definition every domain uses (map colours, needs, meals, the assistant).
+
+# Where a resident sits down to eat or collects a meal.
+EATING_KINDS: frozenset[str] = frozenset({PlaceKind.MEAL_POINT, PlaceKind.COMMUNITY_CANTEEN, PlaceKind.ELDER_CANTEEN})
+# Where meals are cooked: a kitchen's place (a canteen also serves its own dining room).
+KITCHEN_KINDS: frozenset[str] = frozenset(
+    {PlaceKind.CENTRAL_KITCHEN, PlaceKind.COMMUNITY_CANTEEN, PlaceKind.ELDER_CANTEEN}
+)
+# Canteens: eaten at and cooked in.
+CANTEEN_KINDS: frozenset[str] = EATING_KINDS & KITCHEN_KINDS
+# Every meal place, eating or cooking (the map's "meal" colour group).
+MEAL_KINDS: frozenset[str] = EATING_KINDS | KITCHEN_KINDS
+
+# Colour group of each kind (CSS class `kind--<group>`), shared by list dots and map markers.
+KIND_GROUP: dict[str, str] = {
+    PlaceKind.PARTY_SERVICE_CENTER: "party",
+    PlaceKind.PARTY_SERVICE_STATION: "party",
+    PlaceKind.CITIZEN_STATION: "party",
+    PlaceKind.AFFAIRS_CENTER: "affairs",
+    PlaceKind.REMOTE_SERVICE_POINT: "affairs",
+    **dict.fromkeys(MEAL_KINDS, "meal"),
+    PlaceKind.EMPLOYMENT_STATION: "work",
+    PlaceKind.RIDER_STATION: "rider",
+    PlaceKind.MEDICAL_POINT: "medical",
+    PlaceKind.READING_ROOM: "culture",
+    PlaceKind.CULTURE_CENTER: "culture",
+}
+
+
 class Amenity(models.TextChoices):
     STEP_FREE = "step_free", _("无障碍通行")
     SEATS = "seats", _("休息座椅")

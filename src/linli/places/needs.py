@@ -12,6 +12,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from linli.places.models import EATING_KINDS
+
 
 @dataclass(frozen=True)
 class Need:
@@ -34,7 +36,7 @@ NEEDS: tuple[Need, ...] = (
     Need(
         "meal",
         _("我要吃饭"),
-        kinds=frozenset({"meal_point", "community_canteen", "elder_canteen"}),
+        kinds=EATING_KINDS,
         services=frozenset({"meal"}),
     ),
     Need(

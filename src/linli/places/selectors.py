@@ -23,7 +23,9 @@ from linli.core.errors import Problem
 from linli.core.geo import WALK_CIRCLE_MINUTES, haversine_m, in_walk_circle, navigation_links, walk_minutes
 from linli.core.models import Street
 from linli.core.selectors import street_get, user_street_ids
+from linli.places.hooks import place_properties
 from linli.places.hours import hours_status
+from linli.places.index import PointIndex
 from linli.places.models import PLACE_KIND_EN, Place, PlaceKind, Service
 
 INDEX_VERSION_KEY = "linli:places:index_version"
@@ -176,7 +178,6 @@ def _row_to_dict(
 
 def places_geojson(*, street: Street | str) -> dict[str, Any]:
     """The street's active places as a GeoJSON FeatureCollection (the import format plus `place_id`)."""
-    from linli.places.services import places_export
 
     st = _street(street)
     if st is None:
@@ -187,6 +188,36 @@ def places_geojson(*, street: Street | str) -> dict[str, Any]:
         f["id"] = ids.get(f["properties"]["id"])
     collection["street"] = st.code
     return collection
+
+
+def places_export(*, street: Street) -> dict[str, Any]:
+    """The street's active service points as the same GeoJSON the import reads (export → import: 0 changes)."""
+    places = list(Place.objects.filter(street=street, is_active=True).prefetch_related("services").order_by("id"))
+    extra_values = {prop.name: prop.export(street=street, places=places) for prop in place_properties()}
+    features: list[dict[str, Any]] = []
+    for p in places:
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [p.lng, p.lat]},
+                "properties": {
+                    "id": p.external_id,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "address": p.address,
+                    "phone": p.phone,
+                    "services": sorted(s.code for s in p.services.all()),
+                    "amenities": list(p.amenities),
+                    "opening_hours": p.opening_hours,
+                    "capacity": p.capacity,
+                    "description": p.description,
+                },
+            }
+        )
+        for name, values in extra_values.items():
+            if p.pk in values:
+                features[-1]["properties"][name] = values[p.pk]
+    return {"type": "FeatureCollection", "features": features}
 
 
 # ----------------------------------------------------------------------------------- nearest search
@@ -227,7 +258,6 @@ def nearest_index_invalidate_local() -> None:
 
 
 def _build() -> _Snapshot:
-    from linli.places.index import PointIndex
 
     rows = list(
         Place.objects.filter(is_active=True).values_list("id", "lat", "lng", "street_id", "kind", "opening_hours")
@@ -277,7 +307,6 @@ MAX_SUB_INDEXES = 256
 
 def _sub_index(state: _Snapshot, key: tuple[Any, ...], allowed: frozenset[int]) -> Any:
     """The index over `allowed` (the places passing a street/kind/service filter), cached in the snapshot."""
-    from linli.places.index import PointIndex
 
     index = state.sub_indexes.get(key)
     if index is None:

@@ -3,12 +3,17 @@ index version bump and the live `place.changed` event are sent after commit."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.text import slugify
 
 from linli.core.errors import Problem, field_error
 from linli.core.geo import h3_cell, in_china
@@ -25,6 +30,8 @@ from linli.core.imports import (
 )
 from linli.core.models import AuditLog, Role, Street
 from linli.core.selectors import require_role
+from linli.places import selectors
+from linli.places.hooks import place_properties
 from linli.places.hours import check_opening_hours
 from linli.places.models import PLACE_KIND_EN, Amenity, Place, PlaceKind, Service
 
@@ -44,15 +51,10 @@ def _notify_changed(*, street: Street, ids: Sequence[int]) -> None:
     def send() -> None:
         places_index_bump()
         try:
-            from asgiref.sync import async_to_sync
-            from channels.layers import get_channel_layer
-
             layer = get_channel_layer()
             if layer is not None:
                 async_to_sync(layer.group_send)(f"places.{code}", {"type": "place.changed", "ids": ids})
         except Exception:  # a missing channel layer must not fail a committed write
-            import logging
-
             logging.getLogger("linli.places").exception("could not send place.changed for %s", code)
 
     transaction.on_commit(send)
@@ -60,10 +62,8 @@ def _notify_changed(*, street: Street, ids: Sequence[int]) -> None:
 
 def places_index_bump() -> None:
     """Mark the process-wide nearest-search index as stale (in every process sharing the cache)."""
-    import time
 
     cache.set(INDEX_VERSION_KEY, time.time_ns(), timeout=None)
-    from linli.places import selectors
 
     selectors.nearest_index_invalidate_local()
 
@@ -304,7 +304,6 @@ def service_create(
     """Add a service to one street's own catalogue (beside the default catalogue)."""
     if actor is not None:
         require_role(actor, street=street, roles=(Role.ADMIN,))
-    from django.utils.text import slugify
 
     errors = []
     if not code or slugify(code) != code or len(code) > 40:
@@ -356,6 +355,8 @@ def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]
     errors = ErrorList()
     features, system = read_collection(collection, errors)
     catalogue = catalogue_for(street)
+    extras = place_properties()
+    extra_names = {prop.name for prop in extras}
     seen: dict[str, int] = {}
     rows: list[tuple[int, dict[str, Any]]] = []
     for i, feature in enumerate(features):
@@ -387,56 +388,23 @@ def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]
             value = props.get(key)
             row[key] = [] if value is None else value
         row["capacity"] = props.get("capacity")
-        if "serves" in props:  # meals: the meal points and venues a kitchen or canteen serves (checked below)
-            row["serves"] = props["serves"]
+        for name in extra_names:  # properties owned by higher domains (places.hooks), checked below
+            if name in props:
+                row[name] = props[name]
         checkable = {
-            k: v for k, v in row.items() if k not in ("name", "address", "external_id", "lat", "lng", "phone", "serves")
+            k: v
+            for k, v in row.items()
+            if k not in ("name", "address", "external_id", "lat", "lng", "phone") and k not in extra_names
         }
         if row["kind"] is None:
             checkable.pop("kind")
         for field, zh, en in validate_place_values(checkable, catalogue=catalogue):
             errors.add(i, f"properties.{field}", zh, en)
         rows.append((i, row))
-    _validate_serves(street, rows, errors)
+    for prop in extras:
+        prop.validate(street=street, rows=rows, errors=errors)
     raise_if_errors(errors)
     return [row for _, row in rows]
-
-
-def _validate_serves(street: Street, rows: list[tuple[int, dict[str, Any]]], errors: ErrorList) -> None:
-    """`serves`: a list of place ids (in the file or the street) on a kitchen or canteen only."""
-    from linli.meals.services.menus import KITCHEN_KINDS
-
-    known = {r["external_id"] for _, r in rows if r.get("external_id")}
-    known |= set(Place.objects.filter(street=street).values_list("external_id", flat=True))
-    for i, row in rows:
-        if "serves" not in row:
-            continue
-        serves = row["serves"]
-        if serves is None:  # null: as if not given
-            row.pop("serves")
-            continue
-        if not isinstance(serves, list) or not all(
-            isinstance(s, str | int) and not isinstance(s, bool) for s in serves
-        ):
-            errors.add(i, "properties.serves", "serves 必须是点位编号列表", "serves must be a list of place ids")
-            row.pop("serves")
-            continue
-        row["serves"] = serves = list(dict.fromkeys(str(s).strip() for s in serves))
-        if serves and row.get("kind") not in KITCHEN_KINDS:
-            errors.add(
-                i,
-                "properties.serves",
-                "只有中央厨房、社区食堂和长者食堂可以填写 serves",
-                "Only a central kitchen, community canteen or elder canteen may have serves",
-            )
-        for ext in serves:
-            if ext not in known:
-                errors.add(
-                    i,
-                    "properties.serves",
-                    f"serves 中的点位 {ext} 不存在（文件和数据库中都没有）",
-                    f"The place {ext} in serves exists neither in the file nor in the database",
-                )
 
 
 def places_import(*, street: Street, collection: Any, actor: Any = None) -> ImportResult:
@@ -448,7 +416,8 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
     catalogue = catalogue_for(street)
     result = ImportResult()
     changed_ids: list[int] = []
-    serves_by_id: dict[str, list[str]] = {}
+    extras = place_properties()
+    extra_values: dict[str, dict[str, Any]] = {prop.name: {} for prop in extras}
     imported: list[str] = []
     with transaction.atomic():
         existing = {
@@ -459,8 +428,9 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
             codes = list(dict.fromkeys(row.pop("services")))
             ext_id = row.pop("external_id")
             imported.append(ext_id)
-            if "serves" in row:
-                serves_by_id[ext_id] = row.pop("serves")
+            for name, values in extra_values.items():
+                if name in row:
+                    values[ext_id] = row.pop(name)
             row["amenities"] = list(dict.fromkeys(row["amenities"]))
             place = existing.get(ext_id)
             if place is None:
@@ -478,8 +448,12 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
                 and sorted(s.code for s in place.services.all()) == sorted(codes)
             )
             if same:
-                # only the kitchen's served places may differ: the place row itself stays untouched
-                if _serves_differ(place, serves_by_id.get(ext_id)):
+                # only a higher domain's property may differ: the place row itself stays untouched
+                if any(
+                    ext_id in extra_values[prop.name]
+                    and prop.differs(place=place, value=extra_values[prop.name][ext_id])
+                    for prop in extras
+                ):
                     result.updated += 1
                 else:
                     result.unchanged += 1
@@ -492,75 +466,9 @@ def places_import(*, street: Street, collection: Any, actor: Any = None) -> Impo
             place.services.set([catalogue[c] for c in codes])
             result.updated += 1
             changed_ids.append(place.pk)
-        _kitchens_sync(street, existing, imported, serves_by_id)
+        for prop in extras:
+            prop.write(street=street, places=existing, imported=imported, values=extra_values[prop.name])
         _audit(actor=actor, street=street, action="places.import", data={**result.as_dict(), "features": len(rows)})
         if changed_ids:
             _notify_changed(street=street, ids=changed_ids)
     return result
-
-
-def _serves_differ(place: Place, serves: list[str] | None) -> bool:
-    """Whether importing `serves` would change the kitchen's served places (None: not given, no change)."""
-    if serves is None:
-        return False
-    from linli.meals.models import Kitchen
-
-    kitchen = Kitchen.objects.filter(place=place).first()
-    current = set(kitchen.serves.values_list("external_id", flat=True)) if kitchen else set()
-    return current != set(serves)
-
-
-def _kitchens_sync(
-    street: Street, places: dict[str, Place], imported: list[str], serves_by_id: dict[str, list[str]]
-) -> None:
-    """Every imported kitchen or canteen gets its meals kitchen (elder canteens flagged); `serves` is set when
-    the file gives it."""
-    from linli.meals.models import Kitchen
-    from linli.meals.services.menus import KITCHEN_KINDS
-
-    for ext_id in imported:
-        place = places[ext_id]
-        if place.kind not in KITCHEN_KINDS:
-            continue
-        kitchen, created = Kitchen.objects.get_or_create(
-            place=place, defaults={"street": street, "is_elder_canteen": place.kind == "elder_canteen"}
-        )
-        is_elder = place.kind == "elder_canteen"
-        if not created and kitchen.is_elder_canteen != is_elder:
-            Kitchen.objects.filter(pk=kitchen.pk).update(is_elder_canteen=is_elder)
-        if ext_id in serves_by_id:
-            kitchen.serves.set([places[e] for e in serves_by_id[ext_id] if e != ext_id])
-
-
-def places_export(*, street: Street) -> dict[str, Any]:
-    """The street's active service points as the same GeoJSON the import reads (export → import: 0 changes)."""
-    from linli.meals.models import Kitchen
-    from linli.meals.services.menus import KITCHEN_KINDS
-
-    serves = {
-        k.place_id: sorted(s.external_id for s in k.serves.all())
-        for k in Kitchen.objects.filter(street=street).prefetch_related("serves")
-    }
-    features: list[dict[str, Any]] = []
-    for p in Place.objects.filter(street=street, is_active=True).prefetch_related("services").order_by("id"):
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [p.lng, p.lat]},
-                "properties": {
-                    "id": p.external_id,
-                    "name": p.name,
-                    "kind": p.kind,
-                    "address": p.address,
-                    "phone": p.phone,
-                    "services": sorted(s.code for s in p.services.all()),
-                    "amenities": list(p.amenities),
-                    "opening_hours": p.opening_hours,
-                    "capacity": p.capacity,
-                    "description": p.description,
-                },
-            }
-        )
-        if p.kind in KITCHEN_KINDS:
-            features[-1]["properties"]["serves"] = serves.get(p.pk, [])
-    return {"type": "FeatureCollection", "features": features}

@@ -20,29 +20,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
-from linli.places import selectors
-from linli.places.models import Amenity
+from linli.core.origins import origin_query, parse_origin
+from linli.core.pages import SESSION_STREET
+from linli.places import hooks, selectors
+from linli.places.models import KIND_GROUP, Amenity
 from linli.places.needs import NEEDS, need_get
-
-SESSION_STREET = "linli_street"
-
-# Colour group of each kind (CSS class `kind--<group>`), shared by list dots and map markers.
-KIND_GROUP = {
-    "party_service_center": "party",
-    "party_service_station": "party",
-    "citizen_station": "party",
-    "affairs_center": "affairs",
-    "remote_service_point": "affairs",
-    "meal_point": "meal",
-    "community_canteen": "meal",
-    "elder_canteen": "meal",
-    "central_kitchen": "meal",
-    "employment_station": "work",
-    "rider_station": "rider",
-    "medical_point": "medical",
-    "reading_room": "culture",
-    "culture_center": "culture",
-}
 
 
 def _marker_labels() -> dict[str, str]:
@@ -63,22 +45,6 @@ def _marker_labels() -> dict[str, str]:
         "reading_room": pgettext("map marker", "书"),
         "culture_center": pgettext("map marker", "文"),
     }
-
-
-def parse_origin(value: str | None) -> tuple[float, float] | None:
-    """`lat,lng` (WGS-84) from the query string, or None when absent or malformed."""
-    if not value:
-        return None
-    parts = value.split(",")
-    if len(parts) != 2:
-        return None
-    try:
-        lat, lng = float(parts[0]), float(parts[1])
-    except ValueError:
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180) or lat != lat or lng != lng:
-        return None
-    return lat, lng
 
 
 def _decorate(place: dict[str, Any], origin_param: str) -> dict[str, Any]:
@@ -117,18 +83,13 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()[:100]
     open_only = request.GET.get("open") == "1"
     origin = parse_origin(request.GET.get("from"))
-    origin_param = f"{origin[0]:.6f},{origin[1]:.6f}" if origin else ""
+    origin_param = origin_query(origin)
     now = timezone.now()
 
     every = [
         _decorate(selectors.place_to_dict(p, at=now, origin=origin), origin_param)
         for p in selectors.place_list(street=street.code)
     ]
-    from linli.activities.views import street_activity_counts_this_month
-
-    activity_counts = street_activity_counts_this_month(street=street, now=now)
-    for p in every:
-        p["activities_this_month"] = activity_counts.get(p["id"], 0)
     if q:
         matching_ids = set(selectors.place_list(street=street.code, q=q).values_list("id", flat=True))
         shown = [p for p in every if p["id"] in matching_ids]
@@ -156,12 +117,12 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
         "origin": origin,
         "origin_param": origin_param,
         "now": now,
-        "activities_url": reverse("activities:street_list", args=[street.code]),
-        "activities_total": sum(activity_counts.values()),
     }
+    context["result_fragments"] = hooks.PLACE_RESULTS.urls(street=street, place_ids=[p["id"] for p in shown])
     if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
         return render(request, "places/_results.html", context)
 
+    context["map_fragments"] = hooks.STREET_MAP.urls(street=street, origin=origin)
     context["map_places"] = [
         {
             "id": p["id"],
@@ -204,12 +165,10 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
     except Problem as exc:
         raise Http404(str(place_id)) from exc
     origin = parse_origin(request.GET.get("from"))
-    origin_param = f"{origin[0]:.6f},{origin[1]:.6f}" if origin else ""
+    origin_param = origin_query(origin)
     now = timezone.now()
     place = _decorate(selectors.place_to_dict(place_obj, at=now, origin=origin), origin_param)
     services = {s.code: s for s in selectors.service_list(street=place_obj.street.code)}
-    from linli.activities.views import venue_activities_this_month
-
     context = {
         "street": place_obj.street,
         "place": place,
@@ -221,8 +180,7 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
         ],
         "origin": origin,
         "now": now,
-        "activities": venue_activities_this_month(place=place_obj, now=now),
-        "activities_url": reverse("activities:street_list", args=[place_obj.street.code]),
+        "fragments": hooks.PLACE_DETAIL.urls(place=place_obj),
         "back_url": reverse("places:street_map", args=[place_obj.street.code])
         + (f"?from={origin_param}" if origin else ""),
         "map_config": {

@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
+from django.conf import settings
 from paho.mqtt.enums import CallbackAPIVersion
 
 from linli.access.gatewire import protocol
+from linli.access.gatewire.recorder import EventRecorder as Recorder
 
 if TYPE_CHECKING:
     from linli.access.gatewire.recorder import EventRecorder
@@ -301,8 +303,6 @@ class GateWire:
     def _background_recorder(self) -> EventRecorder:
         recorder = self._recorder
         if recorder is None:
-            from linli.access.gatewire.recorder import EventRecorder as Recorder
-
             with self._lock:
                 if self._recorder is None:
                     self._recorder = Recorder(flush_every=1.0)
@@ -329,7 +329,6 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def broker_url() -> str:
-    from django.conf import settings
 
     return getattr(settings, "LINLI_MQTT_URL", "mqtt://127.0.0.1:1883")
 
@@ -356,23 +355,3 @@ def reset_wire() -> None:
         current, _wire = _wire, None
     if current is not None and current.pid == os.getpid():
         current.stop()
-
-
-def open_gate(
-    *, gate_public_id: str, command_key: bytes, transport: str, tap_id: int, timeout: float = 1.0
-) -> OpenResult:
-    """Send a signed single-use open command to the gate and wait up to `timeout` seconds for its report."""
-    command_key = bytes(command_key)  # BinaryField values come back as memoryview on PostgreSQL
-    if transport == "http":
-        from linli.access.gatewire import queues
-
-        return queues.open_http_gate(
-            gate_public_id=gate_public_id, command_key=command_key, tap_id=tap_id, timeout=timeout
-        )
-    if transport != "mqtt":
-        raise ValueError(f"unknown gate transport {transport!r}")
-    try:
-        return wire().open(gate_public_id=gate_public_id, command_key=command_key, tap_id=tap_id, timeout=timeout)
-    except Exception:  # a bad broker URL, a TLS setup error ...: the tap is answered, never a 500
-        logger.exception("gate wire: cannot send the open command")
-        return OpenResult(opened=False, command_id="", outcome="broker_down")

@@ -19,6 +19,8 @@ from pydantic import Field
 
 from linli.access.gatewire import protocol, queues
 from linli.access.gatewire.recorder import write_gate_times
+from linli.access.models import Gate
+from linli.access.services.tap_results import tap_command_result
 from linli.core.errors import Problem
 
 router = Router(tags=["gate controllers 门禁控制器"])
@@ -36,7 +38,6 @@ class GateAuth:
 
 
 def _authenticate(request: HttpRequest, public_id: str) -> GateAuth:
-    from linli.access.models import Gate
 
     header = request.headers.get("Authorization")
     row = None
@@ -125,8 +126,6 @@ def gate_event(request: HttpRequest, public_id: str, payload: GateEventIn) -> di
         except redis.RedisError as exc:
             raise _queue_down() from exc
         if late_tap is not None:  # the tap was answered "queued": its row gets the result now
-            from linli.access.services.taps import tap_command_result
-
             outcome = "opened" if event.type == "opened" else f"refused:{event.reason}"
             tap_command_result(
                 tap_id=late_tap, command_id=event.command, outcome=outcome, opened=event.type == "opened"

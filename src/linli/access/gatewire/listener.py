@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from django.conf import settings
 
 from linli.access.gatewire import protocol
 from linli.access.gatewire.client import new_mqtt_client, parse_broker_url, set_nodelay
@@ -81,7 +82,6 @@ def start_in_process() -> GateListener:
     service), so gates show online before any tap has started the web process's own client. Idempotent; the
     client keeps retrying quietly while no broker runs."""
     global _in_process
-    from django.conf import settings
 
     with _in_process_lock:
         if _in_process is None:

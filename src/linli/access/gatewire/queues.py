@@ -18,6 +18,9 @@ import time
 from collections import defaultdict, deque
 from typing import Any, Protocol
 
+import redis
+from django.conf import settings
+
 from linli.access.gatewire import protocol
 from linli.access.gatewire.client import OpenResult
 
@@ -60,7 +63,6 @@ def _unexpired(raw: list[bytes], now: float) -> list[dict[str, Any]]:
 
 class RedisCommandQueue:
     def __init__(self, url: str, prefix: str = "linli:gatewire") -> None:
-        import redis
 
         # A blocking read waits up to MAX_POLL_WAIT_SECONDS: the socket must wait longer than that.
         self.redis = redis.Redis.from_url(
@@ -178,7 +180,6 @@ _queues_lock = threading.Lock()
 
 def command_queue() -> CommandQueue:
     """The process's queue: Redis when settings.REDIS_URL is set, else in memory."""
-    from django.conf import settings
 
     url = getattr(settings, "REDIS_URL", "") or ""
     queue = _queues.get(url)
@@ -195,7 +196,6 @@ def open_http_gate(
     *, gate_public_id: str, command_key: bytes, tap_id: int, timeout: float, queue: CommandQueue | None = None
 ) -> OpenResult:
     """Queue the open command for the controller's next poll and wait up to `timeout` for its report."""
-    import redis
 
     queue = queue or command_queue()
     deadline = time.monotonic() + max(timeout, 0.0)

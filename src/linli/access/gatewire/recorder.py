@@ -20,7 +20,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from django.db import OperationalError, close_old_connections, connections, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
+
 from linli.access.gatewire import protocol
+from linli.access.models import Gate
+from linli.access.services.tap_results import tap_command_result
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,8 +51,6 @@ class GateKeys:
                     found[public_id] = cached[1]
         missing = wanted - found.keys()
         if missing:
-            from linli.access.models import Gate
-
             rows = dict(Gate.objects.filter(public_id__in=missing).values_list("public_id", "command_key"))
             with self._lock:
                 for public_id in missing:
@@ -217,7 +221,6 @@ class EventRecorder:
         self._unverified = batch
 
     def _record_tap_results(self) -> None:
-        from linli.access.services.taps import tap_command_result
 
         while True:
             try:
@@ -286,14 +289,12 @@ def _merge(into: dict[str, tuple[float | None, float]], latest: dict[str, tuple[
 
 def _is_locked(exc: BaseException) -> bool:
     """SQLite's "database is locked" (busy past its timeout) and "database table is locked" (shared cache)."""
-    from django.db import OperationalError
 
     return isinstance(exc, OperationalError) and "locked" in str(exc)
 
 
 def _close_old_connections() -> None:
     """What Django does after a request: close connections past their CONN_MAX_AGE or in error."""
-    from django.db import close_old_connections
 
     try:
         close_old_connections()
@@ -304,7 +305,6 @@ def _close_old_connections() -> None:
 def _forget_connections() -> None:
     """After a failure, start over: close this thread's connections (quietly: one may be broken, or not this
     thread's to close) and drop them, so the next attempt opens fresh ones."""
-    from django.db import connections
 
     for conn in connections.all(initialized_only=True):
         with contextlib.suppress(Exception):
@@ -318,11 +318,6 @@ def write_gate_times(latest: dict[str, tuple[float | None, float]]) -> None:
     moving a time back (several recorders, the listener and web processes, may write the same gate)."""
     if not latest:
         return
-    from django.db import transaction
-    from django.db.models import F, Value
-    from django.db.models.functions import Coalesce, Greatest
-
-    from linli.access.models import Gate
 
     def newest(field: str, at: float) -> Greatest:
         value = Value(dt.datetime.fromtimestamp(at, tz=dt.UTC))

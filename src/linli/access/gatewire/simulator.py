@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import paho.mqtt.client as mqtt
 
 from linli.access.gatewire import protocol
@@ -192,7 +193,6 @@ class HttpGateController:
         on_open: Callable[[protocol.OpenCommand], None] | None = None,
         on_refuse: Callable[[str | None, str], None] | None = None,
     ) -> None:
-        import httpx
 
         self.logic = ControllerLogic(public_id, secret_b64, on_open=on_open, on_refuse=on_refuse)
         self.public_id = public_id
@@ -244,7 +244,6 @@ class HttpGateController:
             self.heartbeats_sent += 1
 
     def _poll_loop(self) -> None:
-        import httpx
 
         while not self._stopping.is_set():
             try:
@@ -264,7 +263,6 @@ class HttpGateController:
                 self._stopping.wait(1.0)
 
     def _heartbeat_loop(self) -> None:
-        import httpx
 
         while not self._stopping.is_set():
             try:

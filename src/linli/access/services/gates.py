@@ -3,12 +3,14 @@ online state and the heartbeats the wire side records, and property managers' as
 
 from __future__ import annotations
 
+import io
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import segno
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -217,9 +219,6 @@ def gate_dict(gate: Gate, now: datetime | None = None) -> dict[str, Any]:
 
 def gate_qr(gate: Gate, now: float | None = None) -> dict[str, Any]:
     """The display's current QR code (SVG), its URL, when it stops working and when to fetch the next one."""
-    import io
-
-    import segno
 
     now = time.time() if now is None else now
     url, expires_at = gate_qr_url(gate, now)

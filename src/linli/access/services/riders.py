@@ -22,6 +22,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from linli.access.models import AssertionNonce, CredentialStatus, Partner, Rider
 from linli.core.errors import Problem, field_error
 from linli.core.models import Role, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
+from linli.core.photos import photo_process
 from linli.core.services import audit_log, role_assign, user_get_or_create
 
 DEFAULT_DAYS = 180
@@ -224,9 +226,6 @@ def rider_reinstate(*, credential: RiderCredential, actor: User | None) -> Rider
 @transaction.atomic
 def rider_photo_set(*, credential: RiderCredential, upload: Any, actor: User | None) -> RiderCredential:
     """Validate and re-encode the rider's photo (no metadata kept) and store it."""
-    from django.core.files.base import ContentFile
-
-    from linli.core.photos import photo_process
 
     processed = photo_process(upload, max_side=800)
     old = credential.photo.name if credential.photo else ""

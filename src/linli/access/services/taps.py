@@ -28,11 +28,14 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from linli.access import gatewire
 from linli.access.gatewire import protocol
 from linli.access.models import AccessPolicy, CredentialStatus, Decision, Gate, RiderCredential, Tap
+from linli.access.selectors import reason_text
 from linli.access.services import tapsql
 from linli.access.services.gates import gate_online
 from linli.access.services.policy import within_hours
+from linli.access.services.tap_results import tap_command_result
 from linli.core import ratelimit
 from linli.core.geo import haversine_m
 from linli.core.models import User
@@ -158,8 +161,6 @@ def tap_decide(*, user: User, gate_token: str, lat: float | None = None, lng: fl
     result = TapResult(decision=decision, reason=reason, gate=gate, credential=credential, tap=tap)
     if decision == Decision.ALLOW:
         assert gate is not None
-        from linli.access import gatewire
-
         opened = gatewire.open_gate(
             gate_public_id=gate.public_id,
             command_key=bytes(gate.command_key),
@@ -174,15 +175,8 @@ def tap_decide(*, user: User, gate_token: str, lat: float | None = None, lng: fl
     return result
 
 
-def tap_command_result(*, tap_id: int, command_id: str, outcome: str, opened: bool) -> bool:
-    """Record an open command's result on its tap (the wire side calls this too, e.g. for a late report of a
-    queued HTTP command). An `opened` result is never overwritten by a later one."""
-    return tapsql.tap_result_set(tap_id=tap_id, command_id=command_id, outcome=outcome, opened=opened)
-
-
 def tap_answer(result: TapResult, *, lang: str = "zh-hans", photo_url: str | None = None) -> dict[str, Any]:
     """The API's answer. Riders learn only the gate and compound names: nothing about residents."""
-    from linli.access.selectors import reason_text
 
     gate = result.gate
     credential = result.credential

@@ -26,7 +26,7 @@ def pending_tap(gate):  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True)
 def test_a_late_mqtt_report_is_recorded_on_the_tap() -> None:
     from linli.access.models import Tap
-    from linli.access.services.taps import tap_command_result
+    from linli.access.services.tap_results import tap_command_result
 
     require_mosquitto()
     gate, secret = registered_gate()
@@ -54,7 +54,7 @@ def test_a_late_mqtt_report_is_recorded_on_the_tap() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_forged_late_report_changes_nothing() -> None:
     from linli.access.models import Tap
-    from linli.access.services.taps import tap_command_result
+    from linli.access.services.tap_results import tap_command_result
 
     require_mosquitto()
     gate, secret = registered_gate()
@@ -83,7 +83,7 @@ def test_a_forged_late_report_changes_nothing() -> None:
 
 def test_a_late_http_report_is_recorded_on_the_tap(client, db: None) -> None:  # type: ignore[no-untyped-def]
     from linli.access.models import Tap
-    from linli.access.services.taps import tap_command_result
+    from linli.access.services.tap_results import tap_command_result
 
     gate, secret = registered_gate(transport="http")
     _, command_key = protocol.derive_keys(secret)

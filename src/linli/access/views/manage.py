@@ -27,9 +27,9 @@ from linli.access.services import riders as rider_services
 from linli.access.services.alerts import gates_offline, in_lunch_peak
 from linli.core.errors import Problem
 from linli.core.models import User
+from linli.core.pages import problem_message
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import user_street_ids
-from linli.core.views import problem_message
 
 STAFF_CSS = ("activities/activities.css", "access/access.css")
 

@@ -24,6 +24,7 @@ from linli.activities.services import notify
 from linli.activities.services.bookings import STAFF_ROLES, waitlist_promote
 from linli.core.errors import Problem, field_error
 from linli.core.models import Street
+from linli.core.notifications import notify_user
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
 from linli.places.models import Place
@@ -255,7 +256,7 @@ def activity_update(*, activity: Activity, actor: Any = None, **fields: Any) -> 
         if moved:
             zh, en = notify.changed_message(locked, moved)
             for user in _booked_people(locked):
-                notify.notify_user(user=user, message_zh=zh, message_en=en)
+                notify_user(user=user, message_zh=zh, message_en=en)
         if grew and locked.waitlisted:
             free = None if locked.capacity is None else locked.capacity - locked.booked
             waitlist_promote(activity=locked, actor=actor, limit=locked.waitlisted if free is None else free)
@@ -315,7 +316,7 @@ def activity_cancel(*, activity: Activity, actor: Any = None, message: str = "")
     zh, en = notify.cancelled_message(locked, message)
     told = 0
     for b in live:
-        notify.notify_user(user=b.user, message_zh=zh, message_en=en)
+        notify_user(user=b.user, message_zh=zh, message_en=en)
         told += 1
     audit_log(
         actor=actor,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -558,7 +558,6 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
     (`... WHERE reminded_..._at IS NULL`), in its own transaction, and the SMS goes out after that commit.
     Day-before: activities starting within 24 hours but more than 2 hours away; two-hours: within 2 hours.
     """
-    from datetime import timedelta
 
     now = now or timezone.now()
     windows = {

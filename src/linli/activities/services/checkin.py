@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from linli.activities.models import Activity, ActivityStatus, Booking, BookingSource, BookingStatus
+from linli.activities.services.bookings import booking_create, booking_transition
 from linli.core.errors import Problem, field_error
 from linli.core.models import Role
 from linli.core.selectors import require_role
@@ -105,7 +106,6 @@ def booking_check_in(
     now: datetime | None = None,
 ) -> Booking:
     """Check a booking in by QR payload or typed code. A second scan returns the booking unchanged."""
-    from linli.activities.services.bookings import booking_transition
 
     require_role(actor, street=activity.street, roles=CHECKIN_ROLES)
     if activity.status == ActivityStatus.CANCELLED:
@@ -136,7 +136,6 @@ def walk_in_create(*, activity: Activity, actor: Any, phone: str, display_name: 
 
     The seat comes from `booking_create` (the same database-enforced capacity as online bookings); when only
     the waiting list has room the walk-in is refused with `activity_full`, as a walk-in cannot wait."""
-    from linli.activities.services.bookings import booking_create, booking_transition
 
     require_role(actor, street=activity.street, roles=CHECKIN_ROLES)
     user = user_get_or_create(phone=phone, display_name=display_name)
@@ -166,7 +165,6 @@ def walk_in_create(*, activity: Activity, actor: Any, phone: str, display_name: 
 @transaction.atomic
 def activity_mark_no_shows(*, activity: Activity, actor: Any, now: datetime | None = None) -> int:
     """After the activity has ended, mark every still-confirmed booking as a no-show; return how many."""
-    from linli.activities.services.bookings import booking_transition
 
     require_role(actor, street=activity.street, roles=CHECKIN_ROLES)
     now = now or timezone.now()

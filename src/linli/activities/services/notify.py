@@ -1,48 +1,15 @@
-"""Messages to people about their bookings: SMS through the configured backend, sent after commit.
-
-The full phone number goes to the SMS backend (it has to); logs only ever see the masked number.
-"""
+"""Texts of the notices about activities and bookings (promoted from the waitlist, changed, cancelled, reminders),
+zh-Hans and English; sent with `linli.core.notifications.notify_user`."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
-from linli.core.phones import mask_phone
+from linli.core.notifications import notify_user
 
-logger = logging.getLogger("linli.activities.notify")
-
-PREFIX = "【邻里】"
-
-
-def _send(phone: str, message: str) -> None:
-    from linli.core.sms import SmsSendError, get_sms_backend
-
-    try:
-        get_sms_backend().send(phone, message)
-    except SmsSendError as exc:  # a failed notice must not break the write that caused it
-        logger.warning("notice to %s not sent: %s", mask_phone(phone), exc)
-    else:
-        logger.info("notice sent to %s", mask_phone(phone))
-
-
-def notify_user(*, user: Any, message_zh: str, message_en: str = "") -> None:
-    """Send `message_zh` (plus the English text, when given and the person prefers English) after commit."""
-    phone = getattr(user, "phone", "") or ""
-    if not phone:
-        return
-    text = message_zh
-    if message_en and (getattr(user, "language", "") or "").startswith("en"):
-        text = message_en
-    if not text.startswith(PREFIX):
-        text = PREFIX + text
-    transaction.on_commit(lambda: _send(phone, text))
-
-
-# ------------------------------------------------------------------------------------ message texts
+__all__ = ["notify_user", "promoted_message", "changed_message", "cancelled_message", "reminder_message"]
 
 
 def when_text(dt: Any) -> str:

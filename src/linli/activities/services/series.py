@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from linli.activities.models import ACTIVE_BOOKING_STATUSES, Activity, ActivitySeries, ActivityStatus
+from linli.activities.services.activities import activity_cancel, activity_create, activity_update
 from linli.core.errors import Problem, field_error
 from linli.core.models import Street
 from linli.core.services import audit_log
@@ -134,7 +135,6 @@ def series_create(
     actor: Any = None,
 ) -> ActivitySeries:
     """Create a series and one Activity per occurrence (each with `capacity` seats of its own)."""
-    from linli.activities.services.activities import activity_create
 
     _check_series_args(
         external_id=external_id, title=title, duration_minutes=duration_minutes, place=place, street=street
@@ -238,7 +238,6 @@ def series_update(
     booked). Future occurrences the rule no longer produces are deleted when nobody booked them, else cancelled
     (so the people booked are told). New occurrences are created.
     """
-    from linli.activities.services.activities import activity_cancel, activity_create, activity_update
 
     now = now or timezone.now()
     series = ActivitySeries.objects.select_for_update().get(pk=series.pk)

@@ -91,6 +91,8 @@ def test_find_book_waitlist_promote_and_check_in(live_server, live_map_data, bro
     a = signed_in_page(browser_context_factory, live_server, resident_a)
     a.goto(f"{live_server.url}/s/{street.code}/")
     a.wait_for_selector(".leaflet-marker-icon.marker")
+    # the badge is activities' fragment, swapped into the places list by htmx once the list is shown
+    a.wait_for_selector(f".place-item[data-place-id='{venue.id}'] .place-item__activities")
     assert "本月1场活动" in a.inner_text(f".place-item[data-place-id='{venue.id}']")
     a.click("#activities-link")
     a.wait_for_url(f"**/s/{street.code}/activities/")

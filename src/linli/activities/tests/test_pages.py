@@ -15,6 +15,7 @@ from linli.activities.services.bookings import booking_create
 from linli.activities.tests.factories import ActivityFactory, PlaceFactory, StreetFactory, UserFactory
 from linli.core.models import RoleAssignment
 from linli.core.sms import OutboxSmsBackend
+from linli.core.testing import with_fragments
 
 pytestmark = pytest.mark.django_db
 
@@ -244,10 +245,11 @@ def test_elder_mode_pages(world):
 
 
 def test_map_and_place_pages_show_this_months_activities(world):
-    html = Client().get("/s/pagejie/").content.decode()
+    client = Client()
+    html = with_fragments(client, client.get("/s/pagejie/").content.decode())
     assert 'href="/s/pagejie/activities/"' in html and "本月活动" in html
     assert "本月1场活动" in html
-    html = Client().get(f"/places/{world['venue'].id}/").content.decode()
+    html = with_fragments(client, client.get(f"/places/{world['venue'].id}/").content.decode())
     assert (
         'id="venue-activities"' in html and "读书会" in html and f'href="/activities/{world["activity"].id}/"' in html
     )

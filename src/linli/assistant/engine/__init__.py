@@ -15,9 +15,11 @@ from collections.abc import Callable
 
 from django.utils import translation
 
-from linli.assistant.engine import dates
+from linli.assistant.engine import dates, events, guide, meals, places
 from linli.assistant.engine.cards import Action, Card, EngineAnswer
-from linli.assistant.engine.intents import INTENTS
+from linli.assistant.engine.ctx import Ctx
+from linli.assistant.engine.intents import INTENTS, parse
+from linli.assistant.engine.knowledge import lexicon
 from linli.assistant.engine.matching import normalize
 from linli.core.models import Street
 
@@ -41,10 +43,6 @@ def answer(
     synonyms: dict[str, str] | None = None,
 ) -> EngineAnswer:
     """Answer one question for `street` (None: the default street) at `now` (default: the current time)."""
-    from linli.assistant.engine import events, guide, meals, places
-    from linli.assistant.engine.ctx import Ctx
-    from linli.assistant.engine.intents import parse
-    from linli.assistant.engine.knowledge import lexicon
 
     if isinstance(street, str):  # a street code is accepted too
         street = Street.objects.filter(code=street).first()

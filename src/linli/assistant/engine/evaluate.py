@@ -24,9 +24,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from linli.activities.models import Activity
 from linli.assistant.engine import answer, dates
 from linli.assistant.engine.cards import Card
 from linli.core.models import Committee, Street
+from linli.meals.models import MenuItem
+from linli.places.models import Place
 
 _REL_DAY = re.compile(r"^\+(\d+)d$")
 
@@ -44,7 +47,6 @@ def load(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _place_id(street: Street, ext: str) -> int | None:
-    from linli.places.models import Place
 
     return Place.objects.filter(street=street, external_id=ext).values_list("id", flat=True).first()
 
@@ -55,12 +57,8 @@ def _ref_ids(street: Street, ref: str) -> tuple[str, set[Any]]:
         pid = _place_id(street, key)
         return "place", {pid} if pid else set()
     if kind == "activity":
-        from linli.activities.models import Activity
-
         return "activity", set(Activity.objects.filter(street=street, title=key).values_list("id", flat=True))
     if kind == "menu_item":
-        from linli.meals.models import MenuItem
-
         ids = MenuItem.objects.filter(menu__kitchen__street=street, dish__name=key).values_list("id", flat=True)
         return "menu_item", set(ids)
     raise ValueError(f"unknown reference {ref!r}")
@@ -83,9 +81,6 @@ def _fact_ok(actual: Any, expected: Any) -> bool:
 
 
 def card_exists(card: Card, street: Street) -> bool:
-    from linli.activities.models import Activity
-    from linli.meals.models import MenuItem
-    from linli.places.models import Place
 
     if card.type == "place":
         return Place.objects.filter(pk=card.id).exists()

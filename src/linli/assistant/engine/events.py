@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from linli.activities.models import Activity
-from linli.activities.selectors import activity_list
+from linli.activities.models import CATEGORY_EN, Activity
+from linli.activities.selectors import activity_list, category_name_zh
 from linli.assistant.engine.cards import EngineAnswer, activity_card
 from linli.assistant.engine.ctx import Ctx, join
 from linli.places.models import Place
@@ -122,8 +122,6 @@ def activities(ctx: Ctx) -> EngineAnswer:
 
 
 def _label_names(labels: list[str], ctx: Ctx) -> list[str]:
-    from linli.activities.models import CATEGORY_EN
-    from linli.activities.selectors import category_name_zh
 
     out = []
     for label in labels:

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from linli.activities.selectors import activity_list
 from linli.assistant.engine.cards import Card, EngineAnswer, activity_card, contact_card, place_card
+from linli.places.models import EATING_KINDS, Place
+from linli.places.selectors import place_to_dict, places_nearest
 
 
 def _links(ctx: Any, topic: str) -> list[dict[str, str]]:
@@ -74,18 +76,14 @@ _HELLO = ("你好", "您好", "在吗", "hello", "hi", "嗨")
 
 def _meal_places(ctx: Any) -> list[Card]:
     """The named meal place, else the three nearest (to the resident, a named road or the centre), with "order"."""
-    from linli.assistant.engine.intents import MEAL_KINDS
-    from linli.places.selectors import place_to_dict, places_nearest
 
     named = [e.key for e in ctx.parsed.entities("place")]
     if named:
-        from linli.places.models import Place
-
         place = Place.objects.filter(pk=named[0], is_active=True).first()
         return [place_card(place_to_dict(place, at=ctx.now), with_order=True)] if place else []
     lat, lng, _name, _ent = ctx.origin()
     rows = places_nearest(lat=lat, lng=lng, street=ctx.street, limit=200, at=ctx.now)
-    rows = [r for r in rows if r["kind"] in MEAL_KINDS][:3]
+    rows = [r for r in rows if r["kind"] in EATING_KINDS][:3]
     return [place_card(r, with_order=True) for r in rows]
 
 

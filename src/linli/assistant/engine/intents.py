@@ -13,6 +13,7 @@ from typing import Any
 
 from linli.assistant.engine import dates
 from linli.assistant.engine.matching import Hit, Lexicon, compact, find, normalize, syllables
+from linli.places.models import EATING_KINDS
 
 INTENTS = ("activities", "nearest_place", "opening_hours", "meals", "how_to", "contact", "unknown")
 
@@ -38,7 +39,6 @@ def _need(code: str, zh: str, en: str, kinds=(), services=(), amenities=()) -> N
     return NeedSpec(code, zh, en, frozenset(kinds), frozenset(services), frozenset(amenities))
 
 
-MEAL_KINDS = ("meal_point", "community_canteen", "elder_canteen")
 # (words, need) in priority order: the first need whose word appears wins.
 NEEDS: list[tuple[tuple[str, ...], NeedSpec]] = [
     (
@@ -61,7 +61,7 @@ NEEDS: list[tuple[tuple[str, ...], NeedSpec]] = [
     (("社区食堂", "食堂", "饭堂"), _need("canteen", "食堂", "canteen", kinds=("community_canteen", "elder_canteen"))),
     (
         ("吃饭", "吃午饭", "吃中饭", "吃晚饭", "用餐", "就餐", "助餐", "吃口饭", "吃顿饭", "老人饭", "吃的地方"),
-        _need("meal", "吃饭的地方", "place to eat", kinds=MEAL_KINDS, services=("meal",)),
+        _need("meal", "吃饭的地方", "place to eat", kinds=EATING_KINDS, services=("meal",)),
     ),
     (("中央厨房",), _need("central_kitchen", "中央厨房", "central kitchen", kinds=("central_kitchen",))),
     (("远程帮办",), _need("remote", "远程帮办点", "remote service point", kinds=("remote_service_point",))),

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import connection
 
+from linli.activities.models import Activity, ActivityStatus
 from linli.assistant.engine.matching import (
     Entity,
     Lexicon,
@@ -23,6 +24,8 @@ from linli.assistant.engine.matching import (
     tokenizer,
 )
 from linli.core.models import Committee, Compound, Street
+from linli.meals.models import Dish, Kitchen
+from linli.places.models import Place
 
 _cache: dict[int, Lexicon] = {}
 _lock = threading.Lock()
@@ -33,9 +36,6 @@ _TITLE_STOP = {"活动", "社区", "居民", "第一期", "第二期", "一期",
 
 def street_version(street: Street) -> tuple[Any, ...]:
     """Count and latest change of each table the names come from, in one round trip (five scalar subqueries)."""
-    from linli.activities.models import Activity
-    from linli.meals.models import Dish, Kitchen
-    from linli.places.models import Place
 
     qn = connection.ops.quote_name
     dish, kitchen = qn(Dish._meta.db_table), qn(Kitchen._meta.db_table)
@@ -76,9 +76,6 @@ def lexicon(street: Street) -> Lexicon:
 
 
 def build_lexicon(street: Street, version: tuple[Any, ...] = ()) -> Lexicon:
-    from linli.activities.models import Activity, ActivityStatus
-    from linli.meals.models import Dish
-    from linli.places.models import Place
 
     lex = Lexicon(street_id=street.pk, version=version)
     roads: dict[str, list[tuple[float, float]]] = {}

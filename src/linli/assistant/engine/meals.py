@@ -12,11 +12,10 @@ from linli.assistant.engine.ctx import Ctx, join
 from linli.assistant.engine.intents import FOOD
 from linli.meals.models import PricingTier
 from linli.meals.selectors.menus import kitchens_serving, menus_for_place
-from linli.places.models import Place
+from linli.places.models import EATING_KINDS, Place
 from linli.places.selectors import places_nearest
 
 MAX_CARDS = 6
-MEAL_KINDS = ("meal_point", "community_canteen", "elder_canteen", "central_kitchen")
 SLOT_ZH = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
 SLOT_EN = {"breakfast": "breakfast", "lunch": "lunch", "dinner": "dinner"}
 
@@ -31,7 +30,7 @@ def _target(ctx: Ctx) -> tuple[Place | None, bool]:
     day = _day(ctx)
     fallback = None
     for row in places_nearest(lat=lat, lng=lng, street=ctx.street, limit=200, at=ctx.now):
-        if row["kind"] in MEAL_KINDS[:3] or "meal" in row["services"]:
+        if row["kind"] in EATING_KINDS or "meal" in row["services"]:
             place = Place.objects.get(pk=row["id"])
             menus = menus_for_place(place=place, date=day)
             if menus and (ctx.parsed.slot is None or any(m.slot == ctx.parsed.slot for m in menus)):

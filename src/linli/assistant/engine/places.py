@@ -14,7 +14,7 @@ from linli.assistant.engine.matching import core_of
 from linli.core.geo import haversine_m, walk_minutes
 from linli.core.models import Committee
 from linli.places.hours import day_intervals, day_type, holiday_name, hours_status
-from linli.places.models import Place
+from linli.places.models import EATING_KINDS, Place
 from linli.places.selectors import place_to_dict, places_nearest
 
 MAX_CARDS = 3
@@ -125,9 +125,7 @@ def _by_road_distance(rows: list[dict[str, Any]], points: Any) -> list[dict[str,
 
 
 def _is_meal(row: dict[str, Any]) -> bool:
-    return row.get("kind") in ("meal_point", "community_canteen", "elder_canteen") or "meal" in (
-        row.get("services") or []
-    )
+    return row.get("kind") in EATING_KINDS or "meal" in (row.get("services") or [])
 
 
 def _place_is_need(place_id: int, need: Any) -> bool:

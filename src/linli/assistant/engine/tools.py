@@ -11,10 +11,16 @@ from typing import Any
 
 from django.utils import timezone
 
+from linli.activities.selectors import activity_list
 from linli.assistant.engine import dates
 from linli.assistant.engine.cards import activity_card, menu_item_card, place_card
+from linli.assistant.engine.intents import NEEDS
 from linli.core.errors import Problem
 from linli.core.models import Street
+from linli.meals.selectors.menus import menus_for_place
+from linli.places.hours import day_intervals, day_type
+from linli.places.models import Place
+from linli.places.selectors import place_list, places_nearest
 
 MAX_ITEMS = 10
 
@@ -91,7 +97,6 @@ def _date(value: Any, now: dt.datetime) -> dt.date | None:
 
 
 def _place(street: Street, place_id: Any) -> Any:
-    from linli.places.models import Place
 
     try:
         return Place.objects.get(pk=int(place_id), street=street, is_active=True)
@@ -121,7 +126,6 @@ def call_tool(
 
 
 def _search_places(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-    from linli.places.selectors import place_list
 
     qs = place_list(street=street, kind=args.get("kind") or None, q=args.get("q") or None)[:MAX_ITEMS]
     return {"items": [{"card": place_card(p).as_dict(), "kind": p.kind, "address": p.address, "phone": p.phone,
@@ -129,8 +133,6 @@ def _search_places(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, 
 
 
 def _nearest(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-    from linli.assistant.engine.intents import NEEDS
-    from linli.places.selectors import places_nearest
 
     if lat is None or lng is None:
         lat, lng = street.center_lat, street.center_lng
@@ -155,7 +157,6 @@ def _nearest(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: d
 
 
 def _activities(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-    from linli.activities.selectors import activity_list
 
     start = _date(args.get("date_from"), now) or now.date()
     end = _date(args.get("date_to"), now) or start + dt.timedelta(days=30)
@@ -174,7 +175,6 @@ def _activities(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now
 
 
 def _hours(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-    from linli.places.hours import day_intervals, day_type
 
     place = _place(street, args.get("place_id"))
     if place is None:
@@ -191,7 +191,6 @@ def _hours(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.
 
 
 def _menu(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-    from linli.meals.selectors.menus import menus_for_place
 
     place = _place(street, args.get("place_id"))
     if place is None:

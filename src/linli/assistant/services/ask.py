@@ -17,7 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from linli.assistant import engine
 from linli.assistant.models import MAX_QUESTION, AskLog, Backend, CuratedAnswer, Synonym
+from linli.assistant.services import llm
 from linli.assistant.services.cards import cards_render
 from linli.core.errors import Problem, field_error
 from linli.core.models import Street
@@ -75,7 +77,6 @@ _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) +| +(?=[\u3400-\u9fff])")
 def question_key(text: str) -> str:
     """The key curated answers are stored and found under: the engine's `normalize` (width, case, punctuation,
     particles) of the masked question, without the spaces a resident may put between Chinese words."""
-    from linli.assistant import engine
 
     return _CJK_SPACE.sub("", engine.normalize(redact(text)))[: MAX_QUESTION * 2]
 
@@ -95,7 +96,6 @@ def curated_find(*, street: Street | None, normalized: str) -> CuratedAnswer | N
 def _offline(
     *, question: str, street: Street | None, lat: float | None, lng: float | None, now: datetime, lang: str
 ) -> dict[str, Any]:
-    from linli.assistant import engine
 
     result = engine.answer(
         question=question, street=street, lat=lat, lng=lng, now=now, lang=lang, synonyms=synonyms_of(street) or None
@@ -119,7 +119,6 @@ def answer_question(
     now: datetime | None = None,
 ) -> AskLog:
     """Answer and log one question. Problems: `validation_error` (empty or too long question, bad coordinates)."""
-    from linli.assistant import engine
 
     text = question_clean(question)
     lat, lng = location_clean(lat, lng)
@@ -139,8 +138,6 @@ def answer_question(
             "backend": Backend.CURATED,
         }
     elif settings.LINLI_ASSISTANT_LLM_URL:
-        from linli.assistant.services import llm
-
         try:
             result = llm.llm_answer(question=text, street=street, lat=lat, lng=lng, now=now, lang=lang)
         except llm.LlmFailure as exc:

@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from linli.activities.models import Activity
+from linli.assistant.engine.cards import activity_card, place_card
 from linli.core.models import Street
+from linli.places.models import Place
 
 CARD_TYPES = ("place", "activity")
 
@@ -31,9 +34,6 @@ def card_refs_clean(refs: Iterable[Any]) -> list[dict[str, Any]]:
 
 def cards_render(refs: Iterable[Any], *, street: Street) -> list[dict[str, Any]]:
     """The cards of `refs` that exist now in `street` (active places, published activities), in the given order."""
-    from linli.activities.models import Activity
-    from linli.assistant.engine.cards import activity_card, place_card
-    from linli.places.models import Place
 
     clean = card_refs_clean(refs)
     place_ids = [r["id"] for r in clean if r["type"] == "place"]

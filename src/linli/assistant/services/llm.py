@@ -23,9 +23,13 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from linli.activities.models import Activity
+from linli.assistant.engine import tools
 from linli.assistant.models import Backend
 from linli.core.errors import Problem
 from linli.core.models import Street
+from linli.meals.models import MenuItem
+from linli.places.models import Place
 
 MAX_ROUNDS = 4
 MAX_TOOL_CALLS = 8
@@ -108,7 +112,6 @@ def cards_in(result: Any) -> list[dict[str, Any]]:
 
 
 def _run_tool(name: str, arguments: str, *, street: Street, lat: Any, lng: Any, now: datetime) -> Any:
-    from linli.assistant.engine import tools
 
     known = {t["function"]["name"] for t in tools.TOOLS}
     if name not in known:
@@ -149,9 +152,6 @@ def _final_json(content: Any) -> dict[str, Any]:
 
 
 def _exists(kind: str, pk: Any) -> bool:
-    from linli.activities.models import Activity
-    from linli.meals.models import MenuItem
-    from linli.places.models import Place
 
     models: dict[str, Any] = {"place": Place, "activity": Activity, "menu_item": MenuItem}
     model = models.get(kind)
@@ -185,7 +185,6 @@ def llm_answer(
     *, question: str, street: Street | None, lat: float | None, lng: float | None, now: datetime, lang: str
 ) -> dict[str, Any]:
     """{intent, text, cards, confidence, backend} from the configured chat-completions server, or `LlmFailure`."""
-    from linli.assistant.engine import tools
 
     if street is None:
         raise LlmFailure("no street to answer for")

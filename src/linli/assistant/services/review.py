@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linli.assistant.models import MAX_ANSWER, MAX_COMMENT, AskLog, CuratedAnswer, Synonym
 from linli.assistant.selectors import ASSISTANT_STAFF_ROLES
-from linli.assistant.services.ask import INTENTS, redact
+from linli.assistant.services.ask import INTENTS, question_clean, question_key, redact
 from linli.assistant.services.cards import card_refs_clean, cards_render
 from linli.core.errors import Problem, field_error
 from linli.core.models import Street, User
@@ -75,7 +75,6 @@ def curated_answer_save(
 ) -> CuratedAnswer:
     """Write (or replace) the street's curated answer for `question` (matched after normalization). Cards must be
     the street's own active places or published activities. Marks the question's unreviewed copies reviewed."""
-    from linli.assistant.services.ask import question_clean, question_key
 
     _staff_check(actor, street)
     text = question_clean(question)

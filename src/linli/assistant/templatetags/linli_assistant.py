@@ -7,12 +7,13 @@ from typing import Any
 
 from django import template
 
+from linli.assistant.views.resident import chat_context
+
 register = template.Library()
 
 
 @register.inclusion_tag("assistant/_map_panel.html", takes_context=True)
 def assistant_map_panel(context: template.Context) -> dict[str, Any]:
-    from linli.assistant.views.resident import chat_context
 
     street = context["street"]
     ctx = chat_context(street, context.get("origin"))

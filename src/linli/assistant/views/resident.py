@@ -23,8 +23,8 @@ from linli.assistant.services import ask as ask_services
 from linli.assistant.services import review as review_services
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
-from linli.core.views import problem_message
-from linli.places.views import parse_origin
+from linli.core.origins import origin_query, parse_coordinate, parse_origin
+from linli.core.pages import problem_message
 
 # Questions residents can tap, one per kind the engine answers. The engine reads Chinese, so the question sent is
 # always the Chinese one; the button shows it in the page's language.
@@ -72,15 +72,6 @@ def _street_or_404(code: str) -> Any:
         raise Http404(code) from exc
 
 
-def _float(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
 @require_http_methods(["GET", "POST"])
 def ask_page(request: HttpRequest, code: str) -> HttpResponse:
     street = _street_or_404(code)
@@ -91,7 +82,7 @@ def ask_page(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         question = (request.POST.get("suggestion") or request.POST.get("question") or "").strip()
         ctx["question"] = question[:500]
-        lat, lng = _float(request.POST.get("lat")), _float(request.POST.get("lng"))
+        lat, lng = parse_coordinate(request.POST.get("lat")), parse_coordinate(request.POST.get("lng"))
         try:
             ask_rate_check(request)
             entry = ask_services.answer_question(
@@ -106,7 +97,7 @@ def ask_page(request: HttpRequest, code: str) -> HttpResponse:
         else:
             query = {"answer": str(entry.public_id)}
             if lat is not None and lng is not None:
-                query["from"] = f"{lat:.6f},{lng:.6f}"
+                query["from"] = origin_query((lat, lng))
             return HttpResponseRedirect(f"{reverse('assistant:ask', args=[street.code])}?{urlencode(query)}#answer")
     else:
         answer_id = request.GET.get("answer")

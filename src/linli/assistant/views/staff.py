@@ -18,7 +18,7 @@ from linli.assistant.models import CuratedAnswer, Synonym
 from linli.assistant.services import review as review_services
 from linli.assistant.services.ask import INTENTS
 from linli.core.errors import Problem
-from linli.core.views import login_redirect, problem_message, staff_street_choice
+from linli.core.pages import login_redirect, problem_message, staff_street_choice
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:

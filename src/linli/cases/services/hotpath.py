@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connection, models
 from shapely.geometry import Point, shape
 
-from linli.cases.models import Case, CaseCategory, Report
+from linli.cases.models import Case, CaseCategory, CaseEvent, CasePhoto, Report
 from linli.core import rawsql
 from linli.core.models import GRID_LEVEL_DEPTH, Grid, GridLevel, IdempotencyKey, Role, RoleAssignment, Street, User
 
@@ -249,7 +249,6 @@ EVENT_FIELDS = ("case", "at", "actor", "action", "from_status", "to_status", "no
 def _check_fields() -> None:
     """Every concrete column but the primary key is written (a new column with a database default would be
     silently left to it otherwise): checked at import, so a migration that adds one fails loudly here."""
-    from linli.cases.models import CaseEvent, CasePhoto
 
     tables = ((Case, CASE_FIELDS), (Report, REPORT_FIELDS), (CasePhoto, PHOTO_FIELDS), (CaseEvent, EVENT_FIELDS))
     for model, names in tables:

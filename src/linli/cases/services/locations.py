@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 
 from linli.core.errors import Problem, field_error
 from linli.core.models import Compound, Street
+from linli.places.models import Place
 
 SPOT_KINDS = ("compound", "place")
 
 
 def _places(street: Street) -> Any:
-    from linli.places.models import Place
 
     return Place.objects.filter(street=street, is_active=True)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from linli.cases.models import Case, Report, SentinelPoints
 from linli.core.models import Role, RoleAssignment
+from linli.core.notifications import notify_user
 
 
 def points_award_for_case(*, case: Case, now: datetime | None = None) -> int:
@@ -37,7 +38,6 @@ def points_award_for_case(*, case: Case, now: datetime | None = None) -> int:
         [SentinelPoints(user=r.reporter, street_id=case.street_id, report=r, points=points, at=now) for r in fresh],
         ignore_conflicts=True,  # a concurrent verification of the same report: the unique index keeps one
     )
-    from linli.activities.services.notify import notify_user
 
     told: set[int] = set()
     for r in fresh:

@@ -18,12 +18,15 @@ import os
 import threading
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from linli.cases.models import Case, Queue
 from linli.cases.selectors import STATUS_EN, STATUS_ZH, grid_ancestor_ids
 from linli.cases.services.hotpath import role_holders
 from linli.core.models import Role, User
+from linli.core.notifications import notify_user
 
 logger = logging.getLogger("linli.cases.push")
 
@@ -124,14 +127,10 @@ def _group_send(groups: list[str], message: dict[str, Any]) -> None:
     in-memory layer of embedded mode and tests, whose queues belong to the caller's loop) in ONE async_to_sync
     call for all groups."""
     try:
-        from channels.layers import InMemoryChannelLayer, get_channel_layer
-
         layer = get_channel_layer()
         if layer is None:
             return
         if isinstance(layer, InMemoryChannelLayer):
-            from asgiref.sync import async_to_sync
-
             async_to_sync(_send_all)(layer, groups, message)
             return
         future = asyncio.run_coroutine_threadsafe(_send_all(layer, groups, message), _layer_loop.get())
@@ -195,7 +194,6 @@ def street_admins(street_id: int) -> list[User]:
 
 def case_sms(*, users: list[User], message_zh: str, message_en: str = "") -> int:
     """SMS each of `users` after commit (through the activities notify path); return how many were queued."""
-    from linli.activities.services.notify import notify_user
 
     for user in users:
         notify_user(user=user, message_zh=message_zh, message_en=message_en)

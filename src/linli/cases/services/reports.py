@@ -50,6 +50,7 @@ from linli.cases.services import hotpath, push
 from linli.core.errors import Problem, field_error
 from linli.core.geo import haversine_m
 from linli.core.models import Grid, GridLevel, Role, Street
+from linli.core.notifications import notify_user
 from linli.core.photos import ProcessedPhoto, photo_process
 from linli.core.selectors import street_get
 
@@ -528,8 +529,6 @@ def _report_write(
         )
         push.case_push(case=case, event="report")
         if reporter_obj is not None:
-            from linli.activities.services.notify import notify_user
-
             notify_user(
                 user=reporter_obj,
                 message_zh=f"感谢上报！附近已有人反映同一问题（事件 #{case.pk}「{category.name_zh}」），"

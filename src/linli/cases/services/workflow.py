@@ -28,13 +28,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from linli.cases.models import Case, CaseEvent, CasePhoto, CaseStatus, PhotoKind, Queue, Report
-from linli.cases.selectors import MERGEABLE_STATUSES, STATUS_EN, STATUS_ZH, grid_ancestor_ids
+from linli.cases.selectors import MERGEABLE_STATUSES, STATUS_EN, STATUS_ZH, case_get, grid_ancestor_ids, is_case_staff
 from linli.cases.services import push
 from linli.cases.services.points import points_award_for_case
 from linli.cases.services.reports import files_discard, photos_process, photos_save, route_for, route_note
 from linli.core.errors import Problem, field_error
 from linli.core.gis import grids_containing
 from linli.core.models import Grid, Role, RoleAssignment
+from linli.core.notifications import notify_user
 
 S = CaseStatus
 REOPEN_DAYS = 7
@@ -134,7 +135,6 @@ def _reporters(case: Case) -> list[Any]:
 
 
 def _tell_reporters(case: Case, to_status: str) -> None:
-    from linli.activities.services.notify import notify_user
 
     if to_status == S.CLOSED:
         zh = f"您上报的问题（事件 #{case.pk}「{case.category.name_zh}」）已办结。{case.closing_note}".strip()
@@ -248,7 +248,6 @@ def cases_transition_bulk(
     its own transaction, so one case a colleague has just moved does not undo the others; each result says
     {"id", "ok": true, "status"} or {"id", "ok": false, "code", "detail"}. Only moves that need no reason or
     photo are allowed in bulk (dispatched, accepted, in_progress, verified, closed)."""
-    from linli.cases.selectors import case_get, is_case_staff
 
     if to_status not in BULK_STATUSES:
         raise Problem(

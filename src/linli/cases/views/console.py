@@ -26,9 +26,10 @@ from linli.cases.models import Case, CasePhoto, CaseStatus, PhotoKind
 from linli.cases.services import workflow
 from linli.cases.views.reporter import map_config, photo_url
 from linli.core import selectors as core_selectors
+from linli.core.charts import bar_chart
 from linli.core.errors import Problem
 from linli.core.models import Grid
-from linli.core.views import login_redirect, problem_message, staff_street_choice
+from linli.core.pages import login_redirect, problem_message, staff_street_choice
 
 S = CaseStatus
 OPEN = ",".join(sorted(selectors.MERGEABLE_STATUSES))
@@ -137,8 +138,6 @@ def console_row(case: Case, now: datetime) -> dict[str, Any]:
 
 
 def _chart(user: Any, street: Any) -> dict[str, Any]:
-    from linli.meals.charts import bar_chart
-
     stats = selectors.case_stats(user=user, street=street, days=30)
     cats = [c for c in stats["categories"] if c["total"]]
     if not cats:

@@ -32,7 +32,7 @@ from linli.cases.services import reports as report_services
 from linli.cases.services.locations import report_location, spot_choices
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
-from linli.core.views import login_redirect, problem_message
+from linli.core.pages import login_redirect, problem_message
 
 ICONS = frozenset(
     {"fire_passage", "ebike_indoor_charging", "corridor_clutter", "abandoned_vehicle", "damaged_facility", "other"}

@@ -6,13 +6,14 @@ import threading
 import time
 
 import pytest
+from celery import current_app
 
 from linli.core import background
 
 
 def test_every_beat_entry_names_a_registered_task():
-    from linli.celery import app
-
+    app = current_app  # the project's app: linli/__init__.py loads linli.celery
+    assert app.main == "linli"
     app.loader.import_default_modules()
     entries = background._due_entries()
     assert entries, "the beat schedule is empty"

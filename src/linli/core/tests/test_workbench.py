@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from linli.core.models import RoleAssignment
 from linli.core.tests.factories import StreetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,42 +17,3 @@ def test_resident_sees_personal_pages_and_the_report_link(client):
     for url in ("/me/bookings/", "/me/meals/", "/me/reports/", "/s/wbjie/report/"):
         assert f'href="{url}"' in page
     assert "/staff/cases/" not in page and "/kitchen/" not in page
-
-
-@pytest.mark.parametrize(
-    ("role", "expected", "absent"),
-    [
-        (
-            "kitchen_operator",
-            ["/kitchen/menus/", "/kitchen/production/", "/kitchen/runs/", "/kitchen/quality/"],
-            ["/staff/cases/"],
-        ),
-        ("rider", ["/rider/runs/", "/s/wb2/report/", "/s/wb2/sentinels/"], ["/kitchen/menus/"]),
-        ("grid_worker", ["/staff/cases/?street=wb2"], ["/rider/runs/"]),
-        ("food_supervisor", ["/quality/"], ["/staff/meals/"]),
-        (
-            "admin",
-            [
-                "/staff/activities/?street=wb2",
-                "/staff/cases/?street=wb2",
-                "/staff/meals/?street=wb2",
-                "/staff/meals/counter/?street=wb2",
-            ],
-            [],
-        ),
-    ],
-)
-def test_each_role_gets_its_work_pages_and_they_open(client, role, expected, absent):
-    from linli.meals.tests.factories import KitchenFactory
-
-    street = StreetFactory(code="wb2")
-    KitchenFactory(street=street)  # the kitchen pages need a kitchen in the street
-    user = UserFactory()
-    RoleAssignment.objects.create(user=user, street=street, role=role)
-    client.force_login(user)
-    page = client.get("/me/").content.decode()
-    for url in expected:
-        assert f'href="{url}"' in page, url
-        assert client.get(url).status_code == 200, url
-    for url in absent:
-        assert url not in page

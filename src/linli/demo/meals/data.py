@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from linli.demo import DemoAccount
+from linli.meals.models import Dish
 
 SH = ZoneInfo("Asia/Shanghai")
 DAYS_AHEAD = 7
@@ -154,7 +155,6 @@ def _as_time(value: Any) -> dt.time:
 
 
 def _dish(kitchen: Any, spec: DemoDish) -> Any:
-    from linli.meals.models import Dish
 
     dish, _ = Dish.objects.get_or_create(
         kitchen=kitchen,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
-from linli.core.models import Street
+from linli.core.models import Street, User
 from linli.demo.meals.data import (
     MEAL_RESIDENTS,
     _local,
@@ -28,29 +29,26 @@ from linli.demo.meals.samples import (
     NEW_DISHES,
     TASTING_COMMENTS,
 )
+from linli.meals.models import (
+    Dish,
+    Inspection,
+    InspectionItem,
+    MealProfile,
+    Order,
+    OrderDiscount,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Rating,
+    TastingScore,
+    WasteRecord,
+)
+from linli.meals.services.pricing import bill_compute, street_tiers
+from linli.places.models import Place
 
 
 def _history(street: Street, kitchens: list[Any], today: dt.date) -> dict[str, int]:
     """Orders, wallet entries, ratings, waste, inspections and tasting scores for the last HISTORY_DAYS days."""
-    import random
-
-    from linli.core.models import User
-    from linli.meals.models import (
-        Dish,
-        Inspection,
-        InspectionItem,
-        MealProfile,
-        Order,
-        OrderDiscount,
-        OrderEvent,
-        OrderLine,
-        OrderStatus,
-        Rating,
-        TastingScore,
-        WasteRecord,
-    )
-    from linli.meals.services.pricing import bill_compute, street_tiers
-    from linli.places.models import Place
 
     S = OrderStatus
     rng = random.Random(HISTORY_SEED)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from linli.core.models import Street
+from django.db import connection
+from django.db.models import F
+
+from linli.core import rawsql
+from linli.core.models import Street, User
 from linli.demo.meals.data import _dish, _local, _menu_dishes, menu_cutoff
 from linli.demo.meals.samples import (
     BAD_COMMENTS,
@@ -16,10 +20,21 @@ from linli.demo.meals.samples import (
     HISTORY_DAYS,
     SO_SO_COMMENTS,
 )
+from linli.meals.models import (
+    EntryKind,
+    MealProfile,
+    Menu,
+    MenuItem,
+    MenuStatus,
+    Order,
+    Wallet,
+    WalletEntry,
+    WasteRecord,
+)
+from linli.meals.services.wallet import wallet_topup
 
 
 def _history_exists(street: Street, today: dt.date) -> bool:
-    from linli.meals.models import Order, WasteRecord
 
     return (
         Order.objects.filter(street=street, date__lt=today).exists()
@@ -30,8 +45,6 @@ def _history_exists(street: Street, today: dt.date) -> bool:
 def _extra_residents(street: Street, kitchens: list[Any], today: dt.date, rng: Any) -> dict[int, list[Any]]:
     """Sample residents 居民N（示例） (phones +8613900000001...), grouped by their usual kitchen; a few hold
     hardship profiles with home delivery. Created in bulk; existing ones (same phone) are reused."""
-    from linli.core.models import User
-    from linli.meals.models import MealProfile
 
     wanted: list[tuple[str, str, int, Any]] = []
     n = 0
@@ -74,7 +87,6 @@ def _extra_residents(street: Street, kitchens: list[Any], today: dt.date, rng: A
 
 def _past_menus(kitchens: list[Any], today: dt.date) -> dict[tuple[int, dt.date], tuple[Any, list[Any]]]:
     """A locked lunch menu per kitchen and past day (existing menus of those days are locked and reused)."""
-    from linli.meals.models import Menu, MenuItem, MenuStatus
 
     days = [today - dt.timedelta(days=d) for d in range(HISTORY_DAYS, 0, -1)]
     existing = {
@@ -168,7 +180,6 @@ def _scores(rng: Any) -> tuple[int, int, int, str]:
 def _ledger_fix(wallet_ids: set[int]) -> None:
     """Make each entry's `balance_after_fen` the running sum in (at, id) order after the history entries were
     dated in the past (the balance itself already equals the sum: every entry went through the wallet services)."""
-    from linli.meals.models import WalletEntry
 
     changed = []
     running: dict[int, int] = {}
@@ -186,10 +197,6 @@ def _history_wallets(street: Street, plans: list[dict[str, Any]], orders: list[A
     `wallet_charge` writes (kind, signed amount, balance after, order, street, the resident as actor, note),
     appended in bulk with one conditional UPDATE of the balance per wallet: thousands of single charges would
     take most of the demo's time. Then every balance-after is the running sum in (at, id) order."""
-    from django.db.models import F
-
-    from linli.meals.models import EntryKind, Wallet, WalletEntry
-    from linli.meals.services.wallet import wallet_topup
 
     by_user: dict[int, list[tuple[dict[str, Any], Any]]] = {}
     for plan, order in zip(plans, orders, strict=True):
@@ -235,9 +242,6 @@ def _history_wallets(street: Street, plans: list[dict[str, Any]], orders: list[A
 def _insert_rows(model: Any, names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """Plain INSERTs (executemany) for the largest table of the history (about six timeline rows per order):
     `bulk_create` spends most of its time compiling the statement per batch."""
-    from django.db import connection
-
-    from linli.core import rawsql
 
     fields = [model._meta.get_field(n) for n in names]
     marks = ", ".join(["%s"] * len(names))
@@ -248,9 +252,6 @@ def _insert_rows(model: Any, names: tuple[str, ...], rows: list[tuple[Any, ...]]
 
 
 def _bump_sold(sold: dict[int, int]) -> None:
-    from django.db.models import F
-
-    from linli.meals.models import MenuItem
 
     by_amount: dict[int, list[int]] = {}
     for pk, n in sold.items():

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils import timezone
 
-from linli.core.models import Street
-from linli.demo import DemoAccount
+from linli.core.models import RoleAssignment, Street, User
+from linli.core.services import user_get_or_create, user_update
+from linli.demo import PLACES_FILE, DemoAccount, load_collection
 from linli.demo.meals.data import (
     DAYS_AHEAD,
     KITCHENS,
@@ -30,12 +33,24 @@ from linli.demo.meals.samples import (
     EXTRA_NAME_SUFFIX,
     EXTRA_PHONE_PREFIX,
 )
+from linli.meals.models import (
+    DeliveryRun,
+    Dish,
+    Kitchen,
+    MealProfile,
+    Menu,
+    MenuItem,
+    MenuStatus,
+    Order,
+    PricingTier,
+    Wallet,
+    WalletEntry,
+)
+from linli.meals.services.wallet import wallet_topup
+from linli.places.models import Place
 
 
 def _kitchens(street: Street) -> list[Any]:
-    from linli.demo import PLACES_FILE, load_collection
-    from linli.meals.models import Kitchen
-    from linli.places.models import Place
 
     places = {p.external_id: p for p in Place.objects.filter(street=street)}
     serves = {
@@ -69,9 +84,6 @@ def _kitchens(street: Street) -> list[Any]:
 
 
 def _menus(kitchens: list[Any], today: dt.date) -> tuple[int, int]:
-    from django.utils import timezone
-
-    from linli.meals.models import Menu, MenuItem, MenuStatus
 
     menus = items = 0
     slots_of = {ext: slots for ext, _e, slots, _h in KITCHENS}
@@ -111,7 +123,6 @@ def _menus(kitchens: list[Any], today: dt.date) -> tuple[int, int]:
 
 
 def _tiers(street: Street) -> int:
-    from linli.meals.models import PricingTier
 
     created = 0
     for kind, name, min_age, hardship, dtype, value in TIERS:
@@ -128,9 +139,6 @@ def _tiers(street: Street) -> int:
 
 
 def _residents(street: Street, today: dt.date) -> list[tuple[DemoAccount, Any]]:
-    from linli.core.services import user_get_or_create, user_update
-    from linli.meals.models import MealProfile, WalletEntry
-    from linli.meals.services.wallet import wallet_topup
 
     out = []
     for r in MEAL_RESIDENTS:
@@ -189,17 +197,6 @@ def meals_reset(street: Street) -> None:
     """Delete the meals rows of `street` (orders, runs, menus, dishes, kitchens, tiers, profiles and the wallet
     entries tied to it). Wallets of the affected residents are set back to the sum of their remaining entries,
     so the ledger still adds up. Call inside the reset's transaction, before activities and places go."""
-    from linli.meals.models import (
-        DeliveryRun,
-        Dish,
-        Kitchen,
-        MealProfile,
-        Menu,
-        Order,
-        PricingTier,
-        Wallet,
-        WalletEntry,
-    )
 
     entries = WalletEntry.objects.filter(Q(street=street) | Q(order__street=street))
     wallet_ids = set(entries.values_list("wallet_id", flat=True))
@@ -220,10 +217,6 @@ def meals_reset(street: Street) -> None:
 def _extra_residents_delete() -> int:
     """Delete the history's sample residents (居民N（示例）, +8613900...) that hold nothing else: never logged in,
     no roles, no orders or ledger entries left. Their (now empty) wallets go with them."""
-    import re
-
-    from linli.core.models import RoleAssignment, User
-    from linli.meals.models import Order, Wallet, WalletEntry
 
     pattern = re.compile(r"^居民\d+" + re.escape(EXTRA_NAME_SUFFIX) + "$")
     candidates = User.objects.filter(

@@ -19,13 +19,15 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from linli.activities.services.notify import notify_user
 from linli.core.errors import Problem
-from linli.core.geo import haversine_m
+from linli.core.geo import haversine_m, navigation_links
 from linli.core.models import Role
-from linli.core.selectors import require_role, user_has_role
+from linli.core.notifications import notify_user
+from linli.core.phones import mask_phone
+from linli.core.selectors import require_role, user_has_role, user_street_ids
 from linli.core.services import audit_log
 from linli.meals.models import (
     DeliveryRun,
@@ -459,7 +461,6 @@ def stop_hand_over(*, stop: DeliveryStop, actor: Any, to_name: str = "", now: da
 
 def runs_for(*, user: Any, on: date, slot: str | None = None, kitchen: Kitchen | None = None) -> list[DeliveryRun]:
     """A rider's own runs; kitchen staff: the runs of their kitchens (or of `kitchen`)."""
-    from linli.core.selectors import user_street_ids
 
     qs = DeliveryRun.objects.filter(date=on).select_related("kitchen__place", "kitchen__street", "rider")
     if slot:
@@ -469,14 +470,11 @@ def runs_for(*, user: Any, on: date, slot: str | None = None, kitchen: Kitchen |
             return list(qs.filter(kitchen=kitchen).prefetch_related("stops"))
         return list(qs.filter(kitchen=kitchen, rider=user).prefetch_related("stops"))
     staff_streets = user_street_ids(user, roles=KITCHEN_ROLES)
-    from django.db.models import Q
 
     return list(qs.filter(Q(rider=user) | Q(kitchen__street_id__in=staff_streets)).prefetch_related("stops"))
 
 
 def run_to_dict(run: DeliveryRun, *, with_orders: bool = False) -> dict[str, Any]:
-    from linli.core.geo import navigation_links
-    from linli.core.phones import mask_phone
 
     stops = []
     for s in run.stops.all():

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from linli.core import rawsql
 from linli.core.errors import Problem
 from linli.core.models import AuditLog, Role, Street
 from linli.core.selectors import user_has_role
@@ -56,7 +57,6 @@ def _apply(
 
     Plain SQL (UPDATE ... RETURNING, one INSERT): this is on the lunch-rush hot path, where building the ORM
     statements cost more CPU than running them."""
-    from linli.core import rawsql
 
     now = timezone.now()
     guard = " AND balance_fen >= %s" if delta < 0 else ""

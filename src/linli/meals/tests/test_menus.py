@@ -23,7 +23,8 @@ from linli.meals.tests.factories import (
     StreetFactory,
     UserFactory,
 )
-from linli.places.services import places_export, places_import
+from linli.places.selectors import places_export
+from linli.places.services import places_import
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.test import Client
 
+from linli.core import charts
 from linli.core.models import AuditLog
 from linli.core.services import token_create
-from linli.meals import charts
 from linli.meals.models import OrderDiscount, WasteRecord
 from linli.meals.selectors import quality as selectors
 from linli.meals.tests.factories import KitchenFactory, MenuFactory, StreetFactory, UserFactory

@@ -13,14 +13,15 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from linli.activities.views import staff_street
+from linli.core import selectors as core_selectors
 from linli.core import services as core_services
 from linli.core.errors import Problem
-from linli.core.models import User
+from linli.core.models import Role, User
+from linli.core.pages import problem_message, staff_street_choice
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
-from linli.core.views import problem_message
 from linli.meals.services import wallet as wallet_services
 
 
@@ -40,9 +41,21 @@ def yuan_to_fen(raw: str) -> int:
     return int(value * 100)
 
 
+COUNTER_ROLES = (Role.ADMIN, Role.STATION_STAFF)
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    message = _("这个页面只对本街道的管理员和站点工作人员开放。如需开通，请联系街道管理员。")
+    return render(request, "meals/kitchen/forbidden.html", {"message": message}, status=403)
+
+
+def _counter_streets(user: User) -> Any:
+    return core_selectors.street_list_for_roles(user, roles=COUNTER_ROLES)
+
+
 @require_http_methods(["GET", "POST"])
 def counter(request: HttpRequest) -> HttpResponse:
-    street, streets, denied = staff_street(request)
+    street, streets, denied = staff_street_choice(request, _counter_streets, _forbidden)
     if denied:
         return denied
     ctx: dict[str, Any] = {"street": street, "streets": streets, "problem": None, "done": None, "looked_up": None}

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.models import Role, RoleAssignment
-from linli.core.views import problem_message
+from linli.core.pages import problem_message
 from linli.meals.models import DeliveryRun, Kitchen, Order, OrderStatus, Slot
 from linli.meals.selectors import kitchen as ks
 from linli.meals.services import delivery

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from linli.core.errors import Problem, field_error
-from linli.core.views import problem_message
+from linli.core.pages import problem_message
 from linli.meals.models import Kitchen, Slot
 from linli.meals.selectors import menus as selectors
 from linli.meals.services import menus as services

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem, field_error
-from linli.core.views import login_redirect, problem_message
+from linli.core.pages import login_redirect, problem_message
 from linli.meals.models import Allergen, DishTag, Kitchen, Menu, Slot
 from linli.meals.selectors import menus as selectors
 from linli.meals.services import menus as services
-from linli.meals.services import menus_import as menus_csv
+from linli.meals.services.menus import csv_import as menus_csv
 from linli.meals.templatetags.linli_meals import yuan
 
 WEEK_DAYS = 7

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from linli.core import charts
 from linli.core.errors import Problem
-from linli.core.views import login_redirect, problem_message
-from linli.meals import charts
+from linli.core.pages import login_redirect, problem_message
+from linli.core.selectors import user_has_role
 from linli.meals.api_quality import parse_inspection_form
 from linli.meals.models import ChecklistArea, InspectionResult, Rating
 from linli.meals.selectors import quality as selectors
@@ -265,7 +266,6 @@ def kitchen_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _has_role(user: Any, kitchen: Any, roles: Any) -> bool:
-    from linli.core.selectors import user_has_role
 
     return user_has_role(user, street=kitchen.street, roles=roles)
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.models import Role
-from linli.core.views import problem_message
+from linli.core.pages import problem_message
 from linli.meals.models import DeliveryRun, DeliveryStop
 from linli.meals.services import delivery
 from linli.meals.views.kitchen import forbidden, login_redirect

@@ -7,9 +7,7 @@ Street admins and station staff of the street only; a user with several streets 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -20,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
+from linli.core import charts
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
+from linli.core.pages import problem_message
 from linli.core.services import audit_log
-from linli.core.views import problem_message
-from linli.meals import charts
+from linli.core.spreadsheets import CsvWriter
 from linli.meals.selectors import menus as menu_selectors
 from linli.meals.selectors import quality as selectors
 
@@ -163,26 +162,17 @@ def street_report(request: HttpRequest) -> HttpResponse:
     return render(request, "meals/staff/report.html", ctx)
 
 
-def _cell(value: Any) -> Any:
-    """No spreadsheet formulas from data (CSV injection): text starting with = + - @ gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def report_csv(report: dict[str, Any]) -> bytes:
-    out = io.StringIO()
-    w = csv.writer(out)
+    w = CsvWriter()
 
     def block(title: str, header: list[str], rows: list[list[Any]]) -> None:
-        w.writerow([title])
-        w.writerow(header)
-        for row in rows:
-            w.writerow([_cell(v) for v in row])
-        w.writerow([])
+        w.row([title])
+        w.row(header)
+        w.rows(rows)
+        w.row([])
 
-    w.writerow([f"{report['street_name']} 助餐报表 Meals report", f"{report['from']}", f"{report['to']}"])
-    w.writerow([])
+    w.row([f"{report['street_name']} 助餐报表 Meals report", f"{report['from']}", f"{report['to']}"])
+    w.row([])
     t = report["totals"]
     block(
         "合计 Totals",
@@ -219,7 +209,7 @@ def report_csv(report: dict[str, Any]) -> bytes:
         ["厨房 kitchen", "记录天数 days", "总重量（克）grams", "日均（克）avg grams"],
         [[r["kitchen"], r["days"], r["grams"], r["avg_grams"]] for r in report["waste"]],
     )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return w.bytes()
 
 
 @require_GET

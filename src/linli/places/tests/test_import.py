@@ -14,7 +14,8 @@ from linli.core.errors import Problem
 from linli.core.geo import wgs84_to_bd09, wgs84_to_gcj02
 from linli.core.models import AuditLog
 from linli.places.models import Place, Service
-from linli.places.services import places_export, places_import
+from linli.places.selectors import places_export
+from linli.places.services import places_import
 from linli.places.tests.factories import StreetFactory
 
 pytestmark = pytest.mark.django_db

@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linli.access.gatewire import protocol
 from linli.access.gatewire.simulator import GateController, HttpGateController
+from linli.access.models import Gate
 
 
 def demo_gates_file() -> Path:
@@ -96,7 +97,6 @@ class Command(BaseCommand):
     def _token_key(self, public_id: str, secret: str | None) -> bytes:
         if secret is not None:
             return protocol.derive_keys(secret)[0]
-        from linli.access.models import Gate
 
         token_key = Gate.objects.filter(public_id=public_id).values_list("token_key", flat=True).first()
         if token_key is None:

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from linli.activities.services.bookings import booking_reminders_send
+
 
 class Command(BaseCommand):
     help = "发送活动提醒（前一天、开始前两小时）Send activity reminders that are due"
@@ -18,7 +20,6 @@ class Command(BaseCommand):
         send.add_argument("--now", help="pretend it is this ISO 8601 time (Shanghai if no offset)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from linli.activities.services.bookings import booking_reminders_send
 
         now = None
         if options.get("now"):

@@ -12,6 +12,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from linli.assistant import engine
+from linli.assistant.engine import evaluate
+from linli.assistant.services.ask import answer_question
 from linli.core import selectors
 from linli.core.management.commands._common import problems_exit_1
 
@@ -40,12 +43,10 @@ class Command(BaseCommand):
             self._ask(opts)
 
     def _eval(self, opts: dict[str, Any]) -> None:
-        from linli.assistant.engine import evaluate
 
         path = Path(opts["path"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}", returncode=2)
-        from linli.assistant import engine
 
         street = selectors.street_get(code=opts["street"]) if opts["street"] else engine.default_street()
         if street is None:
@@ -59,7 +60,6 @@ class Command(BaseCommand):
             raise CommandError("some answers cite items that do not exist (see above)", returncode=1)
 
     def _ask(self, opts: dict[str, Any]) -> None:
-        from linli.assistant.services.ask import answer_question
 
         street = selectors.street_get(code=opts["street"]) if opts["street"] else None
         entry = answer_question(

@@ -1,4 +1,5 @@
-"""`linli export KIND --street CODE [-o FILE]`: write a street's data as GeoJSON (the import format)."""
+"""`linli export KIND --street CODE [-o FILE]`: write a street's data as GeoJSON (the import format); kinds are
+those registered in `linli.core.transfers`."""
 
 from __future__ import annotations
 
@@ -6,35 +7,29 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.module_loading import import_string
 
+from linli.core import transfers
 from linli.core.errors import Problem
-
-EXPORTERS: dict[str, str] = {
-    "places": "linli.places.services.places_export",
-    "grids": "linli.core.imports.grids_export",
-    "compounds": "linli.core.imports.compounds_export",
-}
+from linli.core.selectors import street_get
 
 
 class Command(BaseCommand):
     help = "导出 GeoJSON Export GeoJSON: linli export {places,grids,compounds} --street CODE [-o FILE]"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", help=f"what to export: {', '.join(sorted(EXPORTERS))}")
+        parser.add_argument("kind", help=f"what to export: {', '.join(transfers.export_kinds())}")
         parser.add_argument("--street", required=True, help="street code")
         parser.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
 
     def handle(self, *args: Any, kind: str, street: str, output: str, **options: Any) -> None:
-        from linli.core.selectors import street_get
-
-        if kind not in EXPORTERS:
-            raise CommandError(f"unknown kind {kind!r}; expected one of {', '.join(sorted(EXPORTERS))}")
+        exporter = transfers.exporter_get(kind)
+        if exporter is None:
+            raise CommandError(f"unknown kind {kind!r}; expected one of {', '.join(transfers.export_kinds())}")
         try:
             target = street_get(code=street)
         except Problem as p:
             raise CommandError(f"{p.detail_zh} / {p.detail_en}") from None
-        body = json.dumps(import_string(EXPORTERS[kind])(street=target), ensure_ascii=False, indent=1)
+        body = json.dumps(exporter(street=target), ensure_ascii=False, indent=1)
         if output == "-":
             self.stdout.write(body)
         else:

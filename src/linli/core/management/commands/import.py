@@ -1,8 +1,7 @@
 """`linli import KIND FILE --street CODE`: import a file, all or nothing.
 
-Kinds are looked up in `IMPORTERS` (kind → dotted path of a function `f(*, street, collection) -> ImportResult`,
-fed the parsed JSON of a GeoJSON FeatureCollection) or in `TEXT_IMPORTERS` (kind → dotted path of a function
-`f(*, street, text) -> ImportResult`, fed the raw text, e.g. iCalendar); later domains add theirs to the dicts.
+Kinds are those registered in `linli.core.transfers` (each domain registers its own from its AppConfig.ready()):
+a GeoJSON importer is fed the parsed FeatureCollection, a text importer the raw text (iCalendar, CSV).
 """
 
 from __future__ import annotations
@@ -12,25 +11,10 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.module_loading import import_string
 
+from linli.core import transfers
 from linli.core.errors import Problem
-
-IMPORTERS: dict[str, str] = {
-    "places": "linli.places.services.places_import",
-    "grids": "linli.core.imports.grids_import",
-    "compounds": "linli.core.imports.compounds_import",
-}
-
-# Importers that read the file's raw text themselves (not JSON).
-TEXT_IMPORTERS: dict[str, str] = {
-    "activities": "linli.activities.calendar.activities_import",
-    "menus": "linli.meals.services.menus.menus_import",
-}
-
-
-def _kinds() -> list[str]:
-    return sorted([*IMPORTERS, *TEXT_IMPORTERS])
+from linli.core.selectors import street_get
 
 
 def format_error(err: dict[str, Any]) -> str:
@@ -53,15 +37,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", help=f"what to import: {', '.join(_kinds())}")
+        parser.add_argument("kind", help=f"what to import: {', '.join(transfers.import_kinds())}")
         parser.add_argument("file", help="GeoJSON FeatureCollection or iCalendar file ('-' for stdin)")
         parser.add_argument("--street", required=True, help="street code")
 
     def handle(self, *args: Any, kind: str, file: str, street: str, **options: Any) -> None:
-        from linli.core.selectors import street_get
-
-        if kind not in IMPORTERS and kind not in TEXT_IMPORTERS:
-            raise CommandError(f"unknown kind {kind!r}; expected one of {', '.join(_kinds())}")
+        importer = transfers.importer_get(kind)
+        if importer is None:
+            raise CommandError(f"unknown kind {kind!r}; expected one of {', '.join(transfers.import_kinds())}")
         try:
             target = street_get(code=street)
         except Problem as p:
@@ -71,8 +54,8 @@ class Command(BaseCommand):
         except OSError as e:
             raise CommandError(f"无法读取文件 cannot read {file}: {e}") from None
         try:
-            if kind in TEXT_IMPORTERS:
-                result = import_string(TEXT_IMPORTERS[kind])(street=target, text=text)
+            if importer.reads == "text":
+                result = importer.run(street=target, text=text)
             else:
                 try:
                     collection = json.loads(text)
@@ -80,7 +63,7 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"不是有效的 JSON / not valid JSON: line {e.lineno} column {e.colno}: {e.msg}"
                     ) from None
-                result = import_string(IMPORTERS[kind])(street=target, collection=collection)
+                result = importer.run(street=target, collection=collection)
         except Problem as p:
             self.stderr.write(f"{p.title('zh')} / {p.title('en')}")
             if p.detail_zh or p.detail_en:

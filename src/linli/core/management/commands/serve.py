@@ -17,9 +17,12 @@ import sys
 import time
 from typing import Any
 
+import uvicorn
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from linli.core.background import start_embedded_scheduler, start_embedded_services
 
 
 class Command(BaseCommand):
@@ -40,15 +43,8 @@ class Command(BaseCommand):
         host, port = opts["host"], opts["port"]
         if mode == "embedded":
             self.stdout.write(f"Linli 邻里 · embedded mode · http://{host}:{port}/  (Ctrl-C to stop)")
-            import uvicorn
-
-            from linli.core.background import start_embedded_scheduler
-
             start_embedded_scheduler()  # reminders and other periodic tasks, in process (no Celery beat here)
-            from linli.access.gatewire.listener import start_in_process
-
-            start_in_process()  # gate heartbeats (no separate gate-listener service here); retries while no broker
-
+            start_embedded_services()  # e.g. the gate listener (no separate service here); retries while no broker
             uvicorn.run("linli.asgi:application", host=host, port=port, log_level="info", lifespan="off")
             return
 

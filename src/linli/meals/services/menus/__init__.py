@@ -7,19 +7,15 @@ Menu status moves only along `MENU_TRANSITIONS`; each transition is recorded as 
 (`menu.publish`, `menu.unpublish`). A menu whose cut-off has passed (or that is locked) is frozen: its items'
 prices and limits cannot change and no item can be added or removed.
 
-The package: `common` (roles, cut-offs, frozen menus), `values` (one item's input), `kitchens` (a kitchen and its
-settings), `editing` (dishes, menus, items, publishing) and `rules` (the elder-canteen rules). Import from the
-package.
+The package: `cutoffs` (who may edit, limits, cut-offs, frozen menus), `item_input` (one item's input), `kitchens` (a kitchen and its
+settings), `editing` (dishes, menus, items, publishing) and `rules` (the elder-canteen rules) and `csv_import`
+(the menu plan from a spreadsheet). Import from the package.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from linli.core.imports import ImportResult
-from linli.core.models import Street
-from linli.meals.services.menus.common import (
-    KITCHEN_KINDS,
+from linli.meals.services.menus.csv_import import menus_import
+from linli.meals.services.menus.cutoffs import (
     MAX_DAILY_LIMIT,
     MAX_DAYS_AHEAD,
     MAX_PRICE_FEN,
@@ -44,12 +40,11 @@ from linli.meals.services.menus.editing import (
     menu_unpublish,
     menu_update,
 )
+from linli.meals.services.menus.item_input import ItemValues, split_tags, validate_item
 from linli.meals.services.menus.kitchens import kitchen_for_place, kitchen_update
 from linli.meals.services.menus.rules import menu_rules_check
-from linli.meals.services.menus.values import ItemValues, split_tags, validate_item
 
 __all__ = [
-    "KITCHEN_KINDS",
     "MAX_DAILY_LIMIT",
     "MAX_DAYS_AHEAD",
     "MAX_PRICE_FEN",
@@ -79,10 +74,3 @@ __all__ = [
     "split_tags",
     "validate_item",
 ]
-
-
-def menus_import(*, street: Street, text: str, actor: Any = None) -> ImportResult:
-    """Import a canteen's menu plan from CSV; all or nothing (see `linli.meals.services.menus_import`)."""
-    from linli.meals.services.menus_import import menus_import as run
-
-    return run(street=street, text=text, actor=actor)

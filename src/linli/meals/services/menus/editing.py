@@ -20,7 +20,7 @@ from linli.meals.models import (
     Order,
     Slot,
 )
-from linli.meals.services.menus.common import (
+from linli.meals.services.menus.cutoffs import (
     MAX_DAYS_AHEAD,
     MENU_TRANSITIONS,
     SHANGHAI,
@@ -30,8 +30,8 @@ from linli.meals.services.menus.common import (
     check_kitchen_editor,
     menu_cutoff_default,
 )
+from linli.meals.services.menus.item_input import ItemValues, _raise_validation, validate_item
 from linli.meals.services.menus.rules import menu_rules_check
-from linli.meals.services.menus.values import ItemValues, _raise_validation, validate_item
 
 # ------------------------------------------------------------------------------------------ dishes
 

@@ -10,13 +10,12 @@ from django.db import transaction
 
 from linli.core.errors import Problem, field_error
 from linli.meals.models import Kitchen, Slot
-from linli.meals.services.menus.common import (
-    KITCHEN_KINDS,
+from linli.meals.services.menus.cutoffs import (
     _audit,
     check_kitchen_editor,
 )
-from linli.meals.services.menus.values import _raise_validation
-from linli.places.models import Place
+from linli.meals.services.menus.item_input import _raise_validation
+from linli.places.models import KITCHEN_KINDS, Place
 
 # ---------------------------------------------------------------------------------------- kitchens
 

@@ -14,7 +14,7 @@ from linli.meals.models import (
     MenuStatus,
     Slot,
 )
-from linli.meals.services.menus.common import (
+from linli.meals.services.menus.cutoffs import (
     SLOT_ORDER,
 )
 

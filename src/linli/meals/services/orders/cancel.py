@@ -9,8 +9,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from linli.activities.services.notify import notify_user
 from linli.core.errors import Problem
+from linli.core.notifications import notify_user
 from linli.core.selectors import user_has_role
 from linli.meals.models import (
     Menu,
@@ -20,7 +20,7 @@ from linli.meals.models import (
     OrderStatus,
 )
 from linli.meals.services import pricing, wallet
-from linli.meals.services.order_states import order_transition
+from linli.meals.services.order_states import invalid_transition, order_transition
 from linli.meals.services.orders.basket import STAFF_REFUNDABLE, STAFF_ROLES, _check_open
 from linli.meals.services.orders.rows import _GIVE_BACK_PORTIONS, _portions_update
 
@@ -68,8 +68,6 @@ def order_cancel(*, order: Order, actor: Any, reason: str = "", now: dt.datetime
                 detail_en="The order is past its cut-off; ask the service point's staff for a refund",
             )
     else:
-        from linli.meals.services.order_states import invalid_transition
-
         raise invalid_transition(order, status, OrderStatus.CANCELLED)
     order_transition(order=order, to_status=to_status, actor=actor, note=reason, now=now)
     wallet.wallet_refund(

@@ -9,20 +9,21 @@ the basket lives in sessionStorage and the bill is refreshed from the server wit
 Every `Problem` a service raises is shown on the page in plain words with its HTTP status, never a 500.
 
 The package: `common` (helpers), `menu` (meal points, the menu, the basket and the order), `orders` (my orders,
-cancel, collect) and `lunch_offer` (the activity page's lunch offer); `urlpatterns` here.
+cancel, collect) and `lunch_offer` (the lunch offer fragment on activities' booking pages); `urlpatterns` here.
 """
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from linli.meals.views.resident.lunch_offer import activity_lunch_offer, booking_lunch_offer
+from linli.meals.views.resident.lunch_offer import activity_lunch_offer, booking_lunch_offer, lunch_offer_fragment
 from linli.meals.views.resident.menu import meals_home, place_menu
 from linli.meals.views.resident.orders import my_order, my_order_cancel, my_order_collect, my_orders
 
 __all__ = [
     "activity_lunch_offer",
     "booking_lunch_offer",
+    "lunch_offer_fragment",
     "meals_home",
     "my_order",
     "my_order_cancel",
@@ -39,4 +40,5 @@ urlpatterns: list[URLPattern] = [
     path("me/meals/orders/<int:order_id>/", my_order, name="resident_order"),
     path("me/meals/orders/<int:order_id>/cancel/", my_order_cancel, name="resident_order_cancel"),
     path("me/meals/orders/<int:order_id>/collect/", my_order_collect, name="resident_order_collect"),
+    path("meals/lunch-offer/<int:booking_id>/", lunch_offer_fragment, name="lunch_offer_fragment"),
 ]

@@ -16,7 +16,7 @@ from linli.activities.models import ActivityStatus, Booking, BookingStatus
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.geo import haversine_m
-from linli.core.views import problem_message
+from linli.core.pages import SESSION_STREET, problem_message
 from linli.meals.models import (
     Allergen,
     DishTag,
@@ -30,10 +30,8 @@ from linli.meals.models import (
 )
 from linli.meals.templatetags.linli_meals import yuan
 from linli.places.models import Place
-from linli.places.views import SESSION_STREET
 
 DAYS_SHOWN = 8  # today and the next 7 days
-MEAL_POINT_KINDS = ("meal_point", "community_canteen", "elder_canteen")
 MAX_QUANTITY = 20
 SLOT_ORDER: dict[str, int] = {Slot.BREAKFAST: 0, Slot.LUNCH: 1, Slot.DINNER: 2}
 # The steps of "where is my lunch", in order.

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.core.errors import Problem
 from linli.core.geo import haversine_m, walk_minutes
+from linli.core.origins import parse_origin
 from linli.meals.models import (
     DestinationType,
     Kitchen,
@@ -30,7 +31,6 @@ from linli.meals.templatetags.linli_meals import yuan
 from linli.meals.views.resident.common import (
     DAYS_SHOWN,
     MAX_QUANTITY,
-    MEAL_POINT_KINDS,
     SLOT_ORDER,
     _int,
     _item_dict,
@@ -47,8 +47,7 @@ from linli.meals.views.resident.common import (
     kitchens_serving,
 )
 from linli.places import selectors as place_selectors
-from linli.places.models import Place
-from linli.places.views import parse_origin
+from linli.places.models import EATING_KINDS, Place
 
 # ---------------------------------------------------------------------------------- choose a meal point
 
@@ -67,7 +66,7 @@ def meals_home(request: HttpRequest) -> HttpResponse:
         serving.setdefault(kitchen.place_id, []).append(kitchen)
         for place in kitchen.serves.all():
             serving.setdefault(place.pk, []).append(kitchen)
-    places = Place.objects.filter(street=street, kind__in=MEAL_POINT_KINDS, pk__in=list(serving))
+    places = Place.objects.filter(street=street, kind__in=EATING_KINDS, pk__in=list(serving))
     usual_id = None
     if request.user.is_authenticated:
         usual_id = (

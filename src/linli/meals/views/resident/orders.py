@@ -21,6 +21,7 @@ from linli.meals.models import (
     OrderStatus,
     Slot,
 )
+from linli.meals.services import delivery
 from linli.meals.services import orders as order_services
 from linli.meals.services.order_states import STATUS_EN, STATUS_ZH
 from linli.meals.services.wallet import wallet_balance, wallet_entries
@@ -61,10 +62,6 @@ def _steps(order: Order, events: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def _collect_available() -> bool:
-    try:
-        from linli.meals.services import delivery
-    except ImportError:
-        return False
     return hasattr(delivery, "order_collect_self")
 
 
@@ -220,7 +217,6 @@ def my_order_collect(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _own_order(request, order_id)
     if not _collect_available():
         raise Http404("collect")
-    from linli.meals.services import delivery
 
     try:
         delivery.order_collect_self(order=order, user=request.user)

@@ -21,19 +21,11 @@ from linli.core.imports import ImportResult
 from linli.core.models import AuditLog, Street
 from linli.core.selectors import require_role
 from linli.meals.models import Dish, Kitchen, Menu, MenuItem, MenuStatus, Slot
-from linli.meals.services.menus import (
-    KITCHEN_KINDS,
-    MENU_EDITOR_ROLES,
-    SLOT_ALIASES,
-    ItemValues,
-    _date_in_range,
-    _dish_upsert,
-    kitchen_for_place,
-    menu_cutoff_default,
-    menu_is_frozen,
-    validate_item,
-)
-from linli.places.models import Place
+from linli.meals.services.menus.cutoffs import MENU_EDITOR_ROLES, SLOT_ALIASES, menu_cutoff_default, menu_is_frozen
+from linli.meals.services.menus.editing import _date_in_range, _dish_upsert
+from linli.meals.services.menus.item_input import ItemValues, validate_item
+from linli.meals.services.menus.kitchens import kitchen_for_place
+from linli.places.models import KITCHEN_KINDS, Place
 
 CSV_COLUMNS = ("date", "slot", "kitchen", "dish", "price_fen", "half_price_fen", "daily_limit", "tags")
 CSV_HELP = (

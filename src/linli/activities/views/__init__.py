@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from linli.activities import selectors
+from linli.activities import hooks, selectors
 from linli.activities.forms import ActivityForm, CancelActivityForm, CheckInForm, WalkInForm, place_choices
 from linli.activities.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -37,9 +37,11 @@ from linli.activities.services import checkin as checkin_services
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.geo import haversine_m, navigation_links, walk_minutes
+from linli.core.models import User
+from linli.core.origins import origin_query, parse_origin
+from linli.core.pages import login_redirect, problem_message, staff_street_choice
 from linli.core.phones import mask_phone
-from linli.core.views import login_redirect, problem_message, staff_street_choice
-from linli.places.views import parse_origin
+from linli.places import selectors as place_selectors
 
 STAFF_ROLES = ["admin", "station_staff"]
 WINDOWS = ("today", "week", "month")
@@ -139,7 +141,7 @@ def street_activities(request: HttpRequest, code: str) -> HttpResponse:
     category = request.GET.get("category") if request.GET.get("category") in Category.values else ""
     q = (request.GET.get("q") or "").strip()[:100]
     origin = parse_origin(request.GET.get("from"))
-    origin_param = f"{origin[0]:.6f},{origin[1]:.6f}" if origin else ""
+    origin_param = origin_query(origin)
 
     filters: dict[str, Any] = {"street": street, "category": category or None, "q": q or None}
     if window == "today":
@@ -185,8 +187,6 @@ def _activity_context(request: HttpRequest, activity: Activity) -> dict[str, Any
     place = activity.place
     item["opens_later"] = bool(activity.booking_opens_at and activity.booking_opens_at > now)
     item["closed_early"] = bool(activity.booking_closes_at and activity.booking_closes_at <= now)
-    from linli.meals.views.resident import booking_lunch_offer
-
     return {
         "street": activity.street,
         "activity": item,
@@ -195,7 +195,7 @@ def _activity_context(request: HttpRequest, activity: Activity) -> dict[str, Any
         "navigation": navigation_links(place.lat, place.lng, place.name),
         "booking": selectors.booking_to_dict(booking) if booking else None,
         "booking_obj": booking,
-        "meal_offer": booking_lunch_offer(booking=booking, now=now),  # "顺便订午餐，送到活动地点"
+        "booking_panels": hooks.BOOKING_PANEL.urls(booking=booking, view="detail"),  # e.g. meals' lunch offer
         "now": now,
         "problem": None,
         "list_url": reverse("activities:street_list", args=[activity.street.code]),
@@ -239,8 +239,6 @@ def _staff_preview(request: HttpRequest, activity_id: int) -> Activity:
 @require_GET
 def my_bookings(request: HttpRequest) -> HttpResponse:
     """Upcoming bookings first, each with its QR code and short code; then past and cancelled ones."""
-    from linli.meals.views.resident import booking_lunch_offer
-
     now = timezone.now()
     upcoming, past = [], []
     for booking in selectors.booking_list_for_user(user=request.user):
@@ -253,7 +251,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
             if booking.status in (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN):
                 item["qr_svg"] = checkin_services.booking_qr_svg(booking)
             item["cancel_url"] = reverse("activities:booking_cancel", args=[booking.pk])
-            item["meal_offer"] = booking_lunch_offer(booking=booking, now=now)
+            item["panels"] = hooks.BOOKING_PANEL.urls(booking=booking, view="list")
             item["ics_url"] = f"/api/v1/bookings/{booking.pk}.ics"
             upcoming.append(item)
         else:
@@ -310,9 +308,9 @@ def _staff_activity(request: HttpRequest, activity_id: int) -> tuple[Activity | 
     return activity, None
 
 
-def staff_streets(user: Any) -> Any:
-    """The streets where the user is staff (station staff, admins and the other staff roles)."""
-    return core_selectors.street_list().filter(id__in=core_selectors.user_street_ids(user, roles=STAFF_ROLES))
+def staff_streets(user: User) -> Any:
+    """The streets where the user is staff (station staff and admins)."""
+    return core_selectors.street_list_for_roles(user, roles=STAFF_ROLES)
 
 
 def staff_street(request: HttpRequest) -> tuple[Any, list[Any], HttpResponse | None]:
@@ -352,7 +350,6 @@ def _form_fields(data: dict[str, Any], street: Any) -> dict[str, Any]:
 
 
 def _place_of_street(street: Any, place_id: str | int) -> Any:
-    from linli.places import selectors as place_selectors
 
     return place_selectors.place_list(street=street).get(pk=int(place_id))
 
@@ -570,23 +567,3 @@ def staff_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
         ctx["oob"] = True
         return render(request, "activities/_checkin_result.html", ctx, status=200 if status < 500 else status)
     return render(request, "activities/staff_checkin.html", ctx, status=status)
-
-
-# ------------------------------------------------------------------------------------ service map parts
-
-
-def venue_activities_this_month(*, place: Any, now: datetime | None = None) -> list[dict[str, Any]]:
-    """This month's published activities at a venue, for the place page of the service map."""
-    now = now or timezone.now()
-    month = timezone.localtime(now).strftime("%Y-%m")
-    return [_decorate(a, now) for a in selectors.activity_list(place=place, month=month)]
-
-
-def street_activity_counts_this_month(*, street: Any, now: datetime | None = None) -> dict[int, int]:
-    """Place id -> number of this month's published activities there (the map list's badge)."""
-    now = now or timezone.now()
-    month = timezone.localtime(now).strftime("%Y-%m")
-    counts: dict[int, int] = {}
-    for place_id in selectors.activity_list(street=street, month=month).values_list("place_id", flat=True):
-        counts[place_id] = counts.get(place_id, 0) + 1
-    return counts

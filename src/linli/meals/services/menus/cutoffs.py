@@ -19,7 +19,6 @@ from linli.meals.models import (
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-KITCHEN_KINDS = ("central_kitchen", "community_canteen", "elder_canteen")
 MENU_EDITOR_ROLES = (Role.KITCHEN_OPERATOR, Role.ADMIN)
 MAX_PRICE_FEN = 100_000  # 1,000 yuan: anything above is a typo (yuan typed into a fen column ×100)
 MAX_DAILY_LIMIT = 100_000

@@ -6,8 +6,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from shapely.geometry import Point, shape
 
+from linli.activities.models import Activity, ActivityStatus
 from linli.core.models import Committee, Compound, Grid, GridLevel, Role, RoleAssignment, Street, User
 from linli.demo import ACCOUNTS, ADMIN_PASSWORD, COMPOUNDS_FILE, GRIDS_FILE, PLACES_FILE, load_collection
 from linli.places.models import Place, PlaceKind
@@ -139,9 +141,6 @@ def test_sample_files_are_consistent():
 
 @pytest.mark.django_db
 def test_demo_has_bookable_activities_this_month_and_after(capsys):
-    from django.utils import timezone
-
-    from linli.activities.models import Activity, ActivityStatus
 
     call_command("demo")
     upcoming = Activity.objects.filter(street__code="wanli", status=ActivityStatus.PUBLISHED, start__gt=timezone.now())

@@ -12,7 +12,7 @@ from linli.meals.models import (
     Allergen,
     DishTag,
 )
-from linli.meals.services.menus.common import (
+from linli.meals.services.menus.cutoffs import (
     MAX_DAILY_LIMIT,
     MAX_PRICE_FEN,
 )

@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from linli.core.errors import Problem
 from linli.core.phones import normalize_phone
 from linli.demo import ACCOUNTS, ADMIN_PASSWORD
+from linli.demo.access import demo_access_load
+from linli.demo.loader import DemoError, demo_load
 
 ADMIN_PHONE = next(a.phone for a in ACCOUNTS if a.superuser)
 
@@ -47,8 +49,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from linli.demo.loader import DemoError, demo_load
-
         try:
             result = demo_load(reset=options["reset"])
         except DemoError as exc:
@@ -79,8 +79,6 @@ class Command(BaseCommand):
             out.write("  " + line)
         out.write(f"  {SMS_HOW}")
         out.write(f"  /admin/ 用户名 username: {normalize_phone(ADMIN_PHONE)}  密码 password: {ADMIN_PASSWORD}")
-        from linli.demo.access import demo_access_load
-
         demo_access_load(street=street, stdout=out)
         port = os.environ.get("LINLI_PORT") or str(getattr(settings, "LINLI_PORT", 8000))
         out.write("")
