@@ -36,10 +36,12 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || echo "bench_booking_storm needs wrk: sudo apt-get install -y wrk (it reports an error without it)"
 	$(BIN)/python bench/run.py
 
+## make lint: ruff, mypy, then import-linter's layer contracts (pyproject.toml; docs/architecture.md)
 lint: $(STAMP)
 	$(BIN)/ruff check src bench
 	$(BIN)/ruff format --check src bench
 	$(BIN)/mypy src/linli
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var

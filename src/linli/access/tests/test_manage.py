@@ -265,7 +265,7 @@ def test_riders_page_verifies_and_suspends(world: Any) -> None:
 
 
 def test_rider_photo_upload_and_who_may_see_it(world: Any, settings: Any, tmp_path: Any) -> None:
-    from linli.cases.tests.factories import jpeg
+    from linli.core.tests.factories import jpeg
 
     settings.MEDIA_ROOT = tmp_path
 

@@ -9,24 +9,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.core import selectors as core_selectors
-from linli.places.templatetags.linli_places import SHANGHAI, _as_local, _day_names
+from linli.core.local_time import SHANGHAI, WEEKDAYS, as_local, day_names
 
 register = template.Library()
 
-_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 STAFF_ROLES = ["admin", "station_staff"]
 
 
 @register.filter
 def activity_when(item: Any) -> str:
     """An activity's date and time as a resident reads it: "今天 09:30–11:00", "11月25日 周二 09:30–11:00"."""
-    start = _as_local(item.get("start") if isinstance(item, dict) else getattr(item, "start", None))
-    end = _as_local(item.get("end") if isinstance(item, dict) else getattr(item, "end", None))
+    start = as_local(item.get("start") if isinstance(item, dict) else getattr(item, "start", None))
+    end = as_local(item.get("end") if isinstance(item, dict) else getattr(item, "end", None))
     if start is None:
         return ""
     today = timezone.now().astimezone(SHANGHAI).date()
     days = (start.date() - today).days
-    weekday = _day_names()[_DAYS[start.weekday()]]
+    weekday = day_names()[WEEKDAYS[start.weekday()]]
     if days == 0:
         day = _("今天")
     elif days == 1:
@@ -44,7 +43,7 @@ def activity_when(item: Any) -> str:
 @register.filter
 def local_time(value: Any) -> str:
     """Any time as "2026-11-25 09:30" in Shanghai time (staff lists)."""
-    moment = _as_local(value)
+    moment = as_local(value)
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 

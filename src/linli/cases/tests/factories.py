@@ -10,18 +10,15 @@ and people: admin, safety officer, grid workers, two riders and a resident; defa
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import factory
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from linli.cases.models import Case, CaseCategory, CaseStatus, Report
 from linli.cases.services.reports import categories_default_create
 from linli.core.models import Grid, Role, RoleAssignment, Street
-from linli.core.tests.factories import StreetFactory, UserFactory
+from linli.core.tests.factories import StreetFactory, UserFactory, jpeg
 
 __all__ = ["CaseCategoryFactory", "CaseFactory", "StreetFactory", "UserFactory", "World", "build_world", "jpeg"]
 
@@ -55,12 +52,6 @@ def grid_make(
         max_lat=lat1,
         max_lng=lng1,
     )
-
-
-def jpeg(size: tuple[int, int] = (64, 48), name: str = "photo.jpg") -> SimpleUploadedFile:
-    out = io.BytesIO()
-    Image.new("RGB", size, (200, 60, 40)).save(out, format="JPEG")
-    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
 
 
 class CaseCategoryFactory(factory.django.DjangoModelFactory):

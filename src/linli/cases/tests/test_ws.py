@@ -41,7 +41,7 @@ def run(coro_fn) -> None:
 
 
 def _app():
-    from linli.routing import websocket_urlpatterns
+    from linli.cases.routing import websocket_urlpatterns
 
     return URLRouter(websocket_urlpatterns)
 

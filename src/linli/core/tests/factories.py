@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import factory
 from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from linli.core.models import Grid, Role, RoleAssignment, Street, User
 
@@ -56,3 +60,10 @@ class RoleAssignmentFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     street = factory.SubFactory(StreetFactory)
     role = Role.ADMIN
+
+
+def jpeg(size: tuple[int, int] = (64, 48), name: str = "photo.jpg") -> SimpleUploadedFile:
+    """A small real JPEG upload (photos of reports, riders, inspections)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 60, 40)).save(out, format="JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")

@@ -3,51 +3,24 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django import template
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from linli.core.local_time import SHANGHAI, WEEKDAYS, as_local, day_names
+
 register = template.Library()
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-
-
-def _day_names() -> dict[str, str]:
-    return {
-        "Mo": _("周一"),
-        "Tu": _("周二"),
-        "We": _("周三"),
-        "Th": _("周四"),
-        "Fr": _("周五"),
-        "Sa": _("周六"),
-        "Su": _("周日"),
-        "PH": _("法定节假日"),
-    }
-
-
-def _as_local(value: object) -> datetime | None:
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if not isinstance(value, datetime):
-        return None
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(SHANGHAI)
 
 
 @register.filter
 def when(value: object, now: object = None) -> str:
     """An ISO time as the resident says it: "08:30" (today), "明天 08:30", "周一 08:30", "5月1日 08:30"."""
-    moment = _as_local(value)
+    moment = as_local(value)
     if moment is None:
         return ""
-    today = (_as_local(now) or timezone.now().astimezone(SHANGHAI)).date()
+    today = (as_local(now) or timezone.now().astimezone(SHANGHAI)).date()
     hhmm = moment.strftime("%H:%M")
     days = (moment.date() - today).days
     if days == 0:
@@ -55,7 +28,7 @@ def when(value: object, now: object = None) -> str:
     if days == 1:
         return _("明天 %(time)s") % {"time": hhmm}
     if 1 < days < 7:
-        return f"{_day_names()[_DAYS[moment.weekday()]]} {hhmm}"
+        return f"{day_names()[WEEKDAYS[moment.weekday()]]} {hhmm}"
     return _("%(month)s月%(day)s日 %(time)s") % {"month": moment.month, "day": moment.day, "time": hhmm}
 
 
@@ -85,7 +58,7 @@ _RULE_DAYS = re.compile(r"^(?P<days>(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:[-,](?:Mo|Tu|W
 def _days_readable(spec: str) -> str:
     if spec == "Mo-Su":
         return _("每天")
-    names = _day_names()
+    names = day_names()
     out = []
     for part in spec.split(","):
         if "-" in part:

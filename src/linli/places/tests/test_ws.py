@@ -25,7 +25,7 @@ def run(coro_fn) -> None:
 def _app():
     from channels.routing import URLRouter
 
-    from linli.routing import websocket_urlpatterns
+    from linli.places.routing import websocket_urlpatterns
 
     return URLRouter(websocket_urlpatterns)
 

@@ -14,7 +14,7 @@ from linli.access import selectors
 from linli.access.services import gates as gate_services
 from linli.access.services import policy as policy_services
 from linli.access.services.alerts import access_alert_sweep
-from linli.core.management.commands._common import problems_exit_1
+from linli.core.commands import problems_exit_1
 from linli.core.services import user_get_or_create
 
 

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from linli.access import selectors
 from linli.access.models import Gate, Transport
 from linli.access.services import gates as gate_services
+from linli.core.commands import problems_exit_1
 from linli.core.errors import Problem
-from linli.core.management.commands._common import problems_exit_1
 
 
 class Command(BaseCommand):

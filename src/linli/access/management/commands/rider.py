@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from linli.access.selectors import credentials_of_street
 from linli.access.services import riders as rider_services
+from linli.core.commands import problems_exit_1
 from linli.core.errors import Problem
-from linli.core.management.commands._common import problems_exit_1
 from linli.core.models import Role, RoleAssignment, Street
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import street_get

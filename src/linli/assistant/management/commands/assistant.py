@@ -16,7 +16,7 @@ from linli.assistant import engine
 from linli.assistant.engine import evaluate
 from linli.assistant.services.ask import answer_question
 from linli.core import selectors
-from linli.core.management.commands._common import problems_exit_1
+from linli.core.commands import problems_exit_1
 
 
 class Command(BaseCommand):

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from linli.cases.services.clients import client_create, client_list, client_revoke
 from linli.core import selectors
+from linli.core.commands import problems_exit_1
 from linli.core.errors import Problem
-from linli.core.management.commands._common import problems_exit_1
 
 
 class Command(BaseCommand):

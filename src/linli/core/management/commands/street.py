@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from linli.core import selectors, services
-from linli.core.management.commands._common import problems_exit_1
+from linli.core.commands import problems_exit_1
 
 
 class Command(BaseCommand):

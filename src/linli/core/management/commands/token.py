@@ -10,8 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linli.core import selectors, services
+from linli.core.commands import problems_exit_1
 from linli.core.errors import Problem
-from linli.core.management.commands._common import problems_exit_1
 from linli.core.models import ApiToken, Role, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 

@@ -15,8 +15,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from linli.core import services as core_services
+from linli.core.commands import problems_exit_1
 from linli.core.errors import Problem
-from linli.core.management.commands._common import problems_exit_1
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import street_get
 from linli.meals.services import wallet as wallet_services

@@ -1,4 +1,5 @@
-"""Helpers shared by the core management commands (not a command itself)."""
+"""What the management commands of every domain share: a Problem ends the command with its message on stderr
+and exit status 1."""
 
 from __future__ import annotations
 
