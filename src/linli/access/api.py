@@ -4,7 +4,7 @@ alerts. Thin: parse, check permission (selectors), call a service, return."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -39,7 +39,7 @@ from linli.access.services import riders as rider_services
 from linli.access.services.riders import credential_active
 from linli.access.services.taps import tap_answer, tap_decide
 from linli.core import ratelimit
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.models import User
@@ -50,10 +50,6 @@ from linli.core.services import audit_log
 router = Router(tags=["access 门禁"])
 
 ASSERTIONS_PER_MINUTE_PER_IP = 60
-
-
-def _user(request: HttpRequest) -> User:
-    return cast("User", getattr(request, "auth"))  # noqa: B009 - ninja sets request.auth
 
 
 def _lang(request: HttpRequest) -> str:
@@ -74,7 +70,7 @@ def tap(request: HttpRequest, payload: TapIn) -> dict[str, Any]:
     """Present the gate token from the gate's QR code. The answer is a decision, never an error: `deny` comes with
     a stable `reason`. On `allow` the gate is sent a signed single-use open command; `opened` is true only when the
     controller reported that it opened within the wait."""
-    result = tap_decide(user=_user(request), gate_token=payload.gate_token, lat=payload.lat, lng=payload.lng)
+    result = tap_decide(user=request_user(request), gate_token=payload.gate_token, lat=payload.lat, lng=payload.lng)
     return tap_answer(result, lang=_lang(request), photo_url=photo_url(result.credential))
 
 
@@ -88,16 +84,16 @@ def _compound_out(compound: Any, gates: list[Gate]) -> dict[str, Any]:
         "external_id": compound.external_id,
         "name": compound.name,
         "street": compound.street.code,
-        "policy": policy_services.policy_dict(policy_services.policy_of(compound)),
+        "policy": policy_services.policy_dict(policy_services.policy_get(compound=compound)),
         "gates": [gate_services.gate_dict(g, now) for g in gates],
     }
 
 
 @router.get("/access/compounds", response=list[CompoundOut], auth=require_user, summary="我管理的小区 My compounds")
 def my_compounds(request: HttpRequest) -> list[dict[str, Any]]:
-    compounds = list(selectors.compounds_for(_user(request)))
+    compounds = list(selectors.compound_list_for_manager(request_user(request)))
     by_compound: dict[int, list[Gate]] = {}
-    for gate in selectors.gates_of([c.pk for c in compounds]):
+    for gate in selectors.gate_list([c.pk for c in compounds]):
         by_compound.setdefault(gate.compound_id, []).append(gate)
     return [_compound_out(c, by_compound.get(c.pk, [])) for c in compounds]
 
@@ -110,7 +106,7 @@ def my_compounds(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def gate_add(request: HttpRequest, compound_id: int, payload: GateIn) -> Status:
     """The answer holds the device secret: shown this once (the platform keeps only keys derived from it)."""
-    user = _user(request)
+    user = request_user(request)
     compound = selectors.compound_for_manager(user=user, compound_id=compound_id)
     new = gate_services.gate_create(
         compound=compound, name=payload.name, device_id=payload.device_id, transport=payload.transport, actor=user
@@ -120,12 +116,12 @@ def gate_add(request: HttpRequest, compound_id: int, payload: GateIn) -> Status:
 
 @router.get("/access/gates/{public_id}", response=GateOut, auth=require_user, summary="门禁 A gate")
 def gate_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
-    return gate_services.gate_dict(selectors.gate_for_manager(user=_user(request), public_id=public_id))
+    return gate_services.gate_dict(selectors.gate_for_manager(user=request_user(request), public_id=public_id))
 
 
 @router.patch("/access/gates/{public_id}", response=GateOut, auth=require_user, summary="修改门禁 Change a gate")
 def gate_patch(request: HttpRequest, public_id: str, payload: GatePatch) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     gate = selectors.gate_for_manager(user=user, public_id=public_id)
     gate_services.gate_update(gate=gate, actor=user, **payload.dict(exclude_none=True))
     return gate_services.gate_dict(gate)
@@ -138,7 +134,7 @@ def gate_patch(request: HttpRequest, public_id: str, payload: GatePatch) -> dict
     summary="生成展示链接 New display link (the old one stops working)",
 )
 def display_link_new(request: HttpRequest, public_id: str) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     gate = selectors.gate_for_manager(user=user, public_id=public_id)
     key = gate_services.gate_display_link_create(gate=gate, actor=user)
     return {"url": gate_services.site_url().rstrip("/") + reverse("access:display_public", args=[key])}
@@ -151,14 +147,14 @@ def display_link_new(request: HttpRequest, public_id: str) -> dict[str, Any]:
     summary="撤销展示链接 Revoke the display link",
 )
 def display_link_revoke(request: HttpRequest, public_id: str) -> Status:
-    user = _user(request)
+    user = request_user(request)
     gate_services.gate_display_link_revoke(gate=selectors.gate_for_manager(user=user, public_id=public_id), actor=user)
     return Status(204, None)
 
 
 @router.get("/access/gates/{public_id}/qr", response=QrOut, auth=require_user, summary="当前二维码 Current QR code")
 def gate_qr(request: HttpRequest, public_id: str) -> dict[str, Any]:
-    return gate_services.gate_qr(selectors.gate_for_manager(user=_user(request), public_id=public_id))
+    return gate_services.gate_qr(selectors.gate_for_manager(user=request_user(request), public_id=public_id))
 
 
 @router.get("/access/display/{key}/qr", response=QrOut, summary="展示屏二维码 The display screen's QR code")
@@ -175,8 +171,8 @@ def display_qr(request: HttpRequest, key: str) -> dict[str, Any]:
 
 @router.get("/access/compounds/{compound_id}/policy", response=PolicyOut, auth=require_user, summary="通行策略 Policy")
 def policy_get(request: HttpRequest, compound_id: int) -> dict[str, Any]:
-    compound = selectors.compound_for_manager(user=_user(request), compound_id=compound_id)
-    return policy_services.policy_dict(policy_services.policy_of(compound))
+    compound = selectors.compound_for_manager(user=request_user(request), compound_id=compound_id)
+    return policy_services.policy_dict(policy_services.policy_get(compound=compound))
 
 
 @router.put(
@@ -184,7 +180,7 @@ def policy_get(request: HttpRequest, compound_id: int) -> dict[str, Any]:
 )
 def policy_put(request: HttpRequest, compound_id: int, payload: PolicyIO) -> dict[str, Any]:
     """Only the fields given change. `max_per_hour` 0 removes the limit."""
-    user = _user(request)
+    user = request_user(request)
     compound = selectors.compound_for_manager(user=user, compound_id=compound_id)
     changes: dict[str, Any] = payload.dict(exclude_none=True, exclude={"max_per_hour"})
     if payload.max_per_hour is not None:
@@ -215,7 +211,7 @@ def credential_out(c: RiderCredential) -> dict[str, Any]:
     "/access/riders", response={201: CredentialOut}, auth=require_user, summary="认证骑手 Verify a rider (staff)"
 )
 def rider_verify(request: HttpRequest, payload: RiderIn) -> Status:
-    user = _user(request)
+    user = request_user(request)
     street = street_get(code=payload.street)
     selectors.require_rider_staff(user, street)
     credential = rider_services.rider_verify(
@@ -232,8 +228,8 @@ def rider_verify(request: HttpRequest, payload: RiderIn) -> Status:
 @router.get("/access/riders", response=list[CredentialOut], auth=require_user, summary="认证骑手列表 Riders (staff)")
 def rider_list(request: HttpRequest, street: str) -> list[dict[str, Any]]:
     street_obj = street_get(code=street)
-    selectors.require_rider_staff(_user(request), street_obj)
-    return [credential_out(c) for c in selectors.credentials_of_street(street_obj)[:500]]
+    selectors.require_rider_staff(request_user(request), street_obj)
+    return [credential_out(c) for c in selectors.credential_list_for_street(street_obj)[:500]]
 
 
 def _credential_for_staff(user: User, credential_id: int) -> RiderCredential:
@@ -248,7 +244,7 @@ def _credential_for_staff(user: User, credential_id: int) -> RiderCredential:
 )
 def rider_action(request: HttpRequest, credential_id: int, action: str) -> dict[str, Any]:
     """`action`: suspend | revoke | reinstate. Takes effect at the rider's next tap."""
-    user = _user(request)
+    user = request_user(request)
     moves = {
         "suspend": rider_services.rider_suspend,
         "revoke": rider_services.rider_revoke,
@@ -278,7 +274,7 @@ def rider_assertion(request: HttpRequest, payload: AssertionIn) -> Status:
 
 def _taps(request: HttpRequest, f: TapFilters) -> Any:
     return selectors.tap_search(
-        user=_user(request),
+        user=request_user(request),
         phone=f.phone,
         gate=f.gate,
         compound_id=f.compound,
@@ -306,7 +302,7 @@ def tap_list(
 @router.get("/access/taps/export.csv", auth=require_user, summary="导出通行记录 CSV export")
 def tap_export(request: HttpRequest, filters: Query[TapFilters]) -> HttpResponse:
     """The filtered log as CSV (UTF-8 with BOM, phones masked, formula-safe). Every export is audit-logged."""
-    user = _user(request)
+    user = request_user(request)
     qs = _taps(request, filters)
     body = selectors.taps_csv(qs[:50_000])
     logged = filters.dict()
@@ -335,7 +331,7 @@ def alert_out(a: AccessAlert) -> dict[str, Any]:
 
 @router.get("/access/alerts", response=list[AlertOut], auth=require_user, summary="通行告警 Alerts")
 def alert_list(request: HttpRequest, days: int = Query(7, ge=1, le=90)) -> list[dict[str, Any]]:
-    user = _user(request)
+    user = request_user(request)
     if selectors.audit_scope(user) is None:
         raise Problem("permission_denied")
-    return [alert_out(a) for a in selectors.alerts_for(user, days=days)[:200]]
+    return [alert_out(a) for a in selectors.alert_list_for_user(user, days=days)[:200]]

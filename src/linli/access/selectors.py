@@ -18,7 +18,7 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 
 from linli.access.models import AccessAlert, Gate, Partner, RiderCredential, Tap
 from linli.core.errors import Problem
-from linli.core.models import Compound, Role, RoleAssignment, Street
+from linli.core.models import Compound, Role, RoleAssignment, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import user_street_ids
 from linli.core.spreadsheets import CsvWriter
@@ -97,7 +97,7 @@ def outcome_label(outcome: str) -> str:
 # ------------------------------------------------------------------------------------------ permissions
 
 
-def managed_compound_ids(user: Any) -> set[int]:
+def managed_compound_ids(user: User) -> set[int]:
     """Compounds whose gates and policy `user` may change: assigned ones (as property manager of that street)
     and every compound of a street where the user is an administrator."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -112,7 +112,7 @@ def managed_compound_ids(user: Any) -> set[int]:
     return ids
 
 
-def audit_scope(user: Any) -> Q | None:
+def audit_scope(user: User) -> Q | None:
     """The taps (and alerts) a user may read, as a filter on `compound_id`/`street_id`; None: nothing."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -125,7 +125,7 @@ def audit_scope(user: Any) -> Q | None:
     return Q(street_id__in=streets) | Q(compound_id__in=compounds)
 
 
-def compounds_for(user: Any) -> QuerySet[Compound]:
+def compound_list_for_manager(user: User) -> QuerySet[Compound]:
     return (
         Compound.objects.filter(id__in=managed_compound_ids(user))
         .select_related("street")
@@ -133,7 +133,7 @@ def compounds_for(user: Any) -> QuerySet[Compound]:
     )
 
 
-def compound_for_manager(*, user: Any, compound_id: int) -> Compound:
+def compound_for_manager(*, user: User, compound_id: int) -> Compound:
     """The compound if `user` manages it; `not_found` otherwise (never reveals other compounds)."""
     if not getattr(user, "is_authenticated", False):
         raise Problem("not_authenticated")
@@ -159,14 +159,14 @@ def compound_by_external_id(*, external_id: str, street: str | None = None) -> C
     return found[0]
 
 
-def gate_for_manager(*, user: Any, public_id: str) -> Gate:
+def gate_for_manager(*, user: User, public_id: str) -> Gate:
     gate = Gate.objects.select_related("compound", "street").filter(public_id=public_id).first()
     if gate is None or gate.compound_id not in managed_compound_ids(user):
         raise Problem("not_found")
     return gate
 
 
-def gates_of(compound_ids: set[int] | list[int]) -> QuerySet[Gate]:
+def gate_list(compound_ids: set[int] | list[int]) -> QuerySet[Gate]:
     return (
         Gate.objects.filter(compound_id__in=compound_ids)
         .select_related("compound")
@@ -174,31 +174,31 @@ def gates_of(compound_ids: set[int] | list[int]) -> QuerySet[Gate]:
     )
 
 
-def rider_staff_streets(user: Any) -> list[Street]:
+def rider_staff_streets(user: User) -> list[Street]:
     ids = user_street_ids(user, roles=RIDER_STAFF_ROLES)
     return list(Street.objects.filter(id__in=ids).order_by("code"))
 
 
-def require_rider_staff(user: Any, street: Street) -> None:
+def require_rider_staff(user: User, street: Street) -> None:
     if not getattr(user, "is_authenticated", False):
         raise Problem("not_authenticated")
     if street.pk not in user_street_ids(user, roles=RIDER_STAFF_ROLES):
         raise Problem("permission_denied")
 
 
-def credentials_of_street(street: Street) -> QuerySet[RiderCredential]:
+def credential_list_for_street(street: Street) -> QuerySet[RiderCredential]:
     return RiderCredential.objects.filter(street=street).select_related("user", "partner").order_by("-verified_at")
 
 
-def credential_for_rider(*, user: Any, street_id: int) -> RiderCredential | None:
+def credential_for_rider(*, user: User, street_id: int) -> RiderCredential | None:
     return RiderCredential.objects.select_related("partner").filter(user=user, street_id=street_id).first()
 
 
-def partners_of(street: Street) -> QuerySet[Partner]:
+def partner_list(street: Street) -> QuerySet[Partner]:
     return Partner.objects.filter(street=street, active=True).order_by("code")
 
 
-def rider_streets(user: Any) -> list[int]:
+def rider_streets(user: User) -> list[int]:
     return list(RoleAssignment.objects.filter(user=user, role=Role.RIDER).values_list("street_id", flat=True))
 
 
@@ -211,7 +211,7 @@ def _day_start(d: date) -> datetime:
 
 def tap_search(
     *,
-    user: Any,
+    user: User,
     phone: str | None = None,
     gate: str | None = None,
     compound_id: int | None = None,
@@ -304,7 +304,7 @@ def taps_csv(qs: QuerySet[Tap]) -> bytes:
     return writer.bytes()
 
 
-def alerts_for(user: Any, *, days: int = 7) -> QuerySet[AccessAlert]:
+def alert_list_for_user(user: User, *, days: int = 7) -> QuerySet[AccessAlert]:
     scope = audit_scope(user)
     if scope is None:
         return AccessAlert.objects.none()

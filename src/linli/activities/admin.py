@@ -15,6 +15,7 @@ from linli.activities.models import Activity, ActivitySeries, Booking, BookingEv
 from linli.activities.services.activities import EDITABLE_FIELDS, activity_cancel, activity_create, activity_update
 from linli.activities.services.bookings import booking_cancel
 from linli.core.admin import StreetScopedAdmin, admin_street_ids
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.phones import mask_phone
 
@@ -78,17 +79,17 @@ class ActivityAdmin(StreetScopedAdmin):
                 changed = {k: v for k, v in values.items() if k in form.changed_data}
                 status = changed.pop("status", None)
                 if status == "cancelled":
-                    activity_cancel(activity=current, actor=request.user)
+                    activity_cancel(activity=current, actor=request_user(request))
                 elif status is not None:
                     changed["status"] = status
                 if changed:
-                    activity_update(activity=current, actor=request.user, **changed)
+                    activity_update(activity=current, actor=request_user(request), **changed)
                 obj.refresh_from_db()
             else:
                 created = activity_create(
                     street=form.cleaned_data["street"],
                     external_id=form.cleaned_data.get("external_id") or None,
-                    actor=request.user,
+                    actor=request_user(request),
                     **values,
                 )
                 obj.pk = created.pk
@@ -104,7 +105,7 @@ class ActivityAdmin(StreetScopedAdmin):
 
         told = 0
         for activity in queryset:
-            told += activity_cancel(activity=activity, actor=request.user)
+            told += activity_cancel(activity=activity, actor=request_user(request))
         self.message_user(request, f"已取消 {queryset.count()} 个活动，通知 {told} 人 / {told} people told")
 
 

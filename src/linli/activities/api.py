@@ -24,17 +24,13 @@ from linli.activities.schemas import (
 )
 from linli.activities.services import activities as activity_services
 from linli.activities.services import bookings as booking_services
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
 from linli.core.selectors import street_get
 from linli.places.models import Place
 
 router = Router(tags=["activities 活动"])
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 @router.get("/ping", summary="连通性检查 Ping (no database)", response={200: dict})
@@ -88,7 +84,7 @@ def book_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
     """Book a seat, or a place on the waiting list when the seats are gone. Send an `Idempotency-Key` header so a
     retry never books twice (the retry gets the same answer, with `Idempotent-Replayed: true`). Problems:
     `activity_full`, `already_booked`, `booking_closed`, `audience_mismatch`, `booking_limit_reached`."""
-    user = _user(request)
+    user = request_user(request)
 
     def run() -> tuple[int, dict[str, Any]]:
         activity = selectors.activity_get_for_booking(activity_id=activity_id)
@@ -107,7 +103,7 @@ def book_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
 def cancel_booking(request: HttpRequest, booking_id: int, reason: str = Query("", max_length=300)) -> dict[str, Any]:
     """The booker cancels before the cancellation deadline; the street's staff at any time. The first person on
     the waiting list is confirmed at once and told by SMS."""
-    user = _user(request)
+    user = request_user(request)
     booking = selectors.booking_get_for_user(booking_id=booking_id, user=user)
     booking_services.booking_cancel(booking=booking, actor=user, reason=reason)
     booking.activity.refresh_from_db(fields=["booked", "waitlisted"])
@@ -118,13 +114,13 @@ def cancel_booking(request: HttpRequest, booking_id: int, reason: str = Query(""
 def my_bookings(request: HttpRequest, upcoming: bool = False) -> list[dict[str, Any]]:
     return [
         selectors.booking_to_dict(b)
-        for b in selectors.booking_list_for_user(user=_user(request), upcoming_only=upcoming)
+        for b in selectors.booking_list_for_user(user=request_user(request), upcoming_only=upcoming)
     ]
 
 
 @router.get("/bookings/{int:booking_id}", response=BookingOut, auth=require_user, summary="预约详情 A booking")
 def get_booking(request: HttpRequest, booking_id: int) -> dict[str, Any]:
-    return selectors.booking_to_dict(selectors.booking_get_for_user(booking_id=booking_id, user=_user(request)))
+    return selectors.booking_to_dict(selectors.booking_get_for_user(booking_id=booking_id, user=request_user(request)))
 
 
 # ---------------------------------------------------------------------------------------------- staff
@@ -143,7 +139,7 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
     data = payload.dict()
     data.pop("street")
     data["place"] = _place(data.pop("place_id"))
-    activity = activity_services.activity_create(street=street, actor=_user(request), **data)
+    activity = activity_services.activity_create(street=street, actor=request_user(request), **data)
     return Status(201, selectors.activity_to_dict(activity))
 
 
@@ -151,14 +147,14 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
 def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPatch) -> dict[str, Any]:
     """Change an activity. A new time or venue is sent by SMS to everyone booked; more seats confirm waitlisted
     people in order; capacity cannot go below the seats already booked."""
-    activity = selectors.activity_get_for_staff(activity_id=activity_id, actor=_user(request))
+    activity = selectors.activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
     changes = payload.dict(exclude_unset=True)
     if "place_id" in changes:
         place_id = changes.pop("place_id")
         if place_id is None:
             raise Problem("validation_error", errors=[field_error("place_id", "请选择活动地点", "Required")])
         changes["place"] = _place(place_id)
-    activity = activity_services.activity_update(activity=activity, actor=_user(request), **changes)
+    activity = activity_services.activity_update(activity=activity, actor=request_user(request), **changes)
     return selectors.activity_to_dict(selectors.activity_get(activity_id=activity.pk, include_unpublished=True))
 
 
@@ -166,8 +162,8 @@ def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPat
     "/activities/{int:activity_id}/publish", response=ActivityOut, auth=require_user, summary="发布活动 Publish"
 )
 def publish_activity(request: HttpRequest, activity_id: int) -> dict[str, Any]:
-    activity = selectors.activity_get_for_staff(activity_id=activity_id, actor=_user(request))
-    activity_services.activity_publish(activity=activity, actor=_user(request))
+    activity = selectors.activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
+    activity_services.activity_publish(activity=activity, actor=request_user(request))
     return selectors.activity_to_dict(selectors.activity_get(activity_id=activity.pk, include_unpublished=True))
 
 
@@ -176,8 +172,8 @@ def publish_activity(request: HttpRequest, activity_id: int) -> dict[str, Any]:
 )
 def cancel_activity(request: HttpRequest, activity_id: int, payload: CancelIn) -> dict[str, Any]:
     """Cancel the activity and every booking of it; everyone booked or waiting is told by SMS, with `message`."""
-    activity = selectors.activity_get_for_staff(activity_id=activity_id, actor=_user(request))
-    told = activity_services.activity_cancel(activity=activity, actor=_user(request), message=payload.message)
+    activity = selectors.activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
+    told = activity_services.activity_cancel(activity=activity, actor=request_user(request), message=payload.message)
     fresh = selectors.activity_get(activity_id=activity.pk, include_unpublished=True)
     return {"activity": selectors.activity_to_dict(fresh), "told": told}
 
@@ -192,5 +188,6 @@ def list_activity_bookings(request: HttpRequest, activity_id: int) -> list[dict[
     """Staff of the activity's street only; phone numbers are masked (PIPL)."""
     activity = selectors.activity_get(activity_id=activity_id, include_unpublished=True)
     return [
-        selectors.booking_to_staff_dict(b) for b in selectors.activity_bookings(activity=activity, actor=_user(request))
+        selectors.booking_to_staff_dict(b)
+        for b in selectors.activity_bookings(activity=activity, actor=request_user(request))
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
@@ -10,7 +10,7 @@ from ninja import Router, Schema
 from linli.activities import calendar, exports
 from linli.activities.selectors import activity_get_for_staff, booking_get_for_user, booking_to_dict
 from linli.activities.services.checkin import activity_mark_no_shows, booking_check_in, walk_in_create
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.downloads import CSV_TYPE, XLSX_TYPE, attachment_response, ics_response
 from linli.core.errors import Problem
 from linli.core.idempotency import idempotent
@@ -18,14 +18,9 @@ from linli.core.selectors import street_get
 from linli.places.selectors import place_get
 
 if TYPE_CHECKING:
-    from linli.core.models import User
+    pass
 
 router = Router(tags=["calendars and check-in 日历与签到"])
-
-
-def _user(request: HttpRequest) -> User:
-    """The person `require_user` authenticated: django-ninja sets `request.auth`, which HttpRequest's stubs lack."""
-    return cast("User", getattr(request, "auth"))  # noqa: B009 -- a constant getattr keeps mypy off the stub gap
 
 
 @router.get("/places/{place_id}/activities.ics", summary="场地活动日历 iCalendar feed of a venue")
@@ -46,8 +41,8 @@ def street_feed(request: HttpRequest, code: str) -> HttpResponse:
 
 @router.get("/bookings/{booking_id}.ics", auth=require_user, summary="单个预约的日历 one booking as iCalendar")
 def booking_ics(request: HttpRequest, booking_id: int) -> HttpResponse:
-    booking = booking_get_for_user(booking_id=booking_id, user=_user(request))
-    if booking.user_id != _user(request).pk:  # staff may see it, but the calendar is the booker's own
+    booking = booking_get_for_user(booking_id=booking_id, user=request_user(request))
+    if booking.user_id != request_user(request).pk:  # staff may see it, but the calendar is the booker's own
         raise Problem("not_found", detail_zh="找不到该预约", detail_en="No such booking")
     return ics_response(
         calendar.booking_to_ics(booking), filename=f"booking-{booking.pk}.ics", attachment=True, private=True
@@ -66,8 +61,8 @@ class WalkInIn(Schema):
 
 @router.post("/activities/{activity_id}/checkins", auth=require_user, summary="签到 check a booking in (staff)")
 def check_in(request: HttpRequest, activity_id: int, data: CheckInIn) -> dict:
-    activity = activity_get_for_staff(activity_id=activity_id, actor=_user(request))
-    booking = booking_check_in(activity=activity, actor=_user(request), payload=data.payload, code=data.code)
+    activity = activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
+    booking = booking_check_in(activity=activity, actor=request_user(request), payload=data.payload, code=data.code)
     body = booking_to_dict(booking, with_activity=False)
     body["name"] = booking.user.display_name
     return body
@@ -75,11 +70,11 @@ def check_in(request: HttpRequest, activity_id: int, data: CheckInIn) -> dict:
 
 @router.post("/activities/{activity_id}/walk-ins", auth=require_user, summary="现场登记 add a walk-in (staff)")
 def walk_in(request: HttpRequest, activity_id: int, data: WalkInIn) -> HttpResponse:
-    activity = activity_get_for_staff(activity_id=activity_id, actor=_user(request))
+    activity = activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
 
     def run() -> tuple[int, dict]:
         booking = walk_in_create(
-            activity=activity, actor=_user(request), phone=data.phone, display_name=data.display_name
+            activity=activity, actor=request_user(request), phone=data.phone, display_name=data.display_name
         )
         return 201, booking_to_dict(booking, with_activity=False)
 
@@ -88,14 +83,14 @@ def walk_in(request: HttpRequest, activity_id: int, data: WalkInIn) -> HttpRespo
 
 @router.post("/activities/{activity_id}/no-shows", auth=require_user, summary="登记未到 mark no-shows (staff)")
 def no_shows(request: HttpRequest, activity_id: int) -> dict:
-    activity = activity_get_for_staff(activity_id=activity_id, actor=_user(request))
-    return {"marked": activity_mark_no_shows(activity=activity, actor=_user(request))}
+    activity = activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
+    return {"marked": activity_mark_no_shows(activity=activity, actor=request_user(request))}
 
 
 @router.get("/activities/{activity_id}/attendance.csv", auth=require_user, summary="签到名单 CSV attendance")
 def attendance_csv(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = activity_get_for_staff(activity_id=activity_id, actor=_user(request))
-    body = exports.attendance_csv(activity=activity, actor=_user(request))
+    activity = activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
+    body = exports.attendance_csv(activity=activity, actor=request_user(request))
     return attachment_response(
         body, content_type=CSV_TYPE, ascii_name=f"attendance-{activity.pk}.csv", name=f"签到名单-{activity.title}.csv"
     )
@@ -103,8 +98,8 @@ def attendance_csv(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 @router.get("/activities/{activity_id}/attendance.xlsx", auth=require_user, summary="签到名单 Excel attendance")
 def attendance_xlsx(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = activity_get_for_staff(activity_id=activity_id, actor=_user(request))
-    body = exports.attendance_xlsx(activity=activity, actor=_user(request))
+    activity = activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
+    body = exports.attendance_xlsx(activity=activity, actor=request_user(request))
     return attachment_response(
         body,
         content_type=XLSX_TYPE,

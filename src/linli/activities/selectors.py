@@ -24,7 +24,7 @@ from linli.activities.models import (
 )
 from linli.core import rawsql
 from linli.core.errors import Problem, field_error
-from linli.core.models import Role, Street
+from linli.core.models import Role, Street, User
 from linli.core.phones import mask_phone
 from linli.core.selectors import street_get, user_has_role
 from linli.places.models import Place
@@ -136,7 +136,7 @@ def activity_get_for_booking(*, activity_id: int) -> Activity:
     return activity
 
 
-def activity_get_for_staff(*, activity_id: int, actor: Any) -> Activity:
+def activity_get_for_staff(*, activity_id: int, actor: User) -> Activity:
     """Any activity (drafts too) of a street where `actor` is staff; others get not_found / permission_denied."""
     activity = activity_get(activity_id=activity_id, include_unpublished=True)
     if not user_has_role(actor, street=activity.street, roles=STAFF_ROLES):
@@ -203,7 +203,7 @@ def activity_to_dict(activity: Activity) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ bookings
 
 
-def booking_list_for_user(*, user: Any, upcoming_only: bool = False) -> QuerySet[Booking]:
+def booking_list_for_user(*, user: User, upcoming_only: bool = False) -> QuerySet[Booking]:
     """A person's bookings, soonest activity first; `upcoming_only`: live bookings of activities not yet over."""
     qs = Booking.objects.filter(user=user).select_related("activity", "activity__place", "activity__street")
     if upcoming_only:
@@ -214,7 +214,7 @@ def booking_list_for_user(*, user: Any, upcoming_only: bool = False) -> QuerySet
     return qs.order_by("activity__start", "id")
 
 
-def booking_get_for_user(*, booking_id: int, user: Any) -> Booking:
+def booking_get_for_user(*, booking_id: int, user: User) -> Booking:
     """The person's own booking, or (for the street's staff) any booking of their street."""
     booking = (
         Booking.objects.select_related("activity", "activity__place", "activity__street", "user")
@@ -257,7 +257,7 @@ def booking_to_dict(booking: Booking, *, with_activity: bool = True) -> dict[str
     return body
 
 
-def activity_bookings(*, activity: Activity, actor: Any) -> QuerySet[Booking]:
+def activity_bookings(*, activity: Activity, actor: User) -> QuerySet[Booking]:
     """Every booking of an activity, for the street's staff (admin, station staff) only."""
     if not user_has_role(actor, street=activity.street, roles=STAFF_ROLES):
         raise Problem(

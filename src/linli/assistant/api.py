@@ -3,7 +3,7 @@ queue with curated answers, synonyms and marking reviewed. Thin: parse, check pe
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -28,7 +28,7 @@ from linli.assistant.services import ask as ask_services
 from linli.assistant.services import review as review_services
 from linli.assistant.services.cards import cards_render
 from linli.core import ratelimit
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem
 from linli.core.models import User
 from linli.core.selectors import require_role, street_get
@@ -96,16 +96,12 @@ def feedback(request: HttpRequest, answer_id: str, payload: FeedbackIn) -> dict[
 # ------------------------------------------------------------------------------------------------- staff
 
 
-def _user(request: HttpRequest) -> User:
-    return cast("User", getattr(request, "auth"))  # noqa: B009 - ninja sets request.auth
-
-
 @router.get("/assistant/review", response=list[QueueItemOut], auth=require_user)
 def review_queue(request: HttpRequest, street: str) -> list[dict[str, Any]]:
     """The street's unreviewed unhelpful answers and unanswered (`unknown`) questions, newest first (at most 200).
     For the street's administrators and station staff. Problems: `permission_denied`, `unknown_street`."""
     target = street_get(code=street)
-    require_role(_user(request), street=target, roles=selectors.ASSISTANT_STAFF_ROLES)
+    require_role(request_user(request), street=target, roles=selectors.ASSISTANT_STAFF_ROLES)
     return [
         {
             "id": q.pk,
@@ -129,7 +125,7 @@ def _source(user: User, source_id: int | None) -> AskLog | None:
 def curated_create(request: HttpRequest, payload: CuratedIn) -> Status:
     """Write the street's answer to a question; the next resident asking the same (after normalization: width,
     punctuation, particles, case) gets it. Cards: the street's places or published activities."""
-    user = _user(request)
+    user = request_user(request)
     target = street_get(code=payload.street)
     curated = review_services.curated_answer_save(
         street=target,
@@ -155,7 +151,7 @@ def curated_create(request: HttpRequest, payload: CuratedIn) -> Status:
 @router.post("/assistant/synonyms", response={201: SynonymOut}, auth=require_user)
 def synonym_create(request: HttpRequest, payload: SynonymIn) -> Status:
     """Teach the engine a word residents use (`电瓶车` → `电动车`); applied before segmentation."""
-    user = _user(request)
+    user = request_user(request)
     synonym = review_services.synonym_save(
         street=street_get(code=payload.street),
         term=payload.term,
@@ -169,7 +165,7 @@ def synonym_create(request: HttpRequest, payload: SynonymIn) -> Status:
 @router.post("/assistant/questions/{question_id}/reviewed", response=QueueItemOut, auth=require_user)
 def question_reviewed(request: HttpRequest, question_id: int, payload: ReviewIn) -> dict[str, Any]:
     """Take a question (and its unreviewed copies) off the queue without a new answer."""
-    user = _user(request)
+    user = request_user(request)
     q = review_services.question_review_mark(
         question=selectors.queue_question_get(user=user, question_id=question_id), actor=user, note=payload.note
     )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from linli.activities.models import Activity
 from linli.assistant.models import AskLog, CuratedAnswer, Synonym
 from linli.core.errors import Problem
-from linli.core.models import Role, Street
+from linli.core.models import Role, Street, User
 from linli.core.selectors import user_street_ids
 from linli.places.models import Place
 
@@ -31,7 +31,7 @@ def answer_get(*, answer_id: Any) -> AskLog:
     return answer
 
 
-def staff_streets(user: Any) -> QuerySet[Street]:
+def staff_streets(user: User) -> QuerySet[Street]:
     return Street.objects.filter(id__in=user_street_ids(user, roles=ASSISTANT_STAFF_ROLES)).order_by("code")
 
 
@@ -43,7 +43,7 @@ def review_queue(*, street: Street, include_reviewed: bool = False) -> QuerySet[
     return qs.order_by("-created_at")
 
 
-def queue_question_get(*, user: Any, question_id: int) -> AskLog:
+def queue_question_get(*, user: User, question_id: int) -> AskLog:
     """A logged question of a street where `user` is assistant staff (404 otherwise, so ids leak nothing)."""
     question = (
         AskLog.objects.filter(pk=question_id, street_id__in=user_street_ids(user, roles=ASSISTANT_STAFF_ROLES))

@@ -5,7 +5,7 @@ Thin: parse, check permission (selectors), call a service, return."""
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +20,7 @@ from linli.cases.services import reports as report_services
 from linli.cases.services import workflow
 from linli.cases.services.locations import report_location
 from linli.core import ratelimit
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
@@ -31,10 +31,6 @@ from linli.core.services import audit_log
 router = Router(tags=["cases 事件"])
 
 REPORTS_PER_10_MIN = 30  # per person; settings.LINLI_CASE_REPORTS_PER_10_MIN overrides (benchmarks)
-
-
-def _user(request: HttpRequest) -> User:
-    return cast("User", getattr(request, "auth"))  # noqa: B009 - ninja sets request.auth
 
 
 # ---------------------------------------------------------------------------------------------- schemas
@@ -300,7 +296,7 @@ def create_report(request: HttpRequest) -> HttpResponse:
     point. Send an `Idempotency-Key` header: a retry never reports twice. At most 30 reports per person per
     10 minutes (`rate_limited`, with Retry-After; replays do not count). Problems: `unknown_street`,
     `unknown_category`, `outside_street`, `photo_invalid`, `validation_error`, `rate_limited`."""
-    user = _user(request)
+    user = request_user(request)
     data, files = request.POST, request.FILES
 
     street_code = (data.get("street") or "").strip()[:40]
@@ -358,13 +354,13 @@ def create_report(request: HttpRequest) -> HttpResponse:
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """Status, place, due times, photos (report and after) and the timeline. For the case's reporters and the
     street's case staff; reporters never see another reporter's identity, nobody sees phone numbers."""
-    user = _user(request)
+    user = request_user(request)
     return selectors.case_to_dict(selectors.case_get_for_user(case_id=case_id, user=user), user=user)
 
 
 @router.get("/me/reports", response=list[MyReport], auth=require_user, summary="我的上报 My reports")
 def my_reports(request: HttpRequest) -> list[dict[str, Any]]:
-    return selectors.reports_of_user(user=_user(request))
+    return selectors.report_list_for_user(user=request_user(request))
 
 
 def _form(request: HttpRequest) -> dict[str, Any]:
@@ -392,7 +388,7 @@ def transition_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """`to_status` with `note`, `reason` (required to reject) and `photos` ("after" photos, required with a note
     to resolve). Multipart or JSON (JSON carries no photos). Problems: `case_invalid_transition` (also when a
     colleague moved the case first), `permission_denied`, `validation_error`, `photo_invalid`."""
-    user = _user(request)
+    user = request_user(request)
     case = selectors.case_get_for_staff(case_id=case_id, user=user)
     form = _form(request)
     to_status = str(form.get("to_status") or "").strip()
@@ -422,7 +418,7 @@ def bulk_cases(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     a colleague moved meanwhile fails alone (`ok: false` with its problem code) and the others go through.
     Cases the user may not handle answer `not_found` in their item."""
     results = workflow.cases_transition_bulk(
-        case_ids=payload.case_ids, to_status=payload.to_status, actor=_user(request), note=payload.note
+        case_ids=payload.case_ids, to_status=payload.to_status, actor=request_user(request), note=payload.note
     )
     return {
         "results": results,
@@ -438,7 +434,7 @@ class AssignIn(Schema):
 
 @router.post("/cases/{int:case_id}/assign", response=CaseOut, auth=require_user, summary="指派 Assign a case")
 def assign_case(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     case = selectors.case_get_for_staff(case_id=case_id, user=user)
     assignee = None
     if payload.assignee_id is not None:
@@ -465,7 +461,7 @@ class MergeIn(Schema):
 def merge_cases(request: HttpRequest, case_id: int, payload: MergeIn) -> dict[str, Any]:
     """Merge `source_ids` into this case: their reports move here, they become `merged`. Safety officers and
     admins. Problem `merge_invalid` for closed, rejected, merged or other streets' cases."""
-    user = _user(request)
+    user = request_user(request)
     target = selectors.case_get_for_staff(case_id=case_id, user=user)
     sources = list(Case.objects.filter(pk__in=payload.source_ids, street_id=target.street_id))
     if len(sources) != len(set(payload.source_ids)):
@@ -482,7 +478,7 @@ class SplitIn(Schema):
 @router.post("/cases/{int:case_id}/split", response={201: CaseOut}, auth=require_user, summary="拆分事件 Split a case")
 def split_case(request: HttpRequest, case_id: int, payload: SplitIn) -> Status:
     """Move `report_ids` to a new case routed afresh; answers the new case. Safety officers and admins."""
-    user = _user(request)
+    user = request_user(request)
     case = selectors.case_get_for_staff(case_id=case_id, user=user)
     new = workflow.case_split(case=case, report_ids=payload.report_ids, actor=user, note=payload.note)
     return Status(201, selectors.case_to_dict(selectors.case_get(case_id=new.pk), user=user))
@@ -506,7 +502,7 @@ def list_cases(
     """The street's cases for its case staff: safety officers and admins see all; grid workers their grids'
     subtree. Newest first."""
     qs = selectors.case_list(
-        user=_user(request),
+        user=request_user(request),
         street=street_get(code=street),
         status=status,
         category=category,
@@ -532,7 +528,7 @@ def export_cases(
     q: str | None = Query(None, max_length=100),
 ) -> HttpResponse:
     """The filtered list as CSV (UTF-8 with BOM), without personal information. Every export is audit-logged."""
-    user = _user(request)
+    user = request_user(request)
     street_obj = street_get(code=street)
     qs = selectors.case_list(
         user=user, street=street_obj, status=status, category=category, grid=grid, overdue=overdue, q=q
@@ -557,12 +553,12 @@ def export_cases(
 def case_stats(request: HttpRequest, street: str, days: int = Query(30, ge=1, le=366)) -> dict[str, Any]:
     """Per category: cases opened in the last `days` (total, open, closed, rejected) and the median and mean
     hours from report to close; the same overall. For the console chart."""
-    return selectors.case_stats(user=_user(request), street=street_get(code=street), days=days)
+    return selectors.case_stats(user=request_user(request), street=street_get(code=street), days=days)
 
 
 @router.get("/streets/{code}/case-categories", response=list[CategoryOut], summary="事件类别 Case categories")
 def case_categories(request: HttpRequest, code: str) -> list[dict[str, Any]]:
-    return [selectors.category_to_dict(c) for c in selectors.categories_of_street(street=street_get(code=code))]
+    return [selectors.category_to_dict(c) for c in selectors.category_list_for_street(street=street_get(code=code))]
 
 
 @router.get("/streets/{code}/sentinels/leaderboard", response=LeaderboardOut, summary="哨兵积分榜 Sentinel leaderboard")

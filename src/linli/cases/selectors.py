@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from linli.cases.models import Case, CaseCategory, CaseEvent, CaseStatus, Report, SentinelPoints
 from linli.core.errors import Problem, field_error
-from linli.core.models import Grid, Role, RoleAssignment, Street
+from linli.core.models import Grid, Role, RoleAssignment, Street, User
 from linli.core.phones import mask_phone
 from linli.core.spreadsheets import CsvWriter
 
@@ -120,7 +120,7 @@ def grid_subtree_ids(grid_ids: set[int], *, street_id: int) -> set[int]:
 # ------------------------------------------------------------------------------------------ staff scope
 
 
-def staff_scope(user: Any, street: Street) -> str | set[int] | None:
+def staff_scope(user: User, street: Street) -> str | set[int] | None:
     """ "all" for the street's safety officers and admins (and superusers), the grid ids a grid worker covers,
     None when the user is no case staff of the street."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -140,14 +140,14 @@ def staff_scope(user: Any, street: Street) -> str | set[int] | None:
     return grid_subtree_ids(grids, street_id=street.pk)
 
 
-def is_case_staff(user: Any, case: Case) -> bool:
+def is_case_staff(user: User, case: Case) -> bool:
     scope = staff_scope(user, case.street)
     if scope is None:
         return False
     return scope == "all" or (case.grid_id is not None and case.grid_id in scope)
 
 
-def is_reporter(user: Any, case: Case) -> bool:
+def is_reporter(user: User, case: Case) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return Report.objects.filter(case=case, reporter=user).exists()
@@ -164,7 +164,7 @@ def case_get(*, case_id: int) -> Case:
     return case
 
 
-def case_get_for_user(*, case_id: int, user: Any) -> Case:
+def case_get_for_user(*, case_id: int, user: User) -> Case:
     """The case if `user` may see it (reporter or staff, see the module docstring), else `not_found`."""
     case = case_get(case_id=case_id)
     if is_case_staff(user, case) or is_reporter(user, case):
@@ -172,7 +172,7 @@ def case_get_for_user(*, case_id: int, user: Any) -> Case:
     raise Problem("not_found", detail_zh="没有这个事件", detail_en=f"No case {case_id}")
 
 
-def case_get_for_staff(*, case_id: int, user: Any) -> Case:
+def case_get_for_staff(*, case_id: int, user: User) -> Case:
     """The case if `user` is case staff for it; a reporter gets `permission_denied`, anyone else `not_found`."""
     case = case_get(case_id=case_id)
     if is_case_staff(user, case):
@@ -197,7 +197,7 @@ def _iso(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat() if value else None
 
 
-def _staff_label(user: Any, roles_by_user: dict[int, str]) -> str:
+def _staff_label(user: User, roles_by_user: dict[int, str]) -> str:
     """ "网格员 陈网格员": the role and the display name the staff member chose; never a phone number."""
     role = roles_by_user.get(user.pk)
     label = ROLE_LABEL_ZH.get(role or "", "工作人员")
@@ -205,7 +205,7 @@ def _staff_label(user: Any, roles_by_user: dict[int, str]) -> str:
 
 
 def _actor_label(
-    event: CaseEvent, *, viewer: Any, staff_view: bool, reporter_ids: set[int], roles_by_user: dict[int, str]
+    event: CaseEvent, *, viewer: User | None, staff_view: bool, reporter_ids: set[int], roles_by_user: dict[int, str]
 ) -> str:
     actor = event.actor
     if actor is None:
@@ -235,7 +235,7 @@ def category_to_dict(category: CaseCategory) -> dict[str, Any]:
     }
 
 
-def categories_of_street(*, street: Street) -> QuerySet[CaseCategory]:
+def category_list_for_street(*, street: Street) -> QuerySet[CaseCategory]:
     return CaseCategory.objects.filter(street=street, is_active=True).order_by("sort_order", "code")
 
 
@@ -267,7 +267,7 @@ def case_row(case: Case, *, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def case_to_dict(case: Case, *, user: Any = None) -> dict[str, Any]:
+def case_to_dict(case: Case, *, user: User | None = None) -> dict[str, Any]:
     """The case as its reporters and staff see it: status, place, due times, photos and the timeline.
 
     Actors are shown by role label (staff views add the staff member's display name); a reporter never sees
@@ -359,7 +359,7 @@ def case_to_dict(case: Case, *, user: Any = None) -> dict[str, Any]:
 
 def case_list(
     *,
-    user: Any,
+    user: User,
     street: Street,
     status: str | None = None,
     category: str | None = None,
@@ -410,7 +410,7 @@ def case_list(
     return qs.order_by("-created_at", "-id")
 
 
-def reports_of_user(*, user: Any) -> list[dict[str, Any]]:
+def report_list_for_user(*, user: User) -> list[dict[str, Any]]:
     """A person's own reports with the current state of each report's case ("my reports")."""
     rows = (
         Report.objects.filter(reporter=user)
@@ -463,13 +463,13 @@ def leaderboard(*, street: Street, days: int | None = None, limit: int = 20) -> 
     ]
 
 
-def case_stats(*, user: Any, street: Street, days: int = 30, now: datetime | None = None) -> dict[str, Any]:
+def case_stats(*, user: User, street: Street, days: int = 30, now: datetime | None = None) -> dict[str, Any]:
     """For the console chart: per category, cases opened in the last `days` (total, open, closed, rejected) and
     the median and mean hours from report to close of those closed."""
     now = now or timezone.now()
     qs = case_list(user=user, street=street).filter(created_at__gte=now - timedelta(days=days))
     by_cat: dict[str, dict[str, Any]] = {}
-    for cat in categories_of_street(street=street):
+    for cat in category_list_for_street(street=street):
         by_cat[cat.code] = {"code": cat.code, "name": cat.name_zh, "total": 0, "open": 0, "closed": 0, "rejected": 0}
     all_hours: list[float] = []
     hours_by_cat: dict[str, list[float]] = {}

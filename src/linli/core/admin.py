@@ -11,13 +11,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from linli.core.auth import request_user
 from linli.core.models import ApiToken, AuditLog, Committee, Compound, Grid, RoleAssignment, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import user_street_ids
 
 
 def admin_street_ids(request: HttpRequest) -> set[int]:
-    return user_street_ids(request.user, roles=["admin"])
+    return user_street_ids(request_user(request), roles=["admin"])
 
 
 class StreetScopedAdmin(admin.ModelAdmin):

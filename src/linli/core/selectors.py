@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import QuerySet
 
 from linli.core.errors import Problem
-from linli.core.models import Role, RoleAssignment, Street
+from linli.core.models import Role, RoleAssignment, Street, User
 
 
 def street_list() -> QuerySet[Street]:
@@ -23,7 +22,7 @@ def street_get(*, code: str) -> Street:
     return street
 
 
-def user_street_ids(user: Any, roles: Iterable[str] | None = None) -> set[int]:
+def user_street_ids(user: User, roles: Iterable[str] | None = None) -> set[int]:
     """The streets in which `user` holds one of `roles` (any role if None). Superusers: every street."""
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
@@ -35,12 +34,12 @@ def user_street_ids(user: Any, roles: Iterable[str] | None = None) -> set[int]:
     return set(qs.values_list("street_id", flat=True))
 
 
-def street_list_for_roles(user: Any, *, roles: Iterable[str]) -> QuerySet[Street]:
+def street_list_for_roles(user: User, *, roles: Iterable[str]) -> QuerySet[Street]:
     """The streets where `user` holds one of `roles` (the street picker of a staff page)."""
     return street_list().filter(id__in=user_street_ids(user, roles=roles))
 
 
-def user_has_role(user: Any, *, street: Street, roles: Iterable[str]) -> bool:
+def user_has_role(user: User, *, street: Street, roles: Iterable[str]) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
@@ -48,7 +47,7 @@ def user_has_role(user: Any, *, street: Street, roles: Iterable[str]) -> bool:
     return RoleAssignment.objects.filter(user=user, street=street, role__in=list(roles)).exists()
 
 
-def require_role(user: Any, *, street: Street, roles: Iterable[str] = (Role.ADMIN,)) -> None:
+def require_role(user: User, *, street: Street, roles: Iterable[str] = (Role.ADMIN,)) -> None:
     if not getattr(user, "is_authenticated", False):
         raise Problem("not_authenticated")
     if not user_has_role(user, street=street, roles=roles):
@@ -59,6 +58,6 @@ def require_role(user: Any, *, street: Street, roles: Iterable[str] = (Role.ADMI
         )
 
 
-def user_role_list(user: Any) -> QuerySet[RoleAssignment]:
+def user_role_list(user: User) -> QuerySet[RoleAssignment]:
     """The roles a user holds, with their streets (for "me" and the account page)."""
     return RoleAssignment.objects.filter(user=user).select_related("street").order_by("street__code", "role")

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.core import selectors, services, workbench
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.forms import CodeForm, PhoneForm, ProfileForm
 from linli.core.pages import problem_message
@@ -92,7 +93,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def me_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = request_user(request)
     problem = None
     saved = False
     if request.method == "POST":

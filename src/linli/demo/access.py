@@ -114,7 +114,7 @@ def demo_access_load(*, street: Street, stdout: Any = None) -> AccessDemo:
                 }
             )
         for ext, hours, partners, max_per_hour in POLICIES:
-            if policy_services.policy_of(compounds[ext]) is None:
+            if policy_services.policy_get(compound=compounds[ext]) is None:
                 policy_services.policy_set(
                     compound=compounds[ext], actor=None, hours=hours, partners=partners, max_per_hour=max_per_hour
                 )

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem
 from linli.core.idempotency import idempotent
 from linli.core.selectors import street_get
@@ -45,10 +45,6 @@ class MenuIn(Schema):
     publish: bool = Field(False, description="publish at once (refused with menu_invalid if a rule fails)")
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 @router.get("/meals/menus", summary="今日菜单 Menus for a meal point")
 def menus_for_place(
     request: HttpRequest,
@@ -79,7 +75,7 @@ def create_menu(request: HttpRequest, payload: MenuIn) -> HttpResponse:
     """A kitchen operator or admin of the kitchen's street creates a draft menu with its items (and may publish it
     at once). Send `Idempotency-Key` to make a retry safe. Problems: `validation_error`, `menu_invalid`,
     `permission_denied`."""
-    user = _user(request)
+    user = request_user(request)
 
     def run() -> tuple[int, dict[str, Any]]:
         kitchen = selectors.kitchen_get_for_editor(kitchen_id=payload.kitchen_id, user=user)
@@ -103,14 +99,16 @@ def create_menu(request: HttpRequest, payload: MenuIn) -> HttpResponse:
 
 @router.get("/meals/menus/{int:menu_id}", auth=require_user, summary="菜单详情 A menu (staff)")
 def get_menu(request: HttpRequest, menu_id: int) -> dict[str, Any]:
-    return selectors.menu_to_dict(selectors.menu_get_for_editor(menu_id=menu_id, user=_user(request)), with_items=True)
+    return selectors.menu_to_dict(
+        selectors.menu_get_for_editor(menu_id=menu_id, user=request_user(request)), with_items=True
+    )
 
 
 @router.post("/meals/menus/{int:menu_id}/publish", auth=require_user, summary="发布菜单 Publish a menu")
 def publish_menu(request: HttpRequest, menu_id: int) -> dict[str, Any]:
     """Refused with `menu_invalid` (its `errors` list each failing rule, date and slot) when the menu has no dishes
     or an elder canteen's day lacks small portions or a discounted elder set meal; `after_cutoff` when closed."""
-    user = _user(request)
+    user = request_user(request)
     menu = selectors.menu_get_for_editor(menu_id=menu_id, user=user)
     services.menu_publish(menu=menu, actor=user)
     return selectors.menu_to_dict(selectors.menu_get_for_editor(menu_id=menu_id, user=user), with_items=True)
@@ -118,7 +116,7 @@ def publish_menu(request: HttpRequest, menu_id: int) -> dict[str, Any]:
 
 @router.post("/meals/menus/{int:menu_id}/unpublish", auth=require_user, summary="撤回发布 Unpublish (no orders yet)")
 def unpublish_menu(request: HttpRequest, menu_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     menu = selectors.menu_get_for_editor(menu_id=menu_id, user=user)
     services.menu_unpublish(menu=menu, actor=user)
     return selectors.menu_to_dict(selectors.menu_get_for_editor(menu_id=menu_id, user=user), with_items=True)
@@ -127,6 +125,6 @@ def unpublish_menu(request: HttpRequest, menu_id: int) -> dict[str, Any]:
 @router.get("/meals/menus/{int:menu_id}/check", auth=require_user, summary="检查菜单规则 Check a menu's rules")
 def check_menu(request: HttpRequest, menu_id: int) -> dict[str, Any]:
     """`ok` and the rules the menu would fail on publishing (same list as the `menu_invalid` refusal)."""
-    menu = selectors.menu_get_for_editor(menu_id=menu_id, user=_user(request))
+    menu = selectors.menu_get_for_editor(menu_id=menu_id, user=request_user(request))
     failures = services.menu_rules_check(menu=menu)
     return {"menu_id": menu.pk, "ok": not failures, "failures": failures}

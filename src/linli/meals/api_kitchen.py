@@ -4,13 +4,13 @@ collection with the pickup code. Thin: parse, check permission, call a selector 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.downloads import CSV_TYPE, XLSX_TYPE, attachment_response
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
@@ -23,10 +23,6 @@ from linli.meals.services import delivery, kitchen
 from linli.places.models import Place
 
 router = Router(tags=["meals 助餐"])
-
-
-def _user(request: HttpRequest) -> Any:
-    return cast(Any, getattr(request, "auth"))  # noqa: B009
 
 
 def _slot(slot: str) -> str:
@@ -83,7 +79,7 @@ def production(
     """Portions per dish (half portions apart) in total and per destination; live orders only."""
     k = kitchen_selectors.kitchen_get(kitchen_id=kitchen)
     return kitchen_selectors.production_list(
-        kitchen=k, on=date or timezone.localdate(), slot=_slot(slot), actor=_user(request)
+        kitchen=k, on=date or timezone.localdate(), slot=_slot(slot), actor=request_user(request)
     )
 
 
@@ -93,7 +89,7 @@ def production_csv(
 ) -> HttpResponse:
     k = kitchen_selectors.kitchen_get(kitchen_id=kitchen)
     on = date or timezone.localdate()
-    body = exports.production_csv(kitchen=k, on=on, slot=_slot(slot), actor=_user(request))
+    body = exports.production_csv(kitchen=k, on=on, slot=_slot(slot), actor=request_user(request))
     name = f"production-{k.pk}-{on.isoformat()}-{slot}"
     return attachment_response(
         body, content_type=CSV_TYPE, ascii_name=f"{name}.csv", name=f"生产单-{k.place.name}-{on}-{slot}.csv"
@@ -106,7 +102,7 @@ def production_xlsx(
 ) -> HttpResponse:
     k = kitchen_selectors.kitchen_get(kitchen_id=kitchen)
     on = date or timezone.localdate()
-    body = exports.production_xlsx(kitchen=k, on=on, slot=_slot(slot), actor=_user(request))
+    body = exports.production_xlsx(kitchen=k, on=on, slot=_slot(slot), actor=request_user(request))
     name = f"production-{k.pk}-{on.isoformat()}-{slot}"
     return attachment_response(
         body, content_type=XLSX_TYPE, ascii_name=f"{name}.xlsx", name=f"生产单-{k.place.name}-{on}-{slot}.xlsx"
@@ -118,7 +114,7 @@ def lock_menu(request: HttpRequest, menu_id: int) -> dict[str, Any]:
     menu = Menu.objects.select_related("kitchen__street").filter(pk=menu_id).first()
     if menu is None:
         raise Problem("not_found", detail_zh=f"没有编号为 {menu_id} 的菜单", detail_en=f"No menu {menu_id}")
-    menu = kitchen.menu_lock(menu=menu, actor=_user(request))
+    menu = kitchen.menu_lock(menu=menu, actor=request_user(request))
     return {
         "id": menu.pk,
         "status": menu.status,
@@ -138,7 +134,7 @@ def plan_runs(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
         kitchen=k,
         date=payload.date,
         slot=_slot(payload.slot),
-        actor=_user(request),
+        actor=request_user(request),
         riders_count=payload.riders_count,
         max_stops_per_run=payload.max_stops_per_run,
     )
@@ -152,8 +148,8 @@ def list_runs(
     request: HttpRequest, date: dt.date | None = None, slot: str | None = None, kitchen: int | None = None
 ) -> list[dict[str, Any]]:
     k = kitchen_selectors.kitchen_get(kitchen_id=kitchen) if kitchen else None
-    runs = delivery.runs_for(
-        user=_user(request), on=date or timezone.localdate(), slot=_slot(slot) if slot else None, kitchen=k
+    runs = delivery.run_list_for_user(
+        user=request_user(request), on=date or timezone.localdate(), slot=_slot(slot) if slot else None, kitchen=k
     )
     return [delivery.run_to_dict(r, with_orders=True) for r in runs]
 
@@ -164,17 +160,17 @@ def assign_run(request: HttpRequest, run_id: int, payload: AssignIn) -> dict[str
     rider = User.objects.filter(pk=payload.rider_id, is_active=True).first()
     if rider is None:
         raise Problem("validation_error", errors=[field_error("rider_id", "没有这个骑手", "No such rider")])
-    delivery.run_assign(run=run, rider=rider, actor=_user(request))
+    delivery.run_assign(run=run, rider=rider, actor=request_user(request))
     return delivery.run_to_dict(_run(run_id))
 
 
 @router.post("/meals/runs/{int:run_id}/pick-up", auth=require_user, summary="骑手取餐 Rider picks the run up")
 def pick_up_run(request: HttpRequest, run_id: int) -> HttpResponse:
     """Send an `Idempotency-Key` header so a retry on a weak signal replays the answer instead of a 409."""
-    run = _visible_run(run_id, _user(request))
+    run = _visible_run(run_id, request_user(request))
 
     def act() -> tuple[int, dict[str, Any]]:
-        delivery.run_pick_up(run=run, actor=_user(request))
+        delivery.run_pick_up(run=run, actor=request_user(request))
         return 200, delivery.run_to_dict(_run(run_id), with_orders=True)
 
     return idempotent(request, scope=f"meals_pick_up:{run_id}", run=act)
@@ -185,10 +181,10 @@ def hand_over_stop(request: HttpRequest, stop_id: int, payload: HandOverIn | Non
     stop = DeliveryStop.objects.select_related("run__kitchen__street", "run__kitchen__place").filter(pk=stop_id).first()
     if stop is None:
         raise Problem("not_found", detail_zh=f"没有编号为 {stop_id} 的站点", detail_en=f"No stop {stop_id}")
-    _visible_run(stop.run_id, _user(request))
+    _visible_run(stop.run_id, request_user(request))
 
     def act() -> tuple[int, dict[str, Any]]:
-        delivery.stop_hand_over(stop=stop, actor=_user(request), to_name=payload.to_name if payload else "")
+        delivery.stop_hand_over(stop=stop, actor=request_user(request), to_name=payload.to_name if payload else "")
         return 200, delivery.run_to_dict(_run(stop.run_id), with_orders=True)
 
     return idempotent(request, scope=f"meals_hand_over:{stop_id}", run=act)
@@ -213,7 +209,7 @@ def collect(request: HttpRequest, payload: CollectIn) -> HttpResponse:
                 raise Problem("pickup_code_invalid")
         try:
             order = delivery.order_collect(
-                place=place, order=chosen, pickup_code=payload.pickup_code, actor=_user(request)
+                place=place, order=chosen, pickup_code=payload.pickup_code, actor=request_user(request)
             )
         except Problem as problem:
             if "order_ids" in problem.extra:

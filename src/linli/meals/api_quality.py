@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
 from linli.meals.models import ChecklistArea, InspectionResult
@@ -21,10 +21,6 @@ from linli.meals.selectors import quality as selectors
 from linli.meals.services import quality as services
 
 router = Router(tags=["meals 助餐"])
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 class RatingIn(Schema):
@@ -109,7 +105,7 @@ def rate_order(request: HttpRequest, order_id: int, payload: RatingIn) -> HttpRe
     """The order's owner rates taste, portion and price (1-5 each) once the meal is collected (or delivered).
     A second rating is refused (`validation_error`, status 409, `reason: already_rated`); an order not yet
     collected gives `order_invalid_transition`. Send `Idempotency-Key` so a retry replays the first answer."""
-    user = _user(request)
+    user = request_user(request)
 
     def run() -> tuple[int, dict[str, Any]]:
         order = selectors.order_get_for_rating(order_id=order_id, user=user)
@@ -134,7 +130,7 @@ def kitchen_quality(
     """Rating averages (overall and per week), the latest inspections with issue counts and photos, tasting
     averages per dish and the daily waste series. For the kitchen's street: kitchen operators, food-safety
     supervisors, station staff and admins."""
-    kitchen = selectors.kitchen_get_for_user(kitchen_id=kitchen_id, user=_user(request))
+    kitchen = selectors.kitchen_get_for_user(kitchen_id=kitchen_id, user=request_user(request))
     return selectors.kitchen_quality(kitchen=kitchen, weeks=weeks, days=days)
 
 
@@ -205,7 +201,7 @@ def create_inspection(request: HttpRequest, kitchen_id: int) -> HttpResponse:
     hygiene, storage (areas left out are recorded as not seen), `summary`, and photos `photo_<area>` / `photo`
     (JPEG, PNG or WebP up to 10 MB; stored re-encoded without any metadata). Food-safety supervisors and admins
     of the kitchen's street. A bad photo refuses the whole inspection (`photo_invalid`)."""
-    user = _user(request)
+    user = request_user(request)
 
     def run() -> tuple[int, dict[str, Any]]:
         kitchen = selectors.kitchen_get_for_user(kitchen_id=kitchen_id, user=user, roles=services.INSPECTION_ROLES)
@@ -227,7 +223,7 @@ def create_inspection(request: HttpRequest, kitchen_id: int) -> HttpResponse:
 def add_tasting(request: HttpRequest, dish_id: int, payload: TastingIn) -> Status:
     """A food-safety supervisor (or admin) of the dish's street scores it 1-5, once per panel date
     (a second score the same day: `validation_error`, status 409, `reason: already_scored`)."""
-    user = _user(request)
+    user = request_user(request)
     dish = selectors.dish_get_for_user(dish_id=dish_id, user=user)
     score = services.tasting_score_add(dish=dish, scorer=user, **payload.dict())
     return Status(
@@ -251,7 +247,7 @@ def add_tasting(request: HttpRequest, dish_id: int, payload: TastingIn) -> Statu
 def set_waste(request: HttpRequest, kitchen_id: int, date: dt.date, payload: WasteIn) -> dict[str, Any]:
     """The day's food-waste weight in grams (kitchen operators and admins of the kitchen's street). PUT again
     for the same date to correct it: there is one figure per kitchen and day."""
-    user = _user(request)
+    user = request_user(request)
     kitchen = selectors.kitchen_get_for_user(kitchen_id=kitchen_id, user=user, roles=services.WASTE_ROLES)
     record = services.waste_record_set(kitchen=kitchen, date=date, grams=payload.grams, note=payload.note, actor=user)
     return {"kitchen_id": record.kitchen_id, "date": record.date, "grams": record.grams, "note": record.note}
@@ -272,6 +268,6 @@ def street_report(
     """Sales (orders and fen) per kitchen and day, subsidies paid per tier label (the sum of the orders'
     discounts), rating averages and waste per kitchen, for meals dated from..to. Street admins and station
     staff. Cancelled and refunded orders are not counted."""
-    street = selectors.street_get_for_report(code=code, user=_user(request))
+    street = selectors.street_get_for_report(code=code, user=request_user(request))
     start, end = selectors.report_range(date_from, date_to)
     return selectors.street_report(street=street, date_from=start, date_to=end)

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.models import Role, Street
 from linli.core.selectors import user_street_ids
@@ -30,7 +31,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 def _editor_street_ids(request: HttpRequest, roles: tuple[str, ...] = EDITOR_ROLES) -> set[int]:
     cache_attr = f"_linli_street_ids_{'_'.join(roles)}"
     if not hasattr(request, cache_attr):
-        setattr(request, cache_attr, user_street_ids(request.user, roles))
+        setattr(request, cache_attr, user_street_ids(request_user(request), roles))
     return getattr(request, cache_attr)
 
 
@@ -57,7 +58,7 @@ class PlaceAdminForm(forms.ModelForm):
             if data.get(k) is not None
         }
         values["services"] = [s.code for s in data.get("services") or []]
-        catalogue = services.catalogue_for(street)
+        catalogue = services.service_catalogue_for_street(street)
         for field, zh, en in services.validate_place_values(values, catalogue=catalogue):
             target = {"location": "lat"}.get(field, field)
             self.add_error(target if target in self.fields else None, f"{zh} / {en}")
@@ -143,11 +144,13 @@ class PlaceAdmin(admin.ModelAdmin):
             "description": cd.get("description") or "",
         }
         if change:
-            services.place_update(place=obj, actor=request.user, is_active=cd.get("is_active", True), **fields)
+            services.place_update(place=obj, actor=request_user(request), is_active=cd.get("is_active", True), **fields)
             return
-        place = services.place_create(street=cd["street"], external_id=cd["external_id"], actor=request.user, **fields)
+        place = services.place_create(
+            street=cd["street"], external_id=cd["external_id"], actor=request_user(request), **fields
+        )
         if not cd.get("is_active", True):
-            services.place_deactivate(place=place, actor=request.user)
+            services.place_deactivate(place=place, actor=request_user(request))
         obj.pk = place.pk
         obj.h3_cell = place.h3_cell
         obj.is_active = place.is_active
@@ -158,7 +161,7 @@ class PlaceAdmin(admin.ModelAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Place]) -> None:
         count = 0
         for place in queryset.select_related("street"):
-            services.place_deactivate(place=place, actor=request.user)
+            services.place_deactivate(place=place, actor=request_user(request))
             count += 1
         self.message_user(request, f"已停用 {count} 个点位 / {count} deactivated", messages.SUCCESS)
 
@@ -195,7 +198,7 @@ class PlaceAdmin(admin.ModelAdmin):
                 context["errors"] = [{"field": "file", "message": file_error[0], "message_en": file_error[1]}]
             else:
                 try:
-                    result = services.places_import(street=street, collection=collection, actor=request.user)
+                    result = services.places_import(street=street, collection=collection, actor=request_user(request))
                 except Problem as p:
                     context["errors"] = p.errors or [{"field": "", "message": p.detail_zh, "message_en": p.detail_en}]
                 else:
@@ -230,7 +233,12 @@ class ServiceAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         code, street = data.get("code"), data.get("street")
-        if code and street is not None and self.instance.pk is None and code in services.catalogue_for(street):
+        if (
+            code
+            and street is not None
+            and self.instance.pk is None
+            and code in services.service_catalogue_for_street(street)
+        ):
             self.add_error("code", f"服务代码 {code} 已存在 / The service code {code} already exists")
         return data
 
@@ -281,7 +289,7 @@ class ServiceAdmin(admin.ModelAdmin):
             name_zh=obj.name_zh,
             name_en=obj.name_en,
             category=obj.category,
-            actor=request.user,
+            actor=request_user(request),
         )
         obj.pk = created.pk
         obj._state.adding = False

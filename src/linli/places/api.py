@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja import Query, Router
 from ninja.responses import Status
 
-from linli.core.auth import require_user
+from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem
 from linli.core.geo import to_wgs84
 from linli.core.models import Role
@@ -25,11 +25,6 @@ router = Router(tags=["places 服务点位"])
 EDITOR_ROLES = (Role.ADMIN, Role.STATION_STAFF)
 
 
-def _user(request: HttpRequest) -> Any:
-    """The user ninja's `auth=require_user` authenticated."""
-    return request.auth  # type: ignore[attr-defined]
-
-
 @router.get("/services", response=list[ServiceOut], summary="服务目录 Service catalogue")
 def list_services(request: HttpRequest, street: str | None = None) -> list[dict[str, Any]]:
     return [selectors.service_to_dict(s) for s in selectors.service_list(street=street or None)]
@@ -38,14 +33,14 @@ def list_services(request: HttpRequest, street: str | None = None) -> list[dict[
 @router.post("/services", response={201: ServiceOut}, auth=require_user, summary="新增服务项目 Add a service")
 def create_service(request: HttpRequest, payload: ServiceIn) -> Status:
     street = street_get(code=payload.street)
-    require_role(_user(request), street=street, roles=(Role.ADMIN,))
+    require_role(request_user(request), street=street, roles=(Role.ADMIN,))
     service = services.service_create(
         street=street,
         code=payload.code,
         name_zh=payload.name_zh,
         name_en=payload.name_en,
         category=payload.category,
-        actor=_user(request),
+        actor=request_user(request),
     )
     return Status(201, selectors.service_to_dict(service))
 
@@ -112,7 +107,7 @@ def get_place(request: HttpRequest, place_id: int) -> dict[str, Any]:
 @router.post("/places", response={201: PlaceOut}, auth=require_user, summary="新增服务点位 Create a service point")
 def create_place(request: HttpRequest, payload: PlaceIn) -> Status:
     street = street_get(code=payload.street)
-    require_role(_user(request), street=street, roles=EDITOR_ROLES)
+    require_role(request_user(request), street=street, roles=EDITOR_ROLES)
     lat, lng = to_wgs84(payload.location.lat, payload.location.lng, payload.coordinate_system)
     place = services.place_create(
         street=street,
@@ -128,7 +123,7 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> Status:
         amenities=payload.amenities,
         capacity=payload.capacity,
         description=payload.description,
-        actor=_user(request),
+        actor=request_user(request),
     )
     return Status(201, selectors.place_to_dict(place, at=timezone.now()))
 
@@ -139,7 +134,7 @@ def update_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> di
     place = Place.objects.select_related("street").filter(pk=place_id).first()
     if place is None:
         raise Problem("not_found", detail_zh="找不到该服务点位", detail_en="No such service point")
-    require_role(_user(request), street=place.street, roles=EDITOR_ROLES)
+    require_role(request_user(request), street=place.street, roles=EDITOR_ROLES)
     changes = payload.dict(exclude_unset=True)
     system = changes.pop("coordinate_system", "wgs84")
     location = changes.pop("location", None)
@@ -158,6 +153,6 @@ def update_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> di
     ):
         if key in changes and changes[key] is None:
             changes.pop(key)
-    place = services.place_update(place=place, actor=_user(request), **changes)
+    place = services.place_update(place=place, actor=request_user(request), **changes)
     place = Place.objects.select_related("street").prefetch_related("services").get(pk=place.pk)
     return selectors.place_to_dict(place, at=timezone.now())

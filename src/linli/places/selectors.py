@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from linli.core.errors import Problem
 from linli.core.geo import WALK_CIRCLE_MINUTES, haversine_m, in_walk_circle, navigation_links, walk_minutes
-from linli.core.models import Street
+from linli.core.models import Street, User
 from linli.core.selectors import street_get, user_street_ids
 from linli.places.hooks import place_properties
 from linli.places.hours import hours_status
@@ -82,7 +82,7 @@ def place_list(
     return qs.order_by("street__code", "name", "id")
 
 
-def place_list_for_staff(*, user: Any, roles: Any = None) -> QuerySet[Place]:
+def place_list_for_staff(*, user: User, roles: Any = None) -> QuerySet[Place]:
     """Every place (active or not) in the streets where `user` holds a role: the back-office listing."""
     return Place.objects.filter(street_id__in=user_street_ids(user, roles)).select_related("street")
 

@@ -28,7 +28,7 @@ from linli.core.imports import (
     read_collection,
     required_text,
 )
-from linli.core.models import AuditLog, Role, Street
+from linli.core.models import AuditLog, Role, Street, User
 from linli.core.selectors import require_role
 from linli.places import selectors
 from linli.places.hooks import place_properties
@@ -68,7 +68,7 @@ def places_index_bump() -> None:
     selectors.nearest_index_invalidate_local()
 
 
-def _audit(*, actor: Any, street: Street, action: str, object_id: str = "", data: dict | None = None) -> None:
+def _audit(*, actor: User | None, street: Street, action: str, object_id: str = "", data: dict | None = None) -> None:
     AuditLog.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         street=street,
@@ -79,7 +79,7 @@ def _audit(*, actor: Any, street: Street, action: str, object_id: str = "", data
     )
 
 
-def _check_editor(actor: Any, street: Street) -> None:
+def _check_editor(actor: User | None, street: Street) -> None:
     if actor is not None:
         require_role(actor, street=street, roles=PLACE_EDITOR_ROLES)
 
@@ -87,7 +87,7 @@ def _check_editor(actor: Any, street: Street) -> None:
 # -------------------------------------------------------------------------------------- validation
 
 
-def catalogue_for(street: Street) -> dict[str, Service]:
+def service_catalogue_for_street(street: Street) -> dict[str, Service]:
     """Service code → Service known in `street`: the default catalogue, overridden by the street's own."""
     result: dict[str, Service] = {}
     for s in Service.objects.filter(Q(street__isnull=True) | Q(street=street)).order_by("street_id"):
@@ -183,7 +183,7 @@ def place_create(
     amenities: Iterable[str] = (),
     capacity: int | None = None,
     description: str = "",
-    actor: Any = None,
+    actor: User | None = None,
 ) -> Place:
     """Create a service point in `street` (coordinates WGS-84)."""
     _check_editor(actor, street)
@@ -201,7 +201,7 @@ def place_create(
         "capacity": capacity,
         "description": description or "",
     }
-    catalogue = catalogue_for(street)
+    catalogue = service_catalogue_for_street(street)
     _raise_problems(validate_place_values(values, catalogue=catalogue))
     duplicate = Problem(
         "validation_error",
@@ -226,7 +226,7 @@ def place_create(
 def place_update(
     *,
     place: Place,
-    actor: Any = None,
+    actor: User | None = None,
     name: str = _UNSET,
     kind: str = _UNSET,
     address: str = _UNSET,
@@ -266,7 +266,7 @@ def place_update(
             given[key] = list(given[key])
     if isinstance(given.get("opening_hours"), str):
         given["opening_hours"] = given["opening_hours"].strip()
-    catalogue = catalogue_for(place.street)
+    catalogue = service_catalogue_for_street(place.street)
     _raise_problems(validate_place_values(given, catalogue=catalogue))
     with transaction.atomic():
         codes = given.pop("services", None)
@@ -284,7 +284,7 @@ def place_update(
     return place
 
 
-def place_deactivate(*, place: Place, actor: Any = None) -> Place:
+def place_deactivate(*, place: Place, actor: User | None = None) -> Place:
     """Hide a service point from the map and search (kept for history; re-import reactivates it)."""
     _check_editor(actor, place.street)
     with transaction.atomic():
@@ -299,7 +299,7 @@ def place_deactivate(*, place: Place, actor: Any = None) -> Place:
 
 
 def service_create(
-    *, street: Street, code: str, name_zh: str, name_en: str, category: str, actor: Any = None
+    *, street: Street, code: str, name_zh: str, name_en: str, category: str, actor: User | None = None
 ) -> Service:
     """Add a service to one street's own catalogue (beside the default catalogue)."""
     if actor is not None:
@@ -317,7 +317,7 @@ def service_create(
     if errors:
         raise Problem("validation_error", errors=errors)
     with transaction.atomic():
-        if code in catalogue_for(street):
+        if code in service_catalogue_for_street(street):
             raise Problem(
                 "validation_error",
                 errors=[field_error("code", f"服务代码 {code} 已存在", f"The service code {code} already exists")],
@@ -354,7 +354,7 @@ _PLACE_FIELDS = (
 def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]]:
     errors = ErrorList()
     features, system = read_collection(collection, errors)
-    catalogue = catalogue_for(street)
+    catalogue = service_catalogue_for_street(street)
     extras = place_properties()
     extra_names = {prop.name for prop in extras}
     seen: dict[str, int] = {}
@@ -407,13 +407,13 @@ def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]
     return [row for _, row in rows]
 
 
-def places_import(*, street: Street, collection: Any, actor: Any = None) -> ImportResult:
+def places_import(*, street: Street, collection: Any, actor: User | None = None) -> ImportResult:
     """Import a GeoJSON FeatureCollection of service points into `street`; all or nothing.
 
     Re-importing updates by `id` (the external id); places not in the file are left as they are."""
     _check_editor(actor, street)
     rows = _validate_collection(street, collection)
-    catalogue = catalogue_for(street)
+    catalogue = service_catalogue_for_street(street)
     result = ImportResult()
     changed_ids: list[int] = []
     extras = place_properties()

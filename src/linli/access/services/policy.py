@@ -114,7 +114,7 @@ def policy_set(
     return policy
 
 
-def policy_of(compound: Compound) -> AccessPolicy | None:
+def policy_get(*, compound: Compound) -> AccessPolicy | None:
     return AccessPolicy.objects.filter(compound=compound).first()
 
 

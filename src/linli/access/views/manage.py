@@ -54,14 +54,14 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return _login(request)
     user = request.user
-    compounds = list(selectors.compounds_for(user))
+    compounds = list(selectors.compound_list_for_manager(user))
     can_audit = selectors.audit_scope(user) is not None
     rider_streets = selectors.rider_staff_streets(user)
     if not compounds and not can_audit and not rider_streets:
         return _forbidden(request)
     now = timezone.now()
     gates: dict[int, list[dict[str, Any]]] = {}
-    for gate in selectors.gates_of([c.pk for c in compounds]):
+    for gate in selectors.gate_list([c.pk for c in compounds]):
         gates.setdefault(gate.compound_id, []).append({"gate": gate, "online": gate_services.gate_online(gate, now)})
     rows = [{"compound": c, "gates": gates.get(c.pk, [])} for c in compounds]
     ctx = {"rows": rows, "can_audit": can_audit, "rider_streets": rider_streets}
@@ -123,13 +123,13 @@ def compound_page(request: HttpRequest, compound_id: int) -> HttpResponse:
             problem, status = problem_message(Problem("invalid_phone")), 422
         except Problem as exc:
             problem, status = problem_message(exc), exc.http_status
-    policy = policy_services.policy_of(compound)
+    policy = policy_services.policy_get(compound=compound)
     now = timezone.now()
     ctx = {
         "compound": compound,
-        "gates": [{"gate": g, "online": gate_services.gate_online(g, now)} for g in selectors.gates_of([compound.pk])],
+        "gates": [{"gate": g, "online": gate_services.gate_online(g, now)} for g in selectors.gate_list([compound.pk])],
         "policy": policy_services.policy_dict(policy),
-        "partners": list(selectors.partners_of(compound.street)),
+        "partners": list(selectors.partner_list(compound.street)),
         "problem": problem,
         "new_gate": new_gate,
         "saved": saved,
@@ -285,7 +285,7 @@ def riders_page(request: HttpRequest) -> HttpResponse:
         except Problem as exc:
             problem, status = problem_message(exc), exc.http_status
     rows = []
-    for c in selectors.credentials_of_street(street)[:300]:
+    for c in selectors.credential_list_for_street(street)[:300]:
         row = credential_out(c)
         row.update(photo=photo_url(c), status_label=c.get_status_display(), credential=c)
         rows.append(row)
@@ -293,7 +293,7 @@ def riders_page(request: HttpRequest) -> HttpResponse:
         "street": street,
         "streets": streets,
         "rows": rows,
-        "partners": list(selectors.partners_of(street)),
+        "partners": list(selectors.partner_list(street)),
         "problem": problem,
         "done": done,
         "default_days": rider_services.DEFAULT_DAYS,
@@ -344,7 +344,7 @@ def audit_page(request: HttpRequest) -> HttpResponse:
     offline_ids = {g.pk for g in gates_offline(now=now)}
     offline_now = [g for g in visible_gates if g.pk in offline_ids and g.active]
     query = {k: v for k, v in filters.items() if v}
-    alerts = list(selectors.alerts_for(user)[:50])
+    alerts = list(selectors.alert_list_for_user(user)[:50])
     for alert in alerts:  # the denial reasons in words (the alert's data keeps the codes)
         setattr(alert, "reason_labels", [selectors.reason_label(r) for r in (alert.data or {}).get("reasons", [])])  # noqa: B010
     ctx = {

@@ -23,7 +23,7 @@ from linli.activities.models import (
 from linli.activities.services import notify
 from linli.activities.services.bookings import STAFF_ROLES, waitlist_promote
 from linli.core.errors import Problem, field_error
-from linli.core.models import Street
+from linli.core.models import Street, User
 from linli.core.notifications import notify_user
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
@@ -48,7 +48,7 @@ EDITABLE_FIELDS = (
 NOTIFY_ON_CHANGE = ("start", "end", "place")
 
 
-def _check_staff(actor: Any, street: Street) -> None:
+def _check_staff(actor: User | None, street: Street) -> None:
     if actor is not None:
         require_role(actor, street=street, roles=STAFF_ROLES)
 
@@ -138,7 +138,7 @@ def activity_create(
     status: str = ActivityStatus.DRAFT,
     external_id: str | None = None,
     series: ActivitySeries | None = None,
-    actor: Any = None,
+    actor: User | None = None,
 ) -> Activity:
     _check_staff(actor, street)
     values: dict[str, Any] = {
@@ -187,7 +187,7 @@ def _booked_people(activity: Activity) -> list[Any]:
 
 
 @transaction.atomic
-def activity_update(*, activity: Activity, actor: Any = None, **fields: Any) -> Activity:
+def activity_update(*, activity: Activity, actor: User | None = None, **fields: Any) -> Activity:
     """Change an activity. Capacity may not drop below the seats already booked; a larger capacity confirms
     waitlisted people in order; a new time or venue of a published activity is sent to everyone booked."""
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
@@ -267,7 +267,7 @@ def activity_update(*, activity: Activity, actor: Any = None, **fields: Any) -> 
 
 
 @transaction.atomic
-def activity_publish(*, activity: Activity, actor: Any = None) -> Activity:
+def activity_publish(*, activity: Activity, actor: User | None = None) -> Activity:
     locked = Activity.objects.select_for_update(of=("self",)).select_related("street").get(pk=activity.pk)
     _check_staff(actor, locked.street)
     if locked.status == ActivityStatus.CANCELLED:
@@ -281,7 +281,7 @@ def activity_publish(*, activity: Activity, actor: Any = None) -> Activity:
 
 
 @transaction.atomic
-def activity_cancel(*, activity: Activity, actor: Any = None, message: str = "") -> int:
+def activity_cancel(*, activity: Activity, actor: User | None = None, message: str = "") -> int:
     """Cancel the activity and every live booking of it; tell each booked or waitlisted person (with `message`).
     Returns how many people were told."""
     locked = Activity.objects.select_for_update(of=("self",)).select_related("street", "place").get(pk=activity.pk)

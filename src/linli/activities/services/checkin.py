@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
 
 import segno
 from django.core import signing
@@ -19,7 +18,7 @@ from django.utils import timezone
 from linli.activities.models import Activity, ActivityStatus, Booking, BookingSource, BookingStatus
 from linli.activities.services.bookings import booking_create, booking_transition
 from linli.core.errors import Problem, field_error
-from linli.core.models import Role
+from linli.core.models import Role, User
 from linli.core.selectors import require_role
 from linli.core.services import audit_log, user_get_or_create
 
@@ -100,7 +99,7 @@ def _find_booking(*, activity: Activity, payload: str | None, code: str | None) 
 def booking_check_in(
     *,
     activity: Activity,
-    actor: Any,
+    actor: User,
     payload: str | None = None,
     code: str | None = None,
     now: datetime | None = None,
@@ -131,7 +130,7 @@ def booking_check_in(
 
 
 @transaction.atomic
-def walk_in_create(*, activity: Activity, actor: Any, phone: str, display_name: str = "") -> Booking:
+def walk_in_create(*, activity: Activity, actor: User, phone: str, display_name: str = "") -> Booking:
     """Register a person at the desk while seats remain, and check them in at once.
 
     The seat comes from `booking_create` (the same database-enforced capacity as online bookings); when only
@@ -163,7 +162,7 @@ def walk_in_create(*, activity: Activity, actor: Any, phone: str, display_name: 
 
 
 @transaction.atomic
-def activity_mark_no_shows(*, activity: Activity, actor: Any, now: datetime | None = None) -> int:
+def activity_mark_no_shows(*, activity: Activity, actor: User, now: datetime | None = None) -> int:
     """After the activity has ended, mark every still-confirmed booking as a no-show; return how many."""
 
     require_role(actor, street=activity.street, roles=CHECKIN_ROLES)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from linli.activities.models import ACTIVE_BOOKING_STATUSES, Activity, ActivitySeries, ActivityStatus
 from linli.activities.services.activities import activity_cancel, activity_create, activity_update
 from linli.core.errors import Problem, field_error
-from linli.core.models import Street
+from linli.core.models import Street, User
 from linli.core.services import audit_log
 from linli.places.models import Place
 
@@ -132,7 +132,7 @@ def series_create(
     waitlist_capacity: int = 10,
     status: str = ActivityStatus.PUBLISHED,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
-    actor: Any = None,
+    actor: User | None = None,
 ) -> ActivitySeries:
     """Create a series and one Activity per occurrence (each with `capacity` seats of its own)."""
 
@@ -218,7 +218,7 @@ _UNSET: Any = object()
 def series_update(
     *,
     series: ActivitySeries,
-    actor: Any = None,
+    actor: User | None = None,
     title: str | None = None,
     description: str | None = None,
     capacity: int | None = _UNSET,

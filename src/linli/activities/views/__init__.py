@@ -35,6 +35,7 @@ from linli.activities.services import activities as activity_services
 from linli.activities.services import bookings as booking_services
 from linli.activities.services import checkin as checkin_services
 from linli.core import selectors as core_selectors
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.geo import haversine_m, navigation_links, walk_minutes
 from linli.core.models import User
@@ -241,7 +242,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     """Upcoming bookings first, each with its QR code and short code; then past and cancelled ones."""
     now = timezone.now()
     upcoming, past = [], []
-    for booking in selectors.booking_list_for_user(user=request.user):
+    for booking in selectors.booking_list_for_user(user=request_user(request)):
         item = selectors.booking_to_dict(booking)
         item["activity"]["seat_state"] = seat_state(item["activity"], now)
         item["activity_url"] = reverse("activities:detail", args=[booking.activity_id])
@@ -273,7 +274,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
 def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
     """GET asks "are you sure?"; POST cancels (the first on the waitlist is promoted by the service)."""
     try:
-        booking = selectors.booking_get_for_user(booking_id=booking_id, user=request.user)
+        booking = selectors.booking_get_for_user(booking_id=booking_id, user=request_user(request))
     except Problem as exc:
         raise Http404(str(booking_id)) from exc
     ctx = {
@@ -367,10 +368,10 @@ def staff_activity_new(request: HttpRequest) -> HttpResponse:
         publish = form.cleaned_data.get("publish")
         try:
             activity = activity_services.activity_create(
-                street=street, actor=request.user, status="draft", **_form_fields(form.cleaned_data, street)
+                street=street, actor=request_user(request), status="draft", **_form_fields(form.cleaned_data, street)
             )
             if publish:
-                activity_services.activity_publish(activity=activity, actor=request.user)
+                activity_services.activity_publish(activity=activity, actor=request_user(request))
         except Problem as problem:
             _form_problem(form, problem)
             return _problem_response(request, "activities/staff_form.html", ctx, problem)
@@ -410,7 +411,7 @@ def staff_activity_edit(request: HttpRequest, activity_id: int) -> HttpResponse:
             return render(request, "activities/staff_form.html", ctx, status=422)
         try:
             activity_services.activity_update(
-                activity=activity, actor=request.user, **_form_fields(form.cleaned_data, street)
+                activity=activity, actor=request_user(request), **_form_fields(form.cleaned_data, street)
             )
         except Problem as problem:
             _form_problem(form, problem)
@@ -426,7 +427,7 @@ def staff_activity_publish(request: HttpRequest, activity_id: int) -> HttpRespon
         return denied
     assert activity is not None
     try:
-        activity_services.activity_publish(activity=activity, actor=request.user)
+        activity_services.activity_publish(activity=activity, actor=request_user(request))
     except Problem as problem:
         ctx = {"street": activity.street, "activity": _decorate(activity, timezone.now()), "form": None}
         return _problem_response(request, "activities/staff_cancel.html", ctx, problem)
@@ -453,7 +454,7 @@ def staff_activity_cancel(request: HttpRequest, activity_id: int) -> HttpRespons
             return render(request, "activities/staff_cancel.html", ctx, status=422)
         try:
             told = activity_services.activity_cancel(
-                activity=activity, actor=request.user, message=form.cleaned_data["message"]
+                activity=activity, actor=request_user(request), message=form.cleaned_data["message"]
             )
         except Problem as problem:
             return _problem_response(request, "activities/staff_cancel.html", ctx, problem)
@@ -520,7 +521,7 @@ def staff_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
                 if checkin_form.is_valid():
                     booking = checkin_services.booking_check_in(
                         activity=activity,
-                        actor=request.user,
+                        actor=request_user(request),
                         payload=checkin_form.cleaned_data["payload"] or None,
                         code=checkin_form.cleaned_data["code"] or None,
                     )
@@ -532,7 +533,7 @@ def staff_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
                 if walkin_form.is_valid():
                     booking = checkin_services.walk_in_create(
                         activity=activity,
-                        actor=request.user,
+                        actor=request_user(request),
                         phone=walkin_form.cleaned_data["phone"],
                         display_name=walkin_form.cleaned_data["display_name"],
                     )
@@ -541,7 +542,7 @@ def staff_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
                 else:
                     status = 422
             elif action == "no_shows":
-                count = checkin_services.activity_mark_no_shows(activity=activity, actor=request.user)
+                count = checkin_services.activity_mark_no_shows(activity=activity, actor=request_user(request))
                 result = {"kind": "no_shows", "count": count}
         except Problem as exc:
             problem = exc
@@ -558,7 +559,7 @@ def staff_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
         "walkin_form": walkin_form,
         "walk_in_open": item["seat_state"] in ("open", "unlimited") and activity.status == ActivityStatus.PUBLISHED,
         "ended": activity.end <= now,
-        "checked_in": selectors.activity_bookings(activity=activity, actor=request.user)
+        "checked_in": selectors.activity_bookings(activity=activity, actor=request_user(request))
         .filter(status=BookingStatus.CHECKED_IN)
         .count(),
         "now": now,

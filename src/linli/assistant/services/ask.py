@@ -81,7 +81,7 @@ def question_key(text: str) -> str:
     return _CJK_SPACE.sub("", engine.normalize(redact(text)))[: MAX_QUESTION * 2]
 
 
-def synonyms_of(street: Street | None) -> dict[str, str]:
+def synonym_map(street: Street | None) -> dict[str, str]:
     if street is None:
         return {}
     return dict(Synonym.objects.filter(street=street).values_list("term", "replacement"))
@@ -98,7 +98,7 @@ def _offline(
 ) -> dict[str, Any]:
 
     result = engine.answer(
-        question=question, street=street, lat=lat, lng=lng, now=now, lang=lang, synonyms=synonyms_of(street) or None
+        question=question, street=street, lat=lat, lng=lng, now=now, lang=lang, synonyms=synonym_map(street) or None
     )
     return {
         "intent": result.intent,

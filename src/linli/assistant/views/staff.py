@@ -17,6 +17,7 @@ from linli.assistant import selectors
 from linli.assistant.models import CuratedAnswer, Synonym
 from linli.assistant.services import review as review_services
 from linli.assistant.services.ask import INTENTS
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.pages import login_redirect, problem_message, staff_street_choice
 
@@ -60,7 +61,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 def _question_or_404(request: HttpRequest, question_id: int) -> Any:
     try:
-        return selectors.queue_question_get(user=request.user, question_id=question_id)
+        return selectors.queue_question_get(user=request_user(request), question_id=question_id)
     except Problem as exc:
         raise Http404(str(question_id)) from exc
 

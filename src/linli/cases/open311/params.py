@@ -15,7 +15,7 @@ from linli.cases.models import CaseCategory, Open311Client
 from linli.cases.open311.definitions import MAX_DESCRIPTION, service_extra
 from linli.cases.open311.render import Open311Error, bad, missing, parse_w3c, xml_text
 from linli.cases.services.clients import client_for_key
-from linli.cases.services.locations import geocode
+from linli.cases.services.locations import address_geocode
 from linli.core import ratelimit
 from linli.core.models import Compound, Street
 
@@ -138,7 +138,7 @@ def location_param(request: HttpRequest, street: Street) -> tuple[float, float, 
             raise bad(f"未知的 address_id={xml_text(address_id)[:60]} / address_id is not known")
         return compound.lat, compound.lng, address or compound.address or compound.name
     if address:
-        located = geocode(street, address)
+        located = address_geocode(street=street, address=address)
         if located is None:
             raise bad(
                 "无法定位 address_string，请提供 lat 与 long / address_string could not be located; send lat & long"

@@ -27,7 +27,7 @@ def _places(street: Street) -> Any:
     return Place.objects.filter(street=street, is_active=True)
 
 
-def geocode(street: Street, address: str) -> tuple[float, float, str] | None:
+def address_geocode(*, street: Street, address: str) -> tuple[float, float, str] | None:
     """Locate a human-entered address within the street: the compound or service point whose name (or full
     address) it mentions, the longest match winning. Returns (lat, lng, matched name) or None. Local only."""
     text = address.strip()
@@ -77,7 +77,7 @@ def spot_get(*, street: Street, value: str) -> tuple[float, float, str] | None:
 
 def report_location(*, street: Street, lat: Any, lng: Any, spot: str = "", address: str = "") -> tuple[Any, Any, str]:
     """(lat, lng, address) for a report: the coordinates when given (checked later by report_create); else the
-    chosen spot's, with its name leading the address; else the typed address located by `geocode`.
+    chosen spot's, with its name leading the address; else the typed address located by `address_geocode`.
     Problems: validation_error (an unknown spot, an address that matches nothing, no location at all)."""
     address = (address or "").strip()
     if str(lat or "").strip() or str(lng or "").strip():
@@ -94,7 +94,7 @@ def report_location(*, street: Street, lat: Any, lng: Any, spot: str = "", addre
         s_lat, s_lng, name = found
         return s_lat, s_lng, (address if name in address else f"{name} {address}".strip())
     if address:
-        located = geocode(street, address)
+        located = address_geocode(street=street, address=address)
         if located is None:
             raise Problem(
                 "validation_error",

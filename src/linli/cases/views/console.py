@@ -26,6 +26,7 @@ from linli.cases.models import Case, CasePhoto, CaseStatus, PhotoKind
 from linli.cases.services import workflow
 from linli.cases.views.reporter import map_config, photo_url
 from linli.core import selectors as core_selectors
+from linli.core.auth import request_user
 from linli.core.charts import bar_chart
 from linli.core.errors import Problem
 from linli.core.models import Grid
@@ -188,7 +189,7 @@ def console(request: HttpRequest) -> HttpResponse:
         entry = by_grid.setdefault(key, {"key": key, "name": name, "count": 0, "overdue": 0})
         entry["count"] += 1
         entry["overdue"] += 1 if r["overdue"] else 0
-    scope = selectors.staff_scope(request.user, street)
+    scope = selectors.staff_scope(request_user(request), street)
     grids = Grid.objects.filter(street=street).order_by("external_id")
     if scope != "all":
         grids = grids.filter(pk__in=scope or [])
@@ -203,7 +204,7 @@ def console(request: HttpRequest) -> HttpResponse:
         "streets": streets,
         "filters": f,
         "status_filters": STATUS_FILTERS,
-        "categories": selectors.categories_of_street(street=street),
+        "categories": selectors.category_list_for_street(street=street),
         "grids": grids,
         "rows": rows,
         "by_grid": sorted(by_grid.values(), key=lambda g: (-g["overdue"], -g["count"], g["name"])),
@@ -314,7 +315,7 @@ def allowed_moves(case: Case, user: Any) -> list[dict[str, str]]:
 
 
 def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
-    body = selectors.case_to_dict(case, user=request.user)
+    body = selectors.case_to_dict(case, user=request_user(request))
     for item in [*body["timeline"], *body.get("reports", [])]:
         item["at_local"] = (item.get("at") or item.get("created_at") or "")[5:16].replace("T", " ")
     for event in body["timeline"]:

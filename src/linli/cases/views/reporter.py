@@ -31,6 +31,7 @@ from linli.cases.models import CasePhoto, PhotoKind, Report, SentinelPoints
 from linli.cases.services import reports as report_services
 from linli.cases.services.locations import report_location, spot_choices
 from linli.core import selectors as core_selectors
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.pages import login_redirect, problem_message
 
@@ -97,7 +98,7 @@ def report_page(request: HttpRequest, code: str) -> HttpResponse:
             "description": c.description,
             "icon": category_icon(c.code),
         }
-        for c in selectors.categories_of_street(street=street)
+        for c in selectors.category_list_for_street(street=street)
     ]
     ctx: dict[str, Any] = {
         "street": street,
@@ -150,7 +151,7 @@ def report_page(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def my_reports(request: HttpRequest) -> HttpResponse:
     """Each of my reports with its case's status, the closing note and the after photos once closed; my points."""
-    items = selectors.reports_of_user(user=request.user)
+    items = selectors.report_list_for_user(user=request_user(request))
     case_ids = {i["case"]["id"] for i in items}
     report_ids = [i["report_id"] for i in items]
     after: dict[int, list[str]] = {}

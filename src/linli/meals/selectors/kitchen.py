@@ -12,6 +12,7 @@ import segno
 from django.db.models import Count, QuerySet, Sum
 
 from linli.core.errors import Problem
+from linli.core.models import User
 from linli.core.phones import mask_phone
 from linli.core.selectors import require_role, user_street_ids
 from linli.meals.models import DestinationType, Kitchen, Menu, Order, OrderLine, OrderStatus, Slot
@@ -30,13 +31,13 @@ def kitchen_get(*, kitchen_id: int) -> Kitchen:
     return kitchen
 
 
-def kitchens_for_staff(*, user: Any) -> QuerySet[Kitchen]:
+def kitchens_for_staff(*, user: User) -> QuerySet[Kitchen]:
     """The kitchens of the streets where `user` is kitchen operator or admin."""
     ids = user_street_ids(user, roles=KITCHEN_ROLES)
     return Kitchen.objects.filter(street_id__in=ids).select_related("place", "street").order_by("street", "place__name")
 
 
-def menu_for(*, kitchen: Kitchen, on: date, slot: str) -> Menu | None:
+def menu_get_for_slot(*, kitchen: Kitchen, on: date, slot: str) -> Menu | None:
     return Menu.objects.filter(kitchen=kitchen, date=on, slot=slot).first()
 
 
@@ -96,13 +97,13 @@ class DestinationCount:
         }
 
 
-def production_list(*, kitchen: Kitchen, on: date, slot: str, actor: Any) -> dict[str, Any]:
+def production_list(*, kitchen: Kitchen, on: date, slot: str, actor: User) -> dict[str, Any]:
     """Portions per dish (full and half portions counted apart) for the whole kitchen and per destination:
     each meal point or activity venue by name, every home delivery together as 送餐上门. Kitchen operators and
     admins of the kitchen's street only."""
     require_role(actor, street=kitchen.street, roles=KITCHEN_ROLES)
     validate_slot(slot)
-    menu = menu_for(kitchen=kitchen, on=on, slot=slot)
+    menu = menu_get_for_slot(kitchen=kitchen, on=on, slot=slot)
     orders = live_orders(kitchen=kitchen, on=on, slot=slot)
 
     destinations: dict[str, DestinationCount] = {}
@@ -182,7 +183,7 @@ def production_list(*, kitchen: Kitchen, on: date, slot: str, actor: Any) -> dic
     }
 
 
-def production_list_for_menu(*, menu: Menu, actor: Any) -> dict[str, Any]:
+def production_list_for_menu(*, menu: Menu, actor: User) -> dict[str, Any]:
     """The production list of one menu (its kitchen, date and slot)."""
     return production_list(kitchen=menu.kitchen, on=menu.date, slot=menu.slot, actor=actor)
 
@@ -215,7 +216,7 @@ def destination_label(order: Order) -> str:
     return name
 
 
-def labels_list(*, kitchen: Kitchen, on: date, slot: str, actor: Any) -> list[dict[str, Any]]:
+def labels_list(*, kitchen: Kitchen, on: date, slot: str, actor: User) -> list[dict[str, Any]]:
     """One label per live order, grouped by destination then pickup code: what goes on each box."""
     require_role(actor, street=kitchen.street, roles=KITCHEN_ROLES)
     validate_slot(slot)

@@ -12,7 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from linli.core.errors import Problem
-from linli.core.models import AuditLog
+from linli.core.models import AuditLog, User
 from linli.core.selectors import user_street_ids
 from linli.meals.models import Kitchen, Menu, MenuItem, MenuStatus, Slot
 from linli.places.models import Place
@@ -39,12 +39,12 @@ def kitchen_list(*, street: Any | None = None) -> QuerySet[Kitchen]:
     return qs.order_by("street__code", "place__name", "id")
 
 
-def kitchens_for_editor(user: Any) -> QuerySet[Kitchen]:
+def kitchens_for_editor(user: User) -> QuerySet[Kitchen]:
     """The kitchens `user` may edit menus of: kitchens of the streets where they are kitchen operator or admin."""
     return kitchen_list().filter(street_id__in=user_street_ids(user, roles=EDITOR_ROLES))
 
 
-def kitchen_get_for_editor(*, kitchen_id: int, user: Any) -> Kitchen:
+def kitchen_get_for_editor(*, kitchen_id: int, user: User) -> Kitchen:
     """The kitchen if `user` may edit it; `not_found` if it does not exist, `permission_denied` if another
     street's."""
     kitchen = kitchen_list().filter(pk=kitchen_id).first()
@@ -63,7 +63,7 @@ def _items_prefetch() -> Prefetch:
     return Prefetch("items", queryset=MenuItem.objects.select_related("dish").order_by("sort_order", "id"))
 
 
-def menu_get_for_editor(*, menu_id: int, user: Any) -> Menu:
+def menu_get_for_editor(*, menu_id: int, user: User) -> Menu:
     menu = (
         Menu.objects.select_related("kitchen__place", "kitchen__street")
         .prefetch_related(_items_prefetch())
@@ -76,7 +76,7 @@ def menu_get_for_editor(*, menu_id: int, user: Any) -> Menu:
     return menu
 
 
-def menu_item_get_for_editor(*, item_id: int, user: Any) -> MenuItem:
+def menu_item_get_for_editor(*, item_id: int, user: User) -> MenuItem:
     item = (
         MenuItem.objects.select_related("menu__kitchen__street", "menu__kitchen__place", "dish")
         .filter(pk=item_id)

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from linli.core.errors import Problem
-from linli.core.models import Role
+from linli.core.models import Role, User
 from linli.core.phones import mask_phone
 from linli.core.selectors import user_has_role
 from linli.meals.models import DestinationType, Order, OrderDiscount, OrderEvent, OrderLine
@@ -34,7 +34,7 @@ def _orders() -> QuerySet[Order]:
     )
 
 
-def order_get_for_user(*, order_id: int, user: Any) -> Order:
+def order_get_for_user(*, order_id: int, user: User) -> Order:
     """The user's own order, or any order of a street where the user is staff; otherwise `not_found` (an order
     of another person or street is not even acknowledged)."""
     order = _orders().filter(pk=order_id).first()
@@ -45,7 +45,7 @@ def order_get_for_user(*, order_id: int, user: Any) -> Order:
     return order
 
 
-def order_list_for_user(*, user: Any, when: str = "all", limit: int = 100) -> list[Order]:
+def order_list_for_user(*, user: User, when: str = "all", limit: int = 100) -> list[Order]:
     """A resident's orders: `upcoming` (today and later, soonest first), `past` (before today, latest first) or
     `all` (latest first)."""
     today = timezone.localdate()

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from linli.core.errors import Problem, field_error
-from linli.core.models import Role, Street
+from linli.core.models import Role, Street, User
 from linli.core.selectors import require_role, user_street_ids
 from linli.meals.models import (
     ChecklistArea,
@@ -50,7 +50,7 @@ def _avg(value: float | None) -> float | None:
 # -------------------------------------------------------------------------------------------- scoping
 
 
-def kitchen_get_for_user(*, kitchen_id: int, user: Any, roles: Iterable[str] = KITCHEN_QUALITY_ROLES) -> Kitchen:
+def kitchen_get_for_user(*, kitchen_id: int, user: User, roles: Iterable[str] = KITCHEN_QUALITY_ROLES) -> Kitchen:
     kitchen = Kitchen.objects.select_related("street", "place").filter(pk=kitchen_id).first()
     if kitchen is None:
         raise Problem("not_found", detail_zh="没有这个厨房", detail_en="No such kitchen")
@@ -58,7 +58,7 @@ def kitchen_get_for_user(*, kitchen_id: int, user: Any, roles: Iterable[str] = K
     return kitchen
 
 
-def kitchens_for_user(*, user: Any, roles: Iterable[str] = KITCHEN_QUALITY_ROLES) -> QuerySet[Kitchen]:
+def kitchens_for_user(*, user: User, roles: Iterable[str] = KITCHEN_QUALITY_ROLES) -> QuerySet[Kitchen]:
     return (
         Kitchen.objects.filter(street_id__in=user_street_ids(user, roles=roles))
         .select_related("street", "place")
@@ -66,7 +66,7 @@ def kitchens_for_user(*, user: Any, roles: Iterable[str] = KITCHEN_QUALITY_ROLES
     )
 
 
-def dish_get_for_user(*, dish_id: int, user: Any, roles: Iterable[str] = SUPERVISOR_ROLES) -> Dish:
+def dish_get_for_user(*, dish_id: int, user: User, roles: Iterable[str] = SUPERVISOR_ROLES) -> Dish:
     dish = Dish.objects.select_related("kitchen__street", "kitchen__place").filter(pk=dish_id).first()
     if dish is None:
         raise Problem("not_found", detail_zh="没有这道菜", detail_en="No such dish")
@@ -74,7 +74,7 @@ def dish_get_for_user(*, dish_id: int, user: Any, roles: Iterable[str] = SUPERVI
     return dish
 
 
-def order_get_for_rating(*, order_id: int, user: Any) -> Order:
+def order_get_for_rating(*, order_id: int, user: User) -> Order:
     """The user's own order (anyone else's is "not found", so order ids reveal nothing)."""
     order = (
         Order.objects.select_related("kitchen__place", "menu")
@@ -86,7 +86,7 @@ def order_get_for_rating(*, order_id: int, user: Any) -> Order:
     return order
 
 
-def photo_get_for_user(*, photo_id: int, user: Any) -> InspectionPhoto:
+def photo_get_for_user(*, photo_id: int, user: User) -> InspectionPhoto:
     photo = InspectionPhoto.objects.select_related("inspection__kitchen__street").filter(pk=photo_id).first()
     if photo is None:
         raise Problem("not_found")
@@ -278,7 +278,7 @@ def report_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt
     return date_from, date_to
 
 
-def street_get_for_report(*, code: str, user: Any) -> Street:
+def street_get_for_report(*, code: str, user: User) -> Street:
     street = Street.objects.filter(code=code).first()
     if street is None:
         raise Problem("unknown_street", detail_zh=f"街道代码 {code} 不存在", detail_en=f"No street with code {code}")

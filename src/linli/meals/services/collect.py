@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from linli.core.errors import Problem, field_error
-from linli.core.models import Role
+from linli.core.models import Role, User
 from linli.core.selectors import require_role
 from linli.meals.models import Menu, Order, OrderStatus
 from linli.meals.services.order_states import order_transition
@@ -64,7 +64,7 @@ def desk_orders(*, place: Any, pickup_code: str, on: date | None = None) -> list
 @transaction.atomic
 def order_collect(
     *,
-    actor: Any,
+    actor: User,
     order: Order | None = None,
     menu: Menu | None = None,
     place: Any = None,
@@ -114,7 +114,7 @@ def order_collect(
 
 
 @transaction.atomic
-def order_collect_self(*, order: Order, user: Any, now: datetime | None = None) -> Order:
+def order_collect_self(*, order: Order, user: User, now: datetime | None = None) -> Order:
     """The resident taps "已取餐" on their own delivered order."""
     if not getattr(user, "is_authenticated", False):
         raise Problem("not_authenticated")

@@ -459,7 +459,9 @@ def stop_hand_over(*, stop: DeliveryStop, actor: Any, to_name: str = "", now: da
 # -------------------------------------------------------------------------------------------- reads
 
 
-def runs_for(*, user: Any, on: date, slot: str | None = None, kitchen: Kitchen | None = None) -> list[DeliveryRun]:
+def run_list_for_user(
+    *, user: Any, on: date, slot: str | None = None, kitchen: Kitchen | None = None
+) -> list[DeliveryRun]:
     """A rider's own runs; kitchen staff: the runs of their kitchens (or of `kitchen`)."""
 
     qs = DeliveryRun.objects.filter(date=on).select_related("kitchen__place", "kitchen__street", "rider")

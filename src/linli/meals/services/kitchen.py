@@ -8,13 +8,12 @@ workers running `menus_lock_due` at the same time lock each menu exactly once.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from linli.core.errors import Problem
-from linli.core.models import Role
+from linli.core.models import Role, User
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
 from linli.meals.models import Menu, MenuStatus, Order, OrderStatus
@@ -25,7 +24,7 @@ KITCHEN_ROLES = (Role.KITCHEN_OPERATOR, Role.ADMIN)
 LOCK_NOTE = "截单 cut-off"
 
 
-def _lock_orders(*, menu_id: int, actor: Any, now: datetime) -> int:
+def _lock_orders(*, menu_id: int, actor: User | None, now: datetime) -> int:
     ids = list(Order.objects.filter(menu_id=menu_id, status=OrderStatus.PLACED).values_list("pk", flat=True))
     if not ids:
         return 0
@@ -78,7 +77,7 @@ def menus_lock_due(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def menu_lock(*, menu: Menu, actor: Any, now: datetime | None = None) -> Menu:
+def menu_lock(*, menu: Menu, actor: User, now: datetime | None = None) -> Menu:
     """Kitchen staff close ordering early (e.g. the kitchen has run out). Locking a locked menu changes nothing;
     a draft menu cannot be locked."""
     require_role(actor, street=menu.kitchen.street, roles=KITCHEN_ROLES)
@@ -98,7 +97,7 @@ def menu_lock(*, menu: Menu, actor: Any, now: datetime | None = None) -> Menu:
 
 
 @transaction.atomic
-def production_start(*, menu: Menu, actor: Any, now: datetime | None = None) -> int:
+def production_start(*, menu: Menu, actor: User, now: datetime | None = None) -> int:
     """The kitchen starts cooking: the menu's locked orders become `in_production`. Returns how many moved."""
     require_role(actor, street=menu.kitchen.street, roles=KITCHEN_ROLES)
     menu.refresh_from_db(fields=["status"])
@@ -129,7 +128,7 @@ def production_start(*, menu: Menu, actor: Any, now: datetime | None = None) -> 
 
 
 @transaction.atomic
-def dine_in_serve(*, menu: Menu, actor: Any, now: datetime | None = None) -> int:
+def dine_in_serve(*, menu: Menu, actor: User, now: datetime | None = None) -> int:
     """A canteen serves the meals ordered to its own dining room at the counter: those orders (in production)
     become `delivered` — the resident then collects with the pickup code or marks it collected. Orders for other
     destinations go by delivery runs and are left alone. Returns how many moved."""

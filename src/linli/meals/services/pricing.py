@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from linli.core.errors import Problem, field_error
-from linli.core.models import Street
+from linli.core.models import Street, User
 from linli.meals.models import DiscountType, MealProfile, MenuItem, PricingTier, TierKind
 
 
@@ -57,7 +57,7 @@ class Bill:
         }
 
 
-def resident_age(user: Any, on: date) -> int | None:
+def resident_age(user: User | None, on: date) -> int | None:
     """Age reached in the year of `on` (only the birth year is kept, PIPL: enough for elder tiers)."""
     birth_year = getattr(user, "birth_year", None)
     if not birth_year:
@@ -109,7 +109,7 @@ def street_tiers(street: Street) -> list[PricingTier]:
     return list(PricingTier.objects.filter(street=street, is_active=True).order_by("kind", "min_age", "hardship", "id"))
 
 
-def resident_hardships(user: Any) -> list[str]:
+def resident_hardships(user: User | None) -> list[str]:
     user_id = getattr(user, "pk", None)
     if user_id is None:
         return []
@@ -120,7 +120,7 @@ def resident_hardships(user: Any) -> list[str]:
 def bill_compute(
     *,
     street: Street,
-    user: Any,
+    user: User | None,
     slot: str,
     on: date,
     lines: Sequence[tuple[MenuItem, int, bool]],

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from linli.core.errors import Problem, field_error
-from linli.core.models import Role
+from linli.core.models import Role, User
 from linli.core.photos import photo_process
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
@@ -71,7 +71,7 @@ def _text(value: str | None, *, name: str, max_length: int, errors: list[dict[st
 # ---------------------------------------------------------------------------------------------- ratings
 
 
-def rating_create(*, order: Order, user: Any, taste: int, portion: int, price: int, comment: str = "") -> Rating:
+def rating_create(*, order: Order, user: User, taste: int, portion: int, price: int, comment: str = "") -> Rating:
     """The order's owner rates a collected (or delivered) order once: taste, portion and price, 1 to 5."""
     errors = _score_errors({"taste": taste, "portion": portion, "price": price})
     comment = _text(comment, name="comment", max_length=500, errors=errors)
@@ -235,7 +235,7 @@ def tasting_score_add(
 # ----------------------------------------------------------------------------------------------- waste
 
 
-def waste_record_set(*, kitchen: Kitchen, date: dt.date, grams: int, note: str = "", actor: Any) -> WasteRecord:
+def waste_record_set(*, kitchen: Kitchen, date: dt.date, grams: int, note: str = "", actor: User) -> WasteRecord:
     """Set the day's food-waste weight of a kitchen (kitchen operator or admin); a second entry for the same day
     replaces the first (one row per kitchen and day, written by an atomic upsert)."""
     require_role(actor, street=kitchen.street, roles=WASTE_ROLES)

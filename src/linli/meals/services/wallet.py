@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linli.core import rawsql
 from linli.core.errors import Problem
-from linli.core.models import AuditLog, Role, Street
+from linli.core.models import AuditLog, Role, Street, User
 from linli.core.selectors import user_has_role
 from linli.meals.models import EntryKind, Order, Wallet, WalletEntry
 
@@ -23,7 +23,7 @@ MAX_TOPUP_FEN = 1_000_000  # ¥10,000 at the counter in one go: a typo guard, no
 TOPUP_ROLES = (Role.ADMIN, Role.STATION_STAFF)
 
 
-def wallet_for(*, user: Any) -> Wallet:
+def wallet_get_or_create(*, user: User) -> Wallet:
     """The user's wallet, created empty on first use (a race of two first uses creates one)."""
     wallet = Wallet.objects.filter(user_id=user.pk).first()
     if wallet is not None:
@@ -35,7 +35,7 @@ def wallet_for(*, user: Any) -> Wallet:
         return Wallet.objects.get(user_id=user.pk)
 
 
-def wallet_balance(*, user: Any) -> int:
+def wallet_balance(*, user: User) -> int:
     value = Wallet.objects.filter(user_id=user.pk).values_list("balance_fen", flat=True).first()
     return int(value or 0)
 
@@ -51,7 +51,7 @@ def insufficient_balance(*, needed_fen: int, balance_fen: int) -> Problem:
 
 
 def _apply(
-    *, wallet: Wallet, delta: int, kind: str, order: Order | None, street: Street | None, actor: Any, note: str
+    *, wallet: Wallet, delta: int, kind: str, order: Order | None, street: Street | None, actor: User | None, note: str
 ) -> WalletEntry | None:
     """Change the balance by `delta` (refused if it would go negative) and append the entry. In a transaction.
 
@@ -78,7 +78,7 @@ def _apply(
         "balance_after_fen": balance_after,
         "order": order.pk if order is not None else None,
         "street": street.pk if street is not None else None,
-        "actor": actor.pk if getattr(actor, "pk", None) else None,
+        "actor": actor.pk if actor is not None and actor.pk else None,
         "note": (note or "")[:200],
         "at": now,
     }
@@ -101,7 +101,7 @@ def _apply(
 
 @transaction.atomic
 def wallet_topup(
-    *, user: Any, amount_fen: int, actor: Any, street: Street | None = None, note: str = ""
+    *, user: User, amount_fen: int, actor: User | None, street: Street | None = None, note: str = ""
 ) -> WalletEntry:
     """Staff top up a resident's wallet at the counter (or `linli wallet topup` for batches: actor None)."""
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
@@ -120,7 +120,7 @@ def wallet_topup(
             detail_zh="只有本街道的站点工作人员可以充值",
             detail_en="Only this street's station staff may top up wallets",
         )
-    wallet = wallet_for(user=user)
+    wallet = wallet_get_or_create(user=user)
     entry = _apply(
         wallet=wallet, delta=amount_fen, kind=EntryKind.TOPUP, order=None, street=street, actor=actor, note=note
     )
@@ -136,13 +136,13 @@ def wallet_topup(
     return entry
 
 
-def wallet_charge(*, user: Any, amount_fen: int, order: Order, street: Street) -> WalletEntry | None:
+def wallet_charge(*, user: User, amount_fen: int, order: Order, street: Street) -> WalletEntry | None:
     """Charge an order (call inside the order's transaction). Raises `insufficient_balance`. 0 fen: no entry."""
     if amount_fen < 0:
         raise ValueError("a charge is a positive amount")
     if amount_fen == 0:
         return None
-    wallet = wallet_for(user=user)
+    wallet = wallet_get_or_create(user=user)
     return _apply(
         wallet=wallet,
         delta=-amount_fen,
@@ -154,13 +154,15 @@ def wallet_charge(*, user: Any, amount_fen: int, order: Order, street: Street) -
     )
 
 
-def wallet_refund(*, user: Any, amount_fen: int, order: Order, actor: Any = None, note: str = "") -> WalletEntry | None:
+def wallet_refund(
+    *, user: User, amount_fen: int, order: Order, actor: User | None = None, note: str = ""
+) -> WalletEntry | None:
     """Give back what an order was charged (call inside the cancelling transaction). 0 fen: no entry."""
     if amount_fen < 0:
         raise ValueError("a refund is a positive amount")
     if amount_fen == 0:
         return None
-    wallet = wallet_for(user=user)
+    wallet = wallet_get_or_create(user=user)
     return _apply(
         wallet=wallet,
         delta=amount_fen,
@@ -172,7 +174,7 @@ def wallet_refund(*, user: Any, amount_fen: int, order: Order, actor: Any = None
     )
 
 
-def wallet_entries(*, user: Any, limit: int = 50) -> list[WalletEntry]:
+def wallet_entries(*, user: User, limit: int = 50) -> list[WalletEntry]:
     return list(
         WalletEntry.objects.filter(wallet__user_id=user.pk).select_related("order").order_by("-at", "-id")[:limit]
     )

@@ -18,7 +18,7 @@ from django.db.models import Sum
 from linli.core.errors import Problem
 from linli.meals.models import MenuItem, Order, OrderEvent, OrderLine, Wallet, WalletEntry
 from linli.meals.services import orders as order_services
-from linli.meals.services.wallet import wallet_for, wallet_topup
+from linli.meals.services.wallet import wallet_get_or_create, wallet_topup
 from linli.meals.tests.factories_orders import build_world
 from linli.meals.tests.test_orders_race_pg import (  # noqa: F401 - _need_postgres: the autouse skip on SQLite
     _need_postgres,
@@ -77,7 +77,7 @@ def test_an_order_waiting_on_a_top_up_pays_with_the_new_balance():
     the wallet row and is paid from the new balance (it decides on the row it locked, not on its snapshot)."""
     world = build_world(code="topupwait")
     user = world.resident(balance_fen=0)
-    wallet_for(user=user)  # an empty wallet row: the top-up changes it
+    wallet_get_or_create(user=user)  # an empty wallet row: the top-up changes it
     status = order_while_row_is_held(
         lambda: wallet_topup(user=user, amount_fen=1000, actor=None),
         lambda: order_services.order_create(user=user, **world.body((world.soup, 1))).status,

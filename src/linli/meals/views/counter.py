@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from linli.core import selectors as core_selectors
 from linli.core import services as core_services
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.models import Role, User
 from linli.core.pages import problem_message, staff_street_choice
@@ -71,7 +72,11 @@ def counter(request: HttpRequest) -> HttpResponse:
             fen = yuan_to_fen(request.POST.get("amount", ""))
             user = core_services.user_get_or_create(phone=phone)
             entry = wallet_services.wallet_topup(
-                user=user, amount_fen=fen, actor=request.user, street=street, note=request.POST.get("note", "")[:200]
+                user=user,
+                amount_fen=fen,
+                actor=request_user(request),
+                street=street,
+                note=request.POST.get("note", "")[:200],
             )
             ctx["done"] = {"phone": mask_phone(phone), "amount_fen": fen, "balance_fen": entry.balance_after_fen}
             ctx["phone"] = ""

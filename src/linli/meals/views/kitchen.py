@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.core import selectors as core_selectors
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.models import Role, RoleAssignment
 from linli.core.pages import problem_message
@@ -100,27 +101,27 @@ def production(request: HttpRequest) -> HttpResponse:
     kitchen: Kitchen = ctx["kitchen"]
     status = 200
     ctx["problem"] = ctx["done"] = None
-    menu = ks.menu_for(kitchen=kitchen, on=ctx["on"], slot=ctx["slot"])
+    menu = ks.menu_get_for_slot(kitchen=kitchen, on=ctx["on"], slot=ctx["slot"])
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if menu is None:
                 raise Problem("menu_not_available")
             if action == "lock":
-                kitchen_services.menu_lock(menu=menu, actor=request.user)
+                kitchen_services.menu_lock(menu=menu, actor=request_user(request))
                 ctx["done"] = _("已截单，生产单已确定。")
             elif action == "start":
-                moved = kitchen_services.production_start(menu=menu, actor=request.user)
+                moved = kitchen_services.production_start(menu=menu, actor=request_user(request))
                 ctx["done"] = _("已开始制作：%(n)s 份订单。") % {"n": moved}
             elif action == "serve":
-                moved = kitchen_services.dine_in_serve(menu=menu, actor=request.user)
+                moved = kitchen_services.dine_in_serve(menu=menu, actor=request_user(request))
                 ctx["done"] = _("堂食已出餐：%(n)s 份订单，居民凭取餐码取餐。") % {"n": moved}
         except Problem as exc:
             ctx["problem"] = problem_message(exc)
             status = exc.http_status
-        menu = ks.menu_for(kitchen=kitchen, on=ctx["on"], slot=ctx["slot"])
+        menu = ks.menu_get_for_slot(kitchen=kitchen, on=ctx["on"], slot=ctx["slot"])
     ctx["menu"] = menu
-    ctx["data"] = ks.production_list(kitchen=kitchen, on=ctx["on"], slot=ctx["slot"], actor=request.user)
+    ctx["data"] = ks.production_list(kitchen=kitchen, on=ctx["on"], slot=ctx["slot"], actor=request_user(request))
     ctx["csv_url"] = f"/api/v1/meals/production.csv?{ctx['query']}"
     ctx["xlsx_url"] = f"/api/v1/meals/production.xlsx?{ctx['query']}"
     ctx["now"] = timezone.now()
@@ -134,7 +135,7 @@ def labels(request: HttpRequest) -> HttpResponse:
     if denied:
         return denied
     assert ctx is not None
-    ctx["labels"] = ks.labels_list(kitchen=ctx["kitchen"], on=ctx["on"], slot=ctx["slot"], actor=request.user)
+    ctx["labels"] = ks.labels_list(kitchen=ctx["kitchen"], on=ctx["on"], slot=ctx["slot"], actor=request_user(request))
     return render(request, "meals/kitchen/labels.html", ctx)
 
 
@@ -177,7 +178,7 @@ def runs(request: HttpRequest) -> HttpResponse:
         except Problem as exc:
             ctx["problem"] = problem_message(exc)
             status = exc.http_status
-    run_list = delivery.runs_for(user=request.user, on=ctx["on"], slot=ctx["slot"], kitchen=kitchen)
+    run_list = delivery.run_list_for_user(user=request.user, on=ctx["on"], slot=ctx["slot"], kitchen=kitchen)
     ctx["runs"] = [delivery.run_to_dict(r, with_orders=True) for r in run_list]
     ctx["riders"] = [{"id": u.pk, "name": u.display_name or str(u)} for u in _riders(kitchen)]
     ctx["map_config"] = {

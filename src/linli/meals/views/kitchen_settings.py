@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from linli.core.auth import request_user
 from linli.core.errors import Problem, field_error
 from linli.core.pages import problem_message
 from linli.meals.models import Kitchen, Slot
@@ -118,17 +119,19 @@ def kitchen_settings(request: HttpRequest) -> HttpResponse:
     """See and change a kitchen's served places, cut-off times, home delivery and meals cooked."""
 
     def page() -> HttpResponse:
-        kitchens = list(selectors.kitchens_for_editor(request.user))
+        kitchens = list(selectors.kitchens_for_editor(request_user(request)))
         if not kitchens:
             return _forbidden(request)
         wanted = (request.POST.get("kitchen") or request.GET.get("kitchen") or "").strip()
         kitchen = next((k for k in kitchens if str(k.pk) == wanted), None)
         if wanted and kitchen is None:  # 404 for no such kitchen, 403 for another street's
-            selectors.kitchen_get_for_editor(kitchen_id=int(wanted) if wanted.isdigit() else 0, user=request.user)
+            selectors.kitchen_get_for_editor(
+                kitchen_id=int(wanted) if wanted.isdigit() else 0, user=request_user(request)
+            )
         kitchen = kitchen or kitchens[0]
         if request.method == "POST":
             try:
-                services.kitchen_update(kitchen=kitchen, actor=request.user, **_parse(request.POST))
+                services.kitchen_update(kitchen=kitchen, actor=request_user(request), **_parse(request.POST))
             except Problem as problem:
                 ctx = _context(kitchen, kitchens, form=request.POST)
                 ctx["problem"] = problem_message(problem)

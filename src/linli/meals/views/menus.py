@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.core import selectors as core_selectors
+from linli.core.auth import request_user
 from linli.core.errors import Problem, field_error
 from linli.core.pages import login_redirect, problem_message
 from linli.meals.models import Allergen, DishTag, Kitchen, Menu, Slot
@@ -105,13 +106,15 @@ def kitchen_menus(request: HttpRequest) -> HttpResponse:
     """The week ahead of one kitchen: 7 days × slots with each menu's state and the rules a day fails."""
 
     def page() -> HttpResponse:
-        kitchens = list(selectors.kitchens_for_editor(request.user))
+        kitchens = list(selectors.kitchens_for_editor(request_user(request)))
         if not kitchens:
             return _forbidden(request)
         wanted = request.GET.get("kitchen", "")
         kitchen = next((k for k in kitchens if str(k.pk) == wanted), None)
         if wanted and kitchen is None:
-            selectors.kitchen_get_for_editor(kitchen_id=int(wanted) if wanted.isdigit() else 0, user=request.user)
+            selectors.kitchen_get_for_editor(
+                kitchen_id=int(wanted) if wanted.isdigit() else 0, user=request_user(request)
+            )
         kitchen = kitchen or kitchens[0]
         today = timezone.localdate()
         start = _parse_date(request.GET.get("start")) or today
@@ -230,7 +233,7 @@ def kitchen_menu(request: HttpRequest, kitchen_id: int, day: str, slot: str) -> 
         raise Http404(day)
 
     def page() -> HttpResponse:
-        kitchen = selectors.kitchen_get_for_editor(kitchen_id=kitchen_id, user=request.user)
+        kitchen = selectors.kitchen_get_for_editor(kitchen_id=kitchen_id, user=request_user(request))
         ctx = _menu_context(kitchen, date, slot, request.user)
         ctx["notice"] = request.GET.get("done", "")
         if request.method == "POST":
@@ -238,9 +241,11 @@ def kitchen_menu(request: HttpRequest, kitchen_id: int, day: str, slot: str) -> 
             try:
                 data = _item_data(request.POST)
                 if ctx["menu"] is None:
-                    services.menu_create(kitchen=kitchen, date=date, slot=slot, items=[data], actor=request.user)
+                    services.menu_create(
+                        kitchen=kitchen, date=date, slot=slot, items=[data], actor=request_user(request)
+                    )
                 else:
-                    services.menu_item_add(menu=ctx["menu"], actor=request.user, **data)
+                    services.menu_item_add(menu=ctx["menu"], actor=request_user(request), **data)
             except Problem as problem:
                 ctx.update(_menu_context(kitchen, date, slot, request.user))
                 ctx["form"] = request.POST
@@ -266,11 +271,11 @@ def kitchen_menu_item(request: HttpRequest, item_id: int) -> HttpResponse:
     """Change an item's prices (yuan) and daily limit."""
 
     def act() -> HttpResponse:
-        item = selectors.menu_item_get_for_editor(item_id=item_id, user=request.user)
+        item = selectors.menu_item_get_for_editor(item_id=item_id, user=request_user(request))
         try:
             services.menu_item_update(
                 item=item,
-                actor=request.user,
+                actor=request_user(request),
                 price_fen=parse_yuan(request.POST.get("price_yuan"), "price_fen", required=True),
                 half_price_fen=parse_yuan(request.POST.get("half_price_yuan"), "half_price_fen", required=False),
                 daily_limit=_limit(request.POST.get("daily_limit")),
@@ -285,9 +290,9 @@ def kitchen_menu_item(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def kitchen_menu_item_remove(request: HttpRequest, item_id: int) -> HttpResponse:
     def act() -> HttpResponse:
-        item = selectors.menu_item_get_for_editor(item_id=item_id, user=request.user)
+        item = selectors.menu_item_get_for_editor(item_id=item_id, user=request_user(request))
         try:
-            services.menu_item_remove(item=item, actor=request.user)
+            services.menu_item_remove(item=item, actor=request_user(request))
         except Problem as problem:
             return _after_item_problem(request, item, problem)
         return HttpResponseRedirect(_menu_url(item.menu.kitchen_id, item.menu.date, item.menu.slot) + "?done=removed")
@@ -297,12 +302,12 @@ def kitchen_menu_item_remove(request: HttpRequest, item_id: int) -> HttpResponse
 
 def _menu_action(request: HttpRequest, menu_id: int, action: str) -> HttpResponse:
     def act() -> HttpResponse:
-        menu = selectors.menu_get_for_editor(menu_id=menu_id, user=request.user)
+        menu = selectors.menu_get_for_editor(menu_id=menu_id, user=request_user(request))
         try:
             if action == "publish":
-                services.menu_publish(menu=menu, actor=request.user)
+                services.menu_publish(menu=menu, actor=request_user(request))
             else:
-                services.menu_unpublish(menu=menu, actor=request.user)
+                services.menu_unpublish(menu=menu, actor=request_user(request))
         except Problem as problem:
             ctx = _menu_context(menu.kitchen, menu.date, menu.slot, request.user)
             ctx["problem"] = problem_message(problem)
@@ -355,7 +360,7 @@ def kitchen_menus_import(request: HttpRequest) -> HttpResponse:
     """Upload the menu spreadsheet (CSV): the same file and the same report as `linli import menus`."""
 
     def page() -> HttpResponse:
-        ids = core_selectors.user_street_ids(request.user, roles=selectors.EDITOR_ROLES)
+        ids = core_selectors.user_street_ids(request_user(request), roles=selectors.EDITOR_ROLES)
         streets = list(core_selectors.street_list().filter(id__in=ids))
         if not streets:
             return _forbidden(request)
@@ -388,7 +393,7 @@ def kitchen_menus_import(request: HttpRequest) -> HttpResponse:
                         errors=[{"field": "file", "message": "文件超过 2 MB", "message_en": "The file is over 2 MB"}],
                     )
                 text = decode_upload(upload.read())
-                ctx["result"] = services.menus_import(street=street, text=text, actor=request.user)
+                ctx["result"] = services.menus_import(street=street, text=text, actor=request_user(request))
             except Problem as problem:
                 ctx["problem"] = problem_message(problem)
                 ctx["errors"] = problem.errors

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from linli.core import charts
 from linli.core import selectors as core_selectors
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.pages import problem_message
 from linli.core.services import audit_log
@@ -134,7 +135,7 @@ def street_report(request: HttpRequest) -> HttpResponse:
         ctx["form"] = {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
         return render(request, "meals/staff/report.html", ctx, status=problem.http_status)
     query = {"street": street.code, "from": report["from"].isoformat(), "to": report["to"].isoformat()}
-    editor_streets = core_selectors.user_street_ids(request.user, roles=menu_selectors.EDITOR_ROLES)
+    editor_streets = core_selectors.user_street_ids(request_user(request), roles=menu_selectors.EDITOR_ROLES)
     ctx.update(
         late_kitchens=menu_selectors.kitchens_not_week_ahead(street=street),
         kitchen_count=menu_selectors.kitchen_list(street=street).count(),

@@ -69,6 +69,6 @@ class Command(BaseCommand):
         if opts["other_streets"] is not None:
             changes["other_streets"] = opts["other_streets"]
         policy = policy_services.policy_set(compound=compound, actor=None, **changes) if changes else None
-        data = policy_services.policy_dict(policy or policy_services.policy_of(compound))
+        data = policy_services.policy_dict(policy or policy_services.policy_get(compound=compound))
         self.stdout.write(f"{compound.street.code}/{compound.external_id} {compound.name}")
         self.stdout.write(json.dumps(data, ensure_ascii=False))

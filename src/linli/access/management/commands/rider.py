@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from linli.access.selectors import credentials_of_street
+from linli.access.selectors import credential_list_for_street
 from linli.access.services import riders as rider_services
 from linli.core.commands import problems_exit_1
 from linli.core.errors import Problem
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             self.stdout.write(f"partner: {partner.code}\t{partner.name}\t{street.code}")
             self.stdout.write(f"key:     {rider_services.partner_key_new(partner=partner)}")
         else:
-            for c in credentials_of_street(street_get(code=opts["street"])):
+            for c in credential_list_for_street(street_get(code=opts["street"])):
                 self.stdout.write(
                     f"{mask_phone(c.user.phone)}\t{c.real_name}\t{c.partner.name}\t{c.status}\t{c.expires_at:%Y-%m-%d}"
                 )

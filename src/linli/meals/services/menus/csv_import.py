@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from linli.core.errors import Problem
 from linli.core.imports import ImportResult
-from linli.core.models import AuditLog, Street
+from linli.core.models import AuditLog, Street, User
 from linli.core.selectors import require_role
 from linli.meals.models import Dish, Kitchen, Menu, MenuItem, MenuStatus, Slot
 from linli.meals.services.menus.cutoffs import MENU_EDITOR_ROLES, SLOT_ALIASES, menu_cutoff_default, menu_is_frozen
@@ -205,7 +205,7 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
     return rows
 
 
-def menus_import(*, street: Street, text: str, actor: Any = None) -> ImportResult:
+def menus_import(*, street: Street, text: str, actor: User | None = None) -> ImportResult:
     """Import a canteen's menu plan from CSV (see `CSV_HELP`); all or nothing.
 
     Every error is reported with its line number (`Problem("csv_invalid", errors=[{line, field, message,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from linli.core.errors import Problem, field_error
-from linli.core.models import AuditLog, Role, Street
+from linli.core.models import AuditLog, Role, Street, User
 from linli.core.selectors import require_role
 from linli.meals.models import (
     Kitchen,
@@ -50,7 +50,7 @@ SLOT_ORDER: dict[str, int] = {"breakfast": 0, "lunch": 1, "dinner": 2}
 
 
 def _audit(
-    *, actor: Any, street: Street, action: str, object_type: str, object_id: Any, data: dict | None = None
+    *, actor: User | None, street: Street, action: str, object_type: str, object_id: Any, data: dict | None = None
 ) -> None:
     AuditLog.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -62,7 +62,7 @@ def _audit(
     )
 
 
-def check_kitchen_editor(actor: Any, kitchen: Kitchen) -> None:
+def check_kitchen_editor(actor: User | None, kitchen: Kitchen) -> None:
     """Kitchen operators and admins of the kitchen's street; `None` is the system (CLI, tasks)."""
     if actor is not None:
         require_role(actor, street=kitchen.street, roles=MENU_EDITOR_ROLES)

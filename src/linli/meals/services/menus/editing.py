@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from linli.core.errors import Problem, field_error
+from linli.core.models import User
 from linli.meals.models import (
     Dish,
     Kitchen,
@@ -74,7 +75,7 @@ def dish_upsert(
     is_set_meal: bool = False,
     components: str = "",
     description: str = "",
-    actor: Any = None,
+    actor: User | None = None,
 ) -> Dish:
     """Create the kitchen's dish by name, or update its tags, allergens and set-meal flag."""
     check_kitchen_editor(actor, kitchen)
@@ -144,7 +145,7 @@ def menu_create(
     kitchen: Kitchen,
     date: dt.date,
     slot: str,
-    actor: Any = None,
+    actor: User | None = None,
     cutoff_at: dt.datetime | None = None,
     note: str = "",
     items: Sequence[Mapping[str, Any]] = (),
@@ -201,7 +202,7 @@ def menu_create(
 
 
 def menu_update(
-    *, menu: Menu, actor: Any = None, cutoff_at: dt.datetime | None = None, note: str | None = None
+    *, menu: Menu, actor: User | None = None, cutoff_at: dt.datetime | None = None, note: str | None = None
 ) -> Menu:
     """Change the note or the cut-off of a menu that has not closed yet."""
     check_kitchen_editor(actor, menu.kitchen)
@@ -233,7 +234,7 @@ def _transition(menu: Menu, to_status: str) -> None:
         )
 
 
-def menu_publish(*, menu: Menu, actor: Any = None) -> Menu:
+def menu_publish(*, menu: Menu, actor: User | None = None) -> Menu:
     """Publish a draft menu so residents can order. Refused (`menu_invalid`, listing the failures) when it has no
     items or, for an elder canteen, when the day fails Shanghai's elder-canteen rules."""
     check_kitchen_editor(actor, menu.kitchen)
@@ -263,7 +264,7 @@ def menu_publish(*, menu: Menu, actor: Any = None) -> Menu:
     return menu
 
 
-def menu_unpublish(*, menu: Menu, actor: Any = None) -> Menu:
+def menu_unpublish(*, menu: Menu, actor: User | None = None) -> Menu:
     """Take a published menu back to draft: only while nobody has ordered from it."""
     check_kitchen_editor(actor, menu.kitchen)
     with transaction.atomic():
@@ -289,7 +290,7 @@ def menu_unpublish(*, menu: Menu, actor: Any = None) -> Menu:
     return menu
 
 
-def menu_item_add(*, menu: Menu, actor: Any = None, **data: Any) -> MenuItem:
+def menu_item_add(*, menu: Menu, actor: User | None = None, **data: Any) -> MenuItem:
     """Add a dish (created by name if new) to a menu before its cut-off. Keys as `validate_item`."""
     check_kitchen_editor(actor, menu.kitchen)
     values, problems = validate_item(data)
@@ -316,7 +317,7 @@ _UNSET: Any = object()
 def menu_item_update(
     *,
     item: MenuItem,
-    actor: Any = None,
+    actor: User | None = None,
     price_fen: Any = _UNSET,
     half_price_fen: Any = _UNSET,
     daily_limit: Any = _UNSET,
@@ -384,7 +385,7 @@ def menu_item_update(
     return MenuItem.objects.select_related("dish", "menu").get(pk=item.pk)
 
 
-def menu_item_remove(*, item: MenuItem, actor: Any = None) -> None:
+def menu_item_remove(*, item: MenuItem, actor: User | None = None) -> None:
     """Take a dish off a menu before the cut-off; refused once anyone has ordered it."""
     menu = item.menu
     check_kitchen_editor(actor, menu.kitchen)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from linli.core.errors import Problem, field_error
+from linli.core.models import User
 from linli.meals.models import Kitchen, Slot
 from linli.meals.services.menus.cutoffs import (
     _audit,
@@ -57,7 +58,7 @@ def _settings(kitchen: Kitchen) -> dict[str, Any]:
 def kitchen_update(
     *,
     kitchen: Kitchen,
-    actor: Any = None,
+    actor: User | None = None,
     serves: Iterable[Place] | None = None,
     breakfast_cutoff: dt.time | None = None,
     lunch_cutoff: dt.time | None = None,

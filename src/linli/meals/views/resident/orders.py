@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.meals.models import (
     DestinationType,
@@ -155,13 +156,13 @@ def my_orders(request: HttpRequest) -> HttpResponse:
             "balance_after": yuan(e.balance_after_fen),
             "note": e.note,
         }
-        for e in wallet_entries(user=request.user, limit=30)
+        for e in wallet_entries(user=request_user(request), limit=30)
     ]
     ctx = {
         "street": request.user.home_street,  # type: ignore[union-attr]
         "upcoming": upcoming,
         "past": past[:30],
-        "balance": yuan(wallet_balance(user=request.user)),
+        "balance": yuan(wallet_balance(user=request_user(request))),
         "entries": entries,
         "placed": _int(request.GET.get("placed")),
         "cancelled": request.GET.get("cancelled") == "1",
@@ -219,7 +220,7 @@ def my_order_collect(request: HttpRequest, order_id: int) -> HttpResponse:
         raise Http404("collect")
 
     try:
-        delivery.order_collect_self(order=order, user=request.user)
+        delivery.order_collect_self(order=order, user=request_user(request))
     except Problem as problem:
         order = _own_order(request, order_id)
         ctx = {
