@@ -11,7 +11,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone, translation
 
 from linli.activities.models import (
@@ -26,7 +26,7 @@ from linli.core import rawsql
 from linli.core.errors import Problem, field_error
 from linli.core.models import Role, Street, User
 from linli.core.phones import mask_phone
-from linli.core.selectors import street_get, user_has_role
+from linli.core.selectors import change_mark, street_get, user_has_role
 from linli.places.models import Place
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -287,3 +287,8 @@ def booking_to_staff_dict(booking: Booking, *, full_phone: bool = False) -> dict
         "waitlisted_at": _iso(booking.waitlisted_at),
         "checked_in_at": _iso(booking.checked_in_at),
     }
+
+
+def activity_change_mark(*, street: Street) -> tuple[Subquery, Subquery]:
+    """Count and latest change of the street's activity rows (the assistant's vocabulary cache key)."""
+    return change_mark(Activity.objects.filter(street=street), latest="updated_at")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, Func, IntegerField, QuerySet, Subquery
 
 from linli.core.errors import Problem
-from linli.core.models import Role, RoleAssignment, Street, User
+from linli.core.models import Committee, Compound, Role, RoleAssignment, Street, User
 
 
 def street_list() -> QuerySet[Street]:
@@ -61,3 +62,22 @@ def require_role(user: User, *, street: Street, roles: Iterable[str] = (Role.ADM
 def user_role_list(user: User) -> QuerySet[RoleAssignment]:
     """The roles a user holds, with their streets (for "me" and the account page)."""
     return RoleAssignment.objects.filter(user=user).select_related("street").order_by("street__code", "role")
+
+
+def change_mark(qs: QuerySet[Any], *, latest: str) -> tuple[Subquery, Subquery]:
+    """The row count and the greatest `latest` of `qs` as two scalar subqueries, for a cache that must notice any
+    change; a caller composes several domains' marks into one query (one round trip)."""
+    rows = qs.order_by()
+    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
+    greatest = Func(F(latest), function="MAX", output_field=qs.model._meta.get_field(latest))
+    return Subquery(rows.annotate(mark=count).values("mark")[:1]), Subquery(
+        rows.annotate(mark=greatest).values("mark")[:1]
+    )
+
+
+def compound_change_mark(*, street: Street) -> tuple[Subquery, Subquery]:
+    return change_mark(Compound.objects.filter(street=street), latest="id")
+
+
+def committee_change_mark(*, street: Street) -> tuple[Subquery, Subquery]:
+    return change_mark(Committee.objects.filter(street=street), latest="id")

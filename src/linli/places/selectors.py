@@ -16,13 +16,13 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from linli.core.errors import Problem
 from linli.core.geo import WALK_CIRCLE_MINUTES, haversine_m, in_walk_circle, navigation_links, walk_minutes
 from linli.core.models import Street, User
-from linli.core.selectors import street_get, user_street_ids
+from linli.core.selectors import change_mark, street_get, user_street_ids
 from linli.places.hooks import place_properties
 from linli.places.hours import hours_status
 from linli.places.index import PointIndex
@@ -402,3 +402,8 @@ def _rows_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def nearest_response(*, lat: float, lng: float, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"items": items, "origin": {"lat": lat, "lng": lng}, "walk_circle_minutes": WALK_CIRCLE_MINUTES}
+
+
+def place_change_mark(*, street: Street) -> tuple[Subquery, Subquery]:
+    """Count and latest change of the street's place rows (the assistant's vocabulary cache key)."""
+    return change_mark(Place.objects.filter(street=street), latest="updated_at")

@@ -10,8 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.db import connection
-
+from linli.activities import selectors as activity_selectors
 from linli.activities.models import Activity, ActivityStatus
 from linli.assistant.engine.matching import (
     Entity,
@@ -23,8 +22,11 @@ from linli.assistant.engine.matching import (
     segment,
     tokenizer,
 )
+from linli.core import selectors as core_selectors
 from linli.core.models import Committee, Compound, Street
-from linli.meals.models import Dish, Kitchen
+from linli.meals.models import Dish
+from linli.meals.selectors import menus as menu_selectors
+from linli.places import selectors as place_selectors
 from linli.places.models import Place
 
 _cache: dict[int, Lexicon] = {}
@@ -35,29 +37,17 @@ _TITLE_STOP = {"活动", "社区", "居民", "第一期", "第二期", "一期",
 
 
 def street_version(street: Street) -> tuple[Any, ...]:
-    """Count and latest change of each table the names come from, in one round trip (five scalar subqueries)."""
-
-    qn = connection.ops.quote_name
-    dish, kitchen = qn(Dish._meta.db_table), qn(Kitchen._meta.db_table)
-    dishes = f"{dish} d JOIN {kitchen} k ON k.{qn('id')} = d.{qn('kitchen_id')}"
-    sources = [
-        (qn(Place._meta.db_table), "", "updated_at"),
-        (qn(Activity._meta.db_table), "", "updated_at"),
-        (dishes, "k.", "id"),
-        (qn(Compound._meta.db_table), "", "id"),
-        (qn(Committee._meta.db_table), "", "id"),
-    ]
-    parts = []
-    for table, alias, latest in sources:
-        where = f"WHERE {alias}{qn('street_id')} = %s"
-        parts.append(f"SELECT COUNT(*) FROM {table} {where}")  # noqa: S608
-        column = f"d.{qn(latest)}" if alias else qn(latest)
-        parts.append(f"SELECT MAX({column}) FROM {table} {where}")  # noqa: S608
-    # Only quoted table and column names are interpolated; the street id is a parameter.
-    sql = "SELECT " + ", ".join(f"({p})" for p in parts)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [street.pk] * len(parts))
-        row = cursor.fetchone()
+    """Count and latest change of each table the names come from, in one round trip: each domain's selector gives
+    its two scalar subqueries (`*_change_mark`), composed here into one query."""
+    marks = {
+        "places": place_selectors.place_change_mark(street=street),
+        "activities": activity_selectors.activity_change_mark(street=street),
+        "dishes": menu_selectors.dish_change_mark(street=street),
+        "compounds": core_selectors.compound_change_mark(street=street),
+        "committees": core_selectors.committee_change_mark(street=street),
+    }
+    columns = {f"{name}_{i}": mark for name, pair in marks.items() for i, mark in enumerate(pair)}
+    row = Street.objects.filter(pk=street.pk).annotate(**columns).values_list(*columns).get()
     return (street.pk, street.name, *row)
 
 

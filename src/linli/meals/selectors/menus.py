@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from linli.core.errors import Problem
-from linli.core.models import AuditLog, User
-from linli.core.selectors import user_street_ids
-from linli.meals.models import Kitchen, Menu, MenuItem, MenuStatus, Slot
+from linli.core.models import AuditLog, Street, User
+from linli.core.selectors import change_mark, user_street_ids
+from linli.meals.models import Dish, Kitchen, Menu, MenuItem, MenuStatus, Slot
 from linli.places.models import Place
 
 VISIBLE_STATUSES = (MenuStatus.PUBLISHED, MenuStatus.LOCKED)
@@ -287,3 +287,8 @@ def menus_for_place_to_dict(*, place: Place, date: dt.date) -> dict[str, Any]:
         "items": [menu_item_to_dict(i, m) for m in menus for i in m.items.all()],
         "menus": [menu_to_dict(m) for m in menus],
     }
+
+
+def dish_change_mark(*, street: Street) -> tuple[Subquery, Subquery]:
+    """Count and latest change of the street's dish rows (the assistant's vocabulary cache key)."""
+    return change_mark(Dish.objects.filter(kitchen__street=street), latest="id")
