@@ -8,6 +8,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
+    # Imported once the settings module is chosen: `linli` is the console entry point, before Django is set up.
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)

@@ -71,7 +71,6 @@ class ActivityAdmin(StreetScopedAdmin):
         return False  # bookings hang off it; cancel instead (everyone booked is told)
 
     def save_model(self, request: HttpRequest, obj: Activity, form: Any, change: bool) -> None:
-
         values = {name: form.cleaned_data.get(name) for name in ACTIVITY_FIELDS if name in form.cleaned_data}
         try:
             if change:
@@ -102,7 +101,6 @@ class ActivityAdmin(StreetScopedAdmin):
 
     @admin.action(description=_("取消所选活动并通知已预约者 Cancel and tell everyone booked"))
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
-
         told = 0
         for activity in queryset:
             told += activity_cancel(activity=activity, actor=request_user(request))
@@ -171,7 +169,6 @@ class BookingAdmin(StreetScopedAdmin):
 
     @admin.action(description=_("取消所选预约（候补者自动递补）Cancel (the waitlist moves up)"))
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-
         done, refused = 0, 0
         for booking in queryset.select_related("activity", "activity__street", "activity__place"):
             try:

@@ -22,7 +22,6 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 def place_choices(street: Any) -> list[tuple[int, str]]:
-
     return [(p.pk, p.name) for p in place_selectors.place_list(street=street)]
 
 

@@ -118,7 +118,6 @@ def activity_get(*, activity_id: int, include_unpublished: bool = False) -> Acti
 
 def activity_get_for_booking(*, activity_id: int) -> Activity:
     """The lean read of the one-tap booking path: the activity and its street (for the per-person limit)."""
-
     row = rawsql.fetch_one(
         f"SELECT {rawsql.select_list(Activity, 'a')}, {rawsql.select_list(Street, 's')} "  # noqa: S608
         f"FROM {rawsql.table(Activity)} a JOIN {rawsql.table(Street)} s ON s.id = a.{rawsql.column(Activity, 'street')} "
@@ -274,7 +273,6 @@ def activity_bookings(*, activity: Activity, actor: User) -> QuerySet[Booking]:
 
 def booking_to_staff_dict(booking: Booking, *, full_phone: bool = False) -> dict[str, Any]:
     """One row of the staff's booking list; the phone is masked unless `full_phone` (PIPL)."""
-
     user = booking.user
     return {
         "booking_id": booking.pk,

@@ -69,7 +69,6 @@ def synonym_list(*, street: Street) -> QuerySet[Synonym]:
 
 def card_choices(*, street: Street) -> dict[str, list[Any]]:
     """The street's active places and upcoming published activities, for attaching to a curated answer."""
-
     return {
         "places": list(Place.objects.filter(street=street, is_active=True).order_by("name")),
         "activities": list(

@@ -184,7 +184,6 @@ class Open311ClientAdmin(StreetScopedAdmin):
 
     @admin.action(description="撤销所选密钥 Revoke the selected keys")
     def revoke_keys(self, request: HttpRequest, queryset: Any) -> None:
-
         revoked = 0
         for client in queryset.filter(revoked_at__isnull=True).select_related("street"):
             revoked += client_revoke(street=client.street, prefix=client.prefix, actor=request.user)  # type: ignore[arg-type]

@@ -378,7 +378,6 @@ def grids_export(*, street: Street) -> dict[str, Any]:
 
 def compounds_import(*, street: Street, collection: Any, actor: Any = None) -> ImportResult:
     """Import residential compounds (Point or Polygon); each is assigned the deepest grid holding it."""
-
     errors = ErrorList()
     features, system = read_collection(collection, errors)
     seen: dict[str, int] = {}

@@ -155,7 +155,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("用户 users")
 
     def __str__(self) -> str:
-
         return self.display_name or mask_phone(self.phone)
 
 

@@ -280,7 +280,6 @@ def _rate_limited(retry_after: int, what_zh: str, what_en: str) -> Problem:
 
 def sms_code_send(*, phone: str, ip: str | None = None) -> SmsCodeResult:
     """Issue a 6-digit sign-in code and send it through the configured backend after commit."""
-
     normalized = _phone(phone)
     ttl = settings.LINLI_SMS_CODE_TTL_SECONDS
     resend = settings.LINLI_SMS_RESEND_SECONDS

@@ -71,7 +71,6 @@ def _known_secrets(path: Path) -> dict[str, str]:
 
 
 def demo_access_load(*, street: Street, stdout: Any = None) -> AccessDemo:
-
     result = AccessDemo(file=demo_gates_file())
     known = _known_secrets(result.file)
     compounds = {c.external_id: c for c in Compound.objects.filter(street=street)}

@@ -95,7 +95,6 @@ class CasesDemoResult:
 
 
 def _photo(color: tuple[int, int, int]) -> bytes:
-
     image = Image.new("RGB", (480, 360), color)
     draw = ImageDraw.Draw(image)
     for i in range(0, 480, 40):
@@ -113,7 +112,6 @@ def _accounts() -> dict[str, User]:
 
 def _staff(street: Street, accounts: dict[str, User]) -> None:
     """The demo's grid worker (unit u13) and safety officer (workstation 1), if those accounts exist."""
-
     for key, role, grid_ext in (
         ("grid_worker", Role.GRID_WORKER, "wl-grid-u13"),
         ("safety_officer", Role.SAFETY_OFFICER, "wl-grid-ws1"),
@@ -128,7 +126,6 @@ def _staff(street: Street, accounts: dict[str, User]) -> None:
 
 
 def _cases(street: Street, accounts: dict[str, User], now: dt.datetime) -> int:
-
     if Case.objects.filter(street=street).exists():
         return 0
     grid_worker = accounts.get("grid_worker")
@@ -185,7 +182,6 @@ def _cases(street: Street, accounts: dict[str, User], now: dt.datetime) -> int:
 
 def cases_demo_load(street: Street, *, now: dt.datetime | None = None) -> CasesDemoResult:
     """Default categories, case staff roles and sample cases for the sample street (idempotent)."""
-
     now = now or timezone.now()
     with transaction.atomic():
         result = CasesDemoResult()
@@ -203,7 +199,6 @@ def cases_demo_load(street: Street, *, now: dt.datetime | None = None) -> CasesD
 
 def cases_demo_reset(street: Street) -> None:
     """Remove every cases row of the street (Report.case and the categories are PROTECT: children first)."""
-
     with transaction.atomic():
         SentinelPoints.objects.filter(street=street).delete()
         photos = CasePhoto.objects.filter(case__street=street)

@@ -73,7 +73,6 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
 
 
 def _street() -> tuple[Street, bool]:
-
     try:
         return street_create(**STREET, is_sample=True), True  # type: ignore[arg-type]
     except Problem as exc:
@@ -113,7 +112,6 @@ def _link_compounds_to_committees(street: Street, collection: dict[str, Any]) ->
 
 
 def _account(street: Street, account: DemoAccount) -> User:
-
     user = user_get_or_create(phone=account.phone, display_name=account.display_name)
     if user.display_name != account.display_name:
         user_update(user=user, display_name=account.display_name)
@@ -142,7 +140,6 @@ def _account(street: Street, account: DemoAccount) -> User:
 
 def demo_load(*, reset: bool = False) -> DemoResult:
     """Create or refresh the sample street, its grids, compounds, service points and demo accounts."""
-
     with transaction.atomic():
         if reset:
             demo_reset()

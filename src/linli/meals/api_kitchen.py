@@ -222,7 +222,6 @@ def collect(request: HttpRequest, payload: CollectIn) -> HttpResponse:
 
 
 def _order_brief(order: Order) -> dict[str, Any]:
-
     return {
         "id": order.pk,
         "status": order.status,

@@ -11,7 +11,6 @@ from linli.meals.services.kitchen import menus_lock_due
 @shared_task(name="meals.lock_due_menus")
 def lock_due_menus(now_iso: str | None = None) -> int:
     """Lock the menus whose cut-off has passed (and their placed orders); safe to run often and on many workers."""
-
     now = parse_datetime(now_iso) if now_iso else None
     if now_iso and now is None:
         raise ValueError(f"not an ISO date-time: {now_iso!r}")

@@ -130,7 +130,6 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> Status:
 
 @router.patch("/places/{int:place_id}", response=PlaceOut, auth=require_user, summary="修改服务点位 Update a point")
 def update_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> dict[str, Any]:
-
     place = Place.objects.select_related("street").filter(pk=place_id).first()
     if place is None:
         raise Problem("not_found", detail_zh="找不到该服务点位", detail_en="No such service point")

@@ -178,7 +178,6 @@ def _row_to_dict(
 
 def places_geojson(*, street: Street | str) -> dict[str, Any]:
     """The street's active places as a GeoJSON FeatureCollection (the import format plus `place_id`)."""
-
     st = _street(street)
     if st is None:
         raise Problem("unknown_street")
@@ -258,7 +257,6 @@ def nearest_index_invalidate_local() -> None:
 
 
 def _build() -> _Snapshot:
-
     rows = list(
         Place.objects.filter(is_active=True).values_list("id", "lat", "lng", "street_id", "kind", "opening_hours")
     )
@@ -307,7 +305,6 @@ MAX_SUB_INDEXES = 256
 
 def _sub_index(state: _Snapshot, key: tuple[Any, ...], allowed: frozenset[int]) -> Any:
     """The index over `allowed` (the places passing a street/kind/service filter), cached in the snapshot."""
-
     index = state.sub_indexes.get(key)
     if index is None:
         ids = sorted(allowed)

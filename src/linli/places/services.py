@@ -62,7 +62,6 @@ def _notify_changed(*, street: Street, ids: Sequence[int]) -> None:
 
 def places_index_bump() -> None:
     """Mark the process-wide nearest-search index as stale (in every process sharing the cache)."""
-
     cache.set(INDEX_VERSION_KEY, time.time_ns(), timeout=None)
 
     selectors.nearest_index_invalidate_local()

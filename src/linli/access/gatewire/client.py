@@ -329,7 +329,6 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def broker_url() -> str:
-
     return getattr(settings, "LINLI_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 

@@ -38,7 +38,6 @@ class GateAuth:
 
 
 def _authenticate(request: HttpRequest, public_id: str) -> GateAuth:
-
     header = request.headers.get("Authorization")
     row = None
     if protocol.is_public_id(public_id):

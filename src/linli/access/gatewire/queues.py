@@ -63,7 +63,6 @@ def _unexpired(raw: list[bytes], now: float) -> list[dict[str, Any]]:
 
 class RedisCommandQueue:
     def __init__(self, url: str, prefix: str = "linli:gatewire") -> None:
-
         # A blocking read waits up to MAX_POLL_WAIT_SECONDS: the socket must wait longer than that.
         self.redis = redis.Redis.from_url(
             url, socket_timeout=MAX_POLL_WAIT_SECONDS + 10, socket_connect_timeout=2, health_check_interval=30
@@ -180,7 +179,6 @@ _queues_lock = threading.Lock()
 
 def command_queue() -> CommandQueue:
     """The process's queue: Redis when settings.REDIS_URL is set, else in memory."""
-
     url = getattr(settings, "REDIS_URL", "") or ""
     queue = _queues.get(url)
     if queue is None:
@@ -196,7 +194,6 @@ def open_http_gate(
     *, gate_public_id: str, command_key: bytes, tap_id: int, timeout: float, queue: CommandQueue | None = None
 ) -> OpenResult:
     """Queue the open command for the controller's next poll and wait up to `timeout` for its report."""
-
     queue = queue or command_queue()
     deadline = time.monotonic() + max(timeout, 0.0)
     command = protocol.make_open_command(gate=gate_public_id, command_key=command_key, tap=tap_id, now=time.time())

@@ -221,7 +221,6 @@ class EventRecorder:
         self._unverified = batch
 
     def _record_tap_results(self) -> None:
-
         while True:
             try:
                 self._unrecorded.append(self._tap_results.get_nowait())
@@ -289,13 +288,11 @@ def _merge(into: dict[str, tuple[float | None, float]], latest: dict[str, tuple[
 
 def _is_locked(exc: BaseException) -> bool:
     """SQLite's "database is locked" (busy past its timeout) and "database table is locked" (shared cache)."""
-
     return isinstance(exc, OperationalError) and "locked" in str(exc)
 
 
 def _close_old_connections() -> None:
     """What Django does after a request: close connections past their CONN_MAX_AGE or in error."""
-
     try:
         close_old_connections()
     except Exception:

@@ -193,7 +193,6 @@ class HttpGateController:
         on_open: Callable[[protocol.OpenCommand], None] | None = None,
         on_refuse: Callable[[str | None, str], None] | None = None,
     ) -> None:
-
         self.logic = ControllerLogic(public_id, secret_b64, on_open=on_open, on_refuse=on_refuse)
         self.public_id = public_id
         self.heartbeat_every = heartbeat_every
@@ -244,7 +243,6 @@ class HttpGateController:
             self.heartbeats_sent += 1
 
     def _poll_loop(self) -> None:
-
         while not self._stopping.is_set():
             try:
                 response = self._http.get(
@@ -263,7 +261,6 @@ class HttpGateController:
                 self._stopping.wait(1.0)
 
     def _heartbeat_loop(self) -> None:
-
         while not self._stopping.is_set():
             try:
                 self.send_heartbeat()

@@ -219,7 +219,6 @@ def gate_dict(gate: Gate, now: datetime | None = None) -> dict[str, Any]:
 
 def gate_qr(gate: Gate, now: float | None = None) -> dict[str, Any]:
     """The display's current QR code (SVG), its URL, when it stops working and when to fetch the next one."""
-
     now = time.time() if now is None else now
     url, expires_at = gate_qr_url(gate, now)
     out = io.BytesIO()

@@ -226,7 +226,6 @@ def rider_reinstate(*, credential: RiderCredential, actor: User | None) -> Rider
 @transaction.atomic
 def rider_photo_set(*, credential: RiderCredential, upload: Any, actor: User | None) -> RiderCredential:
     """Validate and re-encode the rider's photo (no metadata kept) and store it."""
-
     processed = photo_process(upload, max_side=800)
     old = credential.photo.name if credential.photo else ""
     credential.photo.save(f"{secrets.token_hex(12)}.jpg", ContentFile(processed.content), save=False)

@@ -177,7 +177,6 @@ def tap_decide(*, user: User, gate_token: str, lat: float | None = None, lng: fl
 
 def tap_answer(result: TapResult, *, lang: str = "zh-hans", photo_url: str | None = None) -> dict[str, Any]:
     """The API's answer. Riders learn only the gate and compound names: nothing about residents."""
-
     gate = result.gate
     credential = result.credential
     return {

@@ -105,7 +105,6 @@ def booking_check_in(
     now: datetime | None = None,
 ) -> Booking:
     """Check a booking in by QR payload or typed code. A second scan returns the booking unchanged."""
-
     require_role(actor, street=activity.street, roles=CHECKIN_ROLES)
     if activity.status == ActivityStatus.CANCELLED:
         raise _invalid("该活动已取消", "This activity was cancelled")
@@ -164,7 +163,6 @@ def walk_in_create(*, activity: Activity, actor: User, phone: str, display_name:
 @transaction.atomic
 def activity_mark_no_shows(*, activity: Activity, actor: User, now: datetime | None = None) -> int:
     """After the activity has ended, mark every still-confirmed booking as a no-show; return how many."""
-
     require_role(actor, street=activity.street, roles=CHECKIN_ROLES)
     now = now or timezone.now()
     if now < activity.end:

@@ -135,7 +135,6 @@ def series_create(
     actor: User | None = None,
 ) -> ActivitySeries:
     """Create a series and one Activity per occurrence (each with `capacity` seats of its own)."""
-
     _check_series_args(
         external_id=external_id, title=title, duration_minutes=duration_minutes, place=place, street=street
     )

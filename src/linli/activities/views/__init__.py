@@ -351,7 +351,6 @@ def _form_fields(data: dict[str, Any], street: Any) -> dict[str, Any]:
 
 
 def _place_of_street(street: Any, place_id: str | int) -> Any:
-
     return place_selectors.place_list(street=street).get(pk=int(place_id))
 
 

@@ -43,7 +43,6 @@ def answer(
     synonyms: dict[str, str] | None = None,
 ) -> EngineAnswer:
     """Answer one question for `street` (None: the default street) at `now` (default: the current time)."""
-
     if isinstance(street, str):  # a street code is accepted too
         street = Street.objects.filter(code=street).first()
     street = street or default_street()

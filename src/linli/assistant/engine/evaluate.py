@@ -47,7 +47,6 @@ def load(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _place_id(street: Street, ext: str) -> int | None:
-
     return Place.objects.filter(street=street, external_id=ext).values_list("id", flat=True).first()
 
 
@@ -81,7 +80,6 @@ def _fact_ok(actual: Any, expected: Any) -> bool:
 
 
 def card_exists(card: Card, street: Street) -> bool:
-
     if card.type == "place":
         return Place.objects.filter(pk=card.id).exists()
     if card.type == "activity":

@@ -122,7 +122,6 @@ def activities(ctx: Ctx) -> EngineAnswer:
 
 
 def _label_names(labels: list[str], ctx: Ctx) -> list[str]:
-
     out = []
     for label in labels:
         if label in CATEGORY_EN:

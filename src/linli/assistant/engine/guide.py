@@ -76,7 +76,6 @@ _HELLO = ("你好", "您好", "在吗", "hello", "hi", "嗨")
 
 def _meal_places(ctx: Any) -> list[Card]:
     """The named meal place, else the three nearest (to the resident, a named road or the centre), with "order"."""
-
     named = [e.key for e in ctx.parsed.entities("place")]
     if named:
         place = Place.objects.filter(pk=named[0], is_active=True).first()

@@ -66,7 +66,6 @@ def lexicon(street: Street) -> Lexicon:
 
 
 def build_lexicon(street: Street, version: tuple[Any, ...] = ()) -> Lexicon:
-
     lex = Lexicon(street_id=street.pk, version=version)
     roads: dict[str, list[tuple[float, float]]] = {}
     places = Place.objects.filter(street=street, is_active=True).values_list(

@@ -97,7 +97,6 @@ def _date(value: Any, now: dt.datetime) -> dt.date | None:
 
 
 def _place(street: Street, place_id: Any) -> Any:
-
     try:
         return Place.objects.get(pk=int(place_id), street=street, is_active=True)
     except (Place.DoesNotExist, TypeError, ValueError):
@@ -126,14 +125,12 @@ def call_tool(
 
 
 def _search_places(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-
     qs = place_list(street=street, kind=args.get("kind") or None, q=args.get("q") or None)[:MAX_ITEMS]
     return {"items": [{"card": place_card(p).as_dict(), "kind": p.kind, "address": p.address, "phone": p.phone,
                        "opening_hours": p.opening_hours} for p in qs]}  # fmt: skip
 
 
 def _nearest(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-
     if lat is None or lng is None:
         lat, lng = street.center_lat, street.center_lng
     if lat is None or lng is None:
@@ -157,7 +154,6 @@ def _nearest(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: d
 
 
 def _activities(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-
     start = _date(args.get("date_from"), now) or now.date()
     end = _date(args.get("date_to"), now) or start + dt.timedelta(days=30)
     qs = activity_list(
@@ -175,7 +171,6 @@ def _activities(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now
 
 
 def _hours(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-
     place = _place(street, args.get("place_id"))
     if place is None:
         return {"error": "no such place"}
@@ -191,7 +186,6 @@ def _hours(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.
 
 
 def _menu(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
-
     place = _place(street, args.get("place_id"))
     if place is None:
         return {"error": "no such place"}

@@ -96,7 +96,6 @@ def curated_find(*, street: Street | None, normalized: str) -> CuratedAnswer | N
 def _offline(
     *, question: str, street: Street | None, lat: float | None, lng: float | None, now: datetime, lang: str
 ) -> dict[str, Any]:
-
     result = engine.answer(
         question=question, street=street, lat=lat, lng=lng, now=now, lang=lang, synonyms=synonym_map(street) or None
     )
@@ -119,7 +118,6 @@ def answer_question(
     now: datetime | None = None,
 ) -> AskLog:
     """Answer and log one question. Problems: `validation_error` (empty or too long question, bad coordinates)."""
-
     text = question_clean(question)
     lat, lng = location_clean(lat, lng)
     street = street or engine.default_street()  # the engine's choice, so the log names the street it used

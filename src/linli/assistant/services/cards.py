@@ -34,7 +34,6 @@ def card_refs_clean(refs: Iterable[Any]) -> list[dict[str, Any]]:
 
 def cards_render(refs: Iterable[Any], *, street: Street) -> list[dict[str, Any]]:
     """The cards of `refs` that exist now in `street` (active places, published activities), in the given order."""
-
     clean = card_refs_clean(refs)
     place_ids = [r["id"] for r in clean if r["type"] == "place"]
     activity_ids = [r["id"] for r in clean if r["type"] == "activity"]

@@ -112,7 +112,6 @@ def cards_in(result: Any) -> list[dict[str, Any]]:
 
 
 def _run_tool(name: str, arguments: str, *, street: Street, lat: Any, lng: Any, now: datetime) -> Any:
-
     known = {t["function"]["name"] for t in tools.TOOLS}
     if name not in known:
         return {"error": f"unknown tool {name}"}
@@ -152,7 +151,6 @@ def _final_json(content: Any) -> dict[str, Any]:
 
 
 def _exists(kind: str, pk: Any) -> bool:
-
     models: dict[str, Any] = {"place": Place, "activity": Activity, "menu_item": MenuItem}
     model = models.get(kind)
     if model is None:
@@ -185,7 +183,6 @@ def llm_answer(
     *, question: str, street: Street | None, lat: float | None, lng: float | None, now: datetime, lang: str
 ) -> dict[str, Any]:
     """{intent, text, cards, confidence, backend} from the configured chat-completions server, or `LlmFailure`."""
-
     if street is None:
         raise LlmFailure("no street to answer for")
     deadline = time.monotonic() + float(settings.LINLI_ASSISTANT_LLM_TIMEOUT)

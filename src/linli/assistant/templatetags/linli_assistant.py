@@ -14,7 +14,6 @@ register = template.Library()
 
 @register.inclusion_tag("assistant/_map_panel.html", takes_context=True)
 def assistant_map_panel(context: template.Context) -> dict[str, Any]:
-
     street = context["street"]
     ctx = chat_context(street, context.get("origin"))
     ctx.update(

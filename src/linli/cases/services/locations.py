@@ -23,7 +23,6 @@ SPOT_KINDS = ("compound", "place")
 
 
 def _places(street: Street) -> Any:
-
     return Place.objects.filter(street=street, is_active=True)
 
 

@@ -194,7 +194,6 @@ def street_admins(street_id: int) -> list[User]:
 
 def case_sms(*, users: list[User], message_zh: str, message_en: str = "") -> int:
     """SMS each of `users` after commit (through the activities notify path); return how many were queued."""
-
     for user in users:
         notify_user(user=user, message_zh=message_zh, message_en=message_en)
     return len(users)

@@ -135,7 +135,6 @@ def _reporters(case: Case) -> list[Any]:
 
 
 def _tell_reporters(case: Case, to_status: str) -> None:
-
     if to_status == S.CLOSED:
         zh = f"您上报的问题（事件 #{case.pk}「{case.category.name_zh}」）已办结。{case.closing_note}".strip()
         en = f"The problem you reported (case #{case.pk}) has been dealt with. {case.closing_note}".strip()

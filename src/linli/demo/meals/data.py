@@ -155,7 +155,6 @@ def _as_time(value: Any) -> dt.time:
 
 
 def _dish(kitchen: Any, spec: DemoDish) -> Any:
-
     dish, _ = Dish.objects.get_or_create(
         kitchen=kitchen,
         name=spec.name,

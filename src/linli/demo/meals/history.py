@@ -49,7 +49,6 @@ from linli.places.models import Place
 
 def _history(street: Street, kitchens: list[Any], today: dt.date) -> dict[str, int]:
     """Orders, wallet entries, ratings, waste, inspections and tasting scores for the last HISTORY_DAYS days."""
-
     S = OrderStatus
     rng = random.Random(HISTORY_SEED)
     staff = {u.phone: u for u in User.objects.filter(phone__startswith="+86138000000")}

@@ -35,7 +35,6 @@ from linli.meals.services.wallet import wallet_topup
 
 
 def _history_exists(street: Street, today: dt.date) -> bool:
-
     return (
         Order.objects.filter(street=street, date__lt=today).exists()
         or WasteRecord.objects.filter(kitchen__street=street, date__lt=today).exists()
@@ -87,7 +86,6 @@ def _extra_residents(street: Street, kitchens: list[Any], today: dt.date, rng: A
 
 def _past_menus(kitchens: list[Any], today: dt.date) -> dict[tuple[int, dt.date], tuple[Any, list[Any]]]:
     """A locked lunch menu per kitchen and past day (existing menus of those days are locked and reused)."""
-
     days = [today - dt.timedelta(days=d) for d in range(HISTORY_DAYS, 0, -1)]
     existing = {
         (m.kitchen_id, m.date): m for m in Menu.objects.filter(kitchen__in=kitchens, slot="lunch", date__in=days)
@@ -252,7 +250,6 @@ def _insert_rows(model: Any, names: tuple[str, ...], rows: list[tuple[Any, ...]]
 
 
 def _bump_sold(sold: dict[int, int]) -> None:
-
     by_amount: dict[int, list[int]] = {}
     for pk, n in sold.items():
         by_amount.setdefault(n, []).append(pk)

@@ -51,7 +51,6 @@ from linli.places.models import Place
 
 
 def _kitchens(street: Street) -> list[Any]:
-
     places = {p.external_id: p for p in Place.objects.filter(street=street)}
     serves = {
         f["properties"]["id"]: list(f["properties"].get("serves") or [])
@@ -84,7 +83,6 @@ def _kitchens(street: Street) -> list[Any]:
 
 
 def _menus(kitchens: list[Any], today: dt.date) -> tuple[int, int]:
-
     menus = items = 0
     slots_of = {ext: slots for ext, _e, slots, _h in KITCHENS}
     for k_index, kitchen in enumerate(kitchens):
@@ -123,7 +121,6 @@ def _menus(kitchens: list[Any], today: dt.date) -> tuple[int, int]:
 
 
 def _tiers(street: Street) -> int:
-
     created = 0
     for kind, name, min_age, hardship, dtype, value in TIERS:
         lookup: dict[str, Any] = {"street": street, "kind": kind}
@@ -139,7 +136,6 @@ def _tiers(street: Street) -> int:
 
 
 def _residents(street: Street, today: dt.date) -> list[tuple[DemoAccount, Any]]:
-
     out = []
     for r in MEAL_RESIDENTS:
         user = user_get_or_create(phone=r.phone, display_name=r.display_name)

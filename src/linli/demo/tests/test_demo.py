@@ -141,7 +141,6 @@ def test_sample_files_are_consistent():
 
 @pytest.mark.django_db
 def test_demo_has_bookable_activities_this_month_and_after(capsys):
-
     call_command("demo")
     upcoming = Activity.objects.filter(street__code="wanli", status=ActivityStatus.PUBLISHED, start__gt=timezone.now())
     assert upcoming.count() >= 9

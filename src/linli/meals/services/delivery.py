@@ -463,7 +463,6 @@ def run_list_for_user(
     *, user: Any, on: date, slot: str | None = None, kitchen: Kitchen | None = None
 ) -> list[DeliveryRun]:
     """A rider's own runs; kitchen staff: the runs of their kitchens (or of `kitchen`)."""
-
     qs = DeliveryRun.objects.filter(date=on).select_related("kitchen__place", "kitchen__street", "rider")
     if slot:
         qs = qs.filter(slot=slot)
@@ -477,7 +476,6 @@ def run_list_for_user(
 
 
 def run_to_dict(run: DeliveryRun, *, with_orders: bool = False) -> dict[str, Any]:
-
     stops = []
     for s in run.stops.all():
         item: dict[str, Any] = {

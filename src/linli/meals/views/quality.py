@@ -266,7 +266,6 @@ def kitchen_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _has_role(user: Any, kitchen: Any, roles: Any) -> bool:
-
     return user_has_role(user, street=kitchen.street, roles=roles)
 
 

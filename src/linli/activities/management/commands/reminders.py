@@ -20,7 +20,6 @@ class Command(BaseCommand):
         send.add_argument("--now", help="pretend it is this ISO 8601 time (Shanghai if no offset)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-
         now = None
         if options.get("now"):
             now = parse_datetime(options["now"])

@@ -43,7 +43,6 @@ class Command(BaseCommand):
             self._ask(opts)
 
     def _eval(self, opts: dict[str, Any]) -> None:
-
         path = Path(opts["path"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}", returncode=2)
@@ -60,7 +59,6 @@ class Command(BaseCommand):
             raise CommandError("some answers cite items that do not exist (see above)", returncode=1)
 
     def _ask(self, opts: dict[str, Any]) -> None:
-
         street = selectors.street_get(code=opts["street"]) if opts["street"] else None
         entry = answer_question(
             question=opts["question"], street=street, lat=opts["lat"], lng=opts["lng"], lang=opts["lang"]
