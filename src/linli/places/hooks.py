@@ -12,14 +12,12 @@ nothing else about it (no signals: each hook is an explicit call at a known step
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from linli.core.fragments import FragmentSlot
 from linli.core.imports import ErrorList
-
-if TYPE_CHECKING:
-    from linli.core.models import Street
-    from linli.places.models import Place
+from linli.core.models import Street
+from linli.places.models import Place
 
 
 class PlaceProperty(Protocol):

@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -32,10 +32,7 @@ from django.conf import settings
 from paho.mqtt.enums import CallbackAPIVersion
 
 from linli.access.gatewire import protocol
-from linli.access.gatewire.recorder import EventRecorder as Recorder
-
-if TYPE_CHECKING:
-    from linli.access.gatewire.recorder import EventRecorder
+from linli.access.gatewire.recorder import EventRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -305,7 +302,7 @@ class GateWire:
         if recorder is None:
             with self._lock:
                 if self._recorder is None:
-                    self._recorder = Recorder(flush_every=1.0)
+                    self._recorder = EventRecorder(flush_every=1.0)
                     self._recorder.start()
                 recorder = self._recorder
         return recorder

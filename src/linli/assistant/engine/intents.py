@@ -13,7 +13,7 @@ from typing import Any
 
 from linli.assistant.engine import dates
 from linli.assistant.engine.matching import Hit, Lexicon, compact, find, normalize, syllables
-from linli.places.models import EATING_KINDS
+from linli.places.models import CANTEEN_KINDS, EATING_KINDS
 
 INTENTS = ("activities", "nearest_place", "opening_hours", "meals", "how_to", "contact", "unknown")
 
@@ -58,7 +58,7 @@ NEEDS: list[tuple[tuple[str, ...], NeedSpec]] = [
         ("长者食堂", "老年食堂", "老人食堂", "老年人食堂", "长者饭堂"),
         _need("elder_canteen", "长者食堂", "elder canteen", kinds=("elder_canteen",)),
     ),
-    (("社区食堂", "食堂", "饭堂"), _need("canteen", "食堂", "canteen", kinds=("community_canteen", "elder_canteen"))),
+    (("社区食堂", "食堂", "饭堂"), _need("canteen", "食堂", "canteen", kinds=CANTEEN_KINDS)),
     (
         ("吃饭", "吃午饭", "吃中饭", "吃晚饭", "用餐", "就餐", "助餐", "吃口饭", "吃顿饭", "老人饭", "吃的地方"),
         _need("meal", "吃饭的地方", "place to eat", kinds=EATING_KINDS, services=("meal",)),
