@@ -165,7 +165,9 @@ def test_a_real_celery_worker_sends_due_reminders_from_the_redis_broker(redis_ur
         text=True,
     )
     try:
-        client = Celery("linli-test-client", broker=redis_url, backend=None)
+        client = Celery(
+            "linli-test-client", broker=redis_url, backend=None, set_as_current=False
+        )  # not the project app
         client.conf.task_default_queue = queue
         client.send_task("activities.send_reminders", queue=queue)
         deadline = time.monotonic() + 60
