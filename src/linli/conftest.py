@@ -222,6 +222,16 @@ def _forget_cached_tokens() -> Iterator[None]:
     token_cache_forget()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_holiday_calendar() -> Iterator[None]:
+    """The holiday calendar is read once per process; each test reads the table its own transaction sees."""
+    from linli.core.holidays import calendar
+
+    calendar.invalidate_local()
+    yield
+    calendar.invalidate_local()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_worker_thread_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """Before the test database is dropped, end the sessions other threads left open on it.

@@ -245,3 +245,7 @@ class AuditLogAdmin(StreetScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# The holiday table (national arrangement, street closures) registers its own admin pages.
+import linli.core.holidays.admin  # noqa: E402, F401

@@ -251,3 +251,7 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique")]
+
+
+# The holiday table lives in its own module; imported here so Django registers it with the core app.
+from linli.core.holidays.models import Holiday, HolidayKind, HolidayYear  # noqa: E402, F401

@@ -1,19 +1,24 @@
 """Opening hours: OSM `opening_hours` expressions evaluated against China's real holiday calendar.
 
 opening-hours-py parses and evaluates the expression, but its built-in CN holiday calendar knows only one day per
-festival (1 October, not 1-7 October) and nothing of adjusted working days (调休). chinese-calendar knows both,
-so every day is evaluated by substitution:
+festival (1 October, not 1-7 October) and nothing of adjusted working days (调休). The holiday table
+(`linli.core.holidays.calendar`: the State Council's arrangement, seeded from chinese-calendar or loaded from the
+notice, plus a street's extra closures) knows both, so every day is evaluated by substitution:
 
-* statutory holiday (a day chinese-calendar names, e.g. 2026-10-02 National Day): evaluated on a date the
-  library itself treats as PH, with the same weekday where one exists, so `PH off` and `PH 10:00-16:00` apply;
+* statutory holiday (e.g. 2026-10-02 National Day) or a street's extra closure: evaluated on a date the library
+  itself treats as PH, with the same weekday where one exists, so `PH off` and `PH 10:00-16:00` apply;
 * adjusted working day (a Saturday or Sunday that is a workday): evaluated on a normal Monday that the library
   does not treat as PH. Chosen rule: **an adjusted working day runs the Monday-Friday timetable**, like the
   offices that set these hours (the State Council notice says such a day is worked "as a normal workday");
 * normal day the library wrongly thinks is PH: evaluated on the same weekday one week earlier or later.
 
 The substitute day's intervals are mapped back onto the real day. Holiday substitution only happens when the
-expression mentions `PH`; otherwise holidays do not change the hours. Outside chinese-calendar's years the
-expression is evaluated plainly (with the library's CN calendar).
+expression mentions `PH`; otherwise holidays do not change the hours. In a year without official data (no
+notice loaded) the expression is evaluated plainly (with the library's CN calendar, which knows the fixed-date
+festivals), apart from a street's extra closures.
+
+Every cache here is keyed by the day's kind or by the calendar's generation, so an edited holiday table is
+followed at once (the calendar checks for changes at most once a second).
 
 Limitations (documented, not hidden): date-specific selectors (`Oct 1-7 off`, `2026 ...`) are read on the
 substitute date on substituted days; a rule that runs past midnight spills into the next calendar day as the
@@ -27,8 +32,9 @@ import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 import opening_hours
+
+from linli.core.holidays import calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 LOOKAHEAD_DAYS = 14
@@ -69,34 +75,25 @@ def _parse(expr: str) -> opening_hours.OpeningHours:
 # --- calendar -------------------------------------------------------------------------------------------
 
 
-def _cn_detail(day: dt.date) -> tuple[bool, str | None] | None:
-    """chinese-calendar's (is_holiday, name), or None outside the years it knows."""
-    try:
-        return chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return None
+def holiday_name(day: dt.date, street_id: int | None = None) -> str | None:
+    """English name of the statutory holiday (or street closure) on `day` (e.g. "National Day"), or None."""
+    info = calendar.day_info(day, street_id)
+    if info.kind != calendar.HOLIDAY:
+        return None  # the adjusted working days carry a holiday's name too; they are not holidays
+    return info.name_en or info.name or None
 
 
-def holiday_name(day: dt.date) -> str | None:
-    """English name of the statutory holiday on `day` (e.g. "National Day"), or None."""
-    detail = _cn_detail(day)
-    if detail is None or not detail[0]:
-        return None  # chinese-calendar also names the adjusted working days; those are not holidays
-    return detail[1]
-
-
-def day_type(day: dt.date) -> str:
+def day_type(day: dt.date, street_id: int | None = None) -> str:
     """Kind of day in mainland China: "holiday", "adjusted_workday", "workday" or "weekend"."""
-    detail = _cn_detail(day)
-    weekend = day.weekday() >= 5
-    if detail is None:
-        return "weekend" if weekend else "workday"
-    is_holiday, name = detail
-    if is_holiday and name:
-        return "holiday"
-    if weekend:
-        return "weekend" if is_holiday else "adjusted_workday"
-    return "workday" if not is_holiday else "holiday"
+    return calendar.day_kind(day, street_id)
+
+
+def _eval_kind(day: dt.date, street_id: int | None) -> str | None:
+    """The kind that decides `day`'s substitution; None: evaluate plainly (no official data, no closure)."""
+    info = calendar.day_info(day, street_id)
+    if not info.official and not info.closure:
+        return None
+    return info.kind
 
 
 @functools.lru_cache(maxsize=64)
@@ -145,11 +142,10 @@ def _weekday_timetable_monday(day: dt.date) -> dt.date:
     return following
 
 
-def _substitute(expr: str, day: dt.date) -> dt.date:
+def _substitute(expr: str, day: dt.date, kind: str | None) -> dt.date:
     """The date whose plain evaluation by the library gives `day`'s real hours."""
-    kind = day_type(day) if _cn_detail(day) is not None else None
     if kind is None:
-        return day  # outside chinese-calendar's years: plain evaluation
+        return day  # no official data for this year: plain evaluation
     if kind == "adjusted_workday":
         return _weekday_timetable_monday(day)
     if "PH" not in expr:
@@ -170,11 +166,15 @@ def _state_name(state: opening_hours.State) -> str:
     return UNKNOWN
 
 
-@functools.lru_cache(maxsize=65536)
-def _day_segments(expr: str, day: dt.date) -> tuple[Segment, ...]:
+def _day_segments(expr: str, day: dt.date, street_id: int | None = None) -> tuple[Segment, ...]:
     """The day's full timeline [00:00, 24:00) as (start, end, state, comment), naive local time."""
+    return _kind_segments(expr, day, _eval_kind(day, street_id))
+
+
+@functools.lru_cache(maxsize=65536)
+def _kind_segments(expr: str, day: dt.date, kind: str | None) -> tuple[Segment, ...]:
     oh = _parse(expr)
-    sub = _substitute(expr, day)
+    sub = _substitute(expr, day, kind)
     shift = dt.datetime.combine(day, dt.time()) - dt.datetime.combine(sub, dt.time())
     start = dt.datetime.combine(sub, dt.time())
     segments: list[Segment] = []
@@ -185,11 +185,11 @@ def _day_segments(expr: str, day: dt.date) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
-def _timeline(expr: str, first: dt.date, days: int):
+def _timeline(expr: str, first: dt.date, days: int, street_id: int | None):
     """Segments from `first` on, with adjacent equal segments merged across midnight."""
     current: list | None = None
     for i in range(days):
-        for s, e, state, comment in _day_segments(expr, first + i * _ONE_DAY):
+        for s, e, state, comment in _day_segments(expr, first + i * _ONE_DAY, street_id):
             if current and current[2] == state and current[3] == comment and current[1] == s:
                 current[1] = e
                 continue
@@ -204,12 +204,13 @@ def _aware(naive: dt.datetime) -> dt.datetime:
     return naive.replace(tzinfo=TZ)
 
 
-def hours_status(expr: str, at: dt.datetime) -> HoursStatus:
+def hours_status(expr: str, at: dt.datetime, street_id: int | None = None) -> HoursStatus:
     """Open now? When does it next open or close? `at` is tz-aware; results are in Asia/Shanghai.
 
     When open, `next_close` is the end of the current open period (None if it lasts past the 14-day look-ahead,
     e.g. 24/7) and `next_open` is None. When closed, `next_open` is the next opening within 14 days (None if
     none) and `next_close` is None. Unknown hours (empty expression or an `unknown` rule) give state "unknown".
+    `street_id`: the place's street, whose extra closures count as holidays.
     """
     expr = (expr or "").strip()
     if not expr:
@@ -218,14 +219,16 @@ def hours_status(expr: str, at: dt.datetime) -> HoursStatus:
         raise ValueError("hours_status needs a timezone-aware datetime")
     # opening_hours has minute resolution, so the answer is the same for every second of a minute: cache it
     # (a nearest search evaluates many places sharing a few expressions).
-    return _hours_status_at_minute(expr, at.astimezone(TZ).replace(tzinfo=None, second=0, microsecond=0))
+    local = at.astimezone(TZ).replace(tzinfo=None, second=0, microsecond=0)
+    generation, scope = calendar.cache_key(street_id)
+    return _hours_status_at_minute(expr, local, scope, generation)
 
 
 @functools.lru_cache(maxsize=16384)
-def _hours_status_at_minute(expr: str, local: dt.datetime) -> HoursStatus:
+def _hours_status_at_minute(expr: str, local: dt.datetime, street_id: int | None, _generation: int) -> HoursStatus:
     horizon = local + dt.timedelta(days=LOOKAHEAD_DAYS)
     # One iterator: the search for the next opening resumes right after the current segment.
-    timeline = _timeline(expr, local.date(), LOOKAHEAD_DAYS + 2)
+    timeline = _timeline(expr, local.date(), LOOKAHEAD_DAYS + 2, street_id)
     now_seg = None
     for seg in timeline:
         if seg[0] <= local < seg[1]:
@@ -248,9 +251,9 @@ def _hours_status_at_minute(expr: str, local: dt.datetime) -> HoursStatus:
     return HoursStatus(state=state, open_now=open_now, next_open=next_open, next_close=None, comment=comment)
 
 
-def day_intervals(expr: str, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+def day_intervals(expr: str, day: dt.date, street_id: int | None = None) -> list[tuple[dt.datetime, dt.datetime]]:
     """The open intervals of `day` (tz-aware, Asia/Shanghai), for a "today's hours" line."""
     expr = (expr or "").strip()
     if not expr:
         return []
-    return [(_aware(s), _aware(e)) for s, e, state, _c in _day_segments(expr, day) if state == OPEN]
+    return [(_aware(s), _aware(e)) for s, e, state, _c in _day_segments(expr, day, street_id) if state == OPEN]

@@ -125,7 +125,7 @@ def service_to_dict(service: Service) -> dict[str, Any]:
 # The columns the API shape needs; the nearest search reads them with one `values()` query.
 _DICT_FIELDS = (
     "id", "external_id", "name", "kind", "street__code", "address", "lat", "lng", "phone",
-    "opening_hours", "amenities", "capacity", "description",
+    "opening_hours", "amenities", "capacity", "description", "street_id",
 )  # fmt: skip
 
 
@@ -145,7 +145,7 @@ def _row_to_dict(
 ) -> dict[str, Any]:
     kind = row["kind"]
     expr = row["opening_hours"]
-    status = hours_status(expr, at) if expr else None
+    status = hours_status(expr, at, row["street_id"]) if expr else None
     data: dict[str, Any] = {
         "id": row["id"],
         "external_id": row["external_id"],
@@ -229,6 +229,7 @@ class _Snapshot:
     index: Any
     services_of: dict[int, frozenset[str]] = field(default_factory=dict)
     hours_of: dict[int, str] = field(default_factory=dict)
+    street_of: dict[int, int] = field(default_factory=dict)
     coords: dict[int, tuple[float, float]] = field(default_factory=dict)
     # Indexes over the places a frequent filter leaves (a service, a kind, a street), built on first use:
     # a sparse filter would otherwise make the full index widen its rings many times.
@@ -276,6 +277,7 @@ def _build() -> _Snapshot:
     return _Snapshot(
         index=PointIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
         hours_of={r[0]: r[5] for r in rows},
+        street_of={r[0]: r[3] for r in rows},
         coords={r[0]: (r[1], r[2]) for r in rows},
         services_of={pid: frozenset(codes) for pid, codes in services.items()},
         ids_by_street={k: frozenset(v) for k, v in by_street.items()},
@@ -356,7 +358,7 @@ def places_nearest(
 
         def accept(pid: int) -> bool:
             expr = state.hours_of.get(pid) or ""
-            return bool(expr) and hours_status(expr, at).open_now is True
+            return bool(expr) and hours_status(expr, at, state.street_of.get(pid)).open_now is True
 
     hits = index.nearest(lat, lng, limit=limit, accept=accept, max_distance_m=max_distance_m)
     if not hits:

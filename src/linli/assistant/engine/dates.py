@@ -3,9 +3,10 @@
 `resolve(text, now)` finds the first date expression in `text` (今天, 后天, 本周六, 下周三, 这个月, 月底, 周末, 五一,
 国庆, 春节, 12月5日, 12.5, 5号, ...) and the part of the day (上午, 中午, 下午, 晚上) and returns a `When`: an
 inclusive day range plus the part of day, with the matched characters so the caller can drop them before
-matching names. Weeks start on Monday. Public holidays come from `chinese_calendar`; for a year it does not
-know yet the solar holidays fall back to their fixed first day and are flagged `unpublished` (the adjusted
-arrangement is not published), and the lunar ones are not guessed at all.
+matching names. Weeks start on Monday. Public holidays come from the holiday table
+(`linli.core.holidays.calendar`: the State Council's arrangement, seeded from chinese-calendar or loaded from the
+notice); for a year without official data the solar holidays fall back to their fixed first day and are flagged
+`unpublished` (the adjusted arrangement is not published), and the lunar ones are not guessed at all.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+from linli.core.holidays import calendar as holiday_calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 ONE_DAY = dt.timedelta(days=1)
@@ -43,7 +44,7 @@ _PART_WORDS = [
     ("明晚", "evening"),
 ]
 
-# Holiday words → chinese_calendar's English holiday name, and the fixed first day of the solar ones.
+# Holiday words → the holiday's English name (as chinese-calendar and the table write it), and the fixed first day of the solar ones.
 HOLIDAYS: dict[str, tuple[str, tuple[int, int] | None]] = {
     "元旦": ("New Year's Day", (1, 1)),
     "春节": ("Spring Festival", None),
@@ -93,7 +94,7 @@ class When:
     end: dt.date  # inclusive
     part: str | None = None  # "morning" | "noon" | "afternoon" | "evening"
     label: str = ""  # the words that were matched, e.g. "下周六"
-    holiday: str | None = None  # chinese_calendar's English name, for holiday questions
+    holiday: str | None = None  # the holiday's English name, for holiday questions
     unpublished: bool = False  # the holiday's arrangement for that year is not known
     spans: tuple[tuple[int, int], ...] = ()  # character spans of the matched words in the text
 
@@ -161,23 +162,9 @@ def _monday(day: dt.date) -> dt.date:
 
 
 def holiday_days(name: str, year: int) -> list[dt.date] | None:
-    """The statutory days off of holiday `name` in `year` (chinese_calendar), None if the year is unknown."""
-    try:
-        chinese_calendar.get_holiday_detail(dt.date(year, 6, 1))
-    except NotImplementedError:
-        return None
-    return sorted(
-        d
-        for d, n in chinese_calendar.holidays.items()
-        if d.year in (year, year + 1) and n == name and _holiday_year(d, name) == year
-    )
-
-
-def _holiday_year(day: dt.date, name: str) -> int:
-    # New Year's Day's days off may start on 30/31 December of the year before.
-    if name == "New Year's Day" and day.month == 12:
-        return day.year + 1
-    return day.year
+    """The statutory days off of holiday `name` in `year` (the holiday table), None if the year has no official
+    data."""
+    return holiday_calendar.holiday_days(name, year)
 
 
 def _holiday(name: str, fixed: tuple[int, int] | None, today: dt.date) -> tuple[dt.date, dt.date, bool] | None:
@@ -364,12 +351,9 @@ def _date(year: int | None, mon: int | None, day: int | None, today: dt.date, *,
         return None
 
 
-def holiday_name_zh(day: dt.date) -> str | None:
-    """The Chinese name of the statutory holiday on `day` (国庆节), or None."""
-    try:
-        detail = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
+def holiday_name_zh(day: dt.date, street_id: int | None = None) -> str | None:
+    """The Chinese name of the statutory holiday (or street closure) on `day` (国庆节), or None."""
+    info = holiday_calendar.day_info(day, street_id)
+    if info.kind != holiday_calendar.HOLIDAY:
         return None
-    if not detail[0] or not detail[1]:
-        return None
-    return HOLIDAY_ZH.get(detail[1], detail[1])
+    return info.name or HOLIDAY_ZH.get(info.name_en, info.name_en) or None

@@ -12,6 +12,7 @@ from linli.assistant.engine.cards import Card, EngineAnswer, contact_card, hhmm,
 from linli.assistant.engine.ctx import Ctx, join
 from linli.assistant.engine.matching import core_of
 from linli.core.geo import haversine_m, walk_minutes
+from linli.core.holidays import calendar
 from linli.core.models import Committee
 from linli.places.hours import day_intervals, day_type, holiday_name, hours_status
 from linli.places.models import EATING_KINDS, Place
@@ -155,12 +156,12 @@ def _hours_places(ctx: Ctx) -> tuple[list[Place], float]:
     return list(main), 0.5
 
 
-def _day_text(ctx: Ctx, expr: str, day: dt.date) -> tuple[str, bool]:
-    spans = day_intervals(expr, day)
-    kind = day_type(day)
+def _day_text(ctx: Ctx, expr: str, day: dt.date, street_id: int | None) -> tuple[str, bool]:
+    spans = day_intervals(expr, day, street_id)
+    kind = day_type(day, street_id)
     note = ""
     if kind == "holiday":
-        name = holiday_name(day) if ctx.en else dates.holiday_name_zh(day)
+        name = holiday_name(day, street_id) if ctx.en else dates.holiday_name_zh(day, street_id)
         note = _("（%(name)s假期）") % {"name": name} if name else _("（法定节假日）")
     elif kind == "adjusted_workday":
         note = _("（调休上班日）")
@@ -180,11 +181,20 @@ def opening_hours(ctx: Ctx) -> EngineAnswer:
     when = p.when
     lines: list[str] = []
     cards: list[Card] = []
-    if when is not None and when.holiday and when.unpublished:
-        lines.append(_("该年的放假安排还没有公布，以下按法定假日当天计算。"))
+    days = []
     if when is not None:
         facts.update(when.as_facts())
         days = [when.start + dt.timedelta(days=i) for i in range(min((when.end - when.start).days + 1, MAX_HOURS_DAYS))]
+    if when is not None and when.holiday and when.unpublished:
+        lines.append(_("该年的放假安排还没有公布，以下按法定假日当天计算。"))
+    else:
+        unofficial = sorted({d.year for d in (days or [ctx.today]) if not calendar.has_official_data(d.year)})
+        if unofficial:
+            facts["no_official_holiday_data"] = unofficial
+            lines.append(
+                _("%(years)s年的法定节假日和调休安排还没有导入（没有官方数据），以下只按周末计算。")
+                % {"years": "、".join(str(y) for y in unofficial)}
+            )
     for place in targets:
         expr = (place.opening_hours or "").strip()
         if not expr:
@@ -196,20 +206,20 @@ def opening_hours(ctx: Ctx) -> EngineAnswer:
             cards.append(place_card(place))
             continue
         if when is None:
-            status = hours_status(expr, ctx.now)
+            status = hours_status(expr, ctx.now, place.street_id)
             row = {
                 "open_now": status.open_now,
                 "next_open": status.next_open.isoformat() if status.next_open else None,
                 "next_close": status.next_close.isoformat() if status.next_close else None,
             }
-            today_text, _open = _day_text(ctx, expr, ctx.today)
+            today_text, _open = _day_text(ctx, expr, ctx.today, place.street_id)
             lines.append(ctx.labelled(place.name, ctx.items([_status_text(ctx, row), today_text])) + ctx.stop())
             facts.setdefault("open_now", status.open_now)
         else:
             parts = []
             any_open = False
             for day in days:
-                t, is_open = _day_text(ctx, expr, day)
+                t, is_open = _day_text(ctx, expr, day, place.street_id)
                 any_open = any_open or is_open
                 parts.append(t)
             lines.append(ctx.labelled(place.name, ctx.items(parts)) + ctx.stop())

@@ -16,6 +16,7 @@ from linli.assistant.engine import dates
 from linli.assistant.engine.cards import activity_card, menu_item_card, place_card
 from linli.assistant.engine.intents import NEEDS
 from linli.core.errors import Problem
+from linli.core.holidays import calendar
 from linli.core.models import Street
 from linli.meals.selectors.menus import menus_for_place
 from linli.places.hours import day_intervals, day_type
@@ -175,10 +176,11 @@ def _hours(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.
     if place is None:
         return {"error": "no such place"}
     day = _date(args.get("date"), now) or now.date()
-    spans = day_intervals(place.opening_hours or "", day)
+    spans = day_intervals(place.opening_hours or "", day, place.street_id)
     return {
         "items": [
-            {"card": place_card(place).as_dict(), "date": day.isoformat(), "day_type": day_type(day),
+            {"card": place_card(place).as_dict(), "date": day.isoformat(), "day_type": day_type(day, place.street_id),
+             "official_holiday_data": calendar.has_official_data(day.year),
              "opening_hours": place.opening_hours, "hours_known": bool(place.opening_hours),
              "open": [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in spans]}
         ]

@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 
 from linli.assistant.engine.dates import TZ, cn_number, resolve
 
+# Holidays come from the holiday table (seeded from chinese-calendar by the migrations).
+pytestmark = pytest.mark.django_db
+
 # Monday 30 November 2026, 10:00 in Shanghai.
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
 

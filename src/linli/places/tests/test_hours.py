@@ -9,6 +9,9 @@ import pytest
 
 from linli.places.hours import TZ, HoursStatus, check_opening_hours, day_intervals, day_type, holiday_name, hours_status
 
+# The calendar is the holiday table (seeded from chinese-calendar by the migrations).
+pytestmark = pytest.mark.django_db
+
 OFFICE = "Mo-Fr 08:30-17:00; Sa 09:00-12:00; PH off"
 
 
