@@ -78,6 +78,13 @@ class StreetAdmin(StreetScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser  # new streets: `linli street add` or a superuser
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:  # a new street gets every capability's defaults, as with `linli street add`
+            from linli.core.street_defaults import street_defaults_apply
+
+            street_defaults_apply(street=obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
 

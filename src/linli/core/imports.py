@@ -10,7 +10,7 @@ in WGS-84.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -19,7 +19,7 @@ from shapely.geometry import shape
 from linli.core.errors import Problem
 from linli.core.geo import in_china, to_wgs84
 from linli.core.gis import grid_for_point
-from linli.core.models import GRID_LEVEL_DEPTH, AuditLog, Compound, Grid, GridLevel, Street
+from linli.core.models import GRID_LEVEL_DEPTH, AuditLog, Committee, Compound, Grid, GridLevel, Street
 
 COORDINATE_SYSTEMS = ("wgs84", "gcj02", "bd09")
 
@@ -29,9 +29,12 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # What the import accepted but the platform does not model as such, said in the report (zh / en), e.g.
+    # "CATEGORIES 'xyz' kept as a tag", "committee 'X' created".
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
 class ErrorList(list):
@@ -376,8 +379,42 @@ def grids_export(*, street: Street) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- compounds
 
 
+def _committee_ref(i: int, props: dict[str, Any], errors: ErrorList) -> str | None:
+    """A compound's `committee`: the residents' committee's id or name (text), or None."""
+    value = props.get("committee")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value.strip()) > 100:
+        errors.add(
+            i,
+            "properties.committee",
+            "committee 应为居委编号或名称（不超过100字）",
+            "committee must be the residents' committee's id or name (100 characters at most)",
+        )
+        return None
+    return value.strip()
+
+
+def _committees_for(street: Street, refs: set[str], result: ImportResult) -> dict[str, Committee]:
+    """Each reference → the street's committee with that id or name; a committee neither names is created
+    (id and name = the reference) and said in the report."""
+    by_id = {c.external_id: c for c in Committee.objects.filter(street=street)}
+    by_name = {c.name: c for c in by_id.values()}
+    out: dict[str, Committee] = {}
+    for ref in sorted(refs):
+        found = by_id.get(ref) or by_name.get(ref)
+        if found is None:
+            found = by_id[ref] = Committee.objects.create(street=street, external_id=ref[:64], name=ref)
+            result.notes.append(f"新建居委 committee created: {ref}")
+        out[ref] = found
+    return out
+
+
 def compounds_import(*, street: Street, collection: Any, actor: Any = None) -> ImportResult:
-    """Import residential compounds (Point or Polygon); each is assigned the deepest grid holding it."""
+    """Import residential compounds (Point or Polygon); each is assigned the deepest grid holding it and, from its
+    `committee` property (the committee's id or name), its residents' committee."""
     errors = ErrorList()
     features, system = read_collection(collection, errors)
     seen: dict[str, int] = {}
@@ -391,6 +428,7 @@ def compounds_import(*, street: Street, collection: Any, actor: Any = None) -> I
             row["external_id"] = required_text(i, props, "id", errors, max_length=64)
             row["name"] = required_text(i, props, "name", errors, max_length=100)
             row["address"] = optional_text(i, props, "address", errors)
+            row["committee"] = _committee_ref(i, props, errors)
             check_duplicate_id(i, row["external_id"], seen, errors)
         if geometry is not None:
             gtype = geometry.get("type")
@@ -417,6 +455,7 @@ def compounds_import(*, street: Street, collection: Any, actor: Any = None) -> I
     result = ImportResult()
     with transaction.atomic():
         existing = {c.external_id: c for c in Compound.objects.select_for_update().filter(street=street)}
+        committees = _committees_for(street, {r["committee"] for r in rows if r["committee"]}, result)
         for r in rows:
             values = {
                 "name": r["name"],
@@ -426,6 +465,8 @@ def compounds_import(*, street: Street, collection: Any, actor: Any = None) -> I
                 "lng": r["lng"],
                 "grid": grid_for_point(street=street, lat=r["lat"], lng=r["lng"]),
             }
+            if r["committee"]:  # a file without the property leaves the compound's committee as it is
+                values["committee"] = committees[r["committee"]]
             _upsert(Compound, existing, street=street, external_id=r["external_id"], values=values, result=result)
         _audit_import(actor=actor, street=street, kind="compound", result=result, features=len(rows))
     return result
@@ -436,8 +477,13 @@ def compounds_export(*, street: Street) -> dict[str, Any]:
         {
             "type": "Feature",
             "geometry": c.geometry,
-            "properties": {"id": c.external_id, "name": c.name, "address": c.address},
+            "properties": {
+                "id": c.external_id,
+                "name": c.name,
+                "address": c.address,
+                "committee": c.committee.external_id if c.committee else None,
+            },
         }
-        for c in Compound.objects.filter(street=street).order_by("id")
+        for c in Compound.objects.filter(street=street).select_related("committee").order_by("id")
     ]
     return {"type": "FeatureCollection", "features": features}

@@ -108,6 +108,8 @@ def street_create(
         raise Problem("validation_error", errors=errors)
     if Street.objects.filter(code=code).exists():
         raise Problem("street_exists", detail_zh=f"街道代码 {code} 已存在", detail_en=f"Street {code} already exists")
+    from linli.core.street_defaults import street_defaults_apply
+
     try:
         with transaction.atomic():
             street = Street.objects.create(
@@ -120,11 +122,13 @@ def street_create(
                 center_lng=center_lng,
                 is_sample=is_sample,
             )
+            # Every capability's per-street defaults (case categories, ...): a new street works at once.
+            defaults = street_defaults_apply(street=street)
     except IntegrityError:
         raise Problem(
             "street_exists", detail_zh=f"街道代码 {code} 已存在", detail_en=f"Street {code} already exists"
         ) from None
-    audit_log(actor=actor, action="street.create", street=street, obj=street, data={"code": code})
+    audit_log(actor=actor, action="street.create", street=street, obj=street, data={"code": code, "defaults": defaults})
     return street
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 
@@ -11,7 +10,7 @@ from linli.activities.calendar import activities_import
 from linli.activities.models import Activity, ActivitySeries
 from linli.core.errors import Problem
 from linli.core.imports import compounds_import, grids_import
-from linli.core.models import Committee, Compound, Grid, GridLevel, RoleAssignment, Street, User
+from linli.core.models import Committee, Grid, GridLevel, RoleAssignment, Street, User
 from linli.core.services import role_assign, street_create, user_get_or_create, user_update
 from linli.demo import (
     ACCOUNTS,
@@ -97,20 +96,6 @@ def _committees(street: Street) -> int:
     return created
 
 
-def _link_compounds_to_committees(street: Street, collection: dict[str, Any]) -> None:
-    committees = {c.external_id: c for c in Committee.objects.filter(street=street)}
-    wanted = {
-        f["properties"]["id"]: committees.get(f["properties"].get("committee"))
-        for f in collection["features"]
-        if f["properties"].get("committee")
-    }
-    for compound in Compound.objects.filter(street=street, external_id__in=wanted):
-        committee = wanted[compound.external_id]
-        if committee is not None and compound.committee_id != committee.pk:
-            compound.committee = committee
-            compound.save(update_fields=["committee"])
-
-
 def _account(street: Street, account: DemoAccount) -> User:
     user = user_get_or_create(phone=account.phone, display_name=account.display_name)
     if user.display_name != account.display_name:
@@ -147,9 +132,9 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         result = DemoResult(street=street, street_created=created)
         result.committees_created = _committees(street)
         result.imports["grids"] = grids_import(street=street, collection=load_collection(GRIDS_FILE)).as_dict()
+        # The compounds file names each compound's committee (created above): the import links them.
         compounds = load_collection(COMPOUNDS_FILE)
         result.imports["compounds"] = compounds_import(street=street, collection=compounds).as_dict()
-        _link_compounds_to_committees(street, compounds)
         result.imports["places"] = places_import(street=street, collection=load_collection(PLACES_FILE)).as_dict()
         result.imports["activities"] = activities_import(street=street, text=demo_activities_ics()).as_dict()
         for account in ACCOUNTS:

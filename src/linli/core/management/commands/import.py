@@ -75,3 +75,5 @@ class Command(BaseCommand):
             f"{kind}: created {result.created}, updated {result.updated}, unchanged {result.unchanged} "
             f"(新增 {result.created}，更新 {result.updated}，未变 {result.unchanged})"
         )
+        for note in getattr(result, "notes", []):
+            self.stdout.write(f"  注意 note: {note}")
