@@ -206,8 +206,10 @@ LINLI_SMS_MAX_ATTEMPTS = int(os.environ.get("LINLI_SMS_MAX_ATTEMPTS", "5"))
 LINLI_REQUIRE_SERVICES = env_bool("LINLI_REQUIRE_SERVICES", False)
 # Gate controllers: the MQTT broker (Mosquitto) the platform sends open commands through; mqtts:// for TLS.
 LINLI_MQTT_URL = os.environ.get("LINLI_MQTT_URL", "mqtt://127.0.0.1:1883")
-# The public address of this deployment: the gates' QR codes point at <site>/access/tap/?t=...
-LINLI_SITE_URL = os.environ.get("LINLI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address of this deployment: the gates' QR codes point at <site>/access/tap/?t=...; unset, it follows
+# LINLI_PORT (so `LINLI_PORT=8080 make demo` prints QR codes that work).
+LINLI_SITE_URL_SET = bool(os.environ.get("LINLI_SITE_URL"))
+LINLI_SITE_URL = (os.environ.get("LINLI_SITE_URL") or f"http://127.0.0.1:{LINLI_PORT}").rstrip("/")
 # Gate access: how far (metres) from the compound a tap with a location may be, how long a tap waits for the
 # controller's "opened" report (seconds), and how many tap attempts a rider may make per minute.
 LINLI_ACCESS_MAX_DISTANCE_M = int(os.environ.get("LINLI_ACCESS_MAX_DISTANCE_M", "300"))

@@ -23,3 +23,10 @@ def problems_exit_1(func: Callable[..., Any]) -> Callable[..., Any]:
             raise CommandError(str(problem), returncode=1) from problem
 
     return wrapper
+
+
+def json_line(data: Any) -> str:
+    """What `--json` prints: one JSON object on one line (UTF-8 text as is), for scripts: `| jq -r .secret`."""
+    import json
+
+    return json.dumps(data, ensure_ascii=False, default=str)

@@ -70,6 +70,21 @@ def kitchens(request: HttpRequest, street: str = Query(..., description="street 
     return [{**selectors.kitchen_to_dict(k), "week_ahead": selectors.week_ahead_to_dict(ahead[k.pk])} for k in kitchens]
 
 
+@router.get("/meals/kitchens/{int:kitchen_id}/menus", auth=require_user, summary="厨房的菜单 A kitchen's menus (staff)")
+def kitchen_menus(
+    request: HttpRequest,
+    kitchen_id: int,
+    start: dt.date | None = Query(None, description="first day, YYYY-MM-DD; default today (Shanghai)"),
+    days: int = Query(7, ge=1, le=62, description="how many days (1-62)"),
+) -> list[dict[str, Any]]:
+    """Every menu of the kitchen in the period, drafts included, with its items (for its kitchen operators and
+    the street's admins): what `linli import menus` wrote, and whether it is published. `permission_denied` for
+    anyone else."""
+    kitchen = selectors.kitchen_get_for_editor(kitchen_id=kitchen_id, user=request_user(request))
+    menus = selectors.menus_for_kitchen(kitchen=kitchen, start=start or timezone.localdate(), days=days)
+    return [selectors.menu_to_dict(m, with_items=True) for m in menus]
+
+
 @router.post("/meals/menus", response={201: dict}, auth=require_user, summary="新建菜单 Create a menu (staff)")
 def create_menu(request: HttpRequest, payload: MenuIn) -> HttpResponse:
     """A kitchen operator or admin of the kitchen's street creates a draft menu with its items (and may publish it

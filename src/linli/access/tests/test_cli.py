@@ -110,3 +110,36 @@ def test_access_policy_command(world: Any) -> None:
     assert CompoundManager.objects.filter(user=world.pm_x, compound=world.y).exists()
     run("access", "manager", "cy", "--phone", "13700000001", "--remove")
     assert not CompoundManager.objects.filter(user=world.pm_x, compound=world.y).exists()
+
+
+def test_secrets_print_as_json_whole(world: Any) -> None:
+    data = json.loads(run("gate", "add", "cx", "--name", "东门", "--json"))
+    gate = Gate.objects.get(public_id=data["gate"])
+    assert protocol.derive_keys(data["secret"]) == (bytes(gate.token_key), bytes(gate.command_key))
+    assert (data["compound"], data["street"]) == ("cx", world.street.code)
+    rekeyed = json.loads(run("gate", "rekey", data["gate"], "--json"))
+    gate.refresh_from_db()
+    assert rekeyed["secret"] != data["secret"] and protocol.derive_keys(rekeyed["secret"])[0] == bytes(gate.token_key)
+    key = json.loads(run("rider", "partner-key", "美团", "--street", world.street.code, "--json"))
+    assert key["partner"] == "meituan" and len(key["key"]) == 43
+    verified = json.loads(
+        run(
+            "rider",
+            "verify",
+            "13900000310",
+            "--partner",
+            "美团",
+            "--name",
+            "王五",
+            "--street",
+            world.street.code,
+            "--json",
+        )
+    )
+    assert verified["id"] == RiderCredential.objects.get(user__phone="+8613900000310").pk
+    assert verified["phone"] == "139****0310" and verified["status"] == "verified"
+
+
+def test_rider_verify_needs_the_real_name(world: Any) -> None:
+    with pytest.raises(CommandError, match="--name"):
+        run("rider", "verify", "13900000311", "--partner", "美团", "--street", world.street.code)

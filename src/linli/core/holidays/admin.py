@@ -10,14 +10,10 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from linli.core.admin import admin_street_ids as _admin_streets
 from linli.core.holidays.calendar import holidays_changed
 from linli.core.holidays.models import Holiday, HolidayKind, HolidayYear
 from linli.core.models import Street
-from linli.core.selectors import user_street_ids
-
-
-def _admin_streets(request: HttpRequest) -> set[int]:
-    return user_street_ids(request.user, roles=["admin"])
 
 
 class _ScopeFilter(admin.SimpleListFilter):

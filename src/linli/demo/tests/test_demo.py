@@ -89,6 +89,22 @@ def test_demo_builds_the_sample_street():
         assert account.phone in output
     assert "/login/" in output and "/admin/" in output and ADMIN_PASSWORD in output
     assert "http://127.0.0.1:" in output
+    assert ADMIN_PASSWORD in output.splitlines()  # the password on a line of its own
+    # The demo says which optional services it found (the broker is probed, not assumed).
+    assert "Optional services" in output and "MQTT" in output
+
+
+def test_demo_says_whether_it_found_an_mqtt_broker(settings):
+    from linli.core.probe import optional_services
+
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: bound, then closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.LINLI_MQTT_URL = f"mqtt://127.0.0.1:{port}"
+    mqtt = next(f for f in optional_services() if f.key == "mqtt")
+    assert not mqtt.found and "not found" in mqtt.text and "HTTP" in mqtt.text
 
 
 def test_demo_twice_changes_nothing():

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from linli.access import selectors
 from linli.access.models import Gate, Transport
 from linli.access.services import gates as gate_services
-from linli.core.commands import problems_exit_1
+from linli.core.commands import json_line, problems_exit_1
 from linli.core.errors import Problem
 
 
@@ -26,11 +26,23 @@ class Command(BaseCommand):
         add.add_argument("--device-id", default="")
         add.add_argument("--transport", default=Transport.MQTT, choices=Transport.values)
         add.add_argument("--street", help="街道代码 the street's code, when the external id is ambiguous")
+        add.add_argument("--json", action="store_true", help="print {gate, secret, compound, street} as JSON")
         lst = sub.add_parser("list", help="列出门禁 list gates")
         lst.add_argument("compound", nargs="?")
         lst.add_argument("--street")
         rekey = sub.add_parser("rekey", help="更换设备密钥 new device secret")
         rekey.add_argument("gate", help="门禁编号 the gate's public id")
+        rekey.add_argument("--json", action="store_true", help="print {gate, secret, compound, street} as JSON")
+
+    def _print_secret(self, opts: dict[str, Any], gate: Gate, secret: str) -> None:
+        """The gate's id and its device secret, each on a line of its own (or one JSON object)."""
+        if opts.get("json"):
+            data = {"gate": gate.public_id, "secret": secret, "compound": gate.compound.external_id}
+            self.stdout.write(json_line({**data, "street": gate.street.code}))
+        else:
+            self.stdout.write(f"gate:   {gate.public_id}")
+            self.stdout.write(f"secret: {secret}")
+        self.stderr.write("设备密钥只显示这一次 / the device secret is shown this once: put it in the controller now")
 
     @problems_exit_1
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -44,17 +56,12 @@ class Command(BaseCommand):
                 transport=opts["transport"],
                 actor=None,
             )
-            self.stdout.write(f"gate:   {new.gate.public_id}")
-            self.stdout.write(f"secret: {new.secret}")
-            self.stderr.write(
-                "设备密钥只显示这一次 / the device secret is shown this once: put it in the controller now"
-            )
+            self._print_secret(opts, new.gate, new.secret)
         elif action == "rekey":
             gate = Gate.objects.select_related("street").filter(public_id=opts["gate"]).first()
             if gate is None:
                 raise Problem("not_found", detail_en=f"No gate {opts['gate']}")
-            self.stdout.write(f"gate:   {gate.public_id}")
-            self.stdout.write(f"secret: {gate_services.gate_rekey(gate=gate, actor=None)}")
+            self._print_secret(opts, gate, gate_services.gate_rekey(gate=gate, actor=None))
         else:
             qs = Gate.objects.select_related("compound", "street").order_by("street__code", "compound__external_id")
             if opts["compound"]:

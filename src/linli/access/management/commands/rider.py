@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from linli.access.selectors import credential_list_for_street
 from linli.access.services import riders as rider_services
-from linli.core.commands import problems_exit_1
+from linli.core.commands import json_line, problems_exit_1
 from linli.core.errors import Problem
 from linli.core.models import Role, RoleAssignment, Street
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
@@ -44,9 +44,12 @@ class Command(BaseCommand):
         verify = sub.add_parser("verify", help="认证骑手 verify a rider")
         verify.add_argument("phone")
         verify.add_argument("--partner", required=True, help="配送平台 e.g. 饿了么, 美团")
-        verify.add_argument("--name", default="", help="真实姓名 real name")
+        verify.add_argument(
+            "--name", default="", help="真实姓名 real name (needed for a new rider; a renewal keeps the known name)"
+        )
         verify.add_argument("--days", type=int, default=rider_services.DEFAULT_DAYS)
         verify.add_argument("--street")
+        verify.add_argument("--json", action="store_true")
         for name in ("suspend", "revoke", "reinstate"):
             p = sub.add_parser(name)
             p.add_argument("phone")
@@ -56,20 +59,34 @@ class Command(BaseCommand):
         key = sub.add_parser("partner-key", help="配送平台签名密钥 a partner's assertion key")
         key.add_argument("partner")
         key.add_argument("--street", required=True)
+        key.add_argument("--json", action="store_true", help="print {partner, name, street, key} as JSON")
 
     @problems_exit_1
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
         if action == "verify":
             street = _street_for(opts["phone"], opts["street"])
-            c = rider_services.rider_verify(
-                street=street,
-                phone=opts["phone"],
-                partner=opts["partner"],
-                real_name=opts["name"],
-                days=opts["days"],
-                actor=None,
-            )
+            try:
+                c = rider_services.rider_verify(
+                    street=street,
+                    phone=opts["phone"],
+                    partner=opts["partner"],
+                    real_name=opts["name"],
+                    days=opts["days"],
+                    actor=None,
+                )
+            except Problem as p:
+                if not opts["name"] and any(e.get("field") == "name" for e in p.errors):
+                    p.detail_zh, p.detail_en = (
+                        "新骑手请用 --name 填写真实姓名",
+                        "A new rider needs --name (the real name)",
+                    )
+                raise
+            if opts["json"]:
+                data = {"id": c.pk, "phone": mask_phone(c.user.phone), "real_name": c.real_name}
+                data.update(partner=c.partner.code, street=street.code, status=c.status, expires=c.expires_at)
+                self.stdout.write(json_line(data))
+                return
             self.stdout.write(
                 f"{mask_phone(c.user.phone)}\t{c.real_name}\t{c.partner.name}\t{street.code}\t{c.status}\t"
                 f"expires {c.expires_at:%Y-%m-%d}"
@@ -92,8 +109,13 @@ class Command(BaseCommand):
         elif action == "partner-key":
             street = street_get(code=opts["street"])
             partner, _ = rider_services.partner_get_or_create(street=street, name=opts["partner"])
+            key = rider_services.partner_key_new(partner=partner)
+            if opts["json"]:
+                data = {"partner": partner.code, "name": partner.name, "street": street.code, "key": key}
+                self.stdout.write(json_line(data))
+                return
             self.stdout.write(f"partner: {partner.code}\t{partner.name}\t{street.code}")
-            self.stdout.write(f"key:     {rider_services.partner_key_new(partner=partner)}")
+            self.stdout.write(f"key:     {key}")
         else:
             for c in credential_list_for_street(street_get(code=opts["street"])):
                 self.stdout.write(

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from linli.cases.services.clients import client_create, client_list, client_revoke
 from linli.core import selectors
-from linli.core.commands import problems_exit_1
+from linli.core.commands import json_line, problems_exit_1
 from linli.core.errors import Problem
 
 
@@ -25,6 +25,7 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="issue a key for a client; prints only the key")
         create.add_argument("--street", required=True, help="street code (the Open311 jurisdiction_id)")
         create.add_argument("--name", required=True, help="the client, e.g. '12345 热线'")
+        create.add_argument("--json", action="store_true", help="print {key, prefix, client, street} as JSON")
         lst = sub.add_parser("list", help="list a street's clients (key prefix only)")
         lst.add_argument("--street", required=True)
         revoke = sub.add_parser("revoke", help="revoke a client's key by its prefix")
@@ -36,8 +37,12 @@ class Command(BaseCommand):
         street = selectors.street_get(code=opts["street"])
         action = opts["action"]
         if action == "create":
-            _client, raw = client_create(street=street, name=opts["name"])
-            self.stdout.write(raw)
+            client, raw = client_create(street=street, name=opts["name"])
+            if opts.get("json"):
+                data = {"key": raw, "prefix": client.prefix, "client": client.name, "street": street.code}
+                self.stdout.write(json_line(data))
+            else:
+                self.stdout.write(raw)  # the key alone on its line
         elif action == "list":
             for client in client_list(street=street):
                 state = "revoked" if client.revoked_at else "active"

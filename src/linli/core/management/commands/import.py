@@ -13,7 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linli.core import transfers
+from linli.core.commands import json_line
 from linli.core.errors import Problem
+from linli.core.lenient import read_text_file
 from linli.core.selectors import street_get
 
 
@@ -22,6 +24,10 @@ def format_error(err: dict[str, Any]) -> str:
         where = f"feature {err['feature']}"
     elif "event" in err:
         where = f"event {err['event']} (UID {err.get('uid') or '-'})"
+    elif "line" in err:
+        where = f"line {err['line']}"
+    elif "date" in err:
+        where = f"{err['date']} {err.get('slot') or ''}".strip()
     else:
         where = "file"
     return f"{where}: {err.get('field', '')}: {err.get('message', '')} / {err.get('message_en', '')}"
@@ -40,22 +46,33 @@ class Command(BaseCommand):
         parser.add_argument("kind", help=f"what to import: {', '.join(transfers.import_kinds())}")
         parser.add_argument("file", help="GeoJSON FeatureCollection or iCalendar file ('-' for stdin)")
         parser.add_argument("--street", required=True, help="street code")
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="menus: also publish them; refused whole (nothing imported) if any day fails the elder-canteen rules",
+        )
+        parser.add_argument("--json", action="store_true", help="print {kind, created, updated, unchanged, notes}")
 
     def handle(self, *args: Any, kind: str, file: str, street: str, **options: Any) -> None:
         importer = transfers.importer_get(kind)
         if importer is None:
             raise CommandError(f"unknown kind {kind!r}; expected one of {', '.join(transfers.import_kinds())}")
+        if options.get("publish") and kind != "menus":
+            raise CommandError("--publish 只用于菜单 / --publish is for menus only")
         try:
             target = street_get(code=street)
         except Problem as p:
             raise CommandError(f"{p.detail_zh} / {p.detail_en}") from None
         try:
-            text = sys.stdin.read() if file == "-" else open(file, encoding="utf-8-sig").read()  # noqa: SIM115
+            text, encoding = read_text_file(file)  # UTF-8 (BOM or not), UTF-16 with a BOM, or GBK/GB18030
         except OSError as e:
             raise CommandError(f"无法读取文件 cannot read {file}: {e}") from None
+        except UnicodeDecodeError:
+            raise CommandError("文件编码无法识别（应为 UTF-8 或 GBK）/ the file is neither UTF-8 nor GBK") from None
         try:
             if importer.reads == "text":
-                result = importer.run(street=target, text=text)
+                extra = {"publish": True} if options.get("publish") else {}
+                result = importer.run(street=target, text=text, **extra)
             else:
                 try:
                     collection = json.loads(text)
@@ -65,15 +82,23 @@ class Command(BaseCommand):
                     ) from None
                 result = importer.run(street=target, collection=collection)
         except Problem as p:
+            if options.get("json"):
+                self.stdout.write(json_line(p.as_dict()))
             self.stderr.write(f"{p.title('zh')} / {p.title('en')}")
             if p.detail_zh or p.detail_en:
                 self.stderr.write(f"{p.detail_zh} / {p.detail_en}")
             for err in p.errors:
                 self.stderr.write(format_error(err))
             sys.exit(1)
+        notes = list(getattr(result, "notes", []))
+        if encoding == "gb18030":
+            notes.insert(0, "文件按 GBK/GB18030 编码读取 read as GBK/GB18030 (not UTF-8)")
+        if options.get("json"):
+            self.stdout.write(json_line({"kind": kind, **result.as_dict(), "notes": notes}))
+            return
         self.stdout.write(
             f"{kind}: created {result.created}, updated {result.updated}, unchanged {result.unchanged} "
             f"(新增 {result.created}，更新 {result.updated}，未变 {result.unchanged})"
         )
-        for note in getattr(result, "notes", []):
+        for note in notes:
             self.stdout.write(f"  注意 note: {note}")

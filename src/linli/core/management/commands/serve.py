@@ -41,6 +41,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         mode = settings.LINLI_MODE if opts["mode"] == "auto" else opts["mode"]
         host, port = opts["host"], opts["port"]
+        if not settings.LINLI_SITE_URL_SET and port != settings.LINLI_PORT:
+            # `linli serve --port N` without LINLI_SITE_URL: the QR codes point at this port (here and in children).
+            os.environ["LINLI_PORT"] = str(port)
+            settings.LINLI_SITE_URL = f"http://127.0.0.1:{port}"
         if mode == "embedded":
             self.stdout.write(f"Linli 邻里 · embedded mode · http://{host}:{port}/  (Ctrl-C to stop)")
             start_embedded_scheduler()  # reminders and other periodic tasks, in process (no Celery beat here)

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linli.core import selectors, services
-from linli.core.commands import problems_exit_1
+from linli.core.commands import json_line, problems_exit_1
 from linli.core.errors import Problem
 from linli.core.models import ApiToken, Role, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
@@ -38,6 +38,7 @@ class Command(BaseCommand):
         create.add_argument("--street", help="street code (required with --role)")
         create.add_argument("--name", default="", help="a label, e.g. the device")
         create.add_argument("--display-name", default="")
+        create.add_argument("--json", action="store_true", help="print {token, prefix, user, role, street} as JSON")
         revoke = sub.add_parser("revoke", help="revoke tokens of a user (all, or one by --prefix)")
         revoke.add_argument("--phone", required=True)
         revoke.add_argument("--prefix")
@@ -55,7 +56,17 @@ class Command(BaseCommand):
             if opts.get("role") and street is not None:
                 services.role_assign(user=user, street=street, role=opts["role"])
             raw = services.token_create(user=user, name=opts.get("name") or "cli")
-            self.stdout.write(raw)
+            if opts.get("json"):
+                data = {
+                    "token": raw,
+                    "prefix": raw[:10],
+                    "user": mask_phone(user.phone),
+                    "role": opts.get("role"),
+                    "street": street.code if street else None,
+                }
+                self.stdout.write(json_line(data))
+            else:
+                self.stdout.write(raw)  # the token alone on its line: TOKEN=$(linli token create ...)
         elif action == "revoke":
             user = existing_user(opts["phone"])
             count = services.token_revoke(user=user, prefix=opts.get("prefix"))

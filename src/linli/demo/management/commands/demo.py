@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linli.core.errors import Problem
 from linli.core.phones import normalize_phone
+from linli.core.probe import optional_services
 from linli.demo import ACCOUNTS, ADMIN_PASSWORD
 from linli.demo.access import demo_access_load
 from linli.demo.loader import DemoError, demo_load
@@ -72,14 +73,20 @@ class Command(BaseCommand):
         for account, _user in result.accounts:
             how = "手机验证码 SMS code at /login/"
             if account.superuser:
-                how += f"；后台 /admin/ 密码 password: {ADMIN_PASSWORD}"
+                how += "；后台 /admin/ 密码见下 password below"
             rows.append([f"{account.label_zh} {account.label_en}", account.display_name, account.phone, how])
         out.write("演示账号 Demo logins（示例号码，非真实手机号 / sample numbers, not real phones）:")
         for line in _table(rows):
             out.write("  " + line)
         out.write(f"  {SMS_HOW}")
-        out.write(f"  /admin/ 用户名 username: {normalize_phone(ADMIN_PHONE)}  密码 password: {ADMIN_PASSWORD}")
+        out.write(f"  /admin/ 用户名 username: {normalize_phone(ADMIN_PHONE)}")
+        out.write("  /admin/ 密码 password（示例 demo）:")
+        out.write(ADMIN_PASSWORD)  # a secret on a line of its own
         demo_access_load(street=street, stdout=out)
+        out.write("")
+        out.write("可选服务 Optional services:")
+        for found in optional_services():
+            out.write(f"  {'✓' if found.found else '·'} {found.text}")
         port = os.environ.get("LINLI_PORT") or str(getattr(settings, "LINLI_PORT", 8000))
         out.write("")
         out.write(self.style.SUCCESS(f"打开 Open: http://127.0.0.1:{port}/"))

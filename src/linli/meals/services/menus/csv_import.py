@@ -25,6 +25,7 @@ from linli.meals.services.menus.cutoffs import MENU_EDITOR_ROLES, SLOT_ALIASES, 
 from linli.meals.services.menus.editing import _date_in_range, _dish_upsert
 from linli.meals.services.menus.item_input import ItemValues, validate_item
 from linli.meals.services.menus.kitchens import kitchen_for_place
+from linli.meals.services.menus.publish import menus_publish_all
 from linli.places.models import KITCHEN_KINDS, Place
 
 CSV_COLUMNS = ("date", "slot", "kitchen", "dish", "price_fen", "half_price_fen", "daily_limit", "tags")
@@ -205,12 +206,14 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
     return rows
 
 
-def menus_import(*, street: Street, text: str, actor: User | None = None) -> ImportResult:
+def menus_import(*, street: Street, text: str, actor: User | None = None, publish: bool = False) -> ImportResult:
     """Import a canteen's menu plan from CSV (see `CSV_HELP`); all or nothing.
 
     Every error is reported with its line number (`Problem("csv_invalid", errors=[{line, field, message,
     message_en}])`). Menus are created as drafts with the default cut-off; re-importing updates items by
-    (kitchen, date, slot, dish); items not in the file stay. Menus whose cut-off has passed are refused."""
+    (kitchen, date, slot, dish); items not in the file stay. Menus whose cut-off has passed are refused.
+    `publish`: then publish every menu of the file (`menus_publish_all`); if any day fails the rules (an elder
+    canteen's small portions and elder set meal), nothing is imported or published."""
     if actor is not None:
         require_role(actor, street=street, roles=MENU_EDITOR_ROLES)
     errors = _CsvErrors()
@@ -339,6 +342,9 @@ def menus_import(*, street: Street, text: str, actor: User | None = None) -> Imp
                 result.updated += 1
             else:
                 result.unchanged += 1
+        if publish:
+            published = menus_publish_all(menus={menus[(r.place.pk, r.date, r.slot)] for r in rows}, actor=actor)
+            result.notes.append(f"已发布 published: {published} 份菜单 menus")
         AuditLog.objects.create(
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             street=street,
