@@ -3,18 +3,29 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The lock files (pip-compile --generate-hashes): every dependency at one version with its hashes, so a clone
+# installs what CI tested. `make lock` regenerates them from pyproject.toml.
+LOCK := requirements/dev.txt
+LOCK_OPTS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 LINLI_PORT ?= 8000
 export LINLI_PORT
 
-.PHONY: demo test test-pg bench lint venv clean
+.PHONY: demo test test-pg bench lint venv lock clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
+
+## make lock: re-resolve requirements/runtime.txt and requirements/dev.txt (with hashes) from pyproject.toml
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip-compile || $(BIN)/pip install -q pip-tools
+	$(BIN)/pip-compile -q $(LOCK_OPTS) -o requirements/runtime.txt pyproject.toml
+	$(BIN)/pip-compile -q $(LOCK_OPTS) --extra dev -o requirements/dev.txt pyproject.toml
 
 ## make demo: install, migrate SQLite, load the sample street, serve on http://127.0.0.1:$(LINLI_PORT)
 demo: $(STAMP)

@@ -32,3 +32,15 @@ def test_hours_in_a_year_without_and_with_official_data(world):
     assert sunday.facts["open"] is True and "调休" in sunday.text and "08:30-17:00" in sunday.text
     monday = answer(question="2027年10月4日事务受理服务中心开门吗", street=world.street, now=now)
     assert monday.facts["open"] is False and "国庆节" in monday.text
+
+
+def test_the_assistant_reads_the_table():
+    from linli.assistant.engine.dates import resolve
+
+    asked = dt.datetime(2027, 9, 1, 9, tzinfo=TZ)
+    before = resolve("国庆节开门吗", asked)
+    assert before is not None and before.unpublished and before.start == dt.date(2027, 10, 1)
+    holidays_import(text=(TEST_CSV.parent / "holidays_2027_TEST.ics").read_text(encoding="utf-8"), year=2027)
+    after = resolve("国庆节开门吗", asked)
+    assert after is not None and not after.unpublished
+    assert (after.start, after.end) == (dt.date(2027, 10, 1), dt.date(2027, 10, 7))

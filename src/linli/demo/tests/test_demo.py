@@ -95,9 +95,9 @@ def test_demo_builds_the_sample_street():
 
 
 def test_demo_says_whether_it_found_an_mqtt_broker(settings):
-    from linli.core.probe import optional_services
-
     import socket
+
+    from linli.core.probe import optional_services
 
     with socket.socket() as probe:  # a port nothing listens on: bound, then closed
         probe.bind(("127.0.0.1", 0))

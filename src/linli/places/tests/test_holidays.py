@@ -23,7 +23,7 @@ from linli.places.hours import TZ, day_intervals, day_type, holiday_name, hours_
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[2] / "core" / "tests" / "data"
 TEST_CSV = DATA / "holidays_2027_TEST.csv"
 TEST_ICS = DATA / "holidays_2027_TEST.ics"
 OFFICE = "Mo-Fr 08:30-17:00; Sa 09:00-12:00; PH off"
@@ -185,18 +185,6 @@ def test_staff_pages_and_the_back_office_warn_before_a_year_without_official_dat
     holidays_import(text=TEST_CSV.read_text(encoding="utf-8"), year=2027)
     client.force_login(staff)
     assert 'id="holiday-notice"' not in client.get("/me/").content.decode()
-
-
-def test_the_assistant_reads_the_table():
-    from linli.assistant.engine.dates import resolve
-
-    asked = dt.datetime(2027, 9, 1, 9, tzinfo=TZ)
-    before = resolve("国庆节开门吗", asked)
-    assert before is not None and before.unpublished and before.start == dt.date(2027, 10, 1)
-    holidays_import(text=TEST_ICS.read_text(encoding="utf-8"), year=2027)
-    after = resolve("国庆节开门吗", asked)
-    assert after is not None and not after.unpublished
-    assert (after.start, after.end) == (dt.date(2027, 10, 1), dt.date(2027, 10, 7))
 
 
 def test_street_deleted_with_its_closures():
