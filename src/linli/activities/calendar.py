@@ -14,6 +14,7 @@ only a clean file is written, all in one transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -24,11 +25,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from linli.activities.models import CATEGORY_EN, Activity, ActivitySeries, ActivityStatus, Booking, Category
+from linli.activities.categories import categorise
+from linli.activities.models import Activity, ActivitySeries, ActivityStatus, Booking
 from linli.activities.services.activities import activity_cancel, activity_create, activity_update
 from linli.activities.services.series import occurrence_external_id, rrule_occurrences, series_create, series_update
 from linli.core.errors import Problem
 from linli.core.imports import ImportResult
+from linli.core.lenient import parse_int
 from linli.core.models import Role, Street
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
@@ -77,7 +80,7 @@ def _event(activity: Activity, stamp: datetime) -> icalendar.Event:
     ev.add("dtend", activity.end.astimezone(SHANGHAI))
     ev.add("location", f"{place.name}，{place.address}" if place.address else place.name)
     ev.add("geo", (place.lat, place.lng))
-    ev.add("categories", [activity.category])
+    ev.add("categories", [activity.category, *activity.tags])
     ev.add("status", "CANCELLED" if activity.status == ActivityStatus.CANCELLED else "CONFIRMED")
     ev.add("url", f"/activities/{activity.pk}/")
     ev.add("x-linli-place", place.external_id)
@@ -140,30 +143,6 @@ def calendar_activities(*, street: Street | None = None, place: Place | None = N
 # ------------------------------------------------------------------------------------------ import
 
 
-def _category_lookup() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for code, label in Category.choices:
-        table[code.lower()] = code
-        table[str(label).strip().lower()] = code
-        table[CATEGORY_EN[code].lower()] = code
-    # the Chinese labels verbatim, whatever language is active while importing
-    table.update(
-        {
-            "讲座": "lecture",
-            "文化": "culture",
-            "健康": "health",
-            "党建": "party_affairs",
-            "技能培训": "skills_training",
-            "志愿服务": "volunteering",
-            "亲子儿童": "children",
-            "市集": "market",
-            "运动": "sports",
-            "其他": "other",
-        }
-    )
-    return table
-
-
 @dataclass
 class _Row:
     index: int
@@ -176,6 +155,8 @@ class _Row:
     place: Place | None = None
     capacity: int | None = None
     category: str = "other"
+    tags: list[str] = field(default_factory=list)
+    unknown_categories: list[str] = field(default_factory=list)
     rrule: str | None = None
     cancelled: bool = False
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -238,17 +219,14 @@ def _categories(component: Any) -> list[str]:
     values: list[str] = []
     for prop in props:
         cats = getattr(prop, "cats", None)
-        if cats is None:
-            values.extend(v.strip() for v in str(prop).split(","))
-        else:
-            values.extend(str(c).strip() for c in cats)
-    return [v for v in values if v]
+        values.extend(str(c) for c in cats) if cats is not None else values.append(str(prop))
+    # Commas separate values (RFC 5545); partners also write Chinese commas and enumeration commas.
+    return [w.strip() for v in values for w in re.split(r"[,，、;；]", v) if w.strip()]
 
 
 def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[list[_Row], _Errors]:
     errors = _Errors()
     places = {p.external_id: p for p in Place.objects.filter(street=street)}
-    categories = _category_lookup()
     seen: dict[str, int] = {}
     rows: list[_Row] = []
     for i, ev in enumerate(cal.walk("VEVENT")):
@@ -295,8 +273,9 @@ def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[l
             row.place = places[place_id]
         cap = _text(ev, "x-linli-capacity")
         if cap:
-            if cap.isdigit() and int(cap) > 0:
-                row.capacity = int(cap)
+            seats = parse_int(re.sub(r"\s*[人位名座个]$", "", cap))  # "30", "３０", "30人", "1,000"
+            if seats is not None and seats > 0:
+                row.capacity = seats
             else:
                 errors.add(
                     row,
@@ -304,20 +283,9 @@ def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[l
                     f"名额必须是正整数，而不是 {cap!r}",
                     f"The capacity must be a positive integer, not {cap!r}",
                 )
-        cats = _categories(ev)
-        known = []
-        for value in cats:
-            code = categories.get(value.lower())
-            if code is None:
-                errors.add(
-                    row,
-                    "CATEGORIES",
-                    f"未知的活动类别 {value!r}，可用：{'、'.join(Category.values)}",
-                    f"Unknown category {value!r}; use one of {', '.join(Category.values)}",
-                )
-            else:
-                known.append(code)
-        row.category = known[0] if known else Category.OTHER
+        # CATEGORIES is free text: known words give the category, the rest are kept as tags (never an error).
+        sorted_out = categorise(_categories(ev))
+        row.category, row.tags, row.unknown_categories = sorted_out.category, sorted_out.tags, sorted_out.unknown
         row.cancelled = _text(ev, "status").upper() == "CANCELLED"
         if ev.get("rrule") is not None:
             rule = ev["rrule"]
@@ -406,6 +374,15 @@ def activities_import(*, street: Street, text: str, actor: Any = None, now: date
         )
 
     result = ImportResult()
+    kept: dict[str, list[int]] = {}
+    for r in rows:
+        for word in r.unknown_categories:
+            kept.setdefault(word, []).append(r.index)
+    for word, events in kept.items():
+        where = ", ".join(map(str, events[:5])) + ("…" if len(events) > 5 else "")
+        result.notes.append(
+            f"CATEGORIES {word!r} 不是平台的活动类别，已作为标签保留 kept as a tag, not a category (events {where})"
+        )
     with transaction.atomic():
         activities = {
             a.external_id: a
@@ -437,6 +414,7 @@ def activities_import(*, street: Street, text: str, actor: Any = None, now: date
                         category=r.category,
                         audience="everyone",
                         description=r.description,
+                        tags=r.tags,
                         actor=actor,
                     )
                     result.created += 1
@@ -448,6 +426,7 @@ def activities_import(*, street: Street, text: str, actor: Any = None, now: date
                         description=r.description,
                         capacity=r.capacity,
                         category=r.category,
+                        tags=r.tags,
                         place=r.place,
                         rrule=r.rrule,
                         dtstart=r.start,
@@ -469,6 +448,7 @@ def activities_import(*, street: Street, text: str, actor: Any = None, now: date
                     end=r.end,
                     capacity=r.capacity,
                     category=r.category,
+                    tags=r.tags,
                     description=r.description,
                     status=ActivityStatus.PUBLISHED,
                     external_id=r.external_id,
@@ -485,6 +465,7 @@ def activities_import(*, street: Street, text: str, actor: Any = None, now: date
                 "end": r.end,
                 "capacity": r.capacity,
                 "category": r.category,
+                "tags": r.tags,
                 "place": r.place,
             }
             fields = {k: v for k, v in targets.items() if getattr(activity, k) != v}

@@ -92,6 +92,8 @@ class Activity(models.Model):
     description = models.TextField(_("简介 description"), blank=True)
     category = models.CharField(_("类别 category"), max_length=32, choices=Category.choices, default=Category.OTHER)
     audience = models.CharField(_("对象 audience"), max_length=32, choices=Audience.choices, default=Audience.EVERYONE)
+    # Free words beyond the category (iCalendar CATEGORIES the platform has no category for: "书法", "重阳节").
+    tags = models.JSONField(_("标签 tags"), default=list, blank=True)
     organiser = models.CharField(_("主办 organiser"), max_length=200, blank=True)
     start = models.DateTimeField(_("开始 start"), db_index=True)
     end = models.DateTimeField(_("结束 end"))

@@ -180,6 +180,7 @@ def activity_to_dict(activity: Activity) -> dict[str, Any]:
         "category": activity.category,
         "category_name": category_name_zh(activity.category),
         "category_name_en": CATEGORY_EN.get(activity.category, activity.category),
+        "tags": list(activity.tags or []),
         "audience": activity.audience,
         "organiser": activity.organiser,
         "start": _iso(activity.start),

@@ -29,10 +29,13 @@ from linli.core.selectors import require_role
 from linli.core.services import audit_log
 from linli.places.models import Place
 
+MAX_TAGS = 20
+
 EDITABLE_FIELDS = (
     "title",
     "description",
     "category",
+    "tags",
     "audience",
     "organiser",
     "start",
@@ -91,6 +94,20 @@ def _validate(values: dict[str, Any], street: Street) -> None:
     wl = values.get("waitlist_capacity")
     if not isinstance(wl, int) or isinstance(wl, bool) or wl < 0:
         errors.append(field_error("waitlist_capacity", "候补名额须为非负整数", "A non-negative integer"))
+    tags = values.get("tags", [])
+    if (
+        not isinstance(tags, list)
+        or len(tags) > MAX_TAGS
+        or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in tags)
+    ):
+        raise Problem(
+            "validation_error",
+            errors=[
+                field_error(
+                    "tags", f"标签最多 {MAX_TAGS} 个，每个不超过40字", f"At most {MAX_TAGS} tags of 40 characters"
+                )
+            ],
+        )
     if values.get("category") not in Category.values:
         errors.append(
             field_error("category", "没有这个活动类别", f"Unknown category; use one of {', '.join(Category.values)}")
@@ -138,6 +155,7 @@ def activity_create(
     status: str = ActivityStatus.DRAFT,
     external_id: str | None = None,
     series: ActivitySeries | None = None,
+    tags: list[str] | None = None,
     actor: User | None = None,
 ) -> Activity:
     _check_staff(actor, street)
@@ -145,6 +163,7 @@ def activity_create(
         "title": title,
         "description": description,
         "category": category,
+        "tags": list(tags or []),
         "audience": audience,
         "organiser": organiser,
         "start": start,

@@ -132,6 +132,7 @@ def series_create(
     waitlist_capacity: int = 10,
     status: str = ActivityStatus.PUBLISHED,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    tags: list[str] | None = None,
     actor: User | None = None,
 ) -> ActivitySeries:
     """Create a series and one Activity per occurrence (each with `capacity` seats of its own)."""
@@ -170,6 +171,7 @@ def series_create(
             status=status,
             external_id=occurrence_external_id(external_id, start),
             series=series,
+            tags=tags,
             actor=actor,
         )
     audit_log(
@@ -229,6 +231,7 @@ def series_update(
     status: str = ActivityStatus.PUBLISHED,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     now: datetime | None = None,
+    tags: list[str] | None = None,
 ) -> SeriesChange:
     """Change a series and its FUTURE occurrences; past ones stay as they happened.
 
@@ -299,6 +302,8 @@ def series_update(
             targets["capacity"] = capacity
         if category is not None:
             targets["category"] = category
+        if tags is not None:
+            targets["tags"] = list(tags)
         for k, v in targets.items():
             if getattr(activity, k) != v:
                 fields[k] = v
@@ -324,6 +329,7 @@ def series_update(
             status=status,
             external_id=ext_id,
             series=series,
+            tags=list(tags) if tags is not None else (list(template.tags) if template else []),
             actor=actor,
         )
         change.created += 1
