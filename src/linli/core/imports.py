@@ -19,6 +19,7 @@ from shapely.geometry import shape
 from linli.core.errors import Problem
 from linli.core.geo import in_china, to_wgs84
 from linli.core.gis import grid_for_point
+from linli.core.lenient import code, norm
 from linli.core.models import GRID_LEVEL_DEPTH, AuditLog, Committee, Compound, Grid, GridLevel, Street
 
 COORDINATE_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -101,7 +102,7 @@ def _is_number(v: Any) -> bool:
 def convert_position(pos: Any, system: str) -> tuple[float, float] | None:
     """A GeoJSON position [lng, lat] in `system` as WGS-84 (lat, lng); None if it is not two numbers."""
     if not isinstance(pos, list | tuple) or len(pos) < 2 or not (_is_number(pos[0]) and _is_number(pos[1])):
-        return None
+        return None  # RFC 7946: numbers (text such as "121.39" is refused, as the standard says)
     lng, lat = float(pos[0]), float(pos[1])
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         return None
@@ -264,6 +265,8 @@ def grids_import(*, street: Street, collection: Any, actor: Any = None) -> Impor
     seen: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
     levels = [str(v) for v in GridLevel.values]
+    level_words = {"总网格": "hq", "总部": "hq", "指挥部": "hq", "工作站": "workstation", "单元": "unit"}
+    level_words |= {"网格单元": "unit", "station": "workstation", "headquarters": "hq"}
     for i, feature in enumerate(features):
         props, geometry = feature_parts(i, feature, errors)
         if props is None and geometry is None:
@@ -274,6 +277,9 @@ def grids_import(*, street: Street, collection: Any, actor: Any = None) -> Impor
             row["name"] = required_text(i, props, "name", errors, max_length=100)
             check_duplicate_id(i, row["external_id"], seen, errors)
             level = props.get("level")
+            if isinstance(level, str):  # HQ, Workstation, 总网格, 工作站, 单元 ...
+                level = level_words.get(norm(level), code(level))
+                level = level_words.get(level, level)
             if level not in levels:
                 errors.add(
                     i,

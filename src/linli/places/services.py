@@ -33,6 +33,7 @@ from linli.core.selectors import require_role
 from linli.places import selectors
 from linli.places.hooks import place_properties
 from linli.places.hours import check_opening_hours
+from linli.places.import_values import normalize_place_props, unknown_properties
 from linli.places.models import PLACE_KIND_EN, Amenity, Place, PlaceKind, Service
 
 INDEX_VERSION_KEY = "linli:places:index_version"
@@ -350,7 +351,7 @@ _PLACE_FIELDS = (
 )
 
 
-def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]]:
+def _validate_collection(street: Street, collection: Any, notes: list[str]) -> list[dict[str, Any]]:
     errors = ErrorList()
     features, system = read_collection(collection, errors)
     catalogue = service_catalogue_for_street(street)
@@ -358,8 +359,13 @@ def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]
     extra_names = {prop.name for prop in extras}
     seen: dict[str, int] = {}
     rows: list[tuple[int, dict[str, Any]]] = []
+    ignored: set[str] = set()
     for i, feature in enumerate(features):
         props, geometry = feature_parts(i, feature, errors)
+        if props is not None:
+            props, props_notes = normalize_place_props(props, catalogue)
+            notes.extend(f"feature {i}: {n}" for n in props_notes)
+            ignored |= unknown_properties(props) - extra_names
         row: dict[str, Any] = {}
         if geometry is not None:
             if geometry.get("type") != "Point":
@@ -403,6 +409,8 @@ def _validate_collection(street: Street, collection: Any) -> list[dict[str, Any]
     for prop in extras:
         prop.validate(street=street, rows=rows, errors=errors)
     raise_if_errors(errors)
+    if ignored:
+        notes.append(f"未读取的属性 properties not read: {', '.join(sorted(ignored))}")
     return [row for _, row in rows]
 
 
@@ -411,9 +419,9 @@ def places_import(*, street: Street, collection: Any, actor: User | None = None)
 
     Re-importing updates by `id` (the external id); places not in the file are left as they are."""
     _check_editor(actor, street)
-    rows = _validate_collection(street, collection)
-    catalogue = service_catalogue_for_street(street)
     result = ImportResult()
+    rows = _validate_collection(street, collection, result.notes)
+    catalogue = service_catalogue_for_street(street)
     changed_ids: list[int] = []
     extras = place_properties()
     extra_values: dict[str, dict[str, Any]] = {prop.name: {} for prop in extras}

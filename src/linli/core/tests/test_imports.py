@@ -204,3 +204,33 @@ def test_grid_commands(street, tmp_path: Path, capsys):
         call_command("import", "grids", str(bad), "--street", "wanli")
     assert exc.value.code == 1
     assert "feature 0: properties.parent:" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("written", "level"), [("HQ", "hq"), ("总网格", "hq"), ("Workstation", "workstation")])
+def test_grid_levels_written_as_people_write_them(written, level):
+    from linli.core.imports import grids_import
+    from linli.core.models import Grid
+    from linli.core.tests.factories import StreetFactory
+
+    street = StreetFactory(code="lvl")
+    ring = [[121.38, 31.24], [121.40, 31.24], [121.40, 31.26], [121.38, 31.26], [121.38, 31.24]]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"id": "g1", "name": "网格", "level": written},
+        }
+    ]
+    if level == "workstation":
+        features.insert(
+            0,
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"id": "hq", "name": "总", "level": "hq"},
+            },
+        )
+        features[1]["properties"]["parent"] = "hq"
+    grids_import(street=street, collection={"type": "FeatureCollection", "features": features})
+    assert Grid.objects.get(street=street, external_id="g1").level == level

@@ -272,3 +272,23 @@ def test_an_empty_tags_cell_keeps_the_dishs_allergens(street, canteen):
     assert result.as_dict() == {"created": 1, "updated": 0, "unchanged": 1}
     dish = Dish.objects.get(name="花生糖")
     assert dish.allergens == ["peanut"] and dish.tags == ["soft"]
+
+
+def test_tags_written_as_kitchens_write_them(street, canteen):
+    d = day(3)
+    text = csv_text(
+        f"{d},lunch,C1,红烧狮子头,1500,800,50,软烂｜少盐、过敏原:大豆",
+        f"{d},lunch,C1,长者套餐,1200,600,100,长者套餐|SOFT",
+        f"{d},lunch,C1,清蒸鱼,１８００,,,含鱼;Low_Oil",
+    )
+    menus_import(street=street, text=text)
+    dishes = {d.name: d for d in Dish.objects.filter(kitchen=canteen)}
+    assert (dishes["红烧狮子头"].tags, dishes["红烧狮子头"].allergens) == (["soft", "low_salt"], ["soy"])
+    assert dishes["长者套餐"].is_set_meal and dishes["长者套餐"].tags == ["soft"]
+    assert (dishes["清蒸鱼"].tags, dishes["清蒸鱼"].allergens) == (["low_oil"], ["fish"])
+    assert MenuItem.objects.get(dish=dishes["清蒸鱼"]).price_fen == 1800
+
+
+def test_an_unknown_tag_is_still_refused_so_an_allergen_cannot_slip_through(street, canteen):
+    errors = rejected(street, csv_text(f"{day(3)},lunch,C1,花生酥,600,,,allergen:penut"))
+    assert errors[0]["line"] == 2 and "penut" in errors[0]["message"]

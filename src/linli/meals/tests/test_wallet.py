@@ -166,3 +166,22 @@ def test_counter_page_is_for_staff_only(client):
     StreetFactory(code="wd")
     client.force_login(UserFactory())
     assert client.get("/staff/meals/counter/?street=wd").status_code == 403
+
+
+def test_cli_batch_reads_what_a_counter_saves_from_excel(tmp_path):
+    # GBK (Excel on a Chinese Windows), Chinese header, extra column, spaces, full-width digits, a thousands separator,
+    # a blank line: all read; a yuan amount is still refused (fen only, no guessing at a decimal point).
+    path = tmp_path / "topups.csv"
+    path.write_bytes(
+        '手机号, 金额(分) ,备注,经办人\n138 0000 1111 ,"1,000",十二月补贴,王\n\n13800002222,２０００,,李\n'.encode(
+            "gbk"
+        )
+    )
+    _, err = cli("wallet", "topup", "--csv", str(path))
+    assert "2 wallet(s), 3000 fen" in err
+    assert WalletEntry.objects.get(wallet__user__phone="+8613800001111").note == "十二月补贴"
+    yuan = tmp_path / "yuan.csv"
+    yuan.write_text("phone,fen\n13800003333,12.50\n", encoding="utf-8")
+    with pytest.raises(CommandError) as exc:
+        cli("wallet", "topup", "--csv", str(yuan))
+    assert "[2]" in str(exc.value)

@@ -335,13 +335,12 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 def decode_upload(raw: bytes) -> str:
-    """CSV bytes as text: UTF-8 (with or without Excel's BOM), else GB18030 (older Excel on Chinese Windows)."""
+    """CSV bytes as text: UTF-8 (with or without Excel's BOM), else GB18030 (older Excel on Chinese Windows), as
+    every import reads files (`linli.core.lenient.decode_text`)."""
+    from linli.core.lenient import decode_text
+
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030")
+        return decode_text(raw)[0]
     except UnicodeDecodeError:
         raise Problem(
             "csv_invalid",

@@ -283,3 +283,26 @@ def test_copy_does_not_alias(street):
     snapshot = copy.deepcopy(coll)
     places_import(street=street, collection=coll)
     assert coll == snapshot
+
+
+def test_kinds_services_and_amenities_written_as_partners_write_them(street):
+    f = feature(
+        "A1",
+        kind="Party_Service_Station",
+        services="Party_Affairs, 饮水",  # one text: codes in any case and Chinese names
+        amenities=["无障碍通行", "Wi-Fi"],
+        opening_hours="Mo-Fr 08:30-17:00；Sa 09:00-12:00；PH off",  # full-width semicolons
+        phone=2161234567,
+        name="\u3000万里党群服务站 ",
+        source_system="amap",  # a property the platform does not read
+    )
+    g = feature("A2", kind="党群服务中心", services=["Drinking water"], amenities="seats、wifi")
+    result = places_import(street=street, collection=collection(f, g))
+    assert result.created == 2
+    a1 = Place.objects.get(street=street, external_id="A1")
+    assert (a1.kind, a1.name, a1.phone) == ("party_service_station", "万里党群服务站", "2161234567")
+    assert sorted(s.code for s in a1.services.all()) == ["drinking_water", "party_affairs"]
+    assert a1.amenities == ["step_free", "wifi"] and a1.opening_hours == "Mo-Fr 08:30-17:00;Sa 09:00-12:00;PH off"
+    a2 = Place.objects.get(street=street, external_id="A2")
+    assert a2.kind == "party_service_center" and a2.amenities == ["seats", "wifi"]
+    assert any("source_system" in n for n in result.notes)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -17,16 +16,36 @@ from django.db import transaction
 from linli.core import services as core_services
 from linli.core.commands import problems_exit_1
 from linli.core.errors import Problem
+from linli.core.lenient import norm, parse_int, read_text_file
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import street_get
 from linli.meals.services import wallet as wallet_services
 
+# Header words of a batch file (any case or width): the platform's names, the Chinese ones, common synonyms.
+COLUMNS = {
+    "phone": ("phone", "手机", "手机号", "手机号码", "电话", "mobile"),
+    "fen": ("fen", "金额分", "金额(分)", "分", "amount_fen"),
+    "note": ("note", "备注", "说明", "remark"),
+}
+
 
 def _fen(raw: str) -> int:
-    raw = (raw or "").strip()
-    if not raw.isdigit() or int(raw) <= 0:
+    """A positive amount in fen: "5000", "５０００", "5,000"; yuan ("50.00") and words are refused."""
+    fen = parse_int(raw)
+    if fen is None or fen <= 0:
         raise ValueError(raw)
-    return int(raw)
+    return fen
+
+
+def _header(names: list[str]) -> dict[str, str]:
+    """The file's column name for phone, fen and note (extra columns are ignored)."""
+    found: dict[str, str] = {}
+    for name in names:
+        key = norm(name).lower().replace(" ", "").replace("（", "(").replace("）", ")")
+        for column, words in COLUMNS.items():
+            if key in words and column not in found:
+                found[column] = name
+    return found
 
 
 class Command(BaseCommand):
@@ -68,14 +87,24 @@ class Command(BaseCommand):
                 raise Problem(
                     "validation_error", detail_zh="--csv 与 PHONE FEN 只能二选一", detail_en="Give --csv or PHONE FEN"
                 )
-            path = opts["csv_file"]
-            text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8-sig").read()  # noqa: SIM115
-            reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-            if not reader.fieldnames or not {"phone", "fen"} <= set(reader.fieldnames):
+            try:
+                text, _encoding = read_text_file(opts["csv_file"])  # UTF-8 (BOM or not) or GBK
+            except UnicodeDecodeError:
                 raise Problem(
-                    "csv_invalid", detail_zh="表头须包含 phone,fen", detail_en="The header must have phone,fen"
+                    "csv_invalid", detail_zh="文件编码应为 UTF-8 或 GBK", detail_en="Use UTF-8 or GBK"
+                ) from None
+            reader = csv.DictReader(io.StringIO(text))
+            columns = _header(list(reader.fieldnames or []))
+            if not {"phone", "fen"} <= set(columns):
+                raise Problem(
+                    "csv_invalid",
+                    detail_zh="表头须包含 phone,fen（或 手机号,金额分）",
+                    detail_en="The header must have phone,fen",
                 )
-            for line_no, row in enumerate(reader, start=2):
+            for line_no, raw_row in enumerate(reader, start=2):
+                row = {k: norm(raw_row.get(v) or "") for k, v in columns.items()}
+                if not any(row.values()):
+                    continue  # a blank line
                 try:
                     phone = normalize_phone(row.get("phone") or "")
                 except InvalidPhone:

@@ -23,7 +23,7 @@ from linli.core.selectors import require_role
 from linli.meals.models import Dish, Kitchen, Menu, MenuItem, MenuStatus, Slot
 from linli.meals.services.menus.cutoffs import MENU_EDITOR_ROLES, SLOT_ALIASES, menu_cutoff_default, menu_is_frozen
 from linli.meals.services.menus.editing import _date_in_range, _dish_upsert
-from linli.meals.services.menus.item_input import ItemValues, validate_item
+from linli.meals.services.menus.item_input import TAG_SEPARATORS, ItemValues, validate_item
 from linli.meals.services.menus.kitchens import kitchen_for_place
 from linli.meals.services.menus.publish import menus_publish_all
 from linli.places.models import KITCHEN_KINDS, Place
@@ -171,7 +171,7 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
                 "price_fen": cell["price_fen"],
                 "half_price_fen": cell["half_price_fen"],
                 "daily_limit": cell["daily_limit"],
-                "tags": cell["tags"].split("|") if cell["tags"] else [],
+                "tags": TAG_SEPARATORS.split(cell["tags"]) if cell["tags"] else [],
             }
         )
         for column, zh, en in problems:

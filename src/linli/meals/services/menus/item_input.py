@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,23 +18,63 @@ from linli.meals.services.menus.cutoffs import (
     MAX_PRICE_FEN,
 )
 
+# What kitchens write besides the codes (in any case or width): Chinese labels and common synonyms.
+TAG_WORDS: dict[str, str] = {
+    **dict.fromkeys(("软烂", "软", "软食", "易嚼"), "soft"),
+    **dict.fromkeys(("少盐", "低盐", "low salt", "low-salt"), "low_salt"),
+    **dict.fromkeys(("少糖", "低糖", "low sugar", "low-sugar"), "low_sugar"),
+    **dict.fromkeys(("少油", "低油", "low oil", "low-oil"), "low_oil"),
+    **dict.fromkeys(("素", "素食", "素菜", "veg", "veggie"), "vegetarian"),
+    **dict.fromkeys(("辣", "微辣", "香辣", "hot"), "spicy"),
+    **dict.fromkeys(("清真",), "halal"),
+    **dict.fromkeys(("套餐", "set meal"), "set"),
+    **dict.fromkeys(("长者套餐", "长者优惠套餐", "老人套餐", "elder set", "elder-set"), "elder_set"),
+}
+ALLERGEN_WORDS: dict[str, str] = {
+    **dict.fromkeys(("麸质", "含麸质谷物", "小麦", "面筋", "wheat"), "gluten"),
+    **dict.fromkeys(("甲壳类", "虾", "蟹", "虾蟹", "shellfish"), "crustacean"),
+    **dict.fromkeys(("鱼", "鱼类"), "fish"),
+    **dict.fromkeys(("蛋", "鸡蛋", "蛋类", "eggs"), "egg"),
+    **dict.fromkeys(("花生", "peanuts"), "peanut"),
+    **dict.fromkeys(("大豆", "黄豆", "豆制品", "soya", "soybean"), "soy"),
+    **dict.fromkeys(("乳", "奶", "牛奶", "乳制品", "dairy"), "milk"),
+    **dict.fromkeys(("坚果", "树坚果", "tree nut", "nuts"), "tree_nut"),
+    **dict.fromkeys(("芝麻",), "sesame"),
+}
+_ALLERGEN_PREFIXES = ("allergen:", "过敏原:", "过敏:", "含")
+TAG_SEPARATORS = re.compile(r"[|｜、;；]")
+
+
+def _allergen(word: str) -> str | None:
+    word = word.strip().lower().replace(" ", "_")
+    if word in Allergen.values:
+        return word
+    return ALLERGEN_WORDS.get(word.replace("_", " ")) or ALLERGEN_WORDS.get(word)
+
 
 def split_tags(values: Iterable[str]) -> tuple[list[str], list[str], bool, bool, list[str]]:
     """Split tag codes into (dish tags, allergens, is_set_meal, is_elder_discount_set, unknown codes).
 
     Accepted: the `DishTag` codes, `allergen:<Allergen code>`, `set` (a set meal 套餐) and `elder_set` (the
-    discounted elder set meal 长者优惠套餐, which is a set meal too)."""
+    discounted elder set meal 长者优惠套餐, which is a set meal too), in any case or width, and their Chinese labels
+    and common synonyms (`TAG_WORDS`; allergens as `过敏原:花生`, `含花生` or `allergen:peanut`). An unknown word is
+    refused, not kept: tags drive the elder-canteen rules and allergen warnings, so a misspelt allergen must not
+    slip through as free text."""
     tags: list[str] = []
     allergens: list[str] = []
     is_set = is_elder_set = False
     unknown: list[str] = []
     for raw in values:
-        code = str(raw).strip()
+        code = unicodedata.normalize("NFKC", str(raw)).strip()
         if not code:
             continue
         low = code.lower()
-        if low.startswith("allergen:"):
-            a = low.split(":", 1)[1].strip()
+        low = TAG_WORDS.get(low, low)
+        prefix = next((p for p in _ALLERGEN_PREFIXES if low.startswith(p) and len(low) > len(p)), None)
+        if prefix == "含" and _allergen(low[1:]) is None:
+            prefix = None  # "含" starts other words too
+        if prefix is not None:
+            a = _allergen(low[len(prefix) :]) or low[len(prefix) :].strip()
             if a in Allergen.values:
                 if a not in allergens:
                     allergens.append(a)
