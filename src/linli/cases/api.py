@@ -216,9 +216,13 @@ _REPORT_DOC = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "required": ["street", "category"],
+                    "required": ["category"],
                     "properties": {
-                        "street": {"type": "string", "description": "street code 街道代码"},
+                        "street": {
+                            "type": "string",
+                            "description": "street code 街道代码; optional with lat/lng: the street whose grids "
+                            "(or, without grids, whose centre) hold the point",
+                        },
                         "category": {"type": "string", "description": "category code 事件类别代码"},
                         "lat": {"type": "number", "description": "WGS-84 (with lng; or give spot or address)"},
                         "lng": {"type": "number", "description": "WGS-84"},
@@ -227,7 +231,7 @@ _REPORT_DOC = {
                             "description": "without lat/lng: a compound or service point of the street, "
                             "`compound:<id>` or `place:<id>` (the report page's list)",
                         },
-                        "description": {"type": "string", "maxLength": 2000},
+                        "description": {"type": "string", "maxLength": 4000},
                         "address": {
                             "type": "string",
                             "maxLength": 200,
@@ -289,7 +293,8 @@ class ReportCreated(Schema):
     openapi_extra=_REPORT_DOC,
 )
 def create_report(request: HttpRequest) -> HttpResponse:
-    """Multipart form: `street` (code), `category` (code), the place — `lat`, `lng` (WGS-84), or else `spot` (a
+    """Multipart form: `street` (code; may be left out with `lat`/`lng`: the street the platform serves at that
+    point, from its grids or centre), `category` (code), the place — `lat`, `lng` (WGS-84), or else `spot` (a
     compound or service point of the street, `compound:<id>` / `place:<id>`), or else an `address` naming one of
     them — `description`, `address`, `photos` (0–4 JPEG/PNG/WebP files up to 10 MB; stored re-encoded without metadata). The report joins an open
     case of the same category nearby (`merged: true`) or opens a new case dispatched to the grid holding the
@@ -315,10 +320,17 @@ def create_report(request: HttpRequest) -> HttpResponse:
             )
 
     def run() -> tuple[int, dict[str, Any]]:
-        missing = [name for name in ("street", "category") if not (data.get(name) or "").strip()]
+        has_point = bool((data.get("lat") or "").strip() and (data.get("lng") or "").strip())
+        wanted = ("category",) if has_point else ("street", "category")
+        missing = [name for name in wanted if not (data.get(name) or "").strip()]
         if missing:
             raise Problem("validation_error", errors=[field_error(name, "必填项", "required") for name in missing])
-        street = report_services.street_for_report(data["street"].strip())
+        if (data.get("street") or "").strip():
+            street = report_services.street_for_report(data["street"].strip())
+        else:
+            from linli.cases.services.street_at import street_for_point
+
+            street = street_for_point(lat=data["lat"], lng=data["lng"])
         lat, lng, address = report_location(
             street=street,
             lat=data.get("lat") or "",

@@ -22,3 +22,11 @@ def grid_for_point(*, street: Street, lat: float, lng: float) -> Grid | None:
     """The deepest grid (unit before workstation before HQ) whose polygon holds the point."""
     hits = grids_containing(street=street, lat=lat, lng=lng)
     return hits[-1] if hits else None
+
+
+def streets_at_point(*, lat: float, lng: float) -> list[Street]:
+    """Every street one of whose grids holds the point (boundary included), by code."""
+    candidates = Grid.objects.filter(min_lat__lte=lat, max_lat__gte=lat, min_lng__lte=lng, max_lng__gte=lng)
+    point = Point(lng, lat)
+    ids = {g.street_id for g in candidates.only("street_id", "geometry") if shape(g.geometry).covers(point)}
+    return list(Street.objects.filter(id__in=ids).order_by("code"))

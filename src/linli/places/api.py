@@ -73,8 +73,30 @@ def nearest_places(
     return selectors.nearest_response(lat=lat, lng=lng, items=items)
 
 
-@router.get("/places.geojson", summary="GeoJSON 导出 GeoJSON export", response={200: dict})
+_FEATURE_COLLECTION = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+@router.get(
+    "/places.geojson",
+    summary="GeoJSON 导出 GeoJSON export",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "RFC 7946 FeatureCollection (WGS-84), the `linli import places` format",
+                "content": {"application/geo+json": {"schema": _FEATURE_COLLECTION}},
+            }
+        }
+    },
+)
 def places_geojson(request: HttpRequest, street: str) -> HttpResponse:
+    """A street's service points as GeoJSON (media type `application/geo+json`, RFC 7946)."""
     body = selectors.places_geojson(street=street)
     return HttpResponse(
         json.dumps(body, ensure_ascii=False), content_type="application/geo+json; charset=utf-8", status=200

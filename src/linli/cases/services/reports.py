@@ -55,7 +55,7 @@ from linli.core.photos import ProcessedPhoto, photo_process
 from linli.core.selectors import street_get
 
 MAX_REPORT_PHOTOS = 4
-MAX_DESCRIPTION = 2000
+MAX_DESCRIPTION = 4000  # Open311 GeoReport v2: free form text limited to 4,000 characters
 MAX_ADDRESS = 200
 STREET_RADIUS_M = 5000  # a street without grids accepts points this close to its centre
 

@@ -151,13 +151,45 @@ def test_bad_photo_is_refused_and_nothing_is_written(client, world, settings, up
         ({"category": "spaceflight"}, 422, "unknown_category"),
         ({"lat": "north"}, 422, "validation_error"),
         ({"street": "nowhere"}, 404, "unknown_street"),
-        ({"street": ""}, 422, "validation_error"),
+        ({"street": "", "lat": ""}, 422, "validation_error"),  # no street and no point to find it by
+        ({"street": "", "point": OUTSIDE}, 422, "outside_street"),  # no street the platform serves there
     ],
 )
 def test_bad_reports_are_problems_not_500s(client, world, change, status, code):
     resp = post_report(client, world.rider, world, **change)
     assert resp.status_code == status and resp.json()["code"] == code
     assert not Case.objects.exists()
+
+
+def test_street_may_be_left_out_when_the_point_lies_in_a_served_street(client, world):
+    # POST /reports was specified with category, lat, lng, description, photos: the street comes from the point.
+    from linli.cases.tests.factories import grid_make
+    from linli.core.tests.factories import StreetFactory
+
+    other = StreetFactory(code="otherjie", center_lat=31.30, center_lng=121.50)  # elsewhere, with its own grid
+    grid_make(other, "o-hq", "总网格", "hq", (31.29, 121.49, 31.31, 121.51), None)
+    resp = post_report(client, world.rider, world, street="")
+    assert resp.status_code == 201, resp.content.decode()[:500]
+    assert Case.objects.get(pk=resp.json()["case_id"]).street == world.street
+    data = {"category": "corridor_clutter", "lat": str(IN_B[0]), "lng": str(IN_B[1])}  # no street field at all
+    again = client.post("/api/v1/reports", data=data, **auth(world.rider))
+    assert again.status_code == 201 and Case.objects.get(pk=again.json()["case_id"]).street == world.street
+    overlapping = build_world("twinjie")  # a second street whose grids cover the same point: name the street
+    resp = post_report(client, world.rider, world, street="")
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "street"
+    assert overlapping.street.code in resp.json()["detail"]
+
+
+def test_street_left_out_is_found_by_the_centre_of_a_street_without_grids(client, world):
+    from linli.cases.services.reports import categories_default_create
+    from linli.core.tests.factories import StreetFactory
+
+    plain = StreetFactory(code="plainjie", center_lat=31.10, center_lng=121.20)  # far from casejie, no grids
+    categories_default_create(street=plain)
+    data = {"category": "fire_passage", "lat": "31.1003", "lng": "121.2004"}
+    resp = client.post("/api/v1/reports", data=data, **auth(world.rider))
+    assert resp.status_code == 201, resp.content.decode()[:500]
+    assert Case.objects.get(pk=resp.json()["case_id"]).street == plain
 
 
 def test_reporting_needs_sign_in(client, world):

@@ -307,3 +307,9 @@ def test_create_service_by_street_admin(client: Client, street):
 def test_english_problem_messages(client: Client):
     body = client.get("/api/v1/places?kind=spaceport", HTTP_ACCEPT_LANGUAGE="en").json()
     assert body["title"] == "No such kind of service point"
+
+
+def test_openapi_documents_places_geojson_as_geo_json(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    content = doc["paths"]["/api/v1/places.geojson"]["get"]["responses"]["200"]["content"]
+    assert list(content) == ["application/geo+json"]
