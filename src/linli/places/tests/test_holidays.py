@@ -192,3 +192,13 @@ def test_street_deleted_with_its_closures():
     Holiday.objects.create(street=street, date=dt.date(2026, 12, 24), kind="holiday", name="x", year=2026)
     Street.objects.filter(pk=street.pk).delete()
     assert not Holiday.objects.filter(street_id=street.pk).exists()
+
+
+def test_cli_status_and_list():
+    out, _ = cli("holidays", "status", "--json")
+    data = json.loads(out)
+    assert 2026 in data["official_years"] and 2004 in data["official_years"]
+    assert isinstance(data["missing_within_90_days"], list)
+    holidays_import(text=TEST_CSV.read_text(encoding="utf-8"), year=2027)
+    rows = json.loads(cli("holidays", "list", "--year", "2027", "--json")[0])
+    assert [(r["date"], r["kind"]) for r in rows][:2] == [("2027-09-26", "workday"), ("2027-10-01", "holiday")]
