@@ -54,15 +54,14 @@ def test_publish_refuses_the_whole_file_when_one_day_fails_the_elder_canteen_rul
     assert Menu.objects.count() == 0 and MenuItem.objects.count() == 0  # nothing imported either
 
 
-def test_publish_refusal_lists_every_rule_failure(tmp_path, canteen, capsys):
+def test_publish_refusal_lists_every_rule_failure(tmp_path, canteen):
     bad = day(4)
-    from linli.cli import main
-
     path = tmp_path / "menus.csv"
     path.write_text(f"{HEADER}\n{bad},lunch,C1,清蒸鱼,1800,,30,\n", encoding="utf-8")
+    err_out = StringIO()
     with pytest.raises(SystemExit):
-        main(["import", "menus", str(path), "--street", "pubjie", "--publish"])
-    err = capsys.readouterr().err
+        call_command("import", "menus", str(path), "--street", "pubjie", "--publish", stdout=StringIO(), stderr=err_out)
+    err = err_out.getvalue()
     assert "小份" in err and "长者优惠套餐" in err and bad in err
 
 

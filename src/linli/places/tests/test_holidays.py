@@ -96,17 +96,16 @@ def test_a_notice_with_errors_is_refused_whole_with_every_line():
     assert not Holiday.objects.filter(year=2027).exists() and not calendar.has_official_data(2027)
 
 
-def test_cli_import_reports_each_line_and_exits_1(tmp_path, capsys):
+def test_cli_import_reports_each_line_and_exits_1(tmp_path):
     bad = tmp_path / "notice.csv"
     bad.write_text(
         "日期,类型,名称\n2027-10-01,放假,国庆节\n2027/10/02,holiday\n2027-10-03,maybe,国庆节\n", encoding="utf-8"
     )
-    from linli.cli import main
-
+    err_out = StringIO()
     with pytest.raises(SystemExit) as exc:
-        main(["holidays", "import", str(bad), "--year", "2027"])
+        call_command("holidays", "import", str(bad), "--year", "2027", stdout=StringIO(), stderr=err_out)
     assert exc.value.code == 1
-    err = capsys.readouterr().err
+    err = err_out.getvalue()
     assert "第 4 行" in err and "line 4" in err and "maybe" in err
     assert not Holiday.objects.filter(year=2027).exists()
 
