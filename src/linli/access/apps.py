@@ -9,14 +9,14 @@ class AccessConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: apps.py is loaded before the app registry can import models.
         from linli.access.gatewire.listener import start_in_process
+        from linli.access.services.defaults import street_defaults_create
         from linli.core.background import embedded_service_register
         from linli.core.street_defaults import street_defaults_register
 
         # The embedded `linli serve` records gate heartbeats in process (production runs `linli gate-listener`).
         embedded_service_register("gate-listener", start_in_process)
 
+        # A new street knows the delivery platforms most riders come from.
         street_defaults_register(
-            key="partners",
-            label="配送平台 delivery partners",
-            path="linli.access.services.defaults.street_defaults_create",
+            key="partners", label="配送平台 delivery partners", create_missing=street_defaults_create
         )

@@ -7,10 +7,11 @@ class CasesConfig(AppConfig):
     verbose_name = "事件处置 Hazard reports and cases"
 
     def ready(self) -> None:
+        # Imported here, not at the top: apps.py is loaded before the app registry can import models.
+        from linli.cases.services.defaults import street_defaults_create
         from linli.core.street_defaults import street_defaults_register
 
+        # A new street takes reports at once: the default categories (`linli street add`, `street defaults`).
         street_defaults_register(
-            key="case_categories",
-            label="事件类别 case categories",
-            path="linli.cases.services.defaults.street_defaults_create",
+            key="case_categories", label="事件类别 case categories", create_missing=street_defaults_create
         )

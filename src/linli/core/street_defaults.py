@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils.module_loading import import_string
 
 from linli.core.models import Street
 
@@ -21,20 +20,15 @@ from linli.core.models import Street
 class Provider:
     key: str
     label: str  # "中文 English"
-    path: str  # dotted path of `f(street) -> rows created`
-
-    def create_missing(self, street: Street) -> int:
-        func: Callable[[Street], int] = import_string(self.path)
-        return func(street)
+    create_missing: Callable[[Street], int]  # adds what the street lacks; returns the rows created
 
 
 _PROVIDERS: dict[str, Provider] = {}
 
 
-def street_defaults_register(*, key: str, label: str, path: str) -> None:
-    """Register a domain's defaults: `path` names `f(street) -> rows created` (registering a key again replaces
-    it)."""
-    _PROVIDERS[key] = Provider(key=key, label=label, path=path)
+def street_defaults_register(*, key: str, label: str, create_missing: Callable[[Street], int]) -> None:
+    """Register a domain's defaults (registering a key again replaces it), like `transfers.importer_register`."""
+    _PROVIDERS[key] = Provider(key=key, label=label, create_missing=create_missing)
 
 
 def street_defaults_providers() -> list[Provider]:
