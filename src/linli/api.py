@@ -6,12 +6,14 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
-from linli.core.errors import Problem, problem_response
+from linli.core.errors import Problem, field_error, problem_response
+from linli.core.i18n import Text
 
 logger = logging.getLogger("linli.api")
 
@@ -41,39 +43,48 @@ def _loc_to_field(loc: Any) -> str:
     return ".".join(parts)
 
 
-# Chinese messages for the pydantic error types residents' apps meet most; others fall back to a generic one.
-_ZH_VALIDATION = {
-    "missing": "必填项",
-    "float_parsing": "应为数字",
-    "int_parsing": "应为整数",
-    "bool_parsing": "应为是或否（true/false）",
-    "string_too_long": "内容过长",
-    "string_too_short": "内容过短",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "greater_than": "数值过小",
-    "less_than": "数值过大",
-    "json_invalid": "不是有效的 JSON",
-    "literal_error": "不是允许的取值",
-    "enum": "不是允许的取值",
-    "list_type": "应为列表",
-    "dict_type": "应为对象",
-    "string_type": "应为文字",
+# Messages for the pydantic error types residents' apps meet most; others fall back to a generic one.
+_VALIDATION_MESSAGES: dict[str, Text] = {
+    "missing": _("必填项"),
+    "float_parsing": _("应为数字"),
+    "float_type": _("应为数字"),
+    "int_parsing": _("应为整数"),
+    "int_type": _("应为整数"),
+    "int_from_float": _("应为整数"),
+    "bool_parsing": _("应为是或否（true/false）"),
+    "bool_type": _("应为是或否（true/false）"),
+    "string_too_long": _("内容过长"),
+    "string_too_short": _("内容过短"),
+    "too_long": _("项目过多"),
+    "too_short": _("项目过少"),
+    "greater_than_equal": _("数值过小"),
+    "less_than_equal": _("数值过大"),
+    "greater_than": _("数值过小"),
+    "less_than": _("数值过大"),
+    "json_invalid": _("不是有效的 JSON"),
+    "literal_error": _("不是允许的取值"),
+    "enum": _("不是允许的取值"),
+    "list_type": _("应为列表"),
+    "dict_type": _("应为对象"),
+    "model_attributes_type": _("应为对象"),
+    "string_type": _("应为文字"),
+    "date_parsing": _("日期格式应为 YYYY-MM-DD"),
+    "date_from_datetime_parsing": _("日期格式应为 YYYY-MM-DD"),
+    "datetime_parsing": _("时间格式应为 ISO 8601"),
+    "datetime_from_date_parsing": _("时间格式应为 ISO 8601"),
 }
 
 
 @api.exception_handler(NinjaValidationError)
 def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = []
-    for err in exc.errors:
-        errors.append(
-            {
-                "field": _loc_to_field(err.get("loc")),
-                "message": _ZH_VALIDATION.get(str(err.get("type", "")), "取值无效"),
-                "message_en": str(err.get("msg", "")),
-                "type": err.get("type", ""),
-            }
+    errors = [
+        field_error(
+            _loc_to_field(err.get("loc")),
+            _VALIDATION_MESSAGES.get(str(err.get("type", "")), _("取值无效")),
+            type=err.get("type", ""),
         )
+        for err in exc.errors
+    ]
     return problem_response(request, Problem("validation_error", errors=errors))
 
 
@@ -96,7 +107,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         405: "method_not_allowed",
         429: "rate_limited",
     }.get(exc.status_code, "validation_error")
-    return problem_response(request, Problem(code, detail_en=str(exc), status=exc.status_code))
+    return problem_response(request, Problem(code, detail=str(exc), status=exc.status_code))  # ninja's own text
 
 
 @api.exception_handler(Exception)

@@ -14,10 +14,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import get_language, gettext, gettext_lazy
 
 from linli.access.models import AccessAlert, Gate, Partner, RiderCredential, Tap
 from linli.core.errors import Problem
+from linli.core.i18n import Text, in_language
 from linli.core.models import Compound, Role, RoleAssignment, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import user_street_ids
@@ -28,26 +30,22 @@ STREET_MANAGE_ROLES = (Role.ADMIN,)
 AUDIT_STREET_ROLES = (Role.ADMIN, Role.SAFETY_OFFICER)
 RIDER_STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
 
-# Stable deny codes, with the words a rider reads on the red screen (zh-Hans, English).
-REASONS: dict[str, tuple[str, str]] = {
-    "token_expired": (
-        "二维码已过期，请重新扫描门上的二维码",
-        "This QR code has expired; scan the code on the gate again",
-    ),
-    "token_invalid": ("二维码无效，请扫描门上的二维码", "This is not a valid gate code; scan the code on the gate"),
-    "rider_unverified": ("您还不是认证骑手，请先完成认证", "You are not a verified rider yet"),
-    "rider_suspended": ("您的骑手通行资格已暂停", "Your rider access has been suspended"),
-    "outside_hours": ("当前不在允许骑手通行的时段", "Riders may not enter at this time"),
-    "partner_not_allowed": ("该小区不对您所在的配送平台开放", "This compound is not open to your delivery platform"),
-    "rate_limited": ("进出过于频繁，请稍后再试", "Too many entries; try again later"),
-    "gate_offline": ("门禁设备离线，请联系物业", "The gate is offline; please call the property manager"),
-    "too_far": ("您离这道门太远了，请到门前再扫码", "You are too far from this gate; scan at the gate"),
+# Stable deny codes, with the words a rider reads on the red screen.
+REASONS: dict[str, Text] = {
+    "token_expired": gettext_lazy("二维码已过期，请重新扫描门上的二维码"),
+    "token_invalid": gettext_lazy("二维码无效，请扫描门上的二维码"),
+    "rider_unverified": gettext_lazy("您还不是认证骑手，请先完成认证"),
+    "rider_suspended": gettext_lazy("您的骑手通行资格已暂停"),
+    "outside_hours": gettext_lazy("当前不在允许骑手通行的时段"),
+    "partner_not_allowed": gettext_lazy("该小区不对您所在的配送平台开放"),
+    "rate_limited": gettext_lazy("进出过于频繁，请稍后再试"),
+    "gate_offline": gettext_lazy("门禁设备离线，请联系物业"),
+    "too_far": gettext_lazy("您离这道门太远了，请到门前再扫码"),
 }
 
 
 def reason_text(reason: str, lang: str = "zh-hans") -> str:
-    zh, en = REASONS.get(reason, (reason, reason))
-    return en if lang.startswith("en") else zh
+    return in_language(REASONS.get(reason, reason), lang)
 
 
 # The same reasons in a few words, for staff reading a list of taps (the filter, the audit and gate pages).
@@ -149,12 +147,13 @@ def compound_by_external_id(*, external_id: str, street: str | None = None) -> C
         qs = qs.filter(street__code=street)
     found = list(qs[:2])
     if not found:
-        raise Problem("not_found", detail_zh=f"没有小区 {external_id}", detail_en=f"No compound {external_id}")
+        raise Problem("not_found", detail=format_lazy(gettext_lazy("没有小区 {external_id}"), external_id=external_id))
     if len(found) > 1:
         raise Problem(
             "validation_error",
-            detail_zh=f"多个街道都有小区 {external_id}，请用 --street 指明",
-            detail_en=f"Several streets have a compound {external_id}; say which with --street",
+            detail=format_lazy(
+                gettext_lazy("多个街道都有小区 {external_id}，请用 --street 指明"), external_id=external_id
+            ),
         )
     return found[0]
 

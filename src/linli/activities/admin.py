@@ -17,6 +17,7 @@ from linli.activities.services.bookings import booking_cancel
 from linli.core.admin import StreetScopedAdmin, admin_street_ids
 from linli.core.auth import request_user
 from linli.core.errors import Problem
+from linli.core.i18n import both_languages
 from linli.core.phones import mask_phone
 
 ACTIVITY_FIELDS = EDITABLE_FIELDS  # the back office edits what the services allow to change
@@ -94,9 +95,11 @@ class ActivityAdmin(StreetScopedAdmin):
                 obj.pk = created.pk
                 obj.refresh_from_db()
         except Problem as problem:
-            details = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in problem.errors)
+            details = "; ".join(f"{e.get('field')}: {both_languages(e.get('message'))}" for e in problem.errors)
             self.message_user(
-                request, f"未保存 Not saved: {problem.title('zh')} {problem.detail_zh} {details}", messages.ERROR
+                request,
+                f"未保存 Not saved: {both_languages(problem.title)} {both_languages(problem.detail)} {details}",
+                messages.ERROR,
             )
 
     @admin.action(description=_("取消所选活动并通知已预约者 Cancel and tell everyone booked"))

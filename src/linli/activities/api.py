@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router
 from ninja.responses import Status
 
@@ -129,7 +130,7 @@ def get_booking(request: HttpRequest, booking_id: int) -> dict[str, Any]:
 def _place(place_id: int) -> Place:
     place = Place.objects.filter(pk=place_id).first()
     if place is None:
-        raise Problem("validation_error", errors=[field_error("place_id", "没有这个地点", "No such venue")])
+        raise Problem("validation_error", errors=[field_error("place_id", _("没有这个地点"))])
     return place
 
 
@@ -152,7 +153,7 @@ def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPat
     if "place_id" in changes:
         place_id = changes.pop("place_id")
         if place_id is None:
-            raise Problem("validation_error", errors=[field_error("place_id", "请选择活动地点", "Required")])
+            raise Problem("validation_error", errors=[field_error("place_id", _("请选择活动地点"))])
         changes["place"] = _place(place_id)
     activity = activity_services.activity_update(activity=activity, actor=request_user(request), **changes)
     return selectors.activity_to_dict(selectors.activity_get(activity_id=activity.pk, include_unpublished=True))

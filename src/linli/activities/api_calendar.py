@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from linli.activities import calendar, exports
@@ -43,7 +44,7 @@ def street_feed(request: HttpRequest, code: str) -> HttpResponse:
 def booking_ics(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = booking_get_for_user(booking_id=booking_id, user=request_user(request))
     if booking.user_id != request_user(request).pk:  # staff may see it, but the calendar is the booker's own
-        raise Problem("not_found", detail_zh="找不到该预约", detail_en="No such booking")
+        raise Problem("not_found", detail=_("找不到该预约"))
     return ics_response(
         calendar.booking_to_ics(booking), filename=f"booking-{booking.pk}.ics", attachment=True, private=True
     )

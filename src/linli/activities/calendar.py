@@ -8,7 +8,7 @@ UIDs: an activity's external id `X` is exported as `X@linli` (unless X already h
 trailing `@linli`); the import strips one trailing `@linli`, so export → import is the identity.
 
 Import: `activities_import(street=, text=)` validates EVERY VEVENT first and reports every error with its
-event index and UID (`Problem("ical_invalid", errors=[{"event", "uid", "field", "message", "message_en"}])`);
+event index and UID (`Problem("ical_invalid", errors=[{"event", "uid", "field", "message"}])`);
 only a clean file is written, all in one transaction.
 """
 
@@ -24,12 +24,15 @@ import icalendar
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.activities.categories import categorise
 from linli.activities.models import Activity, ActivitySeries, ActivityStatus, Booking
 from linli.activities.services.activities import activity_cancel, activity_create, activity_update
 from linli.activities.services.series import occurrence_external_id, rrule_occurrences, series_create, series_update
-from linli.core.errors import Problem
+from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text
 from linli.core.imports import ImportResult
 from linli.core.lenient import parse_int
 from linli.core.models import Role, Street
@@ -163,8 +166,8 @@ class _Row:
 
 
 class _Errors(list):
-    def add(self, row: _Row, field_name: str, zh: str, en: str) -> None:
-        self.append({"event": row.index, "uid": row.uid, "field": field_name, "message": zh, "message_en": en})
+    def add(self, row: _Row, field_name: str, message: Text) -> None:
+        self.append({"event": row.index, "uid": row.uid, **field_error(field_name, message)})
 
 
 def _text(component: Any, name: str) -> str:
@@ -179,23 +182,21 @@ def _text(component: Any, name: str) -> str:
 def _datetime(row: _Row, component: Any, name: str, errors: _Errors) -> datetime | None:
     prop = component.get(name)
     if prop is None:
-        errors.add(row, name, f"缺少 {name}", f"{name} is missing")
+        errors.add(row, name, format_lazy(_("缺少 {name}"), name=name))
         return None
     value = getattr(prop, "dt", None)
     if not isinstance(value, datetime):
         errors.add(
             row,
             name,
-            f"{name} 必须是日期时间（不接受全天日期或无效值）",
-            f"{name} must be a date-time (not a whole-day date or an invalid value)",
+            format_lazy(_("{name} 必须是日期时间（不接受全天日期或无效值）"), name=name),
         )
         return None
     if value.tzinfo is None:
         errors.add(
             row,
             name,
-            f"{name} 缺少时区：请使用 TZID=Asia/Shanghai 或 UTC（Z）",
-            f"{name} is a floating time: use TZID=Asia/Shanghai or UTC (Z)",
+            format_lazy(_("{name} 缺少时区：请使用 TZID=Asia/Shanghai 或 UTC（Z）"), name=name),
         )
         return None
     offset = value.utcoffset()
@@ -204,8 +205,9 @@ def _datetime(row: _Row, component: Any, name: str, errors: _Errors) -> datetime
         errors.add(
             row,
             name,
-            f"{name} 的时区必须是 Asia/Shanghai 或 UTC，而不是 {key or value.tzname()}",
-            f"The time zone of {name} must be Asia/Shanghai or UTC, not {key or value.tzname()}",
+            format_lazy(
+                _("{name} 的时区必须是 Asia/Shanghai 或 UTC，而不是 {zone}"), name=name, zone=key or value.tzname()
+            ),
         )
         return None
     return value.astimezone(SHANGHAI)
@@ -233,41 +235,37 @@ def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[l
         row = _Row(index=i)
         row.uid = _text(ev, "uid")
         if not row.uid:
-            errors.add(row, "UID", "缺少 UID", "UID is missing")
+            errors.add(row, "UID", _("缺少 UID"))
         elif len(row.uid) > 200:
-            errors.add(row, "UID", "UID 过长（最多200字符）", "UID is too long (200 characters at most)")
+            errors.add(row, "UID", _("UID 过长（最多200字符）"))
         else:
             row.external_id = external_id_for(row.uid)
             if row.uid in seen:
                 errors.add(
                     row,
                     "UID",
-                    f"UID 与第 {seen[row.uid]} 个事件重复",
-                    f"UID repeats the one of event {seen[row.uid]}",
+                    format_lazy(_("UID 与第 {event} 个事件重复"), event=seen[row.uid]),
                 )
             else:
                 seen[row.uid] = i
         row.title = _text(ev, "summary")
         if not row.title:
-            errors.add(row, "SUMMARY", "缺少 SUMMARY（标题）", "SUMMARY (the title) is missing")
+            errors.add(row, "SUMMARY", _("缺少 SUMMARY（标题）"))
         elif len(row.title) > 200:
-            errors.add(row, "SUMMARY", "标题过长（最多200字）", "The title is too long (200 at most)")
+            errors.add(row, "SUMMARY", _("标题过长（最多200字）"))
         row.description = _text(ev, "description")
         row.start = _datetime(row, ev, "DTSTART", errors)
         row.end = _datetime(row, ev, "DTEND", errors)
         if row.start and row.end and row.end <= row.start:
-            errors.add(row, "DTEND", "结束时间必须晚于开始时间", "DTEND must be after DTSTART")
+            errors.add(row, "DTEND", _("结束时间必须晚于开始时间"))
         place_id = _text(ev, "x-linli-place")
         if not place_id:
-            errors.add(
-                row, "X-LINLI-PLACE", "缺少 X-LINLI-PLACE（场地编号）", "X-LINLI-PLACE (the venue id) is missing"
-            )
+            errors.add(row, "X-LINLI-PLACE", _("缺少 X-LINLI-PLACE（场地编号）"))
         elif place_id not in places:
             errors.add(
                 row,
                 "X-LINLI-PLACE",
-                f"该街道没有编号为 {place_id} 的服务点位",
-                f"No service point with id {place_id} in this street",
+                format_lazy(_("该街道没有编号为 {place_id} 的服务点位"), place_id=place_id),
             )
         else:
             row.place = places[place_id]
@@ -280,8 +278,7 @@ def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[l
                 errors.add(
                     row,
                     "X-LINLI-CAPACITY",
-                    f"名额必须是正整数，而不是 {cap!r}",
-                    f"The capacity must be a positive integer, not {cap!r}",
+                    format_lazy(_("名额必须是正整数，而不是 {cap}"), cap=repr(cap)),
                 )
         # CATEGORIES is free text: known words give the category, the rest are kept as tags (never an error).
         sorted_out = categorise(_categories(ev))
@@ -296,7 +293,7 @@ def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[l
                 try:
                     rrule_occurrences(rrule=row.rrule, dtstart=row.start, now=now)
                 except Problem as p:
-                    errors.add(row, "RRULE", p.detail_zh, p.detail_en)
+                    errors.add(row, "RRULE", p.detail)
         rows.append(row)
     _check_capacity_against_bookings(street, rows, errors, now)
     return rows, errors
@@ -311,8 +308,7 @@ def _check_capacity_against_bookings(street: Street, rows: list[_Row], errors: _
             errors.add(
                 row,
                 "X-LINLI-CAPACITY",
-                f"名额 {row.capacity} 少于已预约的 {a.booked} 人",
-                f"The capacity {row.capacity} is below the {a.booked} seats already booked",
+                format_lazy(_("名额 {capacity} 少于已预约的 {booked} 人"), capacity=row.capacity, booked=a.booked),
             )
     series_rows = {r.external_id: r for r in rows if r.capacity is not None and r.rrule and r.external_id}
     for s in ActivitySeries.objects.filter(street=street, external_id__in=list(series_rows)):
@@ -327,8 +323,7 @@ def _check_capacity_against_bookings(street: Street, rows: list[_Row], errors: _
             errors.add(
                 row,
                 "X-LINLI-CAPACITY",
-                f"名额 {row.capacity} 少于某一场已预约的 {most} 人",
-                f"The capacity {row.capacity} is below the {most} seats already booked for an occurrence",
+                format_lazy(_("名额 {capacity} 少于某一场已预约的 {most} 人"), capacity=row.capacity, most=most),
             )
 
 
@@ -339,16 +334,14 @@ def ical_parse(text: str) -> icalendar.Calendar:
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise Problem(
             "ical_invalid",
-            detail_zh=f"无法解析日历文件：{exc}",
-            detail_en=f"The file is not valid iCalendar: {exc}",
-            errors=[{"field": "file", "message": f"无法解析：{exc}", "message_en": f"cannot parse: {exc}"}],
+            detail=format_lazy(_("无法解析日历文件：{error}"), error=exc),
+            errors=[{"field": "file", "message": format_lazy(_("无法解析：{error}"), error=exc)}],
         ) from None
     if isinstance(cal, list) or cal.name != "VCALENDAR":
         raise Problem(
             "ical_invalid",
-            detail_zh="文件应包含一个 VCALENDAR",
-            detail_en="The file must hold one VCALENDAR",
-            errors=[{"field": "file", "message": "应为一个 VCALENDAR", "message_en": "expected one VCALENDAR"}],
+            detail=_("文件应包含一个 VCALENDAR"),
+            errors=[{"field": "file", "message": _("应为一个 VCALENDAR")}],
         )
     return cal
 
@@ -368,8 +361,7 @@ def activities_import(*, street: Street, text: str, actor: Any = None, now: date
     if errors:
         raise Problem(
             "ical_invalid",
-            detail_zh=f"共 {len(errors)} 处错误",
-            detail_en=f"{len(errors)} error(s)",
+            detail=format_lazy(_("共 {count} 处错误"), count=len(errors)),
             errors=list(errors),
         )
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from linli.activities.models import CATEGORY_EN, Category
+from linli.activities.models import Category
+from linli.core.i18n import choice_label_in
 from linli.core.lenient import norm
 
 MAX_TAG_LENGTH = 40
@@ -43,19 +44,11 @@ def _key(word: str) -> str:
 def category_lookup() -> dict[str, str]:
     """Every known way of writing a category (case-, width- and separator-insensitive) → its code."""
     table: dict[str, str] = {}
-    for code, label in Category.choices:
-        for word in (code, str(label), CATEGORY_EN[code], *SYNONYMS.get(code, ())):
+    for code in Category.values:
+        # the labels in both languages, whatever language is active while importing
+        zh, en = choice_label_in(Category, code, "zh-hans"), choice_label_in(Category, code, "en")
+        for word in (code, zh, en, *SYNONYMS.get(code, ())):
             table[_key(word)] = code
-    # The Chinese labels verbatim, whatever language is active while importing.
-    zh = {
-        "lecture": "讲座",
-        "culture": "文化",
-        "health": "健康",
-        "party_affairs": "党建",
-        "skills_training": "技能培训",
-    }
-    zh |= {"volunteering": "志愿服务", "children": "亲子儿童", "market": "市集", "sports": "运动", "other": "其他"}
-    table.update({_key(w): c for c, w in zh.items()})
     return table
 
 

@@ -11,22 +11,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from linli.activities.models import Activity, BookingStatus
+from linli.activities.models import Activity, BookingSource, BookingStatus
 from linli.activities.selectors import activity_bookings
+from linli.core.i18n import choice_label_in
 from linli.core.models import Role
 from linli.core.phones import mask_phone
 from linli.core.selectors import user_has_role
 from linli.core.services import audit_log
 from linli.core.spreadsheets import csv_bytes, xlsx_bytes
-
-STATUS_ZH: dict[str, str] = {
-    BookingStatus.CONFIRMED: "已预约",
-    BookingStatus.WAITLISTED: "候补中",
-    BookingStatus.CANCELLED: "已取消",
-    BookingStatus.CHECKED_IN: "已签到",
-    BookingStatus.NO_SHOW: "未到",
-}
-SOURCE_ZH = {"app": "线上预约", "walk_in": "现场登记", "staff": "工作人员代约"}
 
 # (key, header): headers are Chinese first with English, as the sheet is read at the desk.
 COLUMNS = [
@@ -58,10 +50,10 @@ def attendance_rows(*, activity: Activity, actor: Any) -> list[dict[str, Any]]:
                 "index": i,
                 "name": b.user.display_name,
                 "phone": b.user.phone if full_phone else mask_phone(b.user.phone),
-                "status": STATUS_ZH.get(b.status, b.status),
+                "status": choice_label_in(BookingStatus, b.status, "zh-hans"),  # the sheet is Chinese
                 "status_code": b.status,
                 "code": b.code,
-                "source": SOURCE_ZH.get(b.source, b.source),
+                "source": choice_label_in(BookingSource, b.source, "zh-hans"),
                 "booked_at": _local(b.created_at),
                 "checked_in_at": _local(b.checked_in_at),
             }

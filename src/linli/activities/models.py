@@ -25,20 +25,6 @@ class Category(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-CATEGORY_EN = {
-    "lecture": "Lecture",
-    "culture": "Culture",
-    "health": "Health",
-    "party_affairs": "Party affairs",
-    "skills_training": "Skills training",
-    "volunteering": "Volunteering",
-    "children": "Children",
-    "market": "Market",
-    "sports": "Sports",
-    "other": "Other",
-}
-
-
 class Audience(models.TextChoices):
     EVERYONE = "everyone", _("所有人")
     ELDERLY = "elderly", _("老年人（60岁以上）")

@@ -12,10 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet, Subquery
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import (
-    CATEGORY_EN,
     Activity,
     ActivityStatus,
     Booking,
@@ -24,6 +25,7 @@ from linli.activities.models import (
 )
 from linli.core import rawsql
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import choice_label_in
 from linli.core.models import Role, Street, User
 from linli.core.phones import mask_phone
 from linli.core.selectors import change_mark, street_get, user_has_role
@@ -40,7 +42,7 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     if not m or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 2999:
         raise Problem(
             "validation_error",
-            errors=[field_error("month", "月份格式应为 YYYY-MM，例如 2026-11", "Use YYYY-MM, e.g. 2026-11")],
+            errors=[field_error("month", _("月份格式应为 YYYY-MM，例如 2026-11"))],
         )
     year, mon = int(m.group(1)), int(m.group(2))
     start = dt.datetime(year, mon, 1, tzinfo=SHANGHAI)
@@ -83,7 +85,8 @@ def activity_list(
                 "validation_error",
                 errors=[
                     field_error(
-                        "category", "没有这个活动类别", f"Unknown category; use one of {', '.join(Category.values)}"
+                        "category",
+                        format_lazy(_("没有这个活动类别，可用：{categories}"), categories=", ".join(Category.values)),
                     )
                 ],
             )
@@ -112,7 +115,7 @@ def activity_get(*, activity_id: int, include_unpublished: bool = False) -> Acti
         qs = qs.exclude(status=ActivityStatus.DRAFT)  # cancelled ones stay visible (with their status)
     activity = qs.filter(pk=activity_id).first()
     if activity is None:
-        raise Problem("not_found", detail_zh="找不到该活动", detail_en="No such activity")
+        raise Problem("not_found", detail=_("找不到该活动"))
     return activity
 
 
@@ -131,7 +134,7 @@ def activity_get_for_booking(*, activity_id: int) -> Activity:
         Activity.street.field.set_cached_value(loaded, street)
         activity = loaded
     if activity is None or activity.status == ActivityStatus.DRAFT:
-        raise Problem("not_found", detail_zh="找不到该活动", detail_en="No such activity")
+        raise Problem("not_found", detail=_("找不到该活动"))
     return activity
 
 
@@ -140,11 +143,10 @@ def activity_get_for_staff(*, activity_id: int, actor: User) -> Activity:
     activity = activity_get(activity_id=activity_id, include_unpublished=True)
     if not user_has_role(actor, street=activity.street, roles=STAFF_ROLES):
         if activity.status == ActivityStatus.DRAFT:
-            raise Problem("not_found", detail_zh="找不到该活动", detail_en="No such activity")
+            raise Problem("not_found", detail=_("找不到该活动"))
         raise Problem(
             "permission_denied",
-            detail_zh="只有本街道的工作人员可以管理活动",
-            detail_en="Only this street's staff may manage its activities",
+            detail=_("只有本街道的工作人员可以管理活动"),
         )
     return activity
 
@@ -159,15 +161,9 @@ def seats_left(activity: Activity) -> int | None:
     return max(0, activity.capacity - activity.booked)
 
 
-_CATEGORY_ZH: dict[str, str] = {}
-
-
 def category_name_zh(code: str) -> str:
     """The Chinese name of a category whatever the request's language (the API also gives category_name_en)."""
-    if not _CATEGORY_ZH:
-        with translation.override("zh-hans"):
-            _CATEGORY_ZH.update({value: str(label) for value, label in Category.choices})
-    return _CATEGORY_ZH.get(code, code)
+    return choice_label_in(Category, code, "zh-hans")
 
 
 def activity_to_dict(activity: Activity) -> dict[str, Any]:
@@ -179,7 +175,7 @@ def activity_to_dict(activity: Activity) -> dict[str, Any]:
         "description": activity.description,
         "category": activity.category,
         "category_name": category_name_zh(activity.category),
-        "category_name_en": CATEGORY_EN.get(activity.category, activity.category),
+        "category_name_en": choice_label_in(Category, activity.category, "en"),
         "tags": list(activity.tags or []),
         "audience": activity.audience,
         "organiser": activity.organiser,
@@ -225,7 +221,7 @@ def booking_get_for_user(*, booking_id: int, user: User) -> Booking:
         booking.user_id != getattr(user, "pk", None)
         and not user_has_role(user, street=booking.activity.street, roles=STAFF_ROLES)
     ):
-        raise Problem("not_found", detail_zh="找不到该预约", detail_en="No such booking")
+        raise Problem("not_found", detail=_("找不到该预约"))
     return booking
 
 
@@ -262,8 +258,7 @@ def activity_bookings(*, activity: Activity, actor: User) -> QuerySet[Booking]:
     if not user_has_role(actor, street=activity.street, roles=STAFF_ROLES):
         raise Problem(
             "permission_denied",
-            detail_zh="只有本街道的工作人员可以查看预约名单",
-            detail_en="Only this street's staff may see who booked",
+            detail=_("只有本街道的工作人员可以查看预约名单"),
         )
     return (
         Booking.objects.filter(activity=activity)

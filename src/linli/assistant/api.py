@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router
 from ninja.responses import Status
 
@@ -49,8 +50,7 @@ def ask_rate_check(request: HttpRequest, what: str = "ask") -> None:
         if not allowed:
             raise Problem(
                 "rate_limited",
-                detail_zh="提问太频繁，请稍后再问",
-                detail_en="Too many questions; try again in a moment",
+                detail=_("提问太频繁，请稍后再问"),
                 extra={"retry_after": retry_after},
             )
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
@@ -314,8 +315,7 @@ def create_report(request: HttpRequest) -> HttpResponse:
         if not allowed:
             raise Problem(
                 "rate_limited",
-                detail_zh="上报太频繁，请稍后再试",
-                detail_en="Too many reports; try again later",
+                detail=_("上报太频繁，请稍后再试"),
                 extra={"retry_after": retry_after},
             )
 
@@ -324,7 +324,7 @@ def create_report(request: HttpRequest) -> HttpResponse:
         wanted = ("category",) if has_point else ("street", "category")
         missing = [name for name in wanted if not (data.get(name) or "").strip()]
         if missing:
-            raise Problem("validation_error", errors=[field_error(name, "必填项", "required") for name in missing])
+            raise Problem("validation_error", errors=[field_error(name, _("必填项")) for name in missing])
         if (data.get("street") or "").strip():
             street = report_services.street_for_report(data["street"].strip())
         else:
@@ -380,11 +380,9 @@ def _form(request: HttpRequest) -> dict[str, Any]:
         try:
             body = json.loads(request.body or b"{}")
         except ValueError:
-            raise Problem(
-                "validation_error", detail_zh="不是有效的 JSON", detail_en="The body is not valid JSON"
-            ) from None
+            raise Problem("validation_error", detail=_("不是有效的 JSON")) from None
         if not isinstance(body, dict):
-            raise Problem("validation_error", detail_zh="应为 JSON 对象", detail_en="Expected a JSON object")
+            raise Problem("validation_error", detail=_("应为 JSON 对象"))
         return body
     return {key: request.POST.get(key) for key in request.POST}
 
@@ -405,7 +403,7 @@ def transition_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     form = _form(request)
     to_status = str(form.get("to_status") or "").strip()
     if not to_status:
-        raise Problem("validation_error", errors=[field_error("to_status", "必填项", "required")])
+        raise Problem("validation_error", errors=[field_error("to_status", _("必填项"))])
     photos = request.FILES.getlist("photos") + request.FILES.getlist("photo")
     workflow.case_transition(
         case=case,
@@ -452,14 +450,14 @@ def assign_case(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[s
     if payload.assignee_id is not None:
         assignee = User.objects.filter(pk=payload.assignee_id, is_active=True).first()
         if assignee is None:
-            raise Problem("validation_error", errors=[field_error("assignee_id", "没有这个人", "No such user")])
+            raise Problem("validation_error", errors=[field_error("assignee_id", _("没有这个人"))])
     grid = None
     if payload.grid:
         grid = Grid.objects.filter(street_id=case.street_id, external_id=payload.grid).first()
         if grid is None:
-            raise Problem("validation_error", errors=[field_error("grid", "没有这个网格", "No such grid")])
+            raise Problem("validation_error", errors=[field_error("grid", _("没有这个网格"))])
     if assignee is None and grid is None:
-        raise Problem("validation_error", errors=[field_error("assignee_id", "请选择指派对象或网格", "Nothing to do")])
+        raise Problem("validation_error", errors=[field_error("assignee_id", _("请选择指派对象或网格"))])
     workflow.case_assign(case=case, assignee=assignee, actor=user, grid=grid)
     return selectors.case_to_dict(selectors.case_get(case_id=case_id), user=user)
 
@@ -477,7 +475,7 @@ def merge_cases(request: HttpRequest, case_id: int, payload: MergeIn) -> dict[st
     target = selectors.case_get_for_staff(case_id=case_id, user=user)
     sources = list(Case.objects.filter(pk__in=payload.source_ids, street_id=target.street_id))
     if len(sources) != len(set(payload.source_ids)):
-        raise Problem("merge_invalid", detail_zh="有事件不存在或不属于本街道", detail_en="Unknown case in source_ids")
+        raise Problem("merge_invalid", detail=_("有事件不存在或不属于本街道"))
     workflow.case_merge(target=target, sources=sources, actor=user, note=payload.note)
     return selectors.case_to_dict(selectors.case_get(case_id=case_id), user=user)
 

@@ -18,43 +18,25 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.cases.models import Case, CaseCategory, CaseEvent, CaseStatus, Report, SentinelPoints
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text, choice_label, choice_label_in
 from linli.core.models import Grid, Role, RoleAssignment, Street, User
 from linli.core.phones import mask_phone
 from linli.core.spreadsheets import CsvWriter
 
-STATUS_ZH: dict[str, str] = {
-    CaseStatus.NEW: "新建",
-    CaseStatus.DISPATCHED: "已派单",
-    CaseStatus.ACCEPTED: "已接单",
-    CaseStatus.IN_PROGRESS: "处置中",
-    CaseStatus.RESOLVED: "已处置",
-    CaseStatus.VERIFIED: "已核查",
-    CaseStatus.CLOSED: "已办结",
-    CaseStatus.REJECTED: "已驳回",
-    CaseStatus.MERGED: "已合并",
-}
-STATUS_EN: dict[str, str] = {
-    CaseStatus.NEW: "New",
-    CaseStatus.DISPATCHED: "Dispatched",
-    CaseStatus.ACCEPTED: "Accepted",
-    CaseStatus.IN_PROGRESS: "In progress",
-    CaseStatus.RESOLVED: "Resolved",
-    CaseStatus.VERIFIED: "Verified",
-    CaseStatus.CLOSED: "Closed",
-    CaseStatus.REJECTED: "Rejected",
-    CaseStatus.MERGED: "Merged",
-}
-ACTION_ZH: dict[str, str] = {
-    "transition": "状态变更",
-    "report": "新上报",
-    "merge": "合并",
-    "split": "拆分",
-    "remind": "时限提醒",
-    "escalate": "超时上报指挥部",
-    "assign": "指派",
+# What each timeline event did, in words.
+ACTION_LABELS: dict[str, Text] = {
+    "transition": _("状态变更"),
+    "report": _("新上报"),
+    "merge": _("合并"),
+    "split": _("拆分"),
+    "remind": _("时限提醒"),
+    "escalate": _("超时上报指挥部"),
+    "assign": _("指派"),
 }
 
 # A new report may merge into a case in these statuses ("open": not closed, rejected or merged).
@@ -72,11 +54,12 @@ MERGEABLE_STATUSES = frozenset(
 UNRESOLVED_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS})
 CASE_STAFF_ROLES = (Role.GRID_WORKER, Role.SAFETY_OFFICER, Role.ADMIN)
 STREET_WIDE_ROLES = (Role.SAFETY_OFFICER, Role.ADMIN)
-ROLE_LABEL_ZH: dict[str, str] = {
-    Role.GRID_WORKER: "网格员",
-    Role.SAFETY_OFFICER: "平安专员",
-    Role.ADMIN: "街道指挥部",
-    Role.STATION_STAFF: "工作人员",
+# How staff appear on a case's timeline: by role (and, to staff, by name), never by phone number.
+ROLE_LABELS: dict[str, Text] = {
+    Role.GRID_WORKER: _("网格员"),
+    Role.SAFETY_OFFICER: _("平安专员"),
+    Role.ADMIN: _("街道指挥部"),
+    Role.STATION_STAFF: _("工作人员"),
 }
 
 
@@ -160,7 +143,7 @@ def _case_qs() -> QuerySet[Case]:
 def case_get(*, case_id: int) -> Case:
     case = _case_qs().filter(pk=case_id).first()
     if case is None:
-        raise Problem("not_found", detail_zh="没有这个事件", detail_en=f"No case {case_id}")
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {case} 的事件"), case=case_id))
     return case
 
 
@@ -169,7 +152,7 @@ def case_get_for_user(*, case_id: int, user: User) -> Case:
     case = case_get(case_id=case_id)
     if is_case_staff(user, case) or is_reporter(user, case):
         return case
-    raise Problem("not_found", detail_zh="没有这个事件", detail_en=f"No case {case_id}")
+    raise Problem("not_found", detail=format_lazy(_("没有编号为 {case} 的事件"), case=case_id))
 
 
 def case_get_for_staff(*, case_id: int, user: User) -> Case:
@@ -178,8 +161,8 @@ def case_get_for_staff(*, case_id: int, user: User) -> Case:
     if is_case_staff(user, case):
         return case
     if is_reporter(user, case):
-        raise Problem("permission_denied", detail_zh="只有工作人员可以处理事件", detail_en="Staff only")
-    raise Problem("not_found", detail_zh="没有这个事件", detail_en=f"No case {case_id}")
+        raise Problem("permission_denied", detail=_("只有工作人员可以处理事件"))
+    raise Problem("not_found", detail=format_lazy(_("没有编号为 {case} 的事件"), case=case_id))
 
 
 # ------------------------------------------------------------------------------------------- shapes
@@ -189,7 +172,7 @@ def mask_name(name: str) -> str:
     """ "张师傅" -> "张**": enough for a leaderboard, not enough to identify someone."""
     name = (name or "").strip()
     if not name:
-        return "匿名"
+        return str(_("匿名"))
     return name[0] + "*" * min(max(len(name) - 1, 1), 2)
 
 
@@ -200,7 +183,7 @@ def _iso(value: datetime | None) -> str | None:
 def _staff_label(user: User, roles_by_user: dict[int, str]) -> str:
     """ "网格员 陈网格员": the role and the display name the staff member chose; never a phone number."""
     role = roles_by_user.get(user.pk)
-    label = ROLE_LABEL_ZH.get(role or "", "工作人员")
+    label = str(ROLE_LABELS.get(role or "", _("工作人员")))
     return f"{label} {user.display_name}" if user.display_name else label
 
 
@@ -209,17 +192,19 @@ def _actor_label(
 ) -> str:
     actor = event.actor
     if actor is None:
-        return "系统"
+        return str(_("系统"))
     if viewer is not None and actor.pk == getattr(viewer, "pk", None):
-        return "我"
+        return str(_("我"))
     is_staff_actor = actor.pk in roles_by_user or actor.is_superuser
     if is_staff_actor and event.action != "report":
         if staff_view:
             return _staff_label(actor, roles_by_user)
-        return ROLE_LABEL_ZH.get(roles_by_user.get(actor.pk, ""), "工作人员")
+        return str(ROLE_LABELS.get(roles_by_user.get(actor.pk, ""), _("工作人员")))
     if actor.pk in reporter_ids or event.action == "report":
-        return f"上报人 {mask_name(actor.display_name)}" if staff_view else "其他上报人"
-    return "工作人员"
+        if staff_view:
+            return str(format_lazy(_("上报人 {name}"), name=mask_name(actor.display_name)))
+        return str(_("其他上报人"))
+    return str(_("工作人员"))
 
 
 def category_to_dict(category: CaseCategory) -> dict[str, Any]:
@@ -249,7 +234,7 @@ def case_row(case: Case, *, now: datetime | None = None) -> dict[str, Any]:
     return {
         "id": case.pk,
         "status": case.status,
-        "status_label": STATUS_ZH.get(case.status, case.status),
+        "status_label": str(choice_label(CaseStatus, case.status)),
         "category": {"code": case.category.code, "name": case.category.name_zh},
         "grid": {"external_id": case.grid.external_id, "name": case.grid.name} if case.grid else None,
         "queue": case.queue,
@@ -288,7 +273,7 @@ def case_to_dict(case: Case, *, user: User | None = None) -> dict[str, Any]:
         {
             "at": _iso(e.at),
             "action": e.action,
-            "action_label": ACTION_ZH.get(e.action, e.action),
+            "action_label": str(ACTION_LABELS.get(e.action, e.action)),
             "from_status": e.from_status,
             "to_status": e.to_status,
             "note": e.note,
@@ -302,8 +287,8 @@ def case_to_dict(case: Case, *, user: User | None = None) -> dict[str, Any]:
         "id": case.pk,
         "street": case.street.code,
         "status": case.status,
-        "status_label": STATUS_ZH.get(case.status, case.status),
-        "status_label_en": STATUS_EN.get(case.status, case.status),
+        "status_label": str(choice_label(CaseStatus, case.status)),
+        "status_label_en": choice_label_in(CaseStatus, case.status, "en"),
         "category": {"code": case.category.code, "name": case.category.name_zh},
         "grid": {"external_id": case.grid.external_id, "name": case.grid.name} if case.grid else None,
         "queue": case.queue,
@@ -374,8 +359,7 @@ def case_list(
     if scope is None:
         raise Problem(
             "permission_denied",
-            detail_zh=f"您不是{street.name}的网格员、平安专员或管理员",
-            detail_en="Case staff of this street only",
+            detail=format_lazy(_("您不是{street}的网格员、平安专员或管理员"), street=street.name),
         )
     qs = _case_qs().filter(street=street)
     if scope != "all":
@@ -385,17 +369,18 @@ def case_list(
         bad = [s for s in wanted if s not in CaseStatus.values]
         if bad:
             raise Problem(
-                "validation_error", errors=[field_error("status", "没有这个状态", f"Unknown status {bad[0]}")]
+                "validation_error",
+                errors=[field_error("status", format_lazy(_("没有状态 {status}"), status=bad[0]))],
             )
         qs = qs.filter(status__in=wanted)
     if category:
         if not CaseCategory.objects.filter(street=street, code=category).exists():
-            raise Problem("unknown_category", detail_zh=f"没有类别 {category}", detail_en=f"No category {category}")
+            raise Problem("unknown_category", detail=format_lazy(_("没有类别 {category}"), category=category))
         qs = qs.filter(category__code=category)
     if grid:
         g = Grid.objects.filter(street=street, external_id=grid).first()
         if g is None:
-            raise Problem("validation_error", errors=[field_error("grid", "没有这个网格", "No such grid")])
+            raise Problem("validation_error", errors=[field_error("grid", _("没有这个网格"))])
         qs = qs.filter(grid_id__in=grid_subtree_ids({g.pk}, street_id=street.pk))
     if overdue is not None:
         now = now or timezone.now()
@@ -432,7 +417,7 @@ def report_list_for_user(*, user: User) -> list[dict[str, Any]]:
                 "case": {
                     "id": case.pk,
                     "status": case.status,
-                    "status_label": STATUS_ZH.get(case.status, case.status),
+                    "status_label": str(choice_label(CaseStatus, case.status)),
                     "reports_count": case.reports_count,
                     "closing_note": case.closing_note,
                     "merged_into": case.merged_into_id,
@@ -538,7 +523,7 @@ def cases_csv(qs: QuerySet[Case]) -> bytes:
             [
                 case.pk,
                 case.category.name_zh,
-                STATUS_ZH.get(case.status, case.status),
+                choice_label_in(CaseStatus, case.status, "zh-hans"),  # the sheet is Chinese, as its headers
                 case.grid.name if case.grid else "",
                 case.queue,
                 case.reports_count,

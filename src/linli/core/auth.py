@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja.utils import check_csrf
 
 from linli.core import rawsql
@@ -52,7 +53,7 @@ def user_from_bearer(request: HttpRequest) -> Any | None:
     row = rawsql.fetch_one(_token_sql(connection.vendor), [digest])  # the SQL is built once per backend
     if row is None:
         _token_cache.pop(digest, None)
-        raise Problem("not_authenticated", detail_zh="令牌无效或已撤销", detail_en="The token is invalid or revoked")
+        raise Problem("not_authenticated", detail=_("令牌无效或已撤销"))
     token, user = rawsql.instances(row, ApiToken, User)
     assert isinstance(token, ApiToken)
     now = timezone.now()

@@ -19,6 +19,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core import rawsql
 from linli.core.errors import Problem, request_language
@@ -33,16 +35,14 @@ def idempotency_key(request: HttpRequest, *, required: bool = False) -> str | No
         if required:
             raise Problem(
                 "validation_error",
-                detail_zh="请求缺少 Idempotency-Key 头",
-                detail_en="The Idempotency-Key header is required",
-                errors=[{"field": "Idempotency-Key", "message": "必填项", "message_en": "required"}],
+                detail=_("请求缺少 Idempotency-Key 头"),
+                errors=[{"field": "Idempotency-Key", "message": _("必填项")}],
             )
         return None
     if len(key) > MAX_KEY_LENGTH:
         raise Problem(
             "validation_error",
-            detail_zh="Idempotency-Key 过长",
-            detail_en=f"Idempotency-Key longer than {MAX_KEY_LENGTH} characters",
+            detail=format_lazy(_("Idempotency-Key 超过 {max} 个字符"), max=MAX_KEY_LENGTH),
         )
     return key
 

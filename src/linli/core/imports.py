@@ -1,7 +1,7 @@
 """GeoJSON imports: validation helpers shared by every import, and the grid and compound imports.
 
 Every import reads an RFC 7946 FeatureCollection, validates the WHOLE file first and collects every error with
-its feature index (`{"feature": i, "field": ..., "message": zh, "message_en": en}`); if there is any error it
+its feature index (`{"feature": i, "field": ..., "message": ...}`, a lazy message); if there is any error it
 raises `Problem("import_invalid", errors=...)` and writes nothing, else it writes everything in one transaction.
 A foreign member `"coordinate_system": "gcj02"` or `"bd09"` declares converted input; coordinates are stored
 in WGS-84.
@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from shapely.geometry import shape
 
-from linli.core.errors import Problem
+from linli.core.errors import Problem, field_error
 from linli.core.geo import in_china, to_wgs84
 from linli.core.gis import grid_for_point
+from linli.core.i18n import Text
 from linli.core.lenient import code, norm
 from linli.core.models import GRID_LEVEL_DEPTH, AuditLog, Committee, Compound, Grid, GridLevel, Street
 
@@ -41,8 +44,8 @@ class ImportResult:
 class ErrorList(list):
     """Errors of one import, each tied to a feature index (None: the whole file)."""
 
-    def add(self, feature: int | None, field: str, zh: str, en: str) -> None:
-        entry: dict[str, Any] = {"field": field, "message": zh, "message_en": en}
+    def add(self, feature: int | None, field: str, message: Text) -> None:
+        entry: dict[str, Any] = field_error(field, message)
         if feature is not None:
             entry = {"feature": feature, **entry}
         self.append(entry)
@@ -52,8 +55,7 @@ def raise_if_errors(errors: list[dict[str, Any]]) -> None:
     if errors:
         raise Problem(
             "import_invalid",
-            detail_zh=f"共 {len(errors)} 处错误",
-            detail_en=f"{len(errors)} error(s)",
+            detail=format_lazy(_("共 {count} 处错误"), count=len(errors)),
             errors=list(errors),
         )
 
@@ -61,20 +63,19 @@ def raise_if_errors(errors: list[dict[str, Any]]) -> None:
 def read_collection(collection: Any, errors: ErrorList) -> tuple[list[Any], str]:
     """Check the top level of a FeatureCollection; return its features and declared coordinate system."""
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        errors.add(None, "type", "文件不是 GeoJSON FeatureCollection", "The file is not a GeoJSON FeatureCollection")
+        errors.add(None, "type", _("文件不是 GeoJSON FeatureCollection"))
         return [], "wgs84"
     system = collection.get("coordinate_system", "wgs84")
     if not isinstance(system, str) or system.strip().lower().replace("-", "") not in COORDINATE_SYSTEMS:
         errors.add(
             None,
             "coordinate_system",
-            f"不支持的坐标系 {system!r}，应为 wgs84、gcj02 或 bd09",
-            f"Unsupported coordinate system {system!r}; expected wgs84, gcj02 or bd09",
+            format_lazy(_("不支持的坐标系 {system}，应为 wgs84、gcj02 或 bd09"), system=repr(system)),
         )
         system = "wgs84"
     features = collection.get("features")
     if not isinstance(features, list):
-        errors.add(None, "features", "缺少 features 数组", "The features array is missing")
+        errors.add(None, "features", _("缺少 features 数组"))
         return [], system
     return features, system.strip().lower().replace("-", "")
 
@@ -82,15 +83,15 @@ def read_collection(collection: Any, errors: ErrorList) -> tuple[list[Any], str]
 def feature_parts(i: int, feature: Any, errors: ErrorList) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The properties and geometry of feature i, or None for each part that is missing."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        errors.add(i, "type", "不是 GeoJSON Feature", "Not a GeoJSON Feature")
+        errors.add(i, "type", _("不是 GeoJSON Feature"))
         return None, None
     props = feature.get("properties")
     if not isinstance(props, dict):
-        errors.add(i, "properties", "缺少 properties", "The properties are missing")
+        errors.add(i, "properties", _("缺少 properties"))
         props = None
     geometry = feature.get("geometry")
     if not isinstance(geometry, dict):
-        errors.add(i, "geometry", "缺少几何图形", "The geometry is missing")
+        errors.add(i, "geometry", _("缺少几何图形"))
         geometry = None
     return props, geometry
 
@@ -116,12 +117,11 @@ def check_point(i: int, geometry: dict[str, Any], system: str, errors: ErrorList
         errors.add(
             i,
             "geometry.coordinates",
-            "坐标必须是 [经度, 纬度] 两个数字",
-            "Coordinates must be two numbers [longitude, latitude]",
+            _("坐标必须是 [经度, 纬度] 两个数字"),
         )
         return None
     if not in_china(*pos):
-        errors.add(i, "geometry.coordinates", "坐标不在中国境内", "The coordinates are outside China")
+        errors.add(i, "geometry.coordinates", _("坐标不在中国境内"))
         return None
     return pos
 
@@ -159,8 +159,7 @@ def convert_polygon_geometry(i: int, geometry: dict[str, Any], system: str, erro
         errors.add(
             i,
             "geometry.coordinates",
-            "多边形坐标无效（每个环至少 4 个 [经度, 纬度] 数字点）",
-            "Invalid polygon coordinates (each ring needs at least 4 [longitude, latitude] positions)",
+            _("多边形坐标无效（每个环至少 4 个 [经度, 纬度] 数字点）"),
         )
         return None
     result = {"type": gtype, "coordinates": converted}
@@ -170,13 +169,11 @@ def convert_polygon_geometry(i: int, geometry: dict[str, Any], system: str, erro
     except Exception:  # shapely raises several types on malformed input
         valid = False
     if not valid:
-        errors.add(
-            i, "geometry", "多边形无效（自相交或退化）", "The polygon is invalid (self-intersecting or degenerate)"
-        )
+        errors.add(i, "geometry", _("多边形无效（自相交或退化）"))
         return None
     minx, miny, maxx, maxy = geom.bounds
     if not (in_china(miny, minx) and in_china(maxy, maxx)):
-        errors.add(i, "geometry.coordinates", "坐标不在中国境内", "The coordinates are outside China")
+        errors.add(i, "geometry.coordinates", _("坐标不在中国境内"))
         return None
     return result
 
@@ -186,11 +183,13 @@ def required_text(i: int, props: dict[str, Any], key: str, errors: ErrorList, *,
     if isinstance(value, int) and not isinstance(value, bool) and key == "id":
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        errors.add(i, f"properties.{key}", f"缺少必填字段 {key}", f"The required field {key} is missing")
+        errors.add(i, f"properties.{key}", format_lazy(_("缺少必填字段 {key}"), key=key))
         return None
     value = value.strip()
     if len(value) > max_length:
-        errors.add(i, f"properties.{key}", f"{key} 超过 {max_length} 个字符", f"{key} is longer than {max_length}")
+        errors.add(
+            i, f"properties.{key}", format_lazy(_("{key} 超过 {max_length} 个字符"), key=key, max_length=max_length)
+        )
         return None
     return value
 
@@ -200,10 +199,12 @@ def optional_text(i: int, props: dict[str, Any], key: str, errors: ErrorList, *,
     if value is None:
         return ""
     if not isinstance(value, str):
-        errors.add(i, f"properties.{key}", f"{key} 必须是文本", f"{key} must be text")
+        errors.add(i, f"properties.{key}", format_lazy(_("{key} 必须是文本"), key=key))
         return ""
     if len(value) > max_length:
-        errors.add(i, f"properties.{key}", f"{key} 超过 {max_length} 个字符", f"{key} is longer than {max_length}")
+        errors.add(
+            i, f"properties.{key}", format_lazy(_("{key} 超过 {max_length} 个字符"), key=key, max_length=max_length)
+        )
         return ""
     return value.strip()
 
@@ -215,8 +216,7 @@ def check_duplicate_id(i: int, ext_id: str | None, seen: dict[str, int], errors:
         errors.add(
             i,
             "properties.id",
-            f"编号 {ext_id} 与第 {seen[ext_id]} 个要素重复",
-            f"The id {ext_id} duplicates feature {seen[ext_id]}",
+            format_lazy(_("编号 {ext_id} 与第 {feature} 个要素重复"), ext_id=ext_id, feature=seen[ext_id]),
         )
     else:
         seen[ext_id] = i
@@ -284,8 +284,7 @@ def grids_import(*, street: Street, collection: Any, actor: Any = None) -> Impor
                 errors.add(
                     i,
                     "properties.level",
-                    f"网格层级 {level!r} 无效，应为 hq、workstation 或 unit",
-                    f"Invalid grid level {level!r}; expected hq, workstation or unit",
+                    format_lazy(_("网格层级 {level} 无效，应为 hq、workstation 或 unit"), level=repr(level)),
                 )
                 level = None
             row["level"] = level
@@ -293,7 +292,7 @@ def grids_import(*, street: Street, collection: Any, actor: Any = None) -> Impor
             if isinstance(parent, int) and not isinstance(parent, bool):
                 parent = str(parent)
             if parent is not None and (not isinstance(parent, str) or not parent.strip()):
-                errors.add(i, "properties.parent", "上级网格编号必须是文本", "The parent must be a grid id (text)")
+                errors.add(i, "properties.parent", _("上级网格编号必须是文本"))
                 parent = None
             row["parent"] = parent.strip() if isinstance(parent, str) and parent.strip() else None
         if geometry is not None:
@@ -301,8 +300,9 @@ def grids_import(*, street: Street, collection: Any, actor: Any = None) -> Impor
                 errors.add(
                     i,
                     "geometry.type",
-                    f"几何类型必须是 Polygon 或 MultiPolygon，而不是 {geometry.get('type')!r}",
-                    f"The geometry must be a Polygon or MultiPolygon, not {geometry.get('type')!r}",
+                    format_lazy(
+                        _("几何类型必须是 Polygon 或 MultiPolygon，而不是 {gtype}"), gtype=repr(geometry.get("type"))
+                    ),
                 )
             else:
                 row["geometry"] = convert_polygon_geometry(i, geometry, system, errors)
@@ -317,18 +317,17 @@ def grids_import(*, street: Street, collection: Any, actor: Any = None) -> Impor
             continue
         if level == GridLevel.HQ:
             if parent is not None:
-                errors.add(i, "properties.parent", "总网格不能有上级", "An HQ grid has no parent")
+                errors.add(i, "properties.parent", _("总网格不能有上级"))
             continue
         if parent is None:
-            errors.add(i, "properties.parent", f"{level} 网格必须有上级", f"A {level} grid needs a parent")
+            errors.add(i, "properties.parent", format_lazy(_("{level} 网格必须有上级"), level=level))
             continue
         parent_level = file_levels.get(parent, db_levels.get(parent))
         if parent_level is None:
             errors.add(
                 i,
                 "properties.parent",
-                f"上级网格 {parent} 不存在（文件和数据库中都没有）",
-                f"The parent grid {parent} exists neither in the file nor in the database",
+                format_lazy(_("上级网格 {parent} 不存在（文件和数据库中都没有）"), parent=parent),
             )
         elif (
             parent_level is not None
@@ -337,9 +336,12 @@ def grids_import(*, street: Street, collection: Any, actor: Any = None) -> Impor
             errors.add(
                 i,
                 "properties.parent",
-                f"层级不匹配：{level} 的上级必须是 {'hq' if level == 'workstation' else 'workstation'}，而不是 {parent_level}",
-                f"Level mismatch: a {level} must sit under a {'hq' if level == 'workstation' else 'workstation'}, "
-                f"not a {parent_level}",
+                format_lazy(
+                    _("层级不匹配：{level} 的上级必须是 {wanted}，而不是 {parent_level}"),
+                    level=level,
+                    wanted="hq" if level == "workstation" else "workstation",
+                    parent_level=parent_level,
+                ),
             )
     raise_if_errors(errors)
 
@@ -396,8 +398,7 @@ def _committee_ref(i: int, props: dict[str, Any], errors: ErrorList) -> str | No
         errors.add(
             i,
             "properties.committee",
-            "committee 应为居委编号或名称（不超过100字）",
-            "committee must be the residents' committee's id or name (100 characters at most)",
+            _("committee 应为居委编号或名称（不超过100字）"),
         )
         return None
     return value.strip()
@@ -452,8 +453,7 @@ def compounds_import(*, street: Street, collection: Any, actor: Any = None) -> I
                 errors.add(
                     i,
                     "geometry.type",
-                    f"几何类型必须是 Point 或 Polygon，而不是 {gtype!r}",
-                    f"The geometry must be a Point or Polygon, not {gtype!r}",
+                    format_lazy(_("几何类型必须是 Point 或 Polygon，而不是 {gtype}"), gtype=repr(gtype)),
                 )
         rows.append(row)
     raise_if_errors(errors)

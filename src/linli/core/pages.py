@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils.translation import get_language
 
 from linli.core.auth import request_user
 from linli.core.errors import Problem
@@ -45,10 +44,10 @@ def staff_street_choice(
 
 
 def problem_message(problem: Problem) -> dict[str, Any]:
-    lang = get_language() or "zh-hans"
+    """A problem for a page, in the request's (active) language."""
     return {
-        "title": problem.title(lang),
-        "detail": problem.detail(lang),
+        "title": str(problem.title),
+        "detail": str(problem.detail),
         "code": problem.code,
         "retry_after": problem.extra.get("retry_after"),
     }

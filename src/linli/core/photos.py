@@ -16,9 +16,12 @@ import io
 import warnings
 from typing import IO, Any, NamedTuple
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from linli.core.errors import Problem
+from linli.core.i18n import Text
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -43,8 +46,8 @@ class ProcessedPhoto(NamedTuple):
     ext: str
 
 
-def _invalid(zh: str, en: str, **extra: Any) -> Problem:
-    return Problem("photo_invalid", detail_zh=zh, detail_en=en, extra=extra)
+def _invalid(detail: Text, **extra: Any) -> Problem:
+    return Problem("photo_invalid", detail=detail, extra=extra)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -77,9 +80,7 @@ def _read_bounded(upload: Any, max_bytes: int) -> bytes:
 
 def _too_big(max_bytes: int) -> Problem:
     mb = max_bytes / (1024 * 1024)
-    return _invalid(
-        f"照片太大，请选择不超过 {mb:g} MB 的照片", f"The photo is larger than {mb:g} MB", reason="too_large"
-    )
+    return _invalid(format_lazy(_("照片太大，请选择不超过 {mb} MB 的照片"), mb=f"{mb:g}"), reason="too_large")
 
 
 def photo_process(
@@ -98,16 +99,13 @@ def photo_process(
     if len(data) > max_bytes:
         raise _too_big(max_bytes)
     if not data:
-        raise _invalid("照片是空文件", "The photo is an empty file", reason="empty")
+        raise _invalid(_("照片是空文件"), reason="empty")
     fmt = sniff_format(data[:16])
     if fmt is None:
-        raise _invalid(
-            "只能上传 JPEG、PNG 或 WebP 格式的照片", "Only JPEG, PNG or WebP photos are accepted", reason="type"
-        )
+        raise _invalid(_("只能上传 JPEG、PNG 或 WebP 格式的照片"), reason="type")
     if fmt == "HEIF" and not HEIF_SUPPORTED:
         raise _invalid(
-            "暂不支持 HEIC 格式，请在相机设置中选择“兼容性最佳”或上传 JPEG",
-            "HEIC photos are not supported here; choose JPEG (\u201cMost compatible\u201d) in the camera settings",
+            _("暂不支持 HEIC 格式，请在相机设置中选择“兼容性最佳”或上传 JPEG"),
             reason="heic_unsupported",
         )
     try:
@@ -117,8 +115,7 @@ def photo_process(
             width, height = image.size
             if width <= 0 or height <= 0 or width * height > max_pixels:
                 raise _invalid(
-                    f"照片像素过多（{width}×{height}），请缩小后再上传",
-                    f"The photo has too many pixels ({width}x{height})",
+                    format_lazy(_("照片像素过多（{width}×{height}），请缩小后再上传"), width=width, height=height),
                     reason="too_many_pixels",
                 )
             target = _fit(width, height, max_side)
@@ -144,13 +141,9 @@ def photo_process(
     except Problem:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _invalid(
-            "照片像素过多，请缩小后再上传", "The photo has too many pixels", reason="too_many_pixels"
-        ) from exc
+        raise _invalid(_("照片像素过多，请缩小后再上传"), reason="too_many_pixels") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-        raise _invalid(
-            "照片文件已损坏或无法识别", "The photo is damaged or cannot be read", reason="unreadable"
-        ) from exc
+        raise _invalid(_("照片文件已损坏或无法识别"), reason="unreadable") from exc
     return ProcessedPhoto(out.getvalue(), clean.width, clean.height, "jpg")
 
 

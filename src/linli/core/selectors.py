@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import F, Func, IntegerField, QuerySet, Subquery
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.models import Committee, Compound, Role, RoleAssignment, Street, User
@@ -19,7 +21,7 @@ def street_list() -> QuerySet[Street]:
 def street_get(*, code: str) -> Street:
     street = Street.objects.filter(code=code).first()
     if street is None:
-        raise Problem("unknown_street", detail_zh=f"街道代码 {code} 不存在", detail_en=f"No street with code {code}")
+        raise Problem("unknown_street", detail=format_lazy(_("街道代码 {code} 不存在"), code=code))
     return street
 
 
@@ -54,8 +56,7 @@ def require_role(user: User, *, street: Street, roles: Iterable[str] = (Role.ADM
     if not user_has_role(user, street=street, roles=roles):
         raise Problem(
             "permission_denied",
-            detail_zh=f"您在{street.name}没有所需的角色",
-            detail_en=f"You hold no suitable role in {street.name_en or street.code}",
+            detail=format_lazy(_("您在{street}没有所需的角色"), street=street.name),
         )
 
 

@@ -18,10 +18,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core import ratelimit
 from linli.core.auth import token_cache_forget, token_digest
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text
 from linli.core.models import ApiToken, AuditLog, Grid, Role, RoleAssignment, SmsCode, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.sms import SmsSendError, get_sms_backend
@@ -39,9 +42,8 @@ def _phone(raw: str, field: str = "phone") -> str:
     except InvalidPhone:
         raise Problem(
             "invalid_phone",
-            detail_zh="请输入11位中国大陆手机号",
-            detail_en="Enter an 11-digit mainland China mobile number",
-            errors=[field_error(field, "手机号格式不正确", "Not a valid mainland mobile number")],
+            detail=_("请输入11位中国大陆手机号"),
+            errors=[field_error(field, _("手机号格式不正确"))],
         ) from None
 
 
@@ -90,24 +92,23 @@ def street_create(
         errors.append(
             field_error(
                 "code",
-                "街道代码只能使用小写字母、数字、- 和 _，不超过40个字符",
-                "The code may use lowercase letters, digits, - and _ (at most 40 characters)",
+                _("街道代码只能使用小写字母、数字、- 和 _，不超过40个字符"),
             )
         )
     if not name:
-        errors.append(field_error("name", "请填写街道名称", "The name is required"))
+        errors.append(field_error("name", _("请填写街道名称")))
     if (center_lat is None) != (center_lng is None):
-        errors.append(field_error("center", "经纬度需同时填写", "Give both latitude and longitude"))
+        errors.append(field_error("center", _("经纬度需同时填写")))
     elif (
         center_lat is not None
         and center_lng is not None
         and not (-90 <= center_lat <= 90 and -180 <= center_lng <= 180)
     ):
-        errors.append(field_error("center", "经纬度超出范围", "Latitude or longitude out of range"))
+        errors.append(field_error("center", _("经纬度超出范围")))
     if errors:
         raise Problem("validation_error", errors=errors)
     if Street.objects.filter(code=code).exists():
-        raise Problem("street_exists", detail_zh=f"街道代码 {code} 已存在", detail_en=f"Street {code} already exists")
+        raise Problem("street_exists", detail=format_lazy(_("街道代码 {code} 已存在"), code=code))
     from linli.core.street_defaults import street_defaults_apply
 
     try:
@@ -125,9 +126,7 @@ def street_create(
             # Every capability's per-street defaults (case categories, ...): a new street works at once.
             defaults = street_defaults_apply(street=street)
     except IntegrityError:
-        raise Problem(
-            "street_exists", detail_zh=f"街道代码 {code} 已存在", detail_en=f"Street {code} already exists"
-        ) from None
+        raise Problem("street_exists", detail=format_lazy(_("街道代码 {code} 已存在"), code=code)) from None
     audit_log(actor=actor, action="street.create", street=street, obj=street, data={"code": code, "defaults": defaults})
     return street
 
@@ -160,7 +159,7 @@ def user_update(
         if len(display_name) > 50:
             raise Problem(
                 "validation_error",
-                errors=[field_error("display_name", "称呼不能超过50个字", "At most 50 characters")],
+                errors=[field_error("display_name", _("称呼不能超过50个字"))],
             )
         user.display_name = display_name
         fields.append("display_name")
@@ -174,7 +173,7 @@ def user_update(
                 "validation_error",
                 errors=[
                     field_error(
-                        "language", "不支持该语言", f"Unsupported language; use one of {', '.join(sorted(codes))}"
+                        "language", format_lazy(_("不支持该语言，可用：{codes}"), codes=", ".join(sorted(codes)))
                     )
                 ],
             )
@@ -195,14 +194,13 @@ def role_assign(
     if role not in Role.values:
         raise Problem(
             "unknown_role",
-            detail_zh=f"没有角色 {role}，可用：{', '.join(Role.values)}",
-            detail_en=f"No role {role!r}; use one of {', '.join(Role.values)}",
-            errors=[field_error("role", "没有这个角色", "No such role")],
+            detail=format_lazy(_("没有角色 {role}，可用：{roles}"), role=repr(role), roles=", ".join(Role.values)),
+            errors=[field_error("role", _("没有这个角色"))],
         )
     if grid is not None and grid.street_id != street.pk:
         raise Problem(
             "validation_error",
-            errors=[field_error("grid", "网格不属于该街道", "The grid belongs to another street")],
+            errors=[field_error("grid", _("网格不属于该街道"))],
         )
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, street=street, role=role, defaults={"grid": grid}
@@ -273,11 +271,10 @@ def _code_digest(phone: str, code: str) -> str:
     return salted_hmac("linli.core.sms_code", f"{phone}:{code}", algorithm="sha256").hexdigest()
 
 
-def _rate_limited(retry_after: int, what_zh: str, what_en: str) -> Problem:
+def _rate_limited(retry_after: int, what: Text) -> Problem:
     return Problem(
         "rate_limited",
-        detail_zh=f"{what_zh}，请 {retry_after} 秒后再试",
-        detail_en=f"{what_en}; try again in {retry_after} seconds",
+        detail=format_lazy(_("{what}，请 {retry_after} 秒后再试"), what=what, retry_after=retry_after),
         extra={"retry_after": retry_after},
     )
 
@@ -290,13 +287,13 @@ def sms_code_send(*, phone: str, ip: str | None = None) -> SmsCodeResult:
     if ip:
         allowed, retry = ratelimit.hit(f"sms:ip:{ip}", SMS_CODES_PER_IP_PER_HOUR, 3600)
         if not allowed:
-            raise _rate_limited(retry, "该网络请求验证码太频繁", "Too many codes requested from this network")
+            raise _rate_limited(retry, _("该网络请求验证码太频繁"))
     allowed, retry = ratelimit.hit(f"sms:resend:{normalized}", 1, resend)
     if not allowed:
-        raise _rate_limited(retry, "验证码已发送", "A code was just sent")
+        raise _rate_limited(retry, _("验证码已发送"))
     allowed, retry = ratelimit.hit(f"sms:hour:{normalized}", settings.LINLI_SMS_CODES_PER_HOUR, 3600)
     if not allowed:
-        raise _rate_limited(retry, "本小时内获取验证码次数已达上限", "Hourly limit of codes reached")
+        raise _rate_limited(retry, _("本小时内获取验证码次数已达上限"))
 
     code = f"{secrets.randbelow(1_000_000):06d}"
     message = f"【邻里】您的登录验证码是 {code}，{max(1, ttl // 60)} 分钟内有效，请勿告诉他人。"
@@ -307,9 +304,7 @@ def sms_code_send(*, phone: str, ip: str | None = None) -> SmsCodeResult:
         except SmsSendError as exc:
             logger.warning("sms code for %s not sent: %s", mask_phone(normalized), exc)
             ratelimit.reset(f"sms:resend:{normalized}")  # nothing arrived: the person may ask again at once
-            raise Problem(
-                "sms_unavailable", detail_zh="短信网关暂不可用", detail_en="The SMS gateway is unavailable"
-            ) from exc
+            raise Problem("sms_unavailable", detail=_("短信网关暂不可用")) from exc
 
     with transaction.atomic():
         now = timezone.now()
@@ -333,9 +328,8 @@ def sms_code_verify(*, phone: str, code: str) -> User:
     code = (code or "").strip()
     invalid = Problem(
         "sms_code_invalid",
-        detail_zh="验证码错误或已过期，请重新获取",
-        detail_en="The code is wrong or has expired; request a new one",
-        errors=[field_error("code", "验证码错误或已过期", "Wrong or expired code")],
+        detail=_("验证码错误或已过期，请重新获取"),
+        errors=[field_error("code", _("验证码错误或已过期"))],
     )
     max_attempts = settings.LINLI_SMS_MAX_ATTEMPTS
     with transaction.atomic():
@@ -358,10 +352,9 @@ def sms_code_verify(*, phone: str, code: str) -> User:
         logger.info("wrong sms code for %s", mask_phone(normalized))
         left = max_attempts - row.attempts - 1
         if left > 0:
-            invalid.detail_zh = f"验证码错误，还可尝试 {left} 次"
-            invalid.detail_en = f"Wrong code; {left} attempts left"
+            invalid.detail = format_lazy(_("验证码错误，还可尝试 {left} 次"), left=left)
         raise invalid
     if not user.is_active:
-        raise Problem("permission_denied", detail_zh="该账号已停用", detail_en="This account is disabled")
+        raise Problem("permission_denied", detail=_("该账号已停用"))
     logger.info("sign-in by sms code for %s", mask_phone(normalized))
     return user

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 
 from linli.core.auth import request_user, require_user
@@ -56,7 +57,7 @@ def menus_for_place(
     slot, cut-off, status). 某助餐点某天可订的菜。"""
     target = Place.objects.filter(pk=place, is_active=True).first()
     if target is None:
-        raise Problem("not_found", detail_zh="没有这个地点", detail_en="No such place")
+        raise Problem("not_found", detail=_("没有这个地点"))
     return selectors.menus_for_place_to_dict(place=target, date=date or timezone.localdate())
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 
 from linli.core.auth import request_user, require_user
@@ -32,7 +34,7 @@ def _slot(slot: str) -> str:
 def _run(run_id: int) -> DeliveryRun:
     run = DeliveryRun.objects.select_related("kitchen__street", "kitchen__place", "rider").filter(pk=run_id).first()
     if run is None:
-        raise Problem("not_found", detail_zh=f"没有编号为 {run_id} 的配送批次", detail_en=f"No run {run_id}")
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {run_id} 的配送批次"), run_id=run_id))
     return run
 
 
@@ -40,7 +42,7 @@ def _visible_run(run_id: int, user: Any) -> DeliveryRun:
     """The run when the user is its rider or kitchen staff of its street; 404 otherwise (no probing)."""
     run = _run(run_id)
     if run.rider_id != user.pk and not delivery._is_kitchen_staff(user, run.kitchen):
-        raise Problem("not_found", detail_zh=f"没有编号为 {run_id} 的配送批次", detail_en=f"No run {run_id}")
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {run_id} 的配送批次"), run_id=run_id))
     return run
 
 
@@ -113,7 +115,7 @@ def production_xlsx(
 def lock_menu(request: HttpRequest, menu_id: int) -> dict[str, Any]:
     menu = Menu.objects.select_related("kitchen__street").filter(pk=menu_id).first()
     if menu is None:
-        raise Problem("not_found", detail_zh=f"没有编号为 {menu_id} 的菜单", detail_en=f"No menu {menu_id}")
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {menu_id} 的菜单"), menu_id=menu_id))
     menu = kitchen.menu_lock(menu=menu, actor=request_user(request))
     return {
         "id": menu.pk,
@@ -159,7 +161,7 @@ def assign_run(request: HttpRequest, run_id: int, payload: AssignIn) -> dict[str
     run = _run(run_id)
     rider = User.objects.filter(pk=payload.rider_id, is_active=True).first()
     if rider is None:
-        raise Problem("validation_error", errors=[field_error("rider_id", "没有这个骑手", "No such rider")])
+        raise Problem("validation_error", errors=[field_error("rider_id", _("没有这个骑手"))])
     delivery.run_assign(run=run, rider=rider, actor=request_user(request))
     return delivery.run_to_dict(_run(run_id))
 
@@ -180,7 +182,7 @@ def pick_up_run(request: HttpRequest, run_id: int) -> HttpResponse:
 def hand_over_stop(request: HttpRequest, stop_id: int, payload: HandOverIn | None = None) -> HttpResponse:
     stop = DeliveryStop.objects.select_related("run__kitchen__street", "run__kitchen__place").filter(pk=stop_id).first()
     if stop is None:
-        raise Problem("not_found", detail_zh=f"没有编号为 {stop_id} 的站点", detail_en=f"No stop {stop_id}")
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {stop_id} 的站点"), stop_id=stop_id))
     _visible_run(stop.run_id, request_user(request))
 
     def act() -> tuple[int, dict[str, Any]]:
@@ -199,7 +201,7 @@ def collect(request: HttpRequest, payload: CollectIn) -> HttpResponse:
     as `order_id`."""
     place = Place.objects.select_related("street").filter(pk=payload.place_id).first()
     if place is None:
-        raise Problem("validation_error", errors=[field_error("place_id", "没有这个取餐点", "No such meal point")])
+        raise Problem("validation_error", errors=[field_error("place_id", _("没有这个取餐点"))])
 
     def act() -> tuple[int, dict[str, Any]]:
         chosen = None

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
@@ -151,7 +152,7 @@ def parse_inspection_form(data: Any, files: Any) -> tuple[dict[str, tuple[str, s
         elif name.startswith("photo_") and name[6:] in ChecklistArea.values:
             area = name[6:]
         else:
-            raise Problem("validation_error", errors=[field_error(name, "无法识别的文件字段", "Unknown file field")])
+            raise Problem("validation_error", errors=[field_error(name, _("无法识别的文件字段"))])
         photos.extend((area, f) for f in files.getlist(name))
     return items, photos, data.get("summary") or ""
 

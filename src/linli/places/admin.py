@@ -16,9 +16,12 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.auth import request_user
-from linli.core.errors import Problem
+from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text, both_languages, in_language
 from linli.core.models import Role, Street
 from linli.core.selectors import user_street_ids
 from linli.places import services
@@ -59,9 +62,9 @@ class PlaceAdminForm(forms.ModelForm):
         }
         values["services"] = [s.code for s in data.get("services") or []]
         catalogue = services.service_catalogue_for_street(street)
-        for field, zh, en in services.validate_place_values(values, catalogue=catalogue):
+        for field, message in services.validate_place_values(values, catalogue=catalogue):
             target = {"location": "lat"}.get(field, field)
-            self.add_error(target if target in self.fields else None, f"{zh} / {en}")
+            self.add_error(target if target in self.fields else None, both_languages(message))
         for s in data.get("services") or []:
             if s.street_id is not None and s.street_id != street.pk:
                 self.add_error("services", f"服务 {s.code} 属于其他街道 / belongs to another street")
@@ -195,16 +198,24 @@ class PlaceAdmin(admin.ModelAdmin):
             street = form.cleaned_data["street"]
             collection, file_error = form.collection()
             if file_error:
-                context["errors"] = [{"field": "file", "message": file_error[0], "message_en": file_error[1]}]
+                context["errors"] = _bilingual([field_error("file", file_error)])
             else:
                 try:
                     result = services.places_import(street=street, collection=collection, actor=request_user(request))
                 except Problem as p:
-                    context["errors"] = p.errors or [{"field": "", "message": p.detail_zh, "message_en": p.detail_en}]
+                    context["errors"] = _bilingual(p.errors or [field_error("", p.detail)])
                 else:
                     context["result"] = result
                     context["street"] = street
         return TemplateResponse(request, "admin/places/place/import.html", context)
+
+
+def _bilingual(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The import's errors for the back office, which shows each message in Chinese with the English under it."""
+    return [
+        {**e, "message": in_language(e["message"], "zh-hans"), "english": in_language(e["message"], "en")}
+        for e in errors
+    ]
 
 
 class PlaceImportForm(forms.Form):
@@ -215,14 +226,14 @@ class PlaceImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["street"].queryset = streets  # type: ignore[attr-defined]
 
-    def collection(self) -> tuple[Any, tuple[str, str] | None]:
+    def collection(self) -> tuple[Any, Text | None]:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            return None, ("文件超过 10 MB", "The file is larger than 10 MB")
+            return None, _("文件超过 10 MB")
         try:
             return json.loads(upload.read().decode("utf-8-sig")), None
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            return None, (f"不是有效的 JSON：{e}", f"Not valid JSON: {e}")
+            return None, format_lazy(_("不是有效的 JSON：{error}"), error=e)
 
 
 class ServiceAdminForm(forms.ModelForm):

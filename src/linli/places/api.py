@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router
 from ninja.responses import Status
 
@@ -154,7 +155,7 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> Status:
 def update_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> dict[str, Any]:
     place = Place.objects.select_related("street").filter(pk=place_id).first()
     if place is None:
-        raise Problem("not_found", detail_zh="找不到该服务点位", detail_en="No such service point")
+        raise Problem("not_found", detail=_("找不到该服务点位"))
     require_role(request_user(request), street=place.street, roles=EDITOR_ROLES)
     changes = payload.dict(exclude_unset=True)
     system = changes.pop("coordinate_system", "wgs84")

@@ -13,8 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import models
+
+from linli.core.i18n import choice_label_in
 from linli.core.lenient import norm
-from linli.places.models import AMENITY_EN, PLACE_KIND_EN, Amenity, PlaceKind, Service
+from linli.places.models import Amenity, PlaceKind, Service
 
 # What places reads itself; higher domains' properties (a kitchen's `serves`) are registered in places.hooks.
 KNOWN_PROPERTIES = frozenset(
@@ -47,6 +50,11 @@ def _words(value: Any) -> list[str] | Any:
     return value
 
 
+def _labels(choices: type[models.Choices]) -> list[tuple[str, str]]:
+    """(label, code) for the Chinese and the English label of every choice, whatever language is active."""
+    return [(choice_label_in(choices, c, lang), c) for c in choices.values for lang in ("zh-hans", "en")]
+
+
 def _lookup(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return {_key(word): code for word, code in pairs}
 
@@ -55,8 +63,7 @@ def normalize_place_props(props: dict[str, Any], catalogue: dict[str, Service]) 
     """The properties with known spellings mapped to codes; notes for the report (zh / en)."""
     out = dict(props)
     notes: list[str] = []
-    kinds = _lookup([(c, c) for c in PlaceKind.values] + [(str(lbl), c) for c, lbl in PlaceKind.choices])
-    kinds.update(_lookup([(en, c) for c, en in PLACE_KIND_EN.items()]))
+    kinds = _lookup([(c, c) for c in PlaceKind.values] + _labels(PlaceKind))
     if isinstance(out.get("kind"), str):
         out["kind"] = kinds.get(_key(out["kind"]), out["kind"].strip())
     services = _lookup(
@@ -72,8 +79,7 @@ def normalize_place_props(props: dict[str, Any], catalogue: dict[str, Service]) 
     if out.get("amenities") is not None:
         words = _words(out["amenities"])
         if isinstance(words, list):
-            table = _lookup([(c, c) for c in Amenity.values] + [(str(lbl), c) for c, lbl in Amenity.choices])
-            table.update(_lookup([(en, c) for c, en in AMENITY_EN.items()] + list(AMENITY_WORDS.items())))
+            table = _lookup([(c, c) for c in Amenity.values] + _labels(Amenity) + list(AMENITY_WORDS.items()))
             out["amenities"] = [table.get(_key(w), w) if isinstance(w, str) else w for w in words]
     if isinstance(out.get("phone"), int) and not isinstance(out.get("phone"), bool):
         out["phone"] = str(out["phone"])

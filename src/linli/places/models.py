@@ -26,25 +26,6 @@ class PlaceKind(models.TextChoices):
     CULTURE_CENTER = "culture_center", _("文化活动中心")
 
 
-# English names of the kinds, for the API's `kind_name_en` and the English pages.
-PLACE_KIND_EN = {
-    "party_service_center": "Party-mass service centre",
-    "party_service_station": "Party-mass service station",
-    "citizen_station": "Citizen station",
-    "affairs_center": "Community affairs centre",
-    "meal_point": "Meal point",
-    "community_canteen": "Community canteen",
-    "elder_canteen": "Elder canteen",
-    "central_kitchen": "Central kitchen",
-    "employment_station": "Employment station",
-    "remote_service_point": "Remote service point",
-    "rider_station": "Rider station",
-    "medical_point": "Medical point",
-    "reading_room": "Reading room",
-    "culture_center": "Culture centre",
-}
-
-
 # ---- Place-kind groups: the one definition every domain uses (map colours, needs, meals, the assistant).
 
 # Where a resident sits down to eat or collects a meal.
@@ -80,15 +61,6 @@ class Amenity(models.TextChoices):
     WIFI = "wifi", _("无线网络")
     EBIKE_CHARGING = "ebike_charging", _("电瓶车充电")
     PARKING = "parking", _("停车")
-
-
-AMENITY_EN = {
-    "step_free": "Step-free access",
-    "seats": "Seats",
-    "wifi": "Wi-Fi",
-    "ebike_charging": "E-bike charging",
-    "parking": "Parking",
-}
 
 
 class Service(models.Model):

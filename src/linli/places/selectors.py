@@ -18,15 +18,18 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.geo import WALK_CIRCLE_MINUTES, haversine_m, in_walk_circle, navigation_links, walk_minutes
+from linli.core.i18n import choice_label_in
 from linli.core.models import Street, User
 from linli.core.selectors import change_mark, street_get, user_street_ids
 from linli.places.hooks import place_properties
 from linli.places.hours import hours_status
 from linli.places.index import PointIndex
-from linli.places.models import PLACE_KIND_EN, Place, PlaceKind, Service
+from linli.places.models import Place, PlaceKind, Service
 
 INDEX_VERSION_KEY = "linli:places:index_version"
 VERSION_CHECK_SECONDS = 1.0
@@ -42,8 +45,7 @@ def check_kind(kind: str) -> None:
     if kind not in PlaceKind.values:
         raise Problem(
             "unknown_kind",
-            detail_zh=f"没有点位类型 {kind}",
-            detail_en=f"No kind {kind}; known kinds: {', '.join(PlaceKind.values)}",
+            detail=format_lazy(_("没有点位类型 {kind}，可用：{kinds}"), kind=kind, kinds=", ".join(PlaceKind.values)),
         )
 
 
@@ -52,7 +54,7 @@ def check_service(code: str, street: Street | None) -> None:
     if street is not None:
         qs = qs.filter(Q(street__isnull=True) | Q(street=street))
     if not qs.exists():
-        raise Problem("unknown_service", detail_zh=f"没有服务 {code}", detail_en=f"No service {code}")
+        raise Problem("unknown_service", detail=format_lazy(_("没有服务 {code}"), code=code))
 
 
 # ------------------------------------------------------------------------------------------- lists
@@ -92,7 +94,7 @@ def place_get(*, place_id: int) -> Place:
         Place.objects.filter(pk=place_id, is_active=True).select_related("street").prefetch_related("services").first()
     )
     if place is None:
-        raise Problem("not_found", detail_zh="找不到该服务点位", detail_en="No such service point")
+        raise Problem("not_found", detail=_("找不到该服务点位"))
     return place
 
 
@@ -152,7 +154,7 @@ def _row_to_dict(
         "name": row["name"],
         "kind": kind,
         "kind_name": str(_KIND_LABELS.get(kind, kind)),
-        "kind_name_en": PLACE_KIND_EN.get(kind, kind),
+        "kind_name_en": choice_label_in(PlaceKind, kind, "en"),
         "street": row["street__code"],
         "address": row["address"],
         "location": {"lat": row["lat"], "lng": row["lng"]},

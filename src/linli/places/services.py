@@ -13,10 +13,12 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
 from linli.core.geo import h3_cell, in_china
+from linli.core.i18n import Text
 from linli.core.imports import (
     ErrorList,
     ImportResult,
@@ -34,7 +36,7 @@ from linli.places import selectors
 from linli.places.hooks import place_properties
 from linli.places.hours import check_opening_hours
 from linli.places.import_values import normalize_place_props, unknown_properties
-from linli.places.models import PLACE_KIND_EN, Amenity, Place, PlaceKind, Service
+from linli.places.models import Amenity, Place, PlaceKind, Service
 
 INDEX_VERSION_KEY = "linli:places:index_version"
 PLACE_EDITOR_ROLES = (Role.ADMIN, Role.STATION_STAFF)
@@ -96,61 +98,64 @@ def service_catalogue_for_street(street: Street) -> dict[str, Service]:
     return result
 
 
-def validate_place_values(values: dict[str, Any], *, catalogue: dict[str, Service]) -> list[tuple[str, str, str]]:
-    """Check the fields present in `values`; return (field, zh, en) for each problem. Pure, no writes."""
-    problems: list[tuple[str, str, str]] = []
+def validate_place_values(values: dict[str, Any], *, catalogue: dict[str, Service]) -> list[tuple[str, Text]]:
+    """Check the fields present in `values`; return (field, message) for each problem. Pure, no writes."""
+    problems: list[tuple[str, Text]] = []
     if "kind" in values and values["kind"] not in PlaceKind.values:
         problems.append(
             (
                 "kind",
-                f"未知的点位类型 {values['kind']!r}",
-                f"Unknown kind {values['kind']!r}; see {', '.join(PLACE_KIND_EN)}",
+                format_lazy(
+                    _("未知的点位类型 {kind}，可用：{kinds}"),
+                    kind=repr(values["kind"]),
+                    kinds=", ".join(PlaceKind.values),
+                ),
             )
         )
     if "services" in values:
         svc = values["services"]
         if not isinstance(svc, list | tuple) or not all(isinstance(c, str) for c in svc):
-            problems.append(("services", "服务必须是服务代码列表", "services must be a list of service codes"))
+            problems.append(("services", _("服务必须是服务代码列表")))
         else:
             for code in svc:
                 if code not in catalogue:
-                    problems.append(("services", f"未知的服务代码 {code!r}", f"Unknown service code {code!r}"))
+                    problems.append(("services", format_lazy(_("未知的服务代码 {code}"), code=repr(code))))
     if "amenities" in values:
         am = values["amenities"]
         if not isinstance(am, list | tuple) or not all(isinstance(c, str) for c in am):
-            problems.append(("amenities", "设施必须是设施代码列表", "amenities must be a list of amenity codes"))
+            problems.append(("amenities", _("设施必须是设施代码列表")))
         else:
             for code in am:
                 if code not in Amenity.values:
-                    problems.append(("amenities", f"未知的设施代码 {code!r}", f"Unknown amenity code {code!r}"))
+                    problems.append(("amenities", format_lazy(_("未知的设施代码 {code}"), code=repr(code))))
     if values.get("opening_hours"):
         oh = values["opening_hours"]
         if not isinstance(oh, str):
-            problems.append(("opening_hours", "开放时间必须是文本", "opening_hours must be text"))
+            problems.append(("opening_hours", _("开放时间必须是文本")))
         else:
             err = check_opening_hours(oh)
             if err is not None:
-                problems.append(("opening_hours", f"开放时间格式不正确：{err}", f"Invalid opening hours: {err}"))
+                problems.append(("opening_hours", format_lazy(_("开放时间格式不正确：{error}"), error=err)))
     if "capacity" in values and values["capacity"] is not None:
         cap = values["capacity"]
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
-            problems.append(("capacity", "容量必须是非负整数", "capacity must be a non-negative integer"))
+            problems.append(("capacity", _("容量必须是非负整数")))
     if "lat" in values or "lng" in values:
         lat, lng = values.get("lat"), values.get("lng")
         ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lng))
         if not ok or not in_china(float(lat), float(lng)):  # type: ignore[arg-type]
-            problems.append(("location", "坐标不在中国境内", "The coordinates are outside China"))
+            problems.append(("location", _("坐标不在中国境内")))
     for key, limit in (("name", 120), ("address", 200), ("phone", 40), ("external_id", 64)):
         if key in values:
             v = values[key]
             if not isinstance(v, str) or (key in ("name", "address", "external_id") and not v.strip()):
-                problems.append((key, f"缺少必填字段 {key}", f"The required field {key} is missing"))
+                problems.append((key, format_lazy(_("缺少必填字段 {key}"), key=key)))
             elif len(v) > limit:
-                problems.append((key, f"{key} 超过 {limit} 个字符", f"{key} is longer than {limit} characters"))
+                problems.append((key, format_lazy(_("{key} 超过 {limit} 个字符"), key=key, limit=limit)))
     return problems
 
 
-def _raise_problems(problems: list[tuple[str, str, str]]) -> None:
+def _raise_problems(problems: list[tuple[str, Text]]) -> None:
     if not problems:
         return
     first = problems[0][0]
@@ -162,7 +167,7 @@ def _raise_problems(problems: list[tuple[str, str, str]]) -> None:
     }.get(first, "validation_error")
     if len({p[0] for p in problems}) > 1:
         code = "validation_error"
-    raise Problem(code, errors=[field_error(f, zh, en) for f, zh, en in problems])
+    raise Problem(code, errors=[field_error(f, message) for f, message in problems])
 
 
 # ------------------------------------------------------------------------------------------ places
@@ -205,7 +210,7 @@ def place_create(
     _raise_problems(validate_place_values(values, catalogue=catalogue))
     duplicate = Problem(
         "validation_error",
-        errors=[field_error("external_id", f"编号 {external_id} 已存在", f"The id {external_id} already exists")],
+        errors=[field_error("external_id", format_lazy(_("编号 {external_id} 已存在"), external_id=external_id))],
     )
     try:
         with transaction.atomic():
@@ -307,20 +312,20 @@ def service_create(
 
     errors = []
     if not code or slugify(code) != code or len(code) > 40:
-        errors.append(field_error("code", "代码只能包含小写字母、数字、下划线和连字符", "code must be a slug"))
+        errors.append(field_error("code", _("代码只能包含小写字母、数字、下划线和连字符")))
     if not category or slugify(category) != category or len(category) > 40:
-        errors.append(field_error("category", "类别只能包含小写字母、数字、下划线和连字符", "category must be a slug"))
+        errors.append(field_error("category", _("类别只能包含小写字母、数字、下划线和连字符")))
     if not (name_zh or "").strip() or len(name_zh) > 50:
-        errors.append(field_error("name_zh", "中文名称必填（不超过 50 字）", "name_zh is required (≤ 50)"))
+        errors.append(field_error("name_zh", _("中文名称必填（不超过 50 字）")))
     if not (name_en or "").strip() or len(name_en) > 80:
-        errors.append(field_error("name_en", "英文名称必填（不超过 80 字符）", "name_en is required (≤ 80)"))
+        errors.append(field_error("name_en", _("英文名称必填（不超过 80 字符）")))
     if errors:
         raise Problem("validation_error", errors=errors)
     with transaction.atomic():
         if code in service_catalogue_for_street(street):
             raise Problem(
                 "validation_error",
-                errors=[field_error("code", f"服务代码 {code} 已存在", f"The service code {code} already exists")],
+                errors=[field_error("code", format_lazy(_("服务代码 {code} 已存在"), code=code))],
             )
         service = Service.objects.create(
             street=street, code=code, name_zh=name_zh.strip(), name_en=name_en.strip(), category=category
@@ -372,8 +377,7 @@ def _validate_collection(street: Street, collection: Any, notes: list[str]) -> l
                 errors.add(
                     i,
                     "geometry.type",
-                    f"几何类型必须是 Point，而不是 {geometry.get('type')!r}",
-                    f"The geometry must be a Point, not {geometry.get('type')!r}",
+                    format_lazy(_("几何类型必须是 Point，而不是 {gtype}"), gtype=repr(geometry.get("type"))),
                 )
             else:
                 pos = check_point(i, geometry, system, errors)
@@ -403,8 +407,8 @@ def _validate_collection(street: Street, collection: Any, notes: list[str]) -> l
         }
         if row["kind"] is None:
             checkable.pop("kind")
-        for field, zh, en in validate_place_values(checkable, catalogue=catalogue):
-            errors.add(i, f"properties.{field}", zh, en)
+        for field, message in validate_place_values(checkable, catalogue=catalogue):
+            errors.add(i, f"properties.{field}", message)
         rows.append((i, row))
     for prop in extras:
         prop.validate(street=street, rows=rows, errors=errors)

@@ -14,6 +14,8 @@ from typing import Any
 
 import redis
 from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -54,17 +56,14 @@ def _authenticate(request: HttpRequest, public_id: str) -> GateAuth:
     except protocol.AuthInvalid as exc:
         raise Problem(
             "not_authenticated",
-            detail_zh="门禁控制器签名无效",
-            detail_en="The gate controller's signature is not valid",  # the same answer for every cause
+            detail=_("门禁控制器签名无效"),  # the same answer for every cause
         ) from exc
     return GateAuth(public_id, command_key, row[1])
 
 
 def _queue_down() -> Problem:
     """The command queue's store (Redis) is unreachable: the controller retries shortly."""
-    return Problem(
-        "server_error", detail_zh="门禁指令队列暂不可用", detail_en="The command queue is unavailable", status=503
-    )
+    return Problem("server_error", detail=_("门禁指令队列暂不可用"), status=503)
 
 
 class PollQuery(Schema):
@@ -114,9 +113,7 @@ def gate_event(request: HttpRequest, public_id: str, payload: GateEventIn) -> di
     try:
         event = protocol.check_event(raw, command_key=gate.command_key, now=now, gate=public_id)
     except protocol.EventInvalid as exc:
-        raise Problem(
-            "validation_error", detail_zh="门禁事件签名无效", detail_en=f"The gate event is not valid ({exc})"
-        ) from exc
+        raise Problem("validation_error", detail=format_lazy(_("门禁事件签名无效（{error}）"), error=exc)) from exc
     if event.command is not None:
         try:
             queue = queues.command_queue()

@@ -14,6 +14,7 @@ import segno
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.access.gatewire import protocol
 from linli.access.models import CompoundManager, Gate, Transport
@@ -54,13 +55,11 @@ def _clean(name: str, device_id: str, transport: str) -> tuple[str, str]:
     name, device_id = (name or "").strip(), (device_id or "").strip()
     errors = []
     if not name or len(name) > 60:
-        errors.append(
-            field_error("name", "请填写门禁名称（不超过60字）", "Give the gate a name (at most 60 characters)")
-        )
+        errors.append(field_error("name", _("请填写门禁名称（不超过60字）")))
     if len(device_id) > 64:
-        errors.append(field_error("device_id", "设备编号过长", "The device id is too long"))
+        errors.append(field_error("device_id", _("设备编号过长")))
     if transport not in Transport.values:
-        errors.append(field_error("transport", "连接方式只能是 mqtt 或 http", "The transport is mqtt or http"))
+        errors.append(field_error("transport", _("连接方式只能是 mqtt 或 http")))
     if errors:
         raise Problem("validation_error", errors=errors)
     return name, device_id
@@ -98,7 +97,7 @@ def gate_create(
             if device_id and Gate.objects.filter(compound=compound, device_id=device_id).exists():
                 raise Problem(
                     "validation_error",
-                    errors=[field_error("device_id", "该设备编号已登记", "This device id is already registered")],
+                    errors=[field_error("device_id", _("该设备编号已登记"))],
                 ) from exc
     raise Problem("server_error")  # pragma: no cover - five public-id collisions in 60 random bits
 
@@ -129,7 +128,7 @@ def gate_update(
     except IntegrityError as exc:
         raise Problem(
             "validation_error",
-            errors=[field_error("device_id", "该设备编号已登记", "This device id is already registered")],
+            errors=[field_error("device_id", _("该设备编号已登记"))],
         ) from exc
     audit_log(
         actor=actor,

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.access.models import AccessPolicy, Partner
 from linli.core.errors import Problem, field_error
@@ -30,14 +32,14 @@ def parse_hours(text: str) -> tuple[dtime | None, dtime | None]:
     if not m or (m.group(3) == "24" and m.group(4) != "00"):
         raise Problem(
             "validation_error",
-            errors=[field_error("hours", "时段格式应为 HH:MM-HH:MM，例如 07:00-22:00", "Write hours as HH:MM-HH:MM")],
+            errors=[field_error("hours", _("时段格式应为 HH:MM-HH:MM，例如 07:00-22:00"))],
         )
     start = dtime(int(m.group(1)), int(m.group(2)))
     end = dtime(0, 0) if m.group(3) == "24" else dtime(int(m.group(3)), int(m.group(4)))
     if start == end:
         raise Problem(
             "validation_error",
-            errors=[field_error("hours", "开始和结束时间不能相同", "The start and end must differ")],
+            errors=[field_error("hours", _("开始和结束时间不能相同"))],
         )
     return start, end
 
@@ -74,7 +76,7 @@ def policy_set(
     max_per_hour: int | None = UNSET,
 ) -> AccessPolicy:
     """Change the given parts of a compound's policy (others unchanged). `max_per_hour` None: no limit."""
-    policy, _ = AccessPolicy.objects.select_for_update().get_or_create(compound=compound)
+    policy, _created = AccessPolicy.objects.select_for_update().get_or_create(compound=compound)
     if riders_allowed is not None:
         policy.riders_allowed = riders_allowed
     if hours is not None:
@@ -92,8 +94,7 @@ def policy_set(
                     errors=[
                         field_error(
                             "partners",
-                            f"本街道没有配送平台 {value}",
-                            f"The street has no delivery partner {value}",
+                            format_lazy(_("本街道没有配送平台 {partner}"), partner=value),
                         )
                     ],
                 )
@@ -105,7 +106,7 @@ def policy_set(
         if max_per_hour is not None and not (1 <= int(max_per_hour) <= 1000):
             raise Problem(
                 "validation_error",
-                errors=[field_error("max_per_hour", "每小时次数应在 1 到 1000 之间", "Use 1 to 1000 entries per hour")],
+                errors=[field_error("max_per_hour", _("每小时次数应在 1 到 1000 之间"))],
             )
         policy.max_per_hour = max_per_hour
     policy.updated_at = timezone.now()

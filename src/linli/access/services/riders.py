@@ -25,6 +25,8 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.access.models import AssertionNonce, CredentialStatus, Partner, RiderCredential, VerifiedBy
 from linli.core.errors import Problem, field_error
@@ -76,9 +78,7 @@ def partner_get_or_create(*, street: Street, name: str, actor: User | None = Non
     """The street's partner by code or name; created (code from the name) when unknown."""
     name = (name or "").strip()
     if not name or len(name) > 60:
-        raise Problem(
-            "validation_error", errors=[field_error("partner", "请填写配送平台", "Name the delivery partner")]
-        )
+        raise Problem("validation_error", errors=[field_error("partner", _("请填写配送平台"))])
     found = (
         Partner.objects.filter(street=street).filter(code=name).first()
         or Partner.objects.filter(street=street, name=name).first()
@@ -121,11 +121,11 @@ def _verify(
     real_name = (real_name or "").strip()
     errors = []
     if not real_name or len(real_name) > 40:
-        errors.append(field_error("name", "请填写骑手真实姓名", "Give the rider's real name"))
+        errors.append(field_error("name", _("请填写骑手真实姓名")))
     if not (1 <= days <= MAX_DAYS):
-        errors.append(field_error("days", f"有效期应为 1 到 {MAX_DAYS} 天", f"Validity is 1 to {MAX_DAYS} days"))
+        errors.append(field_error("days", format_lazy(_("有效期应为 1 到 {max} 天"), max=MAX_DAYS)))
     if partner.street_id != street.pk:
-        errors.append(field_error("partner", "配送平台不属于该街道", "The partner belongs to another street"))
+        errors.append(field_error("partner", _("配送平台不属于该街道")))
     if errors:
         raise Problem("validation_error", errors=errors)
     now = timezone.now()
@@ -215,8 +215,7 @@ def rider_reinstate(*, credential: RiderCredential, actor: User | None) -> Rider
     if credential.status != CredentialStatus.SUSPENDED:
         raise Problem(
             "validation_error",
-            detail_zh="只有已暂停的骑手可以恢复；已吊销的骑手需要重新认证",
-            detail_en="Only a suspended rider can be reinstated; a revoked rider must be verified again",
+            detail=_("只有已暂停的骑手可以恢复；已吊销的骑手需要重新认证"),
         )
     return _set_status(
         credential=credential, status=CredentialStatus.VERIFIED, action="access.rider_reinstate", actor=actor
@@ -251,12 +250,9 @@ def credentials_by_phone(*, phone: str, street: Street | None = None) -> list[Ri
 # ------------------------------------------------------------------------------------ partner assertions
 
 
-def _bad(detail_en: str) -> Problem:
-    return Problem(
-        "permission_denied",
-        detail_zh="平台签名认证无效",
-        detail_en=f"The partner assertion is not valid: {detail_en}",
-    )
+def _bad(why: str) -> Problem:
+    """`why` is a technical reason in English for the partner's developers (not translated)."""
+    return Problem("permission_denied", detail=format_lazy(_("平台签名认证无效：{why}"), why=why))
 
 
 def make_assertion(*, key: str, claims: dict[str, Any], kid: str) -> str:

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.access import selectors
@@ -110,9 +111,7 @@ def compound_page(request: HttpRequest, compound_id: int) -> HttpResponse:
                 manager = User.objects.filter(phone=normalize_phone(request.POST.get("phone", ""))).first()
                 if action == "add_manager":
                     if manager is None:
-                        raise Problem(
-                            "not_found", detail_zh="没有这个手机号的用户", detail_en="No user with this phone"
-                        )
+                        raise Problem("not_found", detail=_("没有这个手机号的用户"))
                     gate_services.compound_manager_add(compound=compound, user=manager, actor=user)
                 elif manager is not None:
                     gate_services.compound_manager_remove(compound=compound, user=manager, actor=user)
@@ -270,7 +269,7 @@ def riders_page(request: HttpRequest) -> HttpResponse:
                 if action == "photo":
                     upload = request.FILES.get("photo")
                     if upload is None:
-                        raise Problem("photo_invalid", detail_zh="请选择照片", detail_en="Choose a photo")
+                        raise Problem("photo_invalid", detail=_("请选择照片"))
                     rider_services.rider_photo_set(credential=credential, upload=upload, actor=user)
                 else:
                     move = {

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -60,7 +62,7 @@ def _aware(value: Any, name: str, errors: list[dict[str, Any]]) -> Any:
     if value is None:
         return None
     if not isinstance(value, datetime):
-        errors.append(field_error(name, "时间格式不正确", "Not a date-time"))
+        errors.append(field_error(name, _("时间格式不正确")))
         return None
     if timezone.is_naive(value):  # a naive time is Shanghai time
         value = timezone.make_aware(value, timezone.get_default_timezone())
@@ -73,27 +75,27 @@ def _validate(values: dict[str, Any], street: Street) -> None:
     title = (values.get("title") or "").strip()
     values["title"] = title
     if not title:
-        errors.append(field_error("title", "请填写活动标题", "The title is required"))
+        errors.append(field_error("title", _("请填写活动标题")))
     elif len(title) > 200:
-        errors.append(field_error("title", "标题不能超过200个字", "At most 200 characters"))
+        errors.append(field_error("title", _("标题不能超过200个字")))
     for name in ("start", "end", "booking_opens_at", "booking_closes_at", "cancel_deadline"):
         values[name] = _aware(values.get(name), name, errors)
     start, end = values.get("start"), values.get("end")
     if start is None and not any(e["field"] == "start" for e in errors):
-        errors.append(field_error("start", "请填写开始时间", "The start is required"))
+        errors.append(field_error("start", _("请填写开始时间")))
     if end is None and not any(e["field"] == "end" for e in errors):
-        errors.append(field_error("end", "请填写结束时间", "The end is required"))
+        errors.append(field_error("end", _("请填写结束时间")))
     if start is not None and end is not None and end <= start:
-        errors.append(field_error("end", "结束时间须晚于开始时间", "The end must be after the start"))
+        errors.append(field_error("end", _("结束时间须晚于开始时间")))
     opens, closes = values.get("booking_opens_at"), values.get("booking_closes_at")
     if opens is not None and closes is not None and closes <= opens:
-        errors.append(field_error("booking_closes_at", "截止时间须晚于开放时间", "Booking must close after it opens"))
+        errors.append(field_error("booking_closes_at", _("截止时间须晚于开放时间")))
     capacity = values.get("capacity")
     if capacity is not None and (not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1):
-        errors.append(field_error("capacity", "名额须为正整数，或留空表示不限", "A positive integer, or empty"))
+        errors.append(field_error("capacity", _("名额须为正整数，或留空表示不限")))
     wl = values.get("waitlist_capacity")
     if not isinstance(wl, int) or isinstance(wl, bool) or wl < 0:
-        errors.append(field_error("waitlist_capacity", "候补名额须为非负整数", "A non-negative integer"))
+        errors.append(field_error("waitlist_capacity", _("候补名额须为非负整数")))
     tags = values.get("tags", [])
     if (
         not isinstance(tags, list)
@@ -102,35 +104,39 @@ def _validate(values: dict[str, Any], street: Street) -> None:
     ):
         raise Problem(
             "validation_error",
-            errors=[
-                field_error(
-                    "tags", f"标签最多 {MAX_TAGS} 个，每个不超过40字", f"At most {MAX_TAGS} tags of 40 characters"
-                )
-            ],
+            errors=[field_error("tags", format_lazy(_("标签最多 {max} 个，每个不超过40字"), max=MAX_TAGS))],
         )
     if values.get("category") not in Category.values:
         errors.append(
-            field_error("category", "没有这个活动类别", f"Unknown category; use one of {', '.join(Category.values)}")
+            field_error(
+                "category",
+                format_lazy(_("没有这个活动类别，可用：{categories}"), categories=", ".join(Category.values)),
+            )
         )
     if values.get("audience") not in Audience.values:
         errors.append(
-            field_error("audience", "没有这个活动对象", f"Unknown audience; use one of {', '.join(Audience.values)}")
+            field_error(
+                "audience",
+                format_lazy(_("没有这个活动对象，可用：{audiences}"), audiences=", ".join(Audience.values)),
+            )
         )
     if values.get("status") not in ActivityStatus.values:
         errors.append(
-            field_error("status", "没有这个状态", f"Unknown status; use one of {', '.join(ActivityStatus.values)}")
+            field_error(
+                "status", format_lazy(_("没有这个状态，可用：{statuses}"), statuses=", ".join(ActivityStatus.values))
+            )
         )
     place = values.get("place")
     if not isinstance(place, Place):
-        errors.append(field_error("place", "请选择活动地点", "The venue is required"))
+        errors.append(field_error("place", _("请选择活动地点")))
     elif place.street_id != street.pk:
-        errors.append(field_error("place", "地点不属于该街道", "The venue belongs to another street"))
+        errors.append(field_error("place", _("地点不属于该街道")))
     elif not place.is_active:
-        errors.append(field_error("place", "该地点已停用", "The venue is no longer active"))
+        errors.append(field_error("place", _("该地点已停用")))
     for name, limit in (("description", 5000), ("organiser", 200)):
         values[name] = (values.get(name) or "").strip()
         if len(values[name]) > limit:
-            errors.append(field_error(name, f"不能超过{limit}个字", f"At most {limit} characters"))
+            errors.append(field_error(name, format_lazy(_("不能超过{limit}个字"), limit=limit)))
     if errors:
         raise Problem("validation_error", errors=errors)
 
@@ -179,18 +185,17 @@ def activity_create(
     _validate(values, street)
     external_id = (external_id or "").strip() or str(uuid.uuid4())
     if len(external_id) > 255:
-        raise Problem("validation_error", errors=[field_error("external_id", "外部编号过长", "At most 255 characters")])
+        raise Problem("validation_error", errors=[field_error("external_id", _("外部编号过长"))])
     if series is not None and series.street_id != street.pk:
-        raise Problem("validation_error", errors=[field_error("series", "系列不属于该街道", "Another street's series")])
+        raise Problem("validation_error", errors=[field_error("series", _("系列不属于该街道"))])
     try:
         with transaction.atomic():
             activity = Activity.objects.create(street=street, external_id=external_id, series=series, **values)
     except IntegrityError:
         raise Problem(
             "validation_error",
-            detail_zh=f"外部编号 {external_id} 已存在",
-            detail_en=f"An activity with external id {external_id} already exists in this street",
-            errors=[field_error("external_id", "外部编号已存在", "Already exists")],
+            detail=format_lazy(_("外部编号 {external_id} 已存在"), external_id=external_id),
+            errors=[field_error("external_id", _("外部编号已存在"))],
         ) from None
     audit_log(actor=actor, action="activity.create", street=street, obj=activity, data={"title": activity.title})
     return activity
@@ -213,17 +218,17 @@ def activity_update(*, activity: Activity, actor: User | None = None, **fields: 
     if unknown:
         raise Problem(
             "validation_error",
-            errors=[field_error(name, "不能修改该字段", "This field cannot be changed") for name in unknown],
+            errors=[field_error(name, _("不能修改该字段")) for name in unknown],
         )
     locked = Activity.objects.select_for_update(of=("self",)).select_related("street", "place").get(pk=activity.pk)
     _check_staff(actor, locked.street)
     if fields.get("status") == ActivityStatus.CANCELLED:
         raise Problem(
             "validation_error",
-            errors=[field_error("status", "请使用「取消活动」", "Use the cancel action to cancel an activity")],
+            errors=[field_error("status", _("请使用「取消活动」"))],
         )
     if locked.status == ActivityStatus.CANCELLED:
-        raise Problem("validation_error", detail_zh="活动已取消，不能修改", detail_en="The activity is cancelled")
+        raise Problem("validation_error", detail=_("活动已取消，不能修改"))
     values = {name: getattr(locked, name) for name in EDITABLE_FIELDS}
     values.update(fields)
     _validate(values, locked.street)
@@ -231,9 +236,8 @@ def activity_update(*, activity: Activity, actor: User | None = None, **fields: 
     if capacity is not None and capacity < locked.booked:
         raise Problem(
             "validation_error",
-            detail_zh=f"已有 {locked.booked} 人预约，名额不能少于此数",
-            detail_en=f"{locked.booked} seats are already booked; capacity cannot go below that",
-            errors=[field_error("capacity", f"不能少于已预约人数 {locked.booked}", f"At least {locked.booked}")],
+            detail=format_lazy(_("已有 {booked} 人预约，名额不能少于此数"), booked=locked.booked),
+            errors=[field_error("capacity", format_lazy(_("不能少于已预约人数 {booked}"), booked=locked.booked))],
         )
     if values["waitlist_capacity"] < locked.waitlisted:
         raise Problem(
@@ -241,8 +245,7 @@ def activity_update(*, activity: Activity, actor: User | None = None, **fields: 
             errors=[
                 field_error(
                     "waitlist_capacity",
-                    f"不能少于正在候补的人数 {locked.waitlisted}",
-                    f"At least {locked.waitlisted} (people already waiting)",
+                    format_lazy(_("不能少于正在候补的人数 {waitlisted}"), waitlisted=locked.waitlisted),
                 )
             ],
         )
@@ -253,9 +256,8 @@ def activity_update(*, activity: Activity, actor: User | None = None, **fields: 
     ):
         raise Problem(
             "validation_error",
-            detail_zh="已有人预约，不能改回草稿；如需停办请取消活动",
-            detail_en="People have booked; cancel the activity instead of unpublishing it",
-            errors=[field_error("status", "已有人预约，不能改回草稿", "Bookings exist")],
+            detail=_("已有人预约，不能改回草稿；如需停办请取消活动"),
+            errors=[field_error("status", _("已有人预约，不能改回草稿"))],
         )
     changed = [name for name in EDITABLE_FIELDS if values[name] != getattr(locked, name)]
     if not changed:
@@ -290,7 +292,7 @@ def activity_publish(*, activity: Activity, actor: User | None = None) -> Activi
     locked = Activity.objects.select_for_update(of=("self",)).select_related("street").get(pk=activity.pk)
     _check_staff(actor, locked.street)
     if locked.status == ActivityStatus.CANCELLED:
-        raise Problem("validation_error", detail_zh="活动已取消，不能发布", detail_en="A cancelled activity")
+        raise Problem("validation_error", detail=_("活动已取消，不能发布"))
     if locked.status != ActivityStatus.PUBLISHED:
         locked.status = ActivityStatus.PUBLISHED
         locked.save(update_fields=["status", "updated_at"])

@@ -17,6 +17,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -31,6 +33,7 @@ from linli.activities.models import (
 from linli.activities.services import notify
 from linli.core import rawsql
 from linli.core.errors import Problem
+from linli.core.i18n import choice_label
 from linli.core.models import Role, RoleAssignment
 from linli.core.selectors import user_has_role
 
@@ -60,14 +63,6 @@ _STAMP: dict[str, str] = {
 # Seat-holding statuses: `Activity.booked` counts bookings in these; `Activity.waitlisted` counts waitlisted ones.
 SEAT_STATUSES = frozenset({BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW})
 
-_STATUS_ZH: dict[str, str] = {
-    BookingStatus.CONFIRMED: "已预约",
-    BookingStatus.WAITLISTED: "候补中",
-    BookingStatus.CANCELLED: "已取消",
-    BookingStatus.CHECKED_IN: "已签到",
-    BookingStatus.NO_SHOW: "未到",
-}
-
 
 def new_booking_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -87,9 +82,12 @@ def _counter_delta(from_status: str, to_status: str) -> tuple[int, int]:
 def _invalid_transition(booking: Booking, from_status: str, to_status: str) -> Problem:
     return Problem(
         "booking_invalid_transition",
-        detail_zh=f"预约 {booking.code} 当前为「{_STATUS_ZH.get(from_status, from_status)}」，"
-        f"不能改为「{_STATUS_ZH.get(to_status, to_status)}」",
-        detail_en=f"Booking {booking.code} is {from_status}; it cannot become {to_status}",
+        detail=format_lazy(
+            _("预约 {code} 当前为「{status}」，不能改为「{to_status}」"),
+            code=booking.code,
+            status=choice_label(BookingStatus, from_status),
+            to_status=choice_label(BookingStatus, to_status),
+        ),
         extra={"from_status": from_status, "to_status": to_status},
     )
 
@@ -117,9 +115,7 @@ def booking_transition(
             qs = qs.filter(waitlisted__gte=-d_wait)
         if not qs.update(booked=F("booked") + d_booked, waitlisted=F("waitlisted") + d_wait):
             if d_booked > 0:
-                raise Problem(
-                    "activity_full", detail_zh="没有空余名额", detail_en="There is no free seat for this booking"
-                )
+                raise Problem("activity_full", detail=_("没有空余名额"))
             # A decrement found nothing to release: this booking object is stale (already moved elsewhere).
             current = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first() or "?"
             if current != from_status:
@@ -156,15 +152,13 @@ def _check_window(activity: Activity, now: datetime) -> None:
         local = timezone.localtime(opens)
         raise Problem(
             "booking_closed",
-            detail_zh=f"预约将于 {local:%Y-%m-%d %H:%M} 开放",
-            detail_en=f"Booking opens at {local:%Y-%m-%d %H:%M} (Shanghai time)",
+            detail=format_lazy(_("预约将于 {local} 开放"), local=f"{local:%Y-%m-%d %H:%M}"),
             extra={"booking_opens_at": opens.isoformat()},
         )
     if now >= closes:
         raise Problem(
             "booking_closed",
-            detail_zh="预约已截止",
-            detail_en="Booking has closed for this activity",
+            detail=_("预约已截止"),
             extra={"booking_closes_at": closes.isoformat()},
         )
 
@@ -176,22 +170,19 @@ def _check_audience(activity: Activity, user: Any, now: datetime) -> None:
         if not birth_year:
             raise Problem(
                 "audience_mismatch",
-                detail_zh="该活动面向60岁以上老年人。请先在「我的」页面（/me/）填写出生年份",
-                detail_en="This activity is for people aged 60 and over. Set your birth year on /me/ first",
+                detail=_("该活动面向60岁以上老年人。请先在「我的」页面（/me/）填写出生年份"),
                 extra={"audience": audience, "fix": "/me/"},
             )
         if timezone.localtime(now).year - birth_year < ELDERLY_MIN_AGE:
             raise Problem(
                 "audience_mismatch",
-                detail_zh="该活动面向60岁以上老年人",
-                detail_en="This activity is for people aged 60 and over",
+                detail=_("该活动面向60岁以上老年人"),
                 extra={"audience": audience},
             )
     elif audience == Audience.RIDERS and not RoleAssignment.objects.filter(user=user, role=Role.RIDER).exists():
         raise Problem(
             "audience_mismatch",
-            detail_zh="该活动面向骑手、快递员，请先在驿站登记骑手身份",
-            detail_en="This activity is for riders and couriers; register as a rider at a station first",
+            detail=_("该活动面向骑手、快递员，请先在驿站登记骑手身份"),
             extra={"audience": audience},
         )
 
@@ -199,8 +190,7 @@ def _check_audience(activity: Activity, user: Any, now: datetime) -> None:
 def _already_booked() -> Problem:
     return Problem(
         "already_booked",
-        detail_zh="您已预约或正在候补这个活动，可在「我的预约」查看",
-        detail_en="You already hold a booking (or a waitlist place) for this activity; see My bookings",
+        detail=_("您已预约或正在候补这个活动，可在「我的预约」查看"),
     )
 
 
@@ -230,13 +220,12 @@ def booking_create(
     """
     now = now or timezone.now()
     if source not in BookingSource.values:
-        raise Problem("validation_error", detail_zh="预约来源无效", detail_en=f"Unknown booking source {source!r}")
+        raise Problem("validation_error", detail=format_lazy(_("预约来源 {source} 无效"), source=repr(source)))
     if activity.status != ActivityStatus.PUBLISHED:
         cancelled = activity.status == ActivityStatus.CANCELLED
         raise Problem(
             "booking_closed",
-            detail_zh="该活动已取消" if cancelled else "该活动尚未发布",
-            detail_en="The activity is cancelled" if cancelled else "The activity is not published",
+            detail=_("该活动已取消") if cancelled else _("该活动尚未发布"),
         )
     if source == BookingSource.APP:
         _check_window(activity, now)
@@ -244,11 +233,10 @@ def booking_create(
     elif actor is None or not is_staff_for(actor, activity.street):
         raise Problem(
             "permission_denied",
-            detail_zh="只有本街道的工作人员可以代为登记",
-            detail_en="Only this street's staff may book for someone else",
+            detail=_("只有本街道的工作人员可以代为登记"),
         )
     elif now >= activity.end:
-        raise Problem("booking_closed", detail_zh="活动已结束", detail_en="The activity has ended")
+        raise Problem("booking_closed", detail=_("活动已结束"))
     create = _booking_create_pg if connection.vendor == "postgresql" else _booking_create_once
     for _attempt in range(5):
         try:
@@ -361,8 +349,12 @@ def _booking_create_once(*, activity: Activity, user: Any, source: str, actor: A
 def _limit_reached(street: Any, live: int) -> Problem:
     return Problem(
         "booking_limit_reached",
-        detail_zh=f"您在{street.name}已有 {live} 个未开始的活动预约，上限为 {street.booking_limit} 个",
-        detail_en=f"You already hold {live} upcoming bookings in this street (limit {street.booking_limit})",
+        detail=format_lazy(
+            _("您在{street}已有 {live} 个未开始的活动预约，上限为 {limit} 个"),
+            street=street.name,
+            live=live,
+            limit=street.booking_limit,
+        ),
         extra={"limit": street.booking_limit},
     )
 
@@ -370,8 +362,7 @@ def _limit_reached(street: Any, live: int) -> Problem:
 def _activity_full(source: str) -> Problem:
     return Problem(
         "activity_full",
-        detail_zh="名额已满" + ("" if source == BookingSource.WALK_IN else "，候补名单也已排满"),
-        detail_en="No seats left" + ("" if source == BookingSource.WALK_IN else " and the waiting list is full"),
+        detail=_("名额已满") if source == BookingSource.WALK_IN else _("名额已满，候补名单也已排满"),
     )
 
 
@@ -526,7 +517,7 @@ def booking_cancel(*, booking: Booking, actor: Any, reason: str = "", now: datet
     is_owner = actor is not None and getattr(actor, "pk", None) == booking.user_id
     is_staff = actor is not None and is_staff_for(actor, activity.street)
     if not (is_owner or is_staff):
-        raise Problem("permission_denied", detail_zh="不能取消他人的预约", detail_en="This is not your booking")
+        raise Problem("permission_denied", detail=_("不能取消他人的预约"))
     if booking.status not in TRANSITIONS or BookingStatus.CANCELLED not in TRANSITIONS[booking.status]:
         raise _invalid_transition(booking, booking.status, BookingStatus.CANCELLED)
     if not is_staff:
@@ -535,8 +526,9 @@ def booking_cancel(*, booking: Booking, actor: Any, reason: str = "", now: datet
             local = timezone.localtime(deadline)
             raise Problem(
                 "cancel_deadline_passed",
-                detail_zh=f"取消截止时间为 {local:%m-%d %H:%M}，如需取消请联系工作人员",
-                detail_en=f"Cancellations closed at {local:%Y-%m-%d %H:%M}; please contact the staff",
+                detail=format_lazy(
+                    _("取消截止时间为 {deadline}，如需取消请联系工作人员"), deadline=f"{local:%Y-%m-%d %H:%M}"
+                ),
                 extra={"cancel_deadline": deadline.isoformat()},
             )
     was_seat = booking.status in SEAT_STATUSES

@@ -14,10 +14,12 @@ import segno
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import Activity, ActivityStatus, Booking, BookingSource, BookingStatus
 from linli.activities.services.bookings import booking_create, booking_transition
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text
 from linli.core.models import Role, User
 from linli.core.selectors import require_role
 from linli.core.services import audit_log, user_get_or_create
@@ -56,8 +58,8 @@ def normalize_code(code: str) -> str:
     return cleaned.translate(_AMBIGUOUS)
 
 
-def _invalid(zh: str, en: str, field: str = "payload") -> Problem:
-    return Problem("checkin_invalid", detail_zh=zh, detail_en=en, errors=[field_error(field, zh, en)])
+def _invalid(message: Text, field: str = "payload") -> Problem:
+    return Problem("checkin_invalid", detail=message, errors=[field_error(field, message)])
 
 
 def _find_booking(*, activity: Activity, payload: str | None, code: str | None) -> Booking:
@@ -65,22 +67,21 @@ def _find_booking(*, activity: Activity, payload: str | None, code: str | None) 
         try:
             data = signing.loads(payload.strip(), salt=CHECKIN_SALT)
         except signing.BadSignature:
-            raise _invalid("二维码无效或已被篡改", "The QR code is not valid or was altered") from None
+            raise _invalid(_("二维码无效或已被篡改")) from None
         if not isinstance(data, dict) or not isinstance(data.get("b"), int) or not isinstance(data.get("a"), int):
-            raise _invalid("二维码内容无效", "The QR code content is not valid")
+            raise _invalid(_("二维码内容无效"))
         if data["a"] != activity.pk:
-            raise _invalid("这是其他活动的二维码", "This QR code is for another activity")
+            raise _invalid(_("这是其他活动的二维码"))
         booking = Booking.objects.select_for_update().filter(pk=data["b"], activity=activity).first()
         if booking is None:
-            raise _invalid("找不到该预约", "No such booking")
+            raise _invalid(_("找不到该预约"))
         return booking
     wanted = normalize_code(code or "")
     if not wanted:
         raise Problem(
             "validation_error",
-            detail_zh="请扫描二维码或输入签到码",
-            detail_en="Scan the QR code or type the check-in code",
-            errors=[field_error("code", "请输入签到码", "Type the check-in code")],
+            detail=_("请扫描二维码或输入签到码"),
+            errors=[field_error("code", _("请输入签到码"))],
         )
     candidates = Booking.objects.filter(activity=activity).only("id", "code")
     exact = candidates.filter(code__iexact=(code or "").strip()).first()
@@ -91,7 +92,7 @@ def _find_booking(*, activity: Activity, payload: str | None, code: str | None) 
                 match_id = b.pk
                 break
     if match_id is None:
-        raise _invalid("签到码不正确，或不是本活动的预约", "The code is wrong or belongs to another activity", "code")
+        raise _invalid(_("签到码不正确，或不是本活动的预约"), "code")
     return Booking.objects.select_for_update().get(pk=match_id)
 
 
@@ -107,17 +108,16 @@ def booking_check_in(
     """Check a booking in by QR payload or typed code. A second scan returns the booking unchanged."""
     require_role(actor, street=activity.street, roles=CHECKIN_ROLES)
     if activity.status == ActivityStatus.CANCELLED:
-        raise _invalid("该活动已取消", "This activity was cancelled")
+        raise _invalid(_("该活动已取消"))
     booking = _find_booking(activity=activity, payload=payload, code=code)
     if booking.status == BookingStatus.CHECKED_IN:
         return booking
     if booking.status == BookingStatus.WAITLISTED:
         raise _invalid(
-            "该预约仍在候补中，没有获得名额，不能签到；如有空位请现场登记",
-            "This booking is still on the waiting list and holds no seat; add the person as a walk-in if seats remain",
+            _("该预约仍在候补中，没有获得名额，不能签到；如有空位请现场登记"),
         )
     if booking.status == BookingStatus.CANCELLED:
-        raise _invalid("该预约已取消，不能签到", "This booking was cancelled")
+        raise _invalid(_("该预约已取消，不能签到"))
     via = "qr" if payload else "code"
     booking = booking_transition(
         booking=booking, to_status=BookingStatus.CHECKED_IN, actor=actor, note=f"check-in {via}", now=now
@@ -150,8 +150,7 @@ def walk_in_create(*, activity: Activity, actor: User, phone: str, display_name:
     if booking.status != BookingStatus.CONFIRMED:
         raise Problem(
             "activity_full",
-            detail_zh="名额已满，无法现场登记",
-            detail_en="No seat left for a walk-in",
+            detail=_("名额已满，无法现场登记"),
         )
     booking = booking_transition(booking=booking, to_status=BookingStatus.CHECKED_IN, actor=actor, note="walk-in")
     if booking.checked_in_at is None:
@@ -168,9 +167,8 @@ def activity_mark_no_shows(*, activity: Activity, actor: User, now: datetime | N
     if now < activity.end:
         raise Problem(
             "validation_error",
-            detail_zh="活动结束后才能登记未到",
-            detail_en="No-shows can be marked only after the activity has ended",
-            errors=[field_error("activity", "活动尚未结束", "The activity has not ended yet")],
+            detail=_("活动结束后才能登记未到"),
+            errors=[field_error("activity", _("活动尚未结束"))],
         )
     marked = 0
     for booking in Booking.objects.select_for_update().filter(activity=activity, status=BookingStatus.CONFIRMED):

@@ -16,10 +16,13 @@ from dateutil.rrule import rrule as RRule  # type: ignore[import-untyped]  # typ
 from dateutil.rrule import rrulestr
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import ACTIVE_BOOKING_STATUSES, Activity, ActivitySeries, ActivityStatus
 from linli.activities.services.activities import activity_cancel, activity_create, activity_update
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text
 from linli.core.models import Street, User
 from linli.core.services import audit_log
 from linli.places.models import Place
@@ -34,8 +37,8 @@ def occurrence_external_id(uid: str, start: datetime) -> str:
     return f"{uid}/{start.astimezone(SHANGHAI):%Y%m%dT%H%M}"
 
 
-def _rrule_problem(zh: str, en: str, field: str = "rrule") -> Problem:
-    return Problem("validation_error", detail_zh=zh, detail_en=en, errors=[field_error(field, zh, en)])
+def _rrule_problem(message: Text, field: str = "rrule") -> Problem:
+    return Problem("validation_error", detail=message, errors=[field_error(field, message)])
 
 
 def rrule_parse(*, rrule: str, dtstart: datetime) -> RRule:
@@ -44,15 +47,15 @@ def rrule_parse(*, rrule: str, dtstart: datetime) -> RRule:
     if text.upper().startswith("RRULE:"):
         text = text[6:]
     if not text or "\n" in text or ":" in text:
-        raise _rrule_problem("重复规则格式不正确（只接受一条 RRULE）", "The repeat rule is not valid (one RRULE only)")
+        raise _rrule_problem(_("重复规则格式不正确（只接受一条 RRULE）"))
     if dtstart is None or timezone.is_naive(dtstart):
-        raise _rrule_problem("开始时间必须带时区", "The start must be timezone-aware", field="dtstart")
+        raise _rrule_problem(_("开始时间必须带时区"), field="dtstart")
     try:
         rule = rrulestr(text, dtstart=dtstart.astimezone(SHANGHAI))
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise _rrule_problem(f"重复规则无效：{exc}", f"The repeat rule is not valid: {exc}") from None
+        raise _rrule_problem(format_lazy(_("重复规则无效：{error}"), error=exc)) from None
     if not isinstance(rule, RRule):  # pragma: no cover - rrulestr without forceset returns an rrule
-        raise _rrule_problem("重复规则无效", "The repeat rule is not valid")
+        raise _rrule_problem(_("重复规则无效"))
     return rule
 
 
@@ -90,26 +93,25 @@ def rrule_occurrences(
                 break
     if len(starts) > MAX_OCCURRENCES:
         raise _rrule_problem(
-            f"重复规则产生的场次超过 {MAX_OCCURRENCES} 场，请用 COUNT 或 UNTIL 限定",
-            f"The repeat rule yields more than {MAX_OCCURRENCES} occurrences; bound it with COUNT or UNTIL",
+            format_lazy(_("重复规则产生的场次超过 {max} 场，请用 COUNT 或 UNTIL 限定"), max=MAX_OCCURRENCES),
         )
     if not starts:
-        raise _rrule_problem("重复规则没有产生任何场次", "The repeat rule yields no occurrence")
+        raise _rrule_problem(_("重复规则没有产生任何场次"))
     return starts
 
 
 def _check_series_args(*, external_id: str, title: str, duration_minutes: int, place: Place, street: Street) -> None:
     errors = []
     if not (external_id or "").strip():
-        errors.append(field_error("external_id", "缺少编号（UID）", "The UID is missing"))
+        errors.append(field_error("external_id", _("缺少编号（UID）")))
     elif len(external_id) > 200:
-        errors.append(field_error("external_id", "编号过长（最多200字符）", "The UID is too long (200 at most)"))
+        errors.append(field_error("external_id", _("编号过长（最多200字符）")))
     if not (title or "").strip():
-        errors.append(field_error("title", "请填写标题", "The title is required"))
+        errors.append(field_error("title", _("请填写标题")))
     if not isinstance(duration_minutes, int) or duration_minutes <= 0:
-        errors.append(field_error("duration_minutes", "时长必须是正整数（分钟）", "The duration must be positive"))
+        errors.append(field_error("duration_minutes", _("时长必须是正整数（分钟）")))
     if place.street_id != street.pk:
-        errors.append(field_error("place", "场地不属于该街道", "The venue belongs to another street"))
+        errors.append(field_error("place", _("场地不属于该街道")))
     if errors:
         raise Problem("validation_error", errors=errors)
 
@@ -143,7 +145,7 @@ def series_create(
     if ActivitySeries.objects.filter(street=street, external_id=external_id).exists():
         raise Problem(
             "validation_error",
-            errors=[field_error("external_id", "该编号的系列活动已存在", "A series with this UID already exists")],
+            errors=[field_error("external_id", _("该编号的系列活动已存在"))],
         )
     series = ActivitySeries.objects.create(
         street=street,

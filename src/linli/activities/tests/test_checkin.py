@@ -23,6 +23,7 @@ from linli.activities.services.checkin import (
     walk_in_create,
 )
 from linli.core.errors import Problem
+from linli.core.i18n import in_language
 from linli.core.models import User
 from linli.core.services import token_create
 from linli.places.tests.factories import PlaceFactory, RoleFactory, StreetFactory, UserFactory
@@ -111,7 +112,7 @@ def test_payload_of_another_activity_is_rejected(street, staff):
     booking = booking_create(activity=other, user=UserFactory())
     with pytest.raises(Problem) as exc:
         booking_check_in(activity=activity, actor=staff, payload=booking_qr_payload(booking))
-    assert exc.value.code == "checkin_invalid" and "another activity" in exc.value.detail_en
+    assert exc.value.code == "checkin_invalid" and "another activity" in in_language(exc.value.detail, "en")
     # nor does its typed code work at this activity
     with pytest.raises(Problem):
         booking_check_in(activity=activity, actor=staff, code=booking.code)
@@ -126,7 +127,7 @@ def test_waitlisted_booking_cannot_check_in(street, staff):
     assert waiting.status == BookingStatus.WAITLISTED
     with pytest.raises(Problem) as exc:
         booking_check_in(activity=activity, actor=staff, payload=booking_qr_payload(waiting))
-    assert exc.value.code == "checkin_invalid" and "waiting list" in exc.value.detail_en
+    assert exc.value.code == "checkin_invalid" and "waiting list" in in_language(exc.value.detail, "en")
     waiting.refresh_from_db()
     assert waiting.status == BookingStatus.WAITLISTED
 

@@ -384,7 +384,7 @@ def _form_problem(form: ActivityForm, problem: Problem) -> None:
     for err in problem.errors:
         name = str(err.get("field", "")).split("/")[-1].split(".")[-1]
         if name in form.fields:
-            form.add_error(name, err.get("message") or problem.title("zh-hans"))
+            form.add_error(name, str(err.get("message") or problem.title))
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,14 +6,22 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from linli.assistant.engine.intents import Parsed
 from linli.assistant.engine.matching import Entity, Lexicon
 from linli.core.models import Street
 
-WEEKDAYS_ZH = "一二三四五六日"
-WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Weekday names as a date shows them: 周一 in Chinese, Mon in English.
+WEEKDAYS = (
+    pgettext_lazy("weekday", "一"),
+    pgettext_lazy("weekday", "二"),
+    pgettext_lazy("weekday", "三"),
+    pgettext_lazy("weekday", "四"),
+    pgettext_lazy("weekday", "五"),
+    pgettext_lazy("weekday", "六"),
+    pgettext_lazy("weekday", "日"),
+)
 
 
 @dataclass
@@ -36,8 +44,8 @@ class Ctx:
 
     def day_label(self, day: dt.date) -> str:
         if self.en:
-            return f"{WEEKDAYS_EN[day.weekday()]} {day:%d %b}"
-        return f"{day.month}月{day.day}日（周{WEEKDAYS_ZH[day.weekday()]}）"
+            return f"{WEEKDAYS[day.weekday()]} {day:%d %b}"
+        return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
 
     def origin(self) -> tuple[float, float, str, Entity | None]:
         """Where "nearest" is measured from: a named road/compound/place, the resident's location, the centre."""

@@ -17,7 +17,10 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import get_language, gettext_lazy
+
 from linli.core.holidays import calendar as holiday_calendar
+from linli.core.i18n import Text
 
 TZ = ZoneInfo("Asia/Shanghai")
 ONE_DAY = dt.timedelta(days=1)
@@ -60,14 +63,15 @@ HOLIDAYS: dict[str, tuple[str, tuple[int, int] | None]] = {
     "十一假期": ("National Day", (10, 1)),
     "十一期间": ("National Day", (10, 1)),
 }
-HOLIDAY_ZH = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "Mid-autumn Festival": "中秋节",
-    "National Day": "国庆节",
+# chinese-calendar's (English) holiday names -> the holidays' names for residents.
+HOLIDAY_NAMES: dict[str, Text] = {
+    "New Year's Day": gettext_lazy("元旦"),
+    "Spring Festival": gettext_lazy("春节"),
+    "Tomb-sweeping Day": gettext_lazy("清明节"),
+    "Labour Day": gettext_lazy("劳动节"),
+    "Dragon Boat Festival": gettext_lazy("端午节"),
+    "Mid-autumn Festival": gettext_lazy("中秋节"),
+    "National Day": gettext_lazy("国庆节"),
 }
 
 _CN_DIGITS = {
@@ -351,9 +355,11 @@ def _date(year: int | None, mon: int | None, day: int | None, today: dt.date, *,
         return None
 
 
-def holiday_name_zh(day: dt.date, street_id: int | None = None) -> str | None:
-    """The Chinese name of the statutory holiday (or street closure) on `day` (国庆节), or None."""
+def holiday_label(day: dt.date, street_id: int | None = None) -> str | None:
+    """The name of the statutory holiday (or street closure) on `day` in the active language (国庆节, National Day),
+    or None: the calendar's own names, else chinese-calendar's holidays by their (translated) names."""
     info = holiday_calendar.day_info(day, street_id)
     if info.kind != holiday_calendar.HOLIDAY:
         return None
-    return info.name or HOLIDAY_ZH.get(info.name_en, info.name_en) or None
+    own = info.name_en if (get_language() or "").startswith("en") else info.name
+    return own or str(HOLIDAY_NAMES.get(info.name_en, "")) or info.name or info.name_en or None

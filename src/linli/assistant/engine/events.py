@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from linli.activities.models import CATEGORY_EN, Activity
+from linli.activities.models import Activity, Category
 from linli.activities.selectors import activity_list, category_name_zh
 from linli.assistant.engine.cards import EngineAnswer, activity_card
 from linli.assistant.engine.ctx import Ctx, join
+from linli.core.i18n import choice_label_in
 from linli.places.models import Place
 
 MAX_CARDS = 5
@@ -124,8 +125,8 @@ def activities(ctx: Ctx) -> EngineAnswer:
 def _label_names(labels: list[str], ctx: Ctx) -> list[str]:
     out = []
     for label in labels:
-        if label in CATEGORY_EN:
-            out.append(CATEGORY_EN[label] if ctx.en else category_name_zh(label) + _("类活动"))
+        if label in Category.values:
+            out.append(choice_label_in(Category, label, "en") if ctx.en else category_name_zh(label) + _("类活动"))
         else:
             out.append(label)
     return out

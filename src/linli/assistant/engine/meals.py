@@ -6,18 +6,24 @@ import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from linli.assistant.engine.cards import Card, EngineAnswer, menu_item_card, place_card, yuan
 from linli.assistant.engine.ctx import Ctx, join
 from linli.assistant.engine.intents import FOOD
+from linli.core.i18n import Text
 from linli.meals.models import PricingTier
 from linli.meals.selectors.menus import kitchens_serving, menus_for_place
 from linli.places.models import EATING_KINDS, Place
 from linli.places.selectors import places_nearest
 
 MAX_CARDS = 6
-SLOT_ZH = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
-SLOT_EN = {"breakfast": "breakfast", "lunch": "lunch", "dinner": "dinner"}
+# A meal's name inside a sentence ("lunch", not "Lunch", in English).
+SLOT_NAMES: dict[str, Text] = {
+    "breakfast": pgettext_lazy("meal in a sentence", "早餐"),
+    "lunch": pgettext_lazy("meal in a sentence", "午餐"),
+    "dinner": pgettext_lazy("meal in a sentence", "晚餐"),
+}
 
 
 def _target(ctx: Ctx) -> tuple[Place | None, bool]:
@@ -80,7 +86,7 @@ def meals(ctx: Ctx) -> EngineAnswer:
         slot = None
     facts["slot"] = p.slot or slot
     chosen_menus = [m for m in menus if m.slot == slot]
-    names = SLOT_EN if ctx.en else SLOT_ZH
+    names = {slot: str(name) for slot, name in SLOT_NAMES.items()}  # in the answer's language
     where = place.name + (_("（离您最近）") if chosen else "")
     if not chosen_menus:
         text = _("%(where)s%(day)s%(slot)s没有发布菜单。") % {

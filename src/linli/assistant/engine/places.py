@@ -14,7 +14,7 @@ from linli.assistant.engine.matching import core_of
 from linli.core.geo import haversine_m, walk_minutes
 from linli.core.holidays import calendar
 from linli.core.models import Committee
-from linli.places.hours import day_intervals, day_type, holiday_name, hours_status
+from linli.places.hours import day_intervals, day_type, hours_status
 from linli.places.models import EATING_KINDS, Place
 from linli.places.selectors import place_to_dict, places_nearest
 
@@ -161,7 +161,7 @@ def _day_text(ctx: Ctx, expr: str, day: dt.date, street_id: int | None) -> tuple
     kind = day_type(day, street_id)
     note = ""
     if kind == "holiday":
-        name = holiday_name(day, street_id) if ctx.en else dates.holiday_name_zh(day, street_id)
+        name = dates.holiday_label(day, street_id)
         note = _("（%(name)s假期）") % {"name": name} if name else _("（法定节假日）")
     elif kind == "adjusted_workday":
         note = _("（调休上班日）")

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.assistant import engine
 from linli.assistant.models import MAX_QUESTION, AskLog, Backend, CuratedAnswer, Synonym
@@ -43,15 +45,14 @@ def question_clean(question: Any) -> str:
     """The question stripped; a `validation_error` for an empty or too long one."""
     text = " ".join(str(question or "").split())
     if not text:
-        raise Problem("validation_error", errors=[field_error("question", "请输入您的问题", "Please type a question")])
+        raise Problem("validation_error", errors=[field_error("question", _("请输入您的问题"))])
     if len(text) > MAX_QUESTION:
         raise Problem(
             "validation_error",
             errors=[
                 field_error(
                     "question",
-                    f"问题太长了，请不超过{MAX_QUESTION}个字",
-                    f"The question is too long (at most {MAX_QUESTION} characters)",
+                    format_lazy(_("问题太长了，请不超过{max}个字"), max=MAX_QUESTION),
                 )
             ],
         )
@@ -63,9 +64,9 @@ def location_clean(lat: float | None, lng: float | None) -> tuple[float | None, 
         return None, None
     errors = []
     if lat is None or not (-90 <= lat <= 90):
-        errors.append(field_error("lat", "纬度应在 -90 到 90 之间", "lat must be between -90 and 90"))
+        errors.append(field_error("lat", _("纬度应在 -90 到 90 之间")))
     if lng is None or not (-180 <= lng <= 180):
-        errors.append(field_error("lng", "经度应在 -180 到 180 之间", "lng must be between -180 and 180"))
+        errors.append(field_error("lng", _("经度应在 -180 到 180 之间")))
     if errors:
         raise Problem("validation_error", errors=errors)
     return lat, lng

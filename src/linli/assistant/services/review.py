@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.assistant.models import MAX_ANSWER, MAX_COMMENT, AskLog, CuratedAnswer, Synonym
 from linli.assistant.selectors import ASSISTANT_STAFF_ROLES
@@ -31,7 +33,7 @@ def answer_feedback_set(*, answer: AskLog, helpful: bool, comment: str = "") -> 
     if len(comment) > MAX_COMMENT:
         raise Problem(
             "validation_error",
-            errors=[field_error("comment", f"意见请不超过{MAX_COMMENT}字", f"At most {MAX_COMMENT} characters")],
+            errors=[field_error("comment", format_lazy(_("意见请不超过{max}字"), max=MAX_COMMENT))],
         )
     answer.helpful = bool(helpful)
     answer.feedback_comment = redact(comment)
@@ -42,7 +44,7 @@ def answer_feedback_set(*, answer: AskLog, helpful: bool, comment: str = "") -> 
 
 def _staff_check(actor: User, street: Street | None) -> Street:
     if street is None:
-        raise Problem("permission_denied", detail_zh="这个问题不属于任何街道", detail_en="The question has no street")
+        raise Problem("permission_denied", detail=_("这个问题不属于任何街道"))
     require_role(actor, street=street, roles=ASSISTANT_STAFF_ROLES)
     return street
 
@@ -81,23 +83,19 @@ def curated_answer_save(
     body = str(answer or "").strip()
     errors = []
     if not body:
-        errors.append(field_error("answer", "请填写回答", "Please write the answer"))
+        errors.append(field_error("answer", _("请填写回答")))
     elif len(body) > MAX_ANSWER:
-        errors.append(field_error("answer", f"回答请不超过{MAX_ANSWER}字", f"At most {MAX_ANSWER} characters"))
+        errors.append(field_error("answer", format_lazy(_("回答请不超过{max}字"), max=MAX_ANSWER)))
     refs = card_refs_clean(cards)
     if len(cards_render(refs, street=street)) != len(refs):
-        errors.append(
-            field_error(
-                "cards", "只能选择本街道的点位和已发布的活动", "Cards must be this street's places or activities"
-            )
-        )
+        errors.append(field_error("cards", _("只能选择本街道的点位和已发布的活动")))
     if intent != "curated" and intent not in INTENTS:
-        errors.append(field_error("intent", "不是允许的取值", "Not an allowed intent"))
+        errors.append(field_error("intent", _("不是允许的取值")))
     if errors:
         raise Problem("validation_error", errors=errors)
     normalized = question_key(text)
     if not normalized:
-        raise Problem("validation_error", errors=[field_error("question", "问题没有可识别的文字", "No words to match")])
+        raise Problem("validation_error", errors=[field_error("question", _("问题没有可识别的文字"))])
     # Two staff saving an answer at once are serialised on the street's row (staff writes are rare), so the second
     # sees and retires the first one's answer: one active answer per question (also a partial unique constraint).
     with transaction.atomic():
@@ -134,16 +132,16 @@ def synonym_save(*, street: Street, term: str, replacement: str, actor: User, so
     term, replacement = str(term or "").strip(), str(replacement or "").strip()
     errors = []
     if not _TERM.match(term):
-        errors.append(field_error("term", "请填写1到40个字的词语", "A word of 1 to 40 characters"))
+        errors.append(field_error("term", _("请填写1到40个字的词语")))
     if not _TERM.match(replacement):
-        errors.append(field_error("replacement", "请填写1到40个字的词语", "A word of 1 to 40 characters"))
+        errors.append(field_error("replacement", _("请填写1到40个字的词语")))
     elif term == replacement:
-        errors.append(field_error("replacement", "替换词不能和原词相同", "The replacement must differ from the term"))
+        errors.append(field_error("replacement", _("替换词不能和原词相同")))
     if errors:
         raise Problem("validation_error", errors=errors)
     with transaction.atomic():
         Street.objects.select_for_update().filter(pk=street.pk).values_list("pk", flat=True).first()  # as above
-        synonym, _ = Synonym.objects.update_or_create(
+        synonym, _created = Synonym.objects.update_or_create(
             street=street, term=term, defaults={"replacement": replacement, "created_by": actor}
         )
         if source is not None and source.street_id == street.pk:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from linli.cases.open311.definitions import FORMATS
 from linli.core.errors import Problem
+from linli.core.i18n import both_languages
 
 # XML: the element name of each item of a list, by the list's element name (the spec's Spark convention).
 LIST_ITEMS = {
@@ -93,11 +94,10 @@ def error_response(fmt: str, status: int, description: str, headers: dict[str, s
 def problem_to_error(problem: Problem) -> Open311Error:
     status = 404 if problem.code in {"not_found", "unknown_category", "unknown_street"} else 400
     status = 403 if problem.code in {"permission_denied", "not_authenticated"} else status
-    zh, en = problem.detail("zh-hans") or problem.title("zh-hans"), problem.detail("en") or problem.title("en")
-    description = zh if zh == en else f"{zh} / {en}"
+    description = both_languages(problem.detail or problem.title)
     for err in problem.errors:
         field = err.get("field", "")
-        msg = " / ".join(m for m in (err.get("message", ""), err.get("message_en", "")) if m)
+        msg = both_languages(err.get("message", ""))
         description += f"; {field}: {msg}" if field else f"; {msg}"
     return Open311Error(429 if problem.code == "rate_limited" else status, description)
 

@@ -13,6 +13,7 @@ import secrets
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.cases.models import Open311Client
 from linli.core.errors import Problem, field_error
@@ -35,9 +36,8 @@ def client_create(*, street: Street, name: str, actor: User | None = None) -> tu
     if not name or len(name) > 100:
         raise Problem(
             "validation_error",
-            detail_zh="客户端名称必填，且不超过 100 个字",
-            detail_en="The client name is required (at most 100 characters)",
-            errors=[field_error("name", "必填，最长 100 字", "required, at most 100 characters")],
+            detail=_("客户端名称必填，且不超过 100 个字"),
+            errors=[field_error("name", _("必填，最长 100 字"))],
         )
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     client = Open311Client.objects.create(
@@ -64,7 +64,7 @@ def client_revoke(*, street: Street, prefix: str, actor: User | None = None) -> 
     """Revoke the street's active keys with this prefix; return how many were revoked (0 if none matched)."""
     prefix = (prefix or "").strip().rstrip("…")
     if not prefix:
-        raise Problem("validation_error", detail_zh="请给出密钥前缀", detail_en="Give the key prefix")
+        raise Problem("validation_error", detail=_("请给出密钥前缀"))
     qs = Open311Client.objects.filter(street=street, prefix=prefix, revoked_at__isnull=True)
     ids = list(qs.values_list("id", flat=True))
     count = Open311Client.objects.filter(id__in=ids, revoked_at__isnull=True).update(revoked_at=timezone.now())

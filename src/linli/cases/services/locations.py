@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
 from linli.core.models import Compound, Street
@@ -86,9 +86,8 @@ def report_location(*, street: Street, lat: Any, lng: Any, spot: str = "", addre
         if found is None:
             raise Problem(
                 "validation_error",
-                detail_zh="没有这个地点，请从列表中重新选择",
-                detail_en="No such place in this street; choose again from the list",
-                errors=[field_error("spot", "没有这个地点，请重新选择", "No such place in this street; choose again")],
+                detail=_("没有这个地点，请从列表中重新选择"),
+                errors=[field_error("spot", _("没有这个地点，请重新选择"))],
             )
         s_lat, s_lng, name = found
         return s_lat, s_lng, (address if name in address else f"{name} {address}".strip())
@@ -97,20 +96,17 @@ def report_location(*, street: Street, lat: Any, lng: Any, spot: str = "", addre
         if located is None:
             raise Problem(
                 "validation_error",
-                detail_zh="没有找到这个位置，请从列表中选择小区或地点，或在地图上点选",
-                detail_en="This address was not found: choose a compound or place from the list, or pick on the map",
+                detail=_("没有找到这个位置，请从列表中选择小区或地点，或在地图上点选"),
                 errors=[
                     field_error(
                         "address",
-                        "位置说明里没有找到本街道的小区或地点名称",
-                        "No compound or place of this street is named in the address",
+                        _("位置说明里没有找到本街道的小区或地点名称"),
                     )
                 ],
             )
         return located[0], located[1], address
     raise Problem(
         "validation_error",
-        detail_zh="请提供位置：从列表中选择小区或地点，写明地址，或用定位、地图点选",
-        detail_en="Give the location: choose a compound or place, type the address, or use the map",
-        errors=[field_error("lat", "请提供位置", "A location is required")],
+        detail=_("请提供位置：从列表中选择小区或地点，写明地址，或用定位、地图点选"),
+        errors=[field_error("lat", _("请提供位置"))],
     )

@@ -22,9 +22,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
-from linli.cases.models import Case, Queue
-from linli.cases.selectors import STATUS_EN, STATUS_ZH, grid_ancestor_ids
+from linli.cases.models import Case, CaseStatus, Queue
+from linli.cases.selectors import grid_ancestor_ids
 from linli.cases.services.hotpath import role_holders
+from linli.core.i18n import choice_label_in
 from linli.core.models import Role, User
 from linli.core.notifications import notify_user
 
@@ -42,8 +43,8 @@ def case_summary(case: Case) -> dict[str, Any]:
         "id": case.pk,
         "street": case.street.code,
         "status": case.status,
-        "status_label": STATUS_ZH.get(case.status, case.status),
-        "status_label_en": STATUS_EN.get(case.status, case.status),
+        "status_label": choice_label_in(CaseStatus, case.status, "zh-hans"),  # a push reaches every console
+        "status_label_en": choice_label_in(CaseStatus, case.status, "en"),
         "category": {"code": category.code, "name": category.name_zh, "urgent": category.urgent},
         "grid": {"id": grid.pk, "external_id": grid.external_id, "name": grid.name} if grid else None,
         "queue": case.queue,

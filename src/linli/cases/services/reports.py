@@ -32,6 +32,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.cases.models import (
     Case,
@@ -174,9 +176,8 @@ def report_key_answered(*, user_id: int, scope: str, key: str) -> bool:
 def _unknown_category(street: Street, code: str) -> Problem:
     return Problem(
         "unknown_category",
-        detail_zh=f"{street.name}没有事件类别「{code}」",
-        detail_en=f"{street.name_en or street.code} has no case category {code!r}",
-        errors=[field_error("category", "没有这个事件类别", "No such category")],
+        detail=format_lazy(_("{street}没有事件类别「{code}」"), street=street.name, code=code),
+        errors=[field_error("category", _("没有这个事件类别"))],
     )
 
 
@@ -196,12 +197,12 @@ def _check_coordinates(lat: Any, lng: Any) -> tuple[float, float]:
     except (TypeError, ValueError):
         raise Problem(
             "validation_error",
-            errors=[field_error("lat", "坐标应为数字", "lat and lng must be numbers")],
+            errors=[field_error("lat", _("坐标应为数字"))],
         ) from None
     if not (math.isfinite(lat_f) and math.isfinite(lng_f) and -90 <= lat_f <= 90 and -180 <= lng_f <= 180):
         raise Problem(
             "validation_error",
-            errors=[field_error("lat", "坐标超出范围", "lat/lng out of range")],
+            errors=[field_error("lat", _("坐标超出范围"))],
         )
     return lat_f, lng_f
 
@@ -209,8 +210,7 @@ def _check_coordinates(lat: Any, lng: Any) -> tuple[float, float]:
 def _outside(street: Street) -> Problem:
     return Problem(
         "outside_street",
-        detail_zh=f"该位置不在{street.name}范围内，请确认定位或联系所在街道",
-        detail_en=f"This location is outside {street.name_en or street.name}",
+        detail=format_lazy(_("该位置不在{street}范围内，请确认定位或联系所在街道"), street=street.name),
     )
 
 
@@ -258,14 +258,14 @@ def photos_process(uploads: Iterable[Any], *, field: str = "photos") -> list[Pro
     if len(items) > MAX_REPORT_PHOTOS:
         raise Problem(
             "validation_error",
-            errors=[field_error(field, f"最多上传 {MAX_REPORT_PHOTOS} 张照片", f"At most {MAX_REPORT_PHOTOS} photos")],
+            errors=[field_error(field, format_lazy(_("最多上传 {max} 张照片"), max=MAX_REPORT_PHOTOS))],
         )
     processed = []
     for index, upload in enumerate(items):
         try:
             processed.append(photo_process(upload))
         except Problem as problem:
-            problem.errors = [field_error(f"{field}.{index}", problem.detail_zh, problem.detail_en)]
+            problem.errors = [field_error(f"{field}.{index}", problem.detail)]
             raise
     return processed
 
@@ -295,7 +295,7 @@ def _text(value: Any, *, name: str, max_length: int) -> str:
     if len(text) > max_length:
         raise Problem(
             "validation_error",
-            errors=[field_error(name, f"不能超过 {max_length} 字", f"At most {max_length} characters")],
+            errors=[field_error(name, format_lazy(_("不能超过 {max_length} 字"), max_length=max_length))],
         )
     return text
 
@@ -368,7 +368,10 @@ def report_create(
     device_id. Problems: unknown_category, outside_street, photo_invalid, validation_error."""
     now = now or timezone.now()
     if source not in ReportSource.values:
-        raise Problem("validation_error", errors=[field_error("source", "来源无效", f"Unknown source {source!r}")])
+        raise Problem(
+            "validation_error",
+            errors=[field_error("source", format_lazy(_("来源 {source} 无效"), source=repr(source)))],
+        )
     if isinstance(category, CaseCategory):
         if category.street_id != street.pk or not category.is_active:
             raise _unknown_category(street, category.code)

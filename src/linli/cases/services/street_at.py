@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from linli.cases.services.reports import STREET_RADIUS_M, _check_coordinates
 from linli.core.errors import Problem, field_error
 from linli.core.geo import haversine_m
@@ -30,14 +33,12 @@ def street_for_point(*, lat: Any, lng: Any) -> Street:
     if not streets:
         raise Problem(
             "outside_street",
-            detail_zh="该位置不在平台服务的街道范围内，请确认定位",
-            detail_en="No street served by the platform holds this location",
-            errors=[field_error("street", "该位置不在平台服务的街道内", "No street served here")],
+            detail=_("该位置不在平台服务的街道范围内，请确认定位"),
+            errors=[field_error("street", _("该位置不在平台服务的街道内"))],
         )
     codes = ", ".join(s.code for s in streets)
     raise Problem(
         "validation_error",
-        detail_zh=f"该位置属于多个街道（{codes}），请指明 street",
-        detail_en=f"Several streets serve this location ({codes}): give street",
-        errors=[field_error("street", "请指明街道", "Give the street")],
+        detail=format_lazy(_("该位置属于多个街道（{codes}），请指明 street"), codes=codes),
+        errors=[field_error("street", _("请指明街道"))],
     )

@@ -26,14 +26,17 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.cases.models import Case, CaseEvent, CasePhoto, CaseStatus, PhotoKind, Queue, Report
-from linli.cases.selectors import MERGEABLE_STATUSES, STATUS_EN, STATUS_ZH, case_get, grid_ancestor_ids, is_case_staff
+from linli.cases.selectors import MERGEABLE_STATUSES, case_get, grid_ancestor_ids, is_case_staff
 from linli.cases.services import push
 from linli.cases.services.points import points_award_for_case
 from linli.cases.services.reports import files_discard, photos_process, photos_save, route_for, route_note
 from linli.core.errors import Problem, field_error
 from linli.core.gis import grids_containing
+from linli.core.i18n import Text, choice_label
 from linli.core.models import Grid, Role, RoleAssignment
 from linli.core.notifications import notify_user
 
@@ -106,22 +109,23 @@ def _denied(level: str) -> Problem:
     if level == SUPERVISOR:
         return Problem(
             "permission_denied",
-            detail_zh="只有本街道的平安专员或管理员可以进行此操作",
-            detail_en="Only the street's safety officers and admins may do this",
+            detail=_("只有本街道的平安专员或管理员可以进行此操作"),
         )
     return Problem(
         "permission_denied",
-        detail_zh="只有该网格的网格员、平安专员或管理员可以处理此事件",
-        detail_en="Only the grid's grid workers, safety officers and admins may handle this case",
+        detail=_("只有该网格的网格员、平安专员或管理员可以处理此事件"),
     )
 
 
 def _invalid(case: Case, from_status: str, to_status: str) -> Problem:
     return Problem(
         "case_invalid_transition",
-        detail_zh=f"事件 #{case.pk} 当前为「{STATUS_ZH.get(from_status, from_status)}」，"
-        f"不能改为「{STATUS_ZH.get(to_status, to_status)}」",
-        detail_en=f"Case #{case.pk} is {STATUS_EN.get(from_status, from_status).lower()}; it cannot become {to_status}",
+        detail=format_lazy(
+            _("事件 #{case} 当前为「{status}」，不能改为「{to_status}」"),
+            case=case.pk,
+            status=choice_label(CaseStatus, from_status),
+            to_status=choice_label(CaseStatus, to_status),
+        ),
         extra={"from_status": from_status, "to_status": to_status},
     )
 
@@ -170,30 +174,27 @@ def case_transition(
     note = (note or "").strip()
     reason = (reason or "").strip()
     if len(note) > 500 or len(reason) > 300:
-        raise Problem("validation_error", errors=[field_error("note", "说明过长", "Note too long")])
+        raise Problem("validation_error", errors=[field_error("note", _("说明过长"))])
     photo_list = list(photos or ())
     if photo_list and to_status != S.RESOLVED:
         raise Problem(
             "validation_error",
-            errors=[field_error("photos", "只有办结处置时可以上传处置后照片", "Photos are taken when resolving only")],
+            errors=[field_error("photos", _("只有办结处置时可以上传处置后照片"))],
         )
     if to_status == S.REJECTED and not reason:
-        raise Problem(
-            "validation_error", errors=[field_error("reason", "驳回须填写理由", "A reason is required to reject")]
-        )
+        raise Problem("validation_error", errors=[field_error("reason", _("驳回须填写理由"))])
     if to_status == S.RESOLVED:
         errors = []
         if not photo_list:
-            errors.append(field_error("photos", "请上传至少一张处置后照片", "At least one after photo is required"))
+            errors.append(field_error("photos", _("请上传至少一张处置后照片")))
         if not note:
-            errors.append(field_error("note", "请填写处置说明", "A resolution note is required"))
+            errors.append(field_error("note", _("请填写处置说明")))
         if errors:
             raise Problem("validation_error", errors=errors)
     if from_status == S.CLOSED and (case.closed_at is None or now - case.closed_at > timedelta(days=REOPEN_DAYS)):
         raise Problem(
             "case_invalid_transition",
-            detail_zh=f"事件办结已超过 {REOPEN_DAYS} 天，不能重新打开，请新建上报",
-            detail_en=f"The case was closed more than {REOPEN_DAYS} days ago; report it again instead",
+            detail=format_lazy(_("事件办结已超过 {days} 天，不能重新打开，请新建上报"), days=REOPEN_DAYS),
             extra={"from_status": from_status, "to_status": to_status},
         )
     processed = photos_process(photo_list) if photo_list else []
@@ -251,23 +252,24 @@ def cases_transition_bulk(
     if to_status not in BULK_STATUSES:
         raise Problem(
             "validation_error",
-            errors=[field_error("to_status", "批量操作只能派单、接单、开始处置、核查或办结", "Not a bulk move")],
+            errors=[field_error("to_status", _("批量操作只能派单、接单、开始处置、核查或办结"))],
         )
     ids = list(dict.fromkeys(int(i) for i in case_ids))
     if not ids or len(ids) > MAX_BULK:
         raise Problem(
-            "validation_error", errors=[field_error("case_ids", f"请选择 1 至 {MAX_BULK} 个事件", "1..200 ids")]
+            "validation_error",
+            errors=[field_error("case_ids", format_lazy(_("请选择 1 至 {max} 个事件"), max=MAX_BULK))],
         )
     results: list[dict[str, Any]] = []
     for case_id in ids:
         try:
             case = case_get(case_id=case_id)
             if not is_case_staff(actor, case):
-                raise Problem("not_found", detail_zh="没有这个事件", detail_en=f"No case {case_id}")
+                raise Problem("not_found", detail=format_lazy(_("没有编号为 {case} 的事件"), case=case_id))
             case_transition(case=case, to_status=to_status, actor=actor, note=note, now=now)
             results.append({"id": case_id, "ok": True, "status": case.status})
         except Problem as problem:
-            results.append({"id": case_id, "ok": False, "code": problem.code, "detail": problem.detail("zh")})
+            results.append({"id": case_id, "ok": False, "code": problem.code, "detail": str(problem.detail)})
     return results
 
 
@@ -290,9 +292,7 @@ def case_assign(
     notes = []
     if grid is not None:
         if grid.street_id != case.street_id:
-            raise Problem(
-                "validation_error", errors=[field_error("grid", "网格不属于该街道", "Grid of another street")]
-            )
+            raise Problem("validation_error", errors=[field_error("grid", _("网格不属于该街道"))])
         g, queue = route_for(grid)
         fields.update(grid=g, queue=queue)
         notes.append(route_note(g, queue))
@@ -301,9 +301,7 @@ def case_assign(
         if not is_handler(assignee, case):
             raise Problem(
                 "validation_error",
-                errors=[
-                    field_error("assignee", "只能指派给该网格的网格员、平安专员或管理员", "Not staff for this case")
-                ],
+                errors=[field_error("assignee", _("只能指派给该网格的网格员、平安专员或管理员"))],
             )
         fields["assignee"] = assignee
         notes.append(f"指派给 assigned to {assignee.display_name or '工作人员'}")
@@ -333,8 +331,8 @@ def case_assign(
 # ------------------------------------------------------------------------------------- merge / split
 
 
-def _merge_invalid(zh: str, en: str) -> Problem:
-    return Problem("merge_invalid", detail_zh=zh, detail_en=en)
+def _merge_invalid(detail: Text) -> Problem:
+    return Problem("merge_invalid", detail=detail)
 
 
 @transaction.atomic
@@ -349,19 +347,20 @@ def case_merge(
         raise _denied(SUPERVISOR)
     source_ids = sorted({s.pk for s in sources})
     if not source_ids:
-        raise _merge_invalid("请选择要合并的事件", "Choose the cases to merge")
+        raise _merge_invalid(_("请选择要合并的事件"))
     if target.pk in source_ids:
-        raise _merge_invalid("不能把事件合并到自己", "A case cannot be merged into itself")
+        raise _merge_invalid(_("不能把事件合并到自己"))
     locked = {c.pk: c for c in Case.objects.select_for_update().filter(pk__in=[target.pk, *source_ids]).order_by("pk")}
     if len(locked) != len(source_ids) + 1:
-        raise _merge_invalid("有事件不存在", "A case does not exist")
+        raise _merge_invalid(_("有事件不存在"))
     for c in locked.values():
         if c.street_id != target.street_id:
-            raise _merge_invalid("只能合并同一街道的事件", "Cases of different streets cannot be merged")
+            raise _merge_invalid(_("只能合并同一街道的事件"))
         if c.status not in MERGEABLE_STATUSES:
             raise _merge_invalid(
-                f"事件 #{c.pk} 为「{STATUS_ZH.get(c.status, c.status)}」，不能合并",
-                f"Case #{c.pk} is {c.status} and cannot be merged",
+                format_lazy(
+                    _("事件 #{case} 为「{status}」，不能合并"), case=c.pk, status=choice_label(CaseStatus, c.status)
+                )
             )
     moved = Report.objects.filter(case_id__in=source_ids).update(case_id=target.pk)
     CasePhoto.objects.filter(case_id__in=source_ids).update(case_id=target.pk)
@@ -411,21 +410,24 @@ def case_split(
         raise _denied(SUPERVISOR)
     ids = sorted({int(i) for i in report_ids})
     if not ids:
-        raise _merge_invalid("请选择要拆分出去的上报", "Choose the reports to split off")
+        raise _merge_invalid(_("请选择要拆分出去的上报"))
     with transaction.atomic():
         locked = Case.objects.select_for_update().select_related("category", "street").get(pk=case.pk)
         if locked.status not in MERGEABLE_STATUSES:
             raise _merge_invalid(
-                f"事件为「{STATUS_ZH.get(locked.status, locked.status)}」，不能拆分",
-                f"Case #{case.pk} is {locked.status} and cannot be split",
+                format_lazy(
+                    _("事件 #{case} 为「{status}」，不能拆分"),
+                    case=case.pk,
+                    status=choice_label(CaseStatus, locked.status),
+                )
             )
         reports = list(
             Report.objects.filter(case=locked, pk__in=ids).select_related("category").order_by("created_at", "id")
         )
         if len(reports) != len(ids):
-            raise _merge_invalid("所选上报不属于该事件", "Some reports do not belong to this case")
+            raise _merge_invalid(_("所选上报不属于该事件"))
         if Report.objects.filter(case=locked).count() <= len(ids):
-            raise _merge_invalid("至少要留一条上报在原事件", "At least one report must stay on the case")
+            raise _merge_invalid(_("至少要留一条上报在原事件"))
         first = reports[0]
         categories = {r.category_id for r in reports}
         category = first.category if len(categories) == 1 else locked.category

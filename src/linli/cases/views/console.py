@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, npgettext
+from django.utils.translation import gettext_lazy, ngettext, npgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.cases import selectors
@@ -29,23 +29,24 @@ from linli.core import selectors as core_selectors
 from linli.core.auth import request_user
 from linli.core.charts import bar_chart
 from linli.core.errors import Problem
+from linli.core.i18n import Text, choice_label
 from linli.core.models import Grid
 from linli.core.pages import login_redirect, problem_message, staff_street_choice
 
 S = CaseStatus
 OPEN = ",".join(sorted(selectors.MERGEABLE_STATUSES))
-STATUS_FILTERS = [("open", "未办结"), ("all", "全部"), *[(s, selectors.STATUS_ZH[s]) for s in CaseStatus.values]]
+STATUS_FILTERS = [("open", gettext_lazy("未办结")), ("all", gettext_lazy("全部")), *CaseStatus.choices]
 # Button labels of the moves (to_status -> label), in the order they are offered.
-MOVE_LABELS: dict[str, tuple[str, str]] = {
-    S.DISPATCHED: ("派单", "Dispatch"),
-    S.ACCEPTED: ("接单", "Accept"),
-    S.IN_PROGRESS: ("开始处置", "Start"),
-    S.RESOLVED: ("处置完成", "Resolve"),
-    S.VERIFIED: ("核查通过", "Verify"),
-    S.CLOSED: ("办结", "Close"),
-    S.REJECTED: ("驳回", "Reject"),
+MOVE_LABELS: dict[str, Text] = {
+    S.DISPATCHED: gettext_lazy("派单"),
+    S.ACCEPTED: gettext_lazy("接单"),
+    S.IN_PROGRESS: gettext_lazy("开始处置"),
+    S.RESOLVED: gettext_lazy("处置完成"),
+    S.VERIFIED: gettext_lazy("核查通过"),
+    S.CLOSED: gettext_lazy("办结"),
+    S.REJECTED: gettext_lazy("驳回"),
 }
-BULK_MOVES = [(s, MOVE_LABELS[s][0]) for s in (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.VERIFIED, S.CLOSED)]
+BULK_MOVES = [(s, MOVE_LABELS[s]) for s in (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.VERIFIED, S.CLOSED)]
 LIST_LIMIT = 200
 
 
@@ -303,14 +304,14 @@ def allowed_moves(case: Case, user: Any) -> list[dict[str, str]]:
     supervisor = workflow.is_supervisor(user, case)
     handler = supervisor or workflow.is_handler(user, case)
     moves = []
-    for to_status, (zh, en) in MOVE_LABELS.items():
+    for to_status, label in MOVE_LABELS.items():
         if to_status not in workflow.TRANSITIONS.get(case.status, frozenset()):
             continue
         level = workflow.required_level(case.status, to_status)
         if (level == workflow.SUPERVISOR and not supervisor) or (level == workflow.HANDLER and not handler):
             continue
         reopen = to_status == S.IN_PROGRESS and case.status in workflow.REOPEN_FROM
-        moves.append({"to": to_status, "label": "重新打开" if reopen else zh, "label_en": "Reopen" if reopen else en})
+        moves.append({"to": to_status, "label": _("重新打开") if reopen else str(label)})
     return moves
 
 
@@ -319,7 +320,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     for item in [*body["timeline"], *body.get("reports", [])]:
         item["at_local"] = (item.get("at") or item.get("created_at") or "")[5:16].replace("T", " ")
     for event in body["timeline"]:
-        event["to_label"] = selectors.STATUS_ZH.get(event["to_status"], event["to_status"])
+        event["to_label"] = choice_label(CaseStatus, event["to_status"])
     now = timezone.now()
     photos = list(CasePhoto.objects.filter(case=case).order_by("created_at", "id"))
     supervisor = workflow.is_supervisor(request.user, case)
@@ -404,9 +405,7 @@ def case_merge(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         sources = list(Case.objects.filter(pk__in=ids, street_id=case.street_id))
         if not ids or len(sources) != len(set(ids)):
-            raise Problem(
-                "merge_invalid", detail_zh="请填写本街道的事件编号", detail_en="Give case numbers of this street"
-            )
+            raise Problem("merge_invalid", detail=gettext_lazy("请填写本街道的事件编号"))
         workflow.case_merge(target=case, sources=sources, actor=request.user, note=request.POST.get("note") or "")
     except Problem as problem:
         return _case_problem(request, case_id, problem)

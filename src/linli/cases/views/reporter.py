@@ -24,15 +24,17 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.cases import selectors
-from linli.cases.models import CasePhoto, PhotoKind, Report, SentinelPoints
+from linli.cases.models import CasePhoto, CaseStatus, PhotoKind, Report, SentinelPoints
 from linli.cases.services import reports as report_services
 from linli.cases.services.locations import report_location, spot_choices
 from linli.core import selectors as core_selectors
 from linli.core.auth import request_user
 from linli.core.errors import Problem
+from linli.core.i18n import choice_label
 from linli.core.pages import login_redirect, problem_message
 
 ICONS = frozenset(
@@ -78,7 +80,7 @@ def _report_result(user: Any, report_id: str | None) -> dict[str, Any] | None:
         "case_id": case.pk,
         "category": report.category.name_zh,
         "status": case.status,
-        "status_label": selectors.STATUS_ZH.get(case.status, case.status),
+        "status_label": choice_label(CaseStatus, case.status),
         "others": max(case.reports_count - 1, 0),
         "grid": case.grid.name if case.grid_id and case.grid else "",
     }
@@ -120,8 +122,7 @@ def report_page(request: HttpRequest, code: str) -> HttpResponse:
             if not values["category"]:
                 raise Problem(
                     "validation_error",
-                    detail_zh="请选择问题类别",
-                    detail_en="Choose a category",
+                    detail=_("请选择问题类别"),
                 )
             lat, lng, address = report_location(
                 street=street, lat=values["lat"], lng=values["lng"], spot=values["spot"], address=values["address"]

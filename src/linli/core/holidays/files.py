@@ -19,7 +19,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from linli.core.errors import field_error
 from linli.core.holidays.names import canonical_name
+from linli.core.i18n import Text
 from linli.core.lenient import code, norm, parse_date
 
 _WORKDAY_WORDS = ("调休上班", "补班", "上班", "班", "workday", "working_day", "work_day", "work", "adjusted_workday")
@@ -48,12 +53,9 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     format: str = "csv"
 
-    def error(self, line: int | None, column: str, zh: str, en: str) -> None:
-        entry: dict[str, Any] = {
-            "field": column,
-            "message": f"第 {line} 行：{zh}" if line else zh,
-            "message_en": f"line {line}: {en}" if line else en,
-        }
+    def error(self, line: int | None, column: str, message: Text) -> None:
+        where = format_lazy(_("第 {line} 行：{message}"), line=line, message=message) if line else message
+        entry: dict[str, Any] = field_error(column, where)
         if line:
             entry = {"line": line, **entry}
         self.errors.append(entry)
@@ -111,7 +113,7 @@ def _delimiter(first_line: str) -> str:
 def _parse_csv(text: str) -> Parsed:
     out = Parsed(format="csv")
     if not text.strip():
-        out.error(None, "file", "文件是空的", "The file is empty")
+        out.error(None, "file", _("文件是空的"))
         return out
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n", 1)[0]))
     columns = {"date": 0, "kind": 1, "name": 2}
@@ -122,7 +124,7 @@ def _parse_csv(text: str) -> Parsed:
         except StopIteration:
             break
         except csv.Error as e:
-            out.error(reader.line_num, "file", f"无法解析：{e}", f"cannot parse: {e}")
+            out.error(reader.line_num, "file", format_lazy(_("无法解析：{error}"), error=e))
             break
         line = reader.line_num
         cells = [norm(c) for c in raw]
@@ -141,8 +143,7 @@ def _parse_csv(text: str) -> Parsed:
                     out.error(
                         line,
                         "header",
-                        f"列名应为 date,kind,name，缺少 {', '.join(missing)}",
-                        f"The header must be date,kind,name; missing {', '.join(missing)}",
+                        format_lazy(_("列名应为 date,kind,name，缺少 {missing}"), missing=", ".join(missing)),
                     )
                     return out
                 extra = [c for i, c in enumerate(cells) if c and i not in found.values()]
@@ -160,25 +161,25 @@ def _add_day(out: Parsed, line: int, date_text: str, kind_text: str, name_text: 
     day = parse_date(date_text)
     ok = True
     if day is None:
-        out.error(
-            line, "date", f"日期 {date_text!r} 无效，应为 2027-01-01", f"invalid date {date_text!r}; use 2027-01-01"
-        )
+        out.error(line, "date", format_lazy(_("日期 {date_text} 无效，应为 2027-01-01"), date_text=repr(date_text)))
         ok = False
     kind = kind_of(kind_text)
     if kind == "ambiguous":
         out.error(
             line,
             "kind",
-            f"“{kind_text}”含义不明：放假写 holiday（或 放假），调休上班写 workday（或 上班）",
-            f"{kind_text!r} is ambiguous: write holiday (a day off) or workday (an adjusted working day)",
+            format_lazy(
+                _("“{kind}”含义不明：放假写 holiday（或 放假），调休上班写 workday（或 上班）"), kind=kind_text
+            ),
         )
         ok = False
     elif kind is None:
         out.error(
             line,
             "kind",
-            f"类型 {kind_text!r} 无效，应为 holiday（放假）或 workday（调休上班）",
-            f"invalid kind {kind_text!r}; expected holiday or workday",
+            format_lazy(
+                _("类型 {kind_text} 无效，应为 holiday（放假）或 workday（调休上班）"), kind_text=repr(kind_text)
+            ),
         )
         ok = False
     if ok and day is not None and kind is not None:
@@ -209,7 +210,7 @@ def _parse_ics(text: str) -> Parsed:
     try:
         cal = icalendar.Calendar.from_ical(text)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        out.error(1, "file", f"无法解析日历文件：{exc}", f"not valid iCalendar: {exc}")
+        out.error(1, "file", format_lazy(_("无法解析日历文件：{error}"), error=exc))
         return out
     lines = _event_lines(text)
     for i, ev in enumerate(cal.walk("VEVENT")):
@@ -217,7 +218,7 @@ def _parse_ics(text: str) -> Parsed:
         summary = norm(ev.get("summary") or "")
         start = _as_date(getattr(ev.get("dtstart"), "dt", None))
         if start is None:
-            out.error(line, "DTSTART", "缺少或无效的 DTSTART", "DTSTART is missing or invalid")
+            out.error(line, "DTSTART", _("缺少或无效的 DTSTART"))
             continue
         end = _as_date(getattr(ev.get("dtend"), "dt", None))
         duration = getattr(ev.get("duration"), "dt", None)
@@ -226,7 +227,7 @@ def _parse_ics(text: str) -> Parsed:
         if end is None or end <= start:
             end = start + dt.timedelta(days=1)
         if (end - start).days > 31:
-            out.error(line, "DTEND", "一个事件跨度超过 31 天", "an event spans more than 31 days")
+            out.error(line, "DTEND", _("一个事件跨度超过 31 天"))
             continue
         kind_text = norm(ev.get("x-linli-kind") or "")
         kind = kind_of(kind_text) if kind_text else None
@@ -239,8 +240,12 @@ def _parse_ics(text: str) -> Parsed:
             out.error(
                 line,
                 "SUMMARY",
-                f"无法判断“{summary}”是放假还是调休上班（写 X-LINLI-KIND:holiday 或 workday，或在标题里写 休/班）",
-                f"cannot tell whether {summary!r} is a day off or a working day (add X-LINLI-KIND:holiday|workday)",
+                format_lazy(
+                    _(
+                        "无法判断“{summary}”是放假还是调休上班（写 X-LINLI-KIND:holiday 或 workday，或在标题里写 休/班）"
+                    ),
+                    summary=summary,
+                ),
             )
             continue
         zh, en = _name_from(summary)
@@ -249,7 +254,7 @@ def _parse_ics(text: str) -> Parsed:
             out.days.append(NoticeDay(line=line, date=day, kind=kind, name=zh, name_en=en))
             day += dt.timedelta(days=1)
     if not lines:
-        out.error(None, "file", "日历文件里没有 VEVENT", "The calendar has no VEVENT")
+        out.error(None, "file", _("日历文件里没有 VEVENT"))
     return out
 
 

@@ -11,12 +11,15 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from linli.core.errors import Problem
+from linli.core.errors import Problem, field_error
 from linli.core.holidays.calendar import holidays_changed
 from linli.core.holidays.files import NoticeDay, parse_notice
 from linli.core.holidays.models import Holiday, HolidayKind, HolidayYear
 from linli.core.holidays.package import days_of_year, package_years, source
+from linli.core.i18n import Text
 from linli.core.services import audit_log
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -63,9 +66,9 @@ def holidays_seed(*, years: list[int] | None = None, actor: Any = None) -> list[
 
 
 def _check(days: list[NoticeDay], year: int, errors: list[dict[str, Any]]) -> None:
-    def error(line: int, column: str, zh: str, en: str) -> None:
+    def error(line: int, column: str, message: Text) -> None:
         errors.append(
-            {"line": line, "field": column, "message": f"第 {line} 行：{zh}", "message_en": f"line {line}: {en}"}
+            field_error(column, format_lazy(_("第 {line} 行：{message}"), line=line, message=message), line=line)
         )
 
     seen: dict[dt.date, NoticeDay] = {}
@@ -74,16 +77,14 @@ def _check(days: list[NoticeDay], year: int, errors: list[dict[str, Any]]) -> No
             error(
                 d.line,
                 "date",
-                f"{d.date} 不属于 {year} 年的放假安排",
-                f"{d.date} is not part of the {year} arrangement",
+                format_lazy(_("{date} 不属于 {year} 年的放假安排"), date=d.date, year=year),
             )
             continue
         if d.kind == HolidayKind.WORKDAY and d.date.weekday() < 5:
             error(
                 d.line,
                 "kind",
-                f"{d.date} 是周{'一二三四五'[d.date.weekday()]}，本来就上班，不是调休上班日",
-                f"{d.date} is a weekday: it is a working day anyway, not an adjusted one",
+                format_lazy(_("{date} 是周一至周五的一天，本来就上班，不是调休上班日"), date=d.date),
             )
             continue
         first = seen.get(d.date)
@@ -91,27 +92,25 @@ def _check(days: list[NoticeDay], year: int, errors: list[dict[str, Any]]) -> No
             error(
                 d.line,
                 "date",
-                f"{d.date} 与第 {first.line} 行矛盾（一处放假、一处上班）",
-                f"{d.date} contradicts line {first.line} (a day off there, a working day here)",
+                format_lazy(_("{date} 与第 {line} 行矛盾（一处放假、一处上班）"), date=d.date, line=first.line),
             )
         seen.setdefault(d.date, d)
     if not any(d.kind == HolidayKind.HOLIDAY for d in days) and not errors:
-        errors.append({"field": "file", "message": "文件里没有放假日", "message_en": "The file has no day off"})
+        errors.append({"field": "file", "message": _("文件里没有放假日")})
 
 
 def holidays_import(*, text: str, year: int, source_name: str = "", actor: Any = None) -> NoticeResult:
     """Load the State Council's arrangement for `year` from a notice file (see `files`), all or nothing: the
     year's national rows are replaced and the year is marked official. Every error carries its line number."""
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Problem("validation_error", detail_zh=f"年份 {year} 无效", detail_en=f"{year} is not a valid year")
+        raise Problem("validation_error", detail=format_lazy(_("年份 {year} 无效"), year=year))
     parsed = parse_notice(text)
     errors = list(parsed.errors)
     _check(parsed.days, year, errors)
     if errors:
         raise Problem(
             "import_invalid",
-            detail_zh=f"共 {len(errors)} 处错误，未写入任何数据",
-            detail_en=f"{len(errors)} error(s); nothing was written",
+            detail=format_lazy(_("共 {count} 处错误，未写入任何数据"), count=len(errors)),
             errors=errors,
         )
     days: dict[dt.date, NoticeDay] = {}

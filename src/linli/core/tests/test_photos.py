@@ -13,6 +13,7 @@ from PIL import Image
 
 from linli.core import photos
 from linli.core.errors import Problem
+from linli.core.i18n import in_language
 from linli.core.photos import photo_process, sniff_format
 
 GPS_IFD = 0x8825
@@ -108,7 +109,8 @@ def test_text_file_named_jpg_is_refused():
     with pytest.raises(Problem) as info:
         photo_process(upload)
     assert info.value.code == "photo_invalid" and info.value.extra["reason"] == "type"
-    assert info.value.detail_zh and info.value.detail_en
+    zh, en = in_language(info.value.detail, "zh-hans"), in_language(info.value.detail, "en")
+    assert zh and en and zh != en
 
 
 def test_other_image_types_are_refused():
@@ -183,7 +185,7 @@ def test_sniff_format_uses_content_not_names():
 def test_heic_is_refused_with_a_clear_message_without_the_plugin():
     with pytest.raises(Problem) as info:
         photo_process(SimpleUploadedFile("IMG_0001.HEIC", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64))
-    assert info.value.extra["reason"] == "heic_unsupported" and "HEIC" in info.value.detail_zh
+    assert info.value.extra["reason"] == "heic_unsupported" and "HEIC" in in_language(info.value.detail, "zh-hans")
 
 
 @pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "I;16", "CMYK"])

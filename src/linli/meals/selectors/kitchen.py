@@ -10,6 +10,8 @@ from typing import Any
 
 import segno
 from django.db.models import Count, QuerySet, Sum
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.models import User
@@ -27,7 +29,7 @@ LABEL_TAGS = {"soft": "软烂", "low_salt": "少盐"}
 def kitchen_get(*, kitchen_id: int) -> Kitchen:
     kitchen = Kitchen.objects.select_related("place", "street").filter(pk=kitchen_id).first()
     if kitchen is None:
-        raise Problem("not_found", detail_zh=f"没有编号为 {kitchen_id} 的厨房", detail_en=f"No kitchen {kitchen_id}")
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {kitchen_id} 的厨房"), kitchen_id=kitchen_id))
     return kitchen
 
 
@@ -45,9 +47,8 @@ def validate_slot(slot: str) -> str:
     if slot not in Slot.values:
         raise Problem(
             "validation_error",
-            detail_zh="餐次应为 breakfast、lunch 或 dinner",
-            detail_en="slot must be breakfast, lunch or dinner",
-            errors=[{"field": "slot", "message": "餐次无效", "message_en": "invalid slot"}],
+            detail=_("餐次应为 breakfast、lunch 或 dinner"),
+            errors=[{"field": "slot", "message": _("餐次无效")}],
         )
     return slot
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.models import AuditLog, Street, User
@@ -49,13 +50,11 @@ def kitchen_get_for_editor(*, kitchen_id: int, user: User) -> Kitchen:
     street's."""
     kitchen = kitchen_list().filter(pk=kitchen_id).first()
     if kitchen is None:
-        raise Problem("not_found", detail_zh="没有这个厨房", detail_en="No such kitchen")
+        raise Problem("not_found", detail=_("没有这个厨房"))
     if not getattr(user, "is_authenticated", False):
         raise Problem("not_authenticated")
     if kitchen.street_id not in user_street_ids(user, roles=EDITOR_ROLES):
-        raise Problem(
-            "permission_denied", detail_zh="这不是您所在街道的厨房", detail_en="This kitchen is in another street"
-        )
+        raise Problem("permission_denied", detail=_("这不是您所在街道的厨房"))
     return kitchen
 
 
@@ -71,7 +70,7 @@ def menu_get_for_editor(*, menu_id: int, user: User) -> Menu:
         .first()
     )
     if menu is None:
-        raise Problem("not_found", detail_zh="没有这个菜单", detail_en="No such menu")
+        raise Problem("not_found", detail=_("没有这个菜单"))
     kitchen_get_for_editor(kitchen_id=menu.kitchen_id, user=user)
     return menu
 
@@ -83,7 +82,7 @@ def menu_item_get_for_editor(*, item_id: int, user: User) -> MenuItem:
         .first()
     )
     if item is None:
-        raise Problem("not_found", detail_zh="没有这道菜", detail_en="No such menu item")
+        raise Problem("not_found", detail=_("没有这道菜"))
     kitchen_get_for_editor(kitchen_id=item.menu.kitchen_id, user=user)
     return item
 

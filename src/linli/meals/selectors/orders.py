@@ -6,13 +6,14 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
+from linli.core.i18n import choice_label
 from linli.core.models import Role, User
 from linli.core.phones import mask_phone
 from linli.core.selectors import user_has_role
-from linli.meals.models import DestinationType, Order, OrderDiscount, OrderEvent, OrderLine
-from linli.meals.services.order_states import STATUS_EN, STATUS_ZH
+from linli.meals.models import DestinationType, Order, OrderDiscount, OrderEvent, OrderLine, OrderStatus
 
 # Who may read any order of their street (cancelling is for admin and station staff only, see services.orders).
 READ_ROLES = (Role.ADMIN, Role.STATION_STAFF, Role.KITCHEN_OPERATOR)
@@ -41,7 +42,7 @@ def order_get_for_user(*, order_id: int, user: User) -> Order:
     if order is None or (
         order.user_id != getattr(user, "pk", None) and not user_has_role(user, street=order.street, roles=READ_ROLES)
     ):
-        raise Problem("not_found", detail_zh="找不到该订单", detail_en="No such order")
+        raise Problem("not_found", detail=_("找不到该订单"))
     return order
 
 
@@ -60,7 +61,7 @@ def order_list_for_user(*, user: User, when: str = "all", limit: int = 100) -> l
 
 
 def status_label(status: str) -> str:
-    return f"{STATUS_ZH.get(status, status)} {STATUS_EN.get(status, '')}".strip()
+    return str(choice_label(OrderStatus, status))
 
 
 def _destination(order: Order) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
 from linli.core.models import Role, Street, User
@@ -53,7 +55,7 @@ def _avg(value: float | None) -> float | None:
 def kitchen_get_for_user(*, kitchen_id: int, user: User, roles: Iterable[str] = KITCHEN_QUALITY_ROLES) -> Kitchen:
     kitchen = Kitchen.objects.select_related("street", "place").filter(pk=kitchen_id).first()
     if kitchen is None:
-        raise Problem("not_found", detail_zh="没有这个厨房", detail_en="No such kitchen")
+        raise Problem("not_found", detail=_("没有这个厨房"))
     require_role(user, street=kitchen.street, roles=roles)
     return kitchen
 
@@ -69,7 +71,7 @@ def kitchens_for_user(*, user: User, roles: Iterable[str] = KITCHEN_QUALITY_ROLE
 def dish_get_for_user(*, dish_id: int, user: User, roles: Iterable[str] = SUPERVISOR_ROLES) -> Dish:
     dish = Dish.objects.select_related("kitchen__street", "kitchen__place").filter(pk=dish_id).first()
     if dish is None:
-        raise Problem("not_found", detail_zh="没有这道菜", detail_en="No such dish")
+        raise Problem("not_found", detail=_("没有这道菜"))
     require_role(user, street=dish.kitchen.street, roles=roles)
     return dish
 
@@ -82,7 +84,7 @@ def order_get_for_rating(*, order_id: int, user: User) -> Order:
         .first()
     )
     if order is None:
-        raise Problem("not_found", detail_zh="没有这份订单", detail_en="No such order")
+        raise Problem("not_found", detail=_("没有这份订单"))
     return order
 
 
@@ -268,12 +270,12 @@ def report_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt
     if date_from > date_to:
         raise Problem(
             "validation_error",
-            errors=[field_error("from", "开始日期不能晚于结束日期", "`from` must not be after `to`")],
+            errors=[field_error("from", _("开始日期不能晚于结束日期"))],
         )
     if (date_to - date_from).days + 1 > MAX_REPORT_DAYS:
         raise Problem(
             "validation_error",
-            errors=[field_error("from", "报表最长一年", f"At most {MAX_REPORT_DAYS} days per report")],
+            errors=[field_error("from", format_lazy(_("报表最长 {days} 天"), days=MAX_REPORT_DAYS))],
         )
     return date_from, date_to
 
@@ -281,7 +283,7 @@ def report_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt
 def street_get_for_report(*, code: str, user: User) -> Street:
     street = Street.objects.filter(code=code).first()
     if street is None:
-        raise Problem("unknown_street", detail_zh=f"街道代码 {code} 不存在", detail_en=f"No street with code {code}")
+        raise Problem("unknown_street", detail=format_lazy(_("街道代码 {code} 不存在"), code=code))
     require_role(user, street=street, roles=REPORT_ROLES)
     return street
 

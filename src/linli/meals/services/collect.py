@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
 from linli.core.models import Role, User
@@ -35,18 +37,20 @@ def normalize_pickup_code(code: str) -> str:
 def _wrong_code(code: str) -> Problem:
     return Problem(
         "pickup_code_invalid",
-        detail_zh=f"取餐码 {code} 不对，请核对后再试",
-        detail_en=f"Pickup code {code} does not match an order here",
-        errors=[{"field": "pickup_code", "message": "取餐码无效", "message_en": "invalid pickup code"}],
+        detail=format_lazy(_("取餐码 {code} 不对，请核对后再试"), code=code),
+        errors=[{"field": "pickup_code", "message": _("取餐码无效")}],
     )
 
 
 def _ambiguous(code: str, candidates: list[Order]) -> Problem:
     return Problem(
         "validation_error",
-        detail_zh=f"取餐码 {code} 在这里对应 {len(candidates)} 份订单，请核对姓名和菜品后选择其中一份",
-        detail_en=f"Pickup code {code} matches {len(candidates)} orders here; check the name and dishes and choose one",
-        errors=[field_error("order_id", "请选择要取的订单", "Choose which order is collected")],
+        detail=format_lazy(
+            _("取餐码 {code} 在这里对应 {count} 份订单，请核对姓名和菜品后选择其中一份"),
+            code=code,
+            count=len(candidates),
+        ),
+        errors=[field_error("order_id", _("请选择要取的订单"))],
         extra={"order_ids": [o.pk for o in candidates], "pickup_code": code},
     )
 
@@ -88,7 +92,7 @@ def order_collect(
         else None
     )
     if street is None:
-        raise Problem("validation_error", detail_zh="请选择取餐点", detail_en="Choose the meal point")
+        raise Problem("validation_error", detail=_("请选择取餐点"))
     require_role(actor, street=street, roles=COLLECT_ROLES)
     if not code:
         raise _wrong_code(pickup_code)
@@ -119,7 +123,7 @@ def order_collect_self(*, order: Order, user: User, now: datetime | None = None)
     if not getattr(user, "is_authenticated", False):
         raise Problem("not_authenticated")
     if order.user_id != user.pk:
-        raise Problem("permission_denied", detail_zh="这不是您的订单", detail_en="This is not your order")
+        raise Problem("permission_denied", detail=_("这不是您的订单"))
     return order_transition(
         order=order, to_status=S.COLLECTED, actor=user, note="本人确认取餐 collected by resident", now=now
     )

@@ -21,9 +21,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.geo import haversine_m, navigation_links
+from linli.core.i18n import Text, choice_label, choice_label_in
 from linli.core.models import Role
 from linli.core.notifications import notify_user
 from linli.core.phones import mask_phone
@@ -55,7 +58,6 @@ RUN_TRANSITIONS: dict[str, frozenset[str]] = {
     R.PICKED_UP: frozenset({R.DONE}),
     R.DONE: frozenset(),
 }
-RUN_STATUS_ZH: dict[str, str] = {R.PLANNED: "待取餐", R.PICKED_UP: "配送中", R.DONE: "已完成"}
 
 PLANNABLE = (S.LOCKED, S.IN_PRODUCTION)
 
@@ -123,11 +125,15 @@ def route_order(origin: Point, points: Sequence[Point]) -> list[int]:
 # -------------------------------------------------------------------------------------------- helpers
 
 
-def run_invalid(run: DeliveryRun, to_status: str, zh: str = "", en: str = "") -> Problem:
+def run_invalid(run: DeliveryRun, to_status: str, detail: Text = "") -> Problem:
     return Problem(
         "run_invalid_transition",
-        detail_zh=zh or f"配送批次当前为「{RUN_STATUS_ZH.get(run.status, run.status)}」，不能进行此操作",
-        detail_en=en or f"Run #{run.pk} is {run.status}; it cannot become {to_status}",
+        detail=detail
+        or format_lazy(
+            _("配送批次 #{run} 当前为「{status}」，不能进行此操作"),
+            run=run.pk,
+            status=choice_label(RunStatus, run.status),
+        ),
         extra={"from_status": run.status, "to_status": to_status},
     )
 
@@ -155,9 +161,7 @@ def _require_rider_or_staff(run: DeliveryRun, actor: Any) -> None:
         return
     if _is_kitchen_staff(actor, run.kitchen):
         return
-    raise Problem(
-        "permission_denied", detail_zh="这不是分配给您的配送批次", detail_en="This run is not assigned to you"
-    )
+    raise Problem("permission_denied", detail=_("这不是分配给您的配送批次"))
 
 
 def _slot_zh(slot: str) -> str:
@@ -267,15 +271,13 @@ def runs_plan(
     if riders_count < 1 or (max_stops_per_run is not None and max_stops_per_run < 1):
         raise Problem(
             "validation_error",
-            detail_zh="骑手人数和每批站点数至少为 1",
-            detail_en="riders_count and max_stops_per_run must be at least 1",
+            detail=_("骑手人数和每批站点数至少为 1"),
         )
     existing = list(DeliveryRun.objects.select_for_update().filter(kitchen=kitchen, date=date, slot=slot))
     if any(r.status != R.PLANNED for r in existing):
         raise Problem(
             "run_invalid_transition",
-            detail_zh="已有配送批次出发，不能重新规划",
-            detail_en="A run has already been picked up; the runs cannot be planned again",
+            detail=_("已有配送批次出发，不能重新规划"),
         )
     if existing:
         Order.objects.filter(run_stop__run__in=existing).update(run_stop=None)
@@ -350,15 +352,12 @@ def run_assign(*, run: DeliveryRun, rider: Any, actor: Any) -> DeliveryRun:
     if rider is None or not user_has_role(rider, street=run.kitchen.street, roles=(Role.RIDER,)):
         raise Problem(
             "validation_error",
-            detail_zh="该用户不是本街道的骑手",
-            detail_en="This person is not a rider in the kitchen's street",
-            errors=[{"field": "rider_id", "message": "不是本街道的骑手", "message_en": "not a rider here"}],
+            detail=_("该用户不是本街道的骑手"),
+            errors=[{"field": "rider_id", "message": _("不是本街道的骑手")}],
         )
     if not DeliveryRun.objects.filter(pk=run.pk, status=R.PLANNED).update(rider=rider):
         run.refresh_from_db(fields=["status"])
-        raise run_invalid(
-            run, "assigned", "配送批次已出发，不能再更换骑手", "The run has left; the rider cannot change"
-        )
+        raise run_invalid(run, "assigned", _("配送批次已出发，不能再更换骑手"))
     run.rider = rider
     audit_log(actor=actor, action="meals.run_assign", street=run.kitchen.street, obj=run, data={"rider_id": rider.pk})
     return run
@@ -374,7 +373,7 @@ def run_pick_up(*, run: DeliveryRun, actor: Any, now: datetime | None = None) ->
     through in_production first). Each resident is told by SMS after commit."""
     _require_rider_or_staff(run, actor)
     if run.rider_id is None:
-        raise run_invalid(run, R.PICKED_UP, "请先为这个批次指定骑手", "Assign a rider to the run first")
+        raise run_invalid(run, R.PICKED_UP, _("请先为这个批次指定骑手"))
     now = now or timezone.now()
     _run_move(run=run, to_status=R.PICKED_UP, now=now, picked_up_at=now)
     note = f"骑手取餐 picked up (run {run.pk})"
@@ -411,13 +410,13 @@ def stop_hand_over(*, stop: DeliveryStop, actor: Any, to_name: str = "", now: da
     _require_rider_or_staff(run, actor)
     run.refresh_from_db(fields=["status"])
     if run.status != R.PICKED_UP:
-        raise run_invalid(run, "hand_over", "请先在厨房点“已取餐”，再交付各站点", "Pick the run up first")
+        raise run_invalid(run, "hand_over", _("请先在厨房点“已取餐”，再交付各站点"))
     now = now or timezone.now()
     to_name = (to_name or "").strip()[:60]
     if not DeliveryStop.objects.filter(pk=stop.pk, handed_over_at__isnull=True).update(
         handed_over_at=now, handed_over_to=to_name
     ):
-        raise run_invalid(run, "hand_over", "这一站已经交付过了", "This stop has already been handed over")
+        raise run_invalid(run, "hand_over", _("这一站已经交付过了"))
     stop.handed_over_at, stop.handed_over_to = now, to_name
     note = f"送达 handed over{(' to ' + to_name) if to_name else ''}"
     ids = list(Order.objects.filter(run_stop=stop, status=S.OUT_FOR_DELIVERY).values_list("pk", flat=True))
@@ -507,7 +506,8 @@ def run_to_dict(run: DeliveryRun, *, with_orders: bool = False) -> dict[str, Any
         "slot": run.slot,
         "name": run.name,
         "status": run.status,
-        "status_zh": RUN_STATUS_ZH.get(run.status, run.status),
+        "status_label": str(choice_label(RunStatus, run.status)),
+        "status_zh": choice_label_in(RunStatus, run.status, "zh-hans"),  # for clients written against the first API
         "rider_id": run.rider_id,
         "rider": (run.rider.display_name or mask_phone(run.rider.phone)) if run.rider else None,
         "distance_m": run.distance_m,

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.models import Role, User
@@ -90,8 +91,7 @@ def menu_lock(*, menu: Menu, actor: User, now: datetime | None = None) -> Menu:
         raise Problem(
             "menu_invalid",
             status=409,
-            detail_zh="菜单还没有发布，不能截单",
-            detail_en="The menu is not published yet; it cannot be locked",
+            detail=_("菜单还没有发布，不能截单"),
         )
     return menu
 
@@ -105,8 +105,7 @@ def production_start(*, menu: Menu, actor: User, now: datetime | None = None) ->
         raise Problem(
             "menu_invalid",
             status=409,
-            detail_zh="还没有截单，不能开始制作",
-            detail_en="Orders are not locked yet; production cannot start",
+            detail=_("还没有截单，不能开始制作"),
         )
     ids = list(Order.objects.filter(menu=menu, status=OrderStatus.LOCKED).values_list("pk", flat=True))
     moved = (

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from linli.core.imports import ErrorList
 from linli.core.models import Street
 from linli.meals.models import Kitchen
@@ -31,7 +34,7 @@ class KitchenServes:
             if not isinstance(serves, list) or not all(
                 isinstance(s, str | int) and not isinstance(s, bool) for s in serves
             ):
-                errors.add(i, "properties.serves", "serves 必须是点位编号列表", "serves must be a list of place ids")
+                errors.add(i, "properties.serves", _("serves 必须是点位编号列表"))
                 row.pop("serves")
                 continue
             row["serves"] = serves = list(dict.fromkeys(str(s).strip() for s in serves))
@@ -39,16 +42,14 @@ class KitchenServes:
                 errors.add(
                     i,
                     "properties.serves",
-                    "只有中央厨房、社区食堂和长者食堂可以填写 serves",
-                    "Only a central kitchen, community canteen or elder canteen may have serves",
+                    _("只有中央厨房、社区食堂和长者食堂可以填写 serves"),
                 )
             for ext in serves:
                 if ext not in known:
                     errors.add(
                         i,
                         "properties.serves",
-                        f"serves 中的点位 {ext} 不存在（文件和数据库中都没有）",
-                        f"The place {ext} in serves exists neither in the file nor in the database",
+                        format_lazy(_("serves 中的点位 {ext} 不存在（文件和数据库中都没有）"), ext=ext),
                     )
 
     def differs(self, *, place: Place, value: Any) -> bool:

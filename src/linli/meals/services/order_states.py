@@ -15,8 +15,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
+from linli.core.i18n import choice_label
 from linli.meals.models import Order, OrderEvent, OrderStatus
 
 S = OrderStatus
@@ -43,28 +46,6 @@ STAMP: dict[str, str] = {
     S.COLLECTED: "collected_at",
 }
 
-STATUS_ZH: dict[str, str] = {
-    S.PLACED: "已下单",
-    S.LOCKED: "已截单",
-    S.IN_PRODUCTION: "制作中",
-    S.OUT_FOR_DELIVERY: "配送中",
-    S.DELIVERED: "已送达",
-    S.COLLECTED: "已取餐",
-    S.CANCELLED: "已取消",
-    S.REFUNDED: "已退款",
-}
-
-STATUS_EN: dict[str, str] = {
-    S.PLACED: "Placed",
-    S.LOCKED: "Locked",
-    S.IN_PRODUCTION: "In production",
-    S.OUT_FOR_DELIVERY: "Out for delivery",
-    S.DELIVERED: "Delivered",
-    S.COLLECTED: "Collected",
-    S.CANCELLED: "Cancelled",
-    S.REFUNDED: "Refunded",
-}
-
 
 def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, frozenset())
@@ -73,9 +54,12 @@ def can_transition(from_status: str, to_status: str) -> bool:
 def invalid_transition(order: Order, from_status: str, to_status: str) -> Problem:
     return Problem(
         "order_invalid_transition",
-        detail_zh=f"订单 #{order.pk} 当前为「{STATUS_ZH.get(from_status, from_status)}」，"
-        f"不能改为「{STATUS_ZH.get(to_status, to_status)}」",
-        detail_en=f"Order #{order.pk} is {from_status}; it cannot become {to_status}",
+        detail=format_lazy(
+            _("订单 #{order} 当前为「{status}」，不能改为「{to_status}」"),
+            order=order.pk,
+            status=choice_label(OrderStatus, from_status),
+            to_status=choice_label(OrderStatus, to_status),
+        ),
         extra={"from_status": from_status, "to_status": to_status},
     )
 
@@ -130,8 +114,11 @@ def orders_transition_bulk(
     if not can_transition(from_status, to_status):
         raise Problem(
             "order_invalid_transition",
-            detail_zh=f"不能从「{STATUS_ZH.get(from_status)}」改为「{STATUS_ZH.get(to_status)}」",
-            detail_en=f"Orders cannot go from {from_status} to {to_status}",
+            detail=format_lazy(
+                _("订单不能从「{status}」改为「{to_status}」"),
+                status=choice_label(OrderStatus, from_status),
+                to_status=choice_label(OrderStatus, to_status),
+            ),
         )
     ids = list(
         Order.objects.select_for_update()

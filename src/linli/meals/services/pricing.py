@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from linli.core.errors import Problem, field_error
 from linli.core.models import Street, User
 from linli.meals.models import DiscountType, MealProfile, MenuItem, PricingTier, TierKind
@@ -132,14 +134,10 @@ def bill_compute(
     errors = []
     for index, (item, quantity, half) in enumerate(lines):
         if quantity < 1:
-            errors.append(field_error(f"items.{index}.quantity", "数量至少为1", "Quantity must be at least 1"))
+            errors.append(field_error(f"items.{index}.quantity", _("数量至少为1")))
             continue
         if half and item.half_price_fen is None:
-            errors.append(
-                field_error(
-                    f"items.{index}.half", "这道菜没有半份", "This dish has no half portion", menu_item_id=item.pk
-                )
-            )
+            errors.append(field_error(f"items.{index}.half", _("这道菜没有半份"), menu_item_id=item.pk))
             continue
         unit = int(item.half_price_fen if half else item.price_fen)  # type: ignore[arg-type]
         dish_name = item.dish.name if item.dish_id else ""

@@ -15,8 +15,11 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text, choice_label
 from linli.core.models import Role, User
 from linli.core.photos import photo_process
 from linli.core.selectors import require_role
@@ -35,7 +38,6 @@ from linli.meals.models import (
     TastingScore,
     WasteRecord,
 )
-from linli.meals.services.order_states import STATUS_EN, STATUS_ZH
 
 RATEABLE_STATUSES = frozenset({OrderStatus.COLLECTED, OrderStatus.DELIVERED})
 INSPECTION_ROLES = (Role.FOOD_SUPERVISOR, Role.ADMIN)
@@ -44,27 +46,22 @@ WASTE_ROLES = (Role.KITCHEN_OPERATOR, Role.ADMIN)
 MAX_INSPECTION_PHOTOS = 12
 MAX_WASTE_GRAMS = 1_000_000  # one tonne a day: anything above is a typo
 
-SCORE_LABELS = {
-    "taste": ("口味", "taste"),
-    "portion": ("分量", "portion"),
-    "price": ("价格", "price"),
-    "score": ("评分", "score"),
-}
+SCORE_LABELS: dict[str, Text] = {"taste": _("口味"), "portion": _("分量"), "price": _("价格"), "score": _("评分")}
 
 
 def _score_errors(scores: Mapping[str, Any]) -> list[dict[str, Any]]:
     errors = []
     for name, value in scores.items():
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-            zh, en = SCORE_LABELS.get(name, (name, name))
-            errors.append(field_error(name, f"{zh}请打 1 到 5 分", f"Give {en} a score from 1 to 5"))
+            label = SCORE_LABELS.get(name, name)
+            errors.append(field_error(name, format_lazy(_("{label}请打 1 到 5 分"), label=label)))
     return errors
 
 
 def _text(value: str | None, *, name: str, max_length: int, errors: list[dict[str, Any]]) -> str:
     text = (value or "").strip()
     if len(text) > max_length:
-        errors.append(field_error(name, f"最多 {max_length} 个字", f"At most {max_length} characters"))
+        errors.append(field_error(name, format_lazy(_("最多 {max_length} 个字"), max_length=max_length)))
     return text
 
 
@@ -78,17 +75,15 @@ def rating_create(*, order: Order, user: User, taste: int, portion: int, price: 
     if errors:
         raise Problem("validation_error", errors=errors)
     if user is None or order.user_id != getattr(user, "pk", None):
-        raise Problem(
-            "permission_denied", detail_zh="只能评价自己的订单", detail_en="You can only rate your own orders"
-        )
+        raise Problem("permission_denied", detail=_("只能评价自己的订单"))
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status not in RATEABLE_STATUSES:
             raise Problem(
                 "order_invalid_transition",
-                detail_zh=f"订单当前为「{STATUS_ZH.get(locked.status, locked.status)}」，取餐后才能评价",
-                detail_en=f"The order is {STATUS_EN.get(locked.status, locked.status).lower()}; "
-                "it can be rated once collected",
+                detail=format_lazy(
+                    _("订单当前为「{status}」，取餐后才能评价"), status=choice_label(OrderStatus, locked.status)
+                ),
                 extra={"status": locked.status},
             )
         try:
@@ -110,9 +105,8 @@ def _already_rated(order: Order) -> Problem:
     return Problem(
         "validation_error",
         status=409,
-        detail_zh="这份订单已经评价过了",
-        detail_en="This order has already been rated",
-        errors=[field_error("order", "已评价", "already rated")],
+        detail=_("这份订单已经评价过了"),
+        errors=[field_error("order", _("已评价"))],
         extra={"reason": "already_rated", "order_id": order.pk},
     )
 
@@ -139,23 +133,21 @@ def inspection_create(
     cleaned: dict[str, tuple[str, str]] = {}
     for area, value in items.items():
         if area not in ChecklistArea.values:
-            errors.append(field_error(f"items.{area}", "没有这个检查项", "No such checklist area"))
+            errors.append(field_error(f"items.{area}", _("没有这个检查项")))
             continue
         result, note = value
         if result not in InspectionResult.values:
-            errors.append(field_error(f"items.{area}", "请选择合格、需整改或未检查", "Choose pass, issue or not seen"))
+            errors.append(field_error(f"items.{area}", _("请选择合格、需整改或未检查")))
             continue
         cleaned[area] = (result, _text(note, name=f"items.{area}.note", max_length=300, errors=errors))
     if not any(result != InspectionResult.NOT_SEEN for result, _ in cleaned.values()) and not errors:
-        errors.append(field_error("items", "至少检查一项", "Inspect at least one area"))
+        errors.append(field_error("items", _("至少检查一项")))
     photo_list = list(photos)
     if len(photo_list) > MAX_INSPECTION_PHOTOS:
-        errors.append(
-            field_error("photos", f"最多上传 {MAX_INSPECTION_PHOTOS} 张照片", f"At most {MAX_INSPECTION_PHOTOS} photos")
-        )
+        errors.append(field_error("photos", format_lazy(_("最多上传 {max} 张照片"), max=MAX_INSPECTION_PHOTOS)))
     for index, (area, _upload) in enumerate(photo_list):
         if area and area not in ChecklistArea.values:
-            errors.append(field_error(f"photos.{index}.area", "没有这个检查项", "No such checklist area"))
+            errors.append(field_error(f"photos.{index}.area", _("没有这个检查项")))
     if errors:
         raise Problem("validation_error", errors=errors)
 
@@ -164,7 +156,7 @@ def inspection_create(
         try:
             processed.append((area or "", photo_process(upload)))
         except Problem as problem:
-            problem.errors = [field_error(f"photos.{index}", problem.detail_zh, problem.detail_en)]
+            problem.errors = [field_error(f"photos.{index}", problem.detail)]
             raise
 
     saved_files: list[InspectionPhoto] = []
@@ -213,7 +205,7 @@ def tasting_score_add(
     errors = _score_errors({"score": score})
     comment = _text(comment, name="comment", max_length=300, errors=errors)
     if panel_date > timezone.localdate():
-        errors.append(field_error("panel_date", "品评日期不能在将来", "The panel date cannot be in the future"))
+        errors.append(field_error("panel_date", _("品评日期不能在将来")))
     if errors:
         raise Problem("validation_error", errors=errors)
     try:
@@ -225,9 +217,8 @@ def tasting_score_add(
         raise Problem(
             "validation_error",
             status=409,
-            detail_zh=f"您已在 {panel_date:%Y-%m-%d} 为「{dish.name}」打过分",
-            detail_en=f"You have already scored this dish on {panel_date:%Y-%m-%d}",
-            errors=[field_error("dish", "已打分", "already scored")],
+            detail=format_lazy(_("您已在 {date} 为「{dish}」打过分"), date=f"{panel_date:%Y-%m-%d}", dish=dish.name),
+            errors=[field_error("dish", _("已打分"))],
             extra={"reason": "already_scored"},
         ) from None
 
@@ -241,10 +232,10 @@ def waste_record_set(*, kitchen: Kitchen, date: dt.date, grams: int, note: str =
     require_role(actor, street=kitchen.street, roles=WASTE_ROLES)
     errors: list[dict[str, Any]] = []
     if isinstance(grams, bool) or not isinstance(grams, int) or not 0 <= grams <= MAX_WASTE_GRAMS:
-        errors.append(field_error("grams", "请填写 0 到 1000000 克之间的整数", "Grams must be 0 to 1,000,000"))
+        errors.append(field_error("grams", _("请填写 0 到 1000000 克之间的整数")))
     note = _text(note, name="note", max_length=200, errors=errors)
     if date > timezone.localdate():
-        errors.append(field_error("date", "日期不能在将来", "The date cannot be in the future"))
+        errors.append(field_error("date", _("日期不能在将来")))
     if errors:
         raise Problem("validation_error", errors=errors)
     with transaction.atomic():

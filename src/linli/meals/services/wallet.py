@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core import rawsql
 from linli.core.errors import Problem
@@ -44,8 +46,11 @@ def insufficient_balance(*, needed_fen: int, balance_fen: int) -> Problem:
     """The refusal of a charge the balance does not cover (also raised by the order path's one statement)."""
     return Problem(
         "insufficient_balance",
-        detail_zh=f"需支付 {needed_fen / 100:.2f} 元，钱包余额 {balance_fen / 100:.2f} 元",
-        detail_en=f"The order costs ¥{needed_fen / 100:.2f}; the wallet holds ¥{balance_fen / 100:.2f}",
+        detail=format_lazy(
+            _("需支付 {needed} 元，钱包余额 {balance} 元"),
+            needed=f"{needed_fen / 100:.2f}",
+            balance=f"{balance_fen / 100:.2f}",
+        ),
         extra={"balance_fen": int(balance_fen), "needed_fen": int(needed_fen)},
     )
 
@@ -105,20 +110,16 @@ def wallet_topup(
 ) -> WalletEntry:
     """Staff top up a resident's wallet at the counter (or `linli wallet topup` for batches: actor None)."""
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
-        raise Problem(
-            "validation_error", detail_zh="充值金额须为正整数（分）", detail_en="The amount must be positive fen"
-        )
+        raise Problem("validation_error", detail=_("充值金额须为正整数（分）"))
     if amount_fen > MAX_TOPUP_FEN:
         raise Problem(
             "validation_error",
-            detail_zh=f"单次充值不超过 {MAX_TOPUP_FEN // 100} 元",
-            detail_en=f"At most ¥{MAX_TOPUP_FEN // 100} in one top-up",
+            detail=format_lazy(_("单次充值不超过 {max} 元"), max=MAX_TOPUP_FEN // 100),
         )
     if actor is not None and (street is None or not user_has_role(actor, street=street, roles=TOPUP_ROLES)):
         raise Problem(
             "permission_denied",
-            detail_zh="只有本街道的站点工作人员可以充值",
-            detail_en="Only this street's station staff may top up wallets",
+            detail=_("只有本街道的站点工作人员可以充值"),
         )
     wallet = wallet_get_or_create(user=user)
     entry = _apply(

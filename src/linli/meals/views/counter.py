@@ -36,8 +36,7 @@ def yuan_to_fen(raw: str) -> int:
     if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
         raise Problem(
             "validation_error",
-            detail_zh="请输入正确的金额，例如 50 或 12.50",
-            detail_en="Enter an amount in yuan such as 50 or 12.50",
+            detail=_("请输入正确的金额，例如 50 或 12.50"),
         )
     return int(value * 100)
 

@@ -52,19 +52,19 @@ def _parse(post: Any) -> dict[str, Any]:
     ids: list[int] = []
     for raw in post.getlist("serves"):
         if not str(raw).isdigit():
-            errors.append(field_error("serves", "配送地点无效", "Unknown place"))
+            errors.append(field_error("serves", _("配送地点无效")))
             break
         ids.append(int(raw))
     places = list(Place.objects.filter(pk__in=ids))
     if len(places) != len(set(ids)):
-        errors.append(field_error("serves", "有的配送地点不存在", "Some of the places do not exist"))
+        errors.append(field_error("serves", _("有的配送地点不存在")))
     times: dict[str, dt.time] = {}
     for name in CUTOFF_FIELDS:
         text = (post.get(name) or "").strip()
         try:
             times[name] = dt.time.fromisoformat(text)
         except ValueError:
-            errors.append(field_error(name, "截单时间格式应为 时:分，例如 09:30", "Use HH:MM, e.g. 09:30", value=text))
+            errors.append(field_error(name, _("截单时间格式应为 时:分，例如 09:30"), value=text))
     if errors:
         raise Problem("validation_error", errors=errors)
     return {

@@ -13,11 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.core import selectors as core_selectors
 from linli.core.auth import request_user
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import in_language
 from linli.core.pages import login_redirect, problem_message
 from linli.meals.models import Allergen, DishTag, Kitchen, Menu, Slot
 from linli.meals.selectors import menus as selectors
@@ -36,7 +39,7 @@ def parse_yuan(value: str | None, field: str, *, required: bool) -> int | None:
     text = (value or "").strip().replace("￥", "").replace("¥", "").replace("元", "").replace("，", ".").strip()
     if not text:
         if required:
-            raise Problem("validation_error", errors=[field_error(field, "请填写价格（元）", "Enter a price in yuan")])
+            raise Problem("validation_error", errors=[field_error(field, _("请填写价格（元）"))])
         return None
     try:
         amount = Decimal(text)
@@ -48,8 +51,7 @@ def parse_yuan(value: str | None, field: str, *, required: bool) -> int | None:
             errors=[
                 field_error(
                     field,
-                    f"价格 {text!r} 无效：请填写元，最多两位小数，例如 12.5",
-                    f"Invalid price {text!r} (yuan, e.g. 12.5)",
+                    format_lazy(_("价格 {text} 无效：请填写元，最多两位小数，例如 12.5"), text=repr(text)),
                 )
             ],
         )
@@ -73,7 +75,7 @@ def _guard(request: HttpRequest, fn: Any) -> HttpResponse:
         return fn()
     except Problem as problem:
         if problem.code == "not_found":
-            raise Http404(problem.detail_en) from problem
+            raise Http404(in_language(problem.detail, "en")) from problem
         if problem.code in ("permission_denied", "not_authenticated"):
             return _forbidden(request)
         raise
@@ -347,8 +349,7 @@ def decode_upload(raw: bytes) -> str:
             errors=[
                 {
                     "field": "file",
-                    "message": "文件编码无法识别，请另存为 CSV UTF-8",
-                    "message_en": "Unknown encoding; save as CSV UTF-8",
+                    "message": _("文件编码无法识别，请另存为 CSV UTF-8"),
                 }
             ],
         ) from None
@@ -384,12 +385,12 @@ def kitchen_menus_import(request: HttpRequest) -> HttpResponse:
                 if upload is None:
                     raise Problem(
                         "csv_invalid",
-                        errors=[{"field": "file", "message": "请选择 CSV 文件", "message_en": "Choose a CSV file"}],
+                        errors=[{"field": "file", "message": _("请选择 CSV 文件")}],
                     )
                 if upload.size and upload.size > MAX_UPLOAD_BYTES:
                     raise Problem(
                         "csv_invalid",
-                        errors=[{"field": "file", "message": "文件超过 2 MB", "message_en": "The file is over 2 MB"}],
+                        errors=[{"field": "file", "message": _("文件超过 2 MB")}],
                     )
                 text = decode_upload(upload.read())
                 ctx["result"] = services.menus_import(street=street, text=text, actor=request_user(request))

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.core import charts
@@ -30,9 +30,15 @@ from linli.meals.models import ChecklistArea, InspectionResult, Rating
 from linli.meals.selectors import quality as selectors
 from linli.meals.services import quality as services
 
-CRITERIA = (("taste", "口味", "Taste"), ("portion", "分量", "Portion"), ("price", "价格", "Price"))
+CRITERIA = (("taste", gettext_lazy("口味")), ("portion", gettext_lazy("分量")), ("price", gettext_lazy("价格")))
 SCORES = (1, 2, 3, 4, 5)
-SCORE_WORDS = {1: "很差", 2: "较差", 3: "一般", 4: "满意", 5: "很满意"}
+SCORE_WORDS = {
+    1: gettext_lazy("很差"),
+    2: gettext_lazy("较差"),
+    3: gettext_lazy("一般"),
+    4: gettext_lazy("满意"),
+    5: gettext_lazy("很满意"),
+}
 
 
 def _forbidden(request: HttpRequest, problem: Problem | None = None) -> HttpResponse:
@@ -86,7 +92,7 @@ def rate_order(request: HttpRequest, order_id: int) -> HttpResponse:
         "rateable": order.status in services.RATEABLE_STATUSES,
     }
     if request.method == "POST" and existing is None:
-        chosen = {name: _int_or_none(request.POST.get(name)) for name, _zh, _en in CRITERIA}
+        chosen = {name: _int_or_none(request.POST.get(name)) for name, _label in CRITERIA}
         comment = request.POST.get("comment", "")
         ctx.update(chosen=chosen, comment=comment)
         try:
@@ -180,7 +186,7 @@ def tasting(request: HttpRequest, kitchen_id: int) -> HttpResponse:
         dish = selectors.dishes_for_tasting(kitchen=kitchen).filter(pk=dish_id).first() if dish_id else None
         try:
             if dish is None:
-                raise Problem("not_found", detail_zh="没有这道菜", detail_en="No such dish")
+                raise Problem("not_found", detail=_("没有这道菜"))
             services.tasting_score_add(
                 dish=dish,
                 scorer=request.user,
@@ -275,7 +281,7 @@ def _parse_date(value: str) -> dt.date:
     except ValueError:
         raise Problem(
             "validation_error",
-            errors=[{"field": "date", "message": "日期格式应为 YYYY-MM-DD", "message_en": "Use YYYY-MM-DD"}],
+            errors=[{"field": "date", "message": _("日期格式应为 YYYY-MM-DD")}],
         ) from None
 
 

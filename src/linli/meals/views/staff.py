@@ -37,7 +37,7 @@ def _parse_date(value: str | None, name: str) -> dt.date | None:
     except ValueError:
         raise Problem(
             "validation_error",
-            errors=[{"field": name, "message": "日期格式应为 YYYY-MM-DD", "message_en": "Use YYYY-MM-DD"}],
+            errors=[{"field": name, "message": _("日期格式应为 YYYY-MM-DD")}],
         ) from None
 
 
@@ -221,7 +221,7 @@ def street_report_csv(request: HttpRequest) -> HttpResponse:
     try:
         report = _report_for(request, street)
     except Problem as problem:
-        return HttpResponse(problem.detail("zh-hans") or problem.title("zh-hans"), status=problem.http_status)
+        return HttpResponse(str(problem.detail or problem.title), status=problem.http_status)
     audit_log(
         actor=request.user,  # type: ignore[arg-type]
         action="meals.street_report_export",

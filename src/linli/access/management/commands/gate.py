@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.access import selectors
 from linli.access.models import Gate, Transport
@@ -60,7 +62,7 @@ class Command(BaseCommand):
         elif action == "rekey":
             gate = Gate.objects.select_related("street").filter(public_id=opts["gate"]).first()
             if gate is None:
-                raise Problem("not_found", detail_en=f"No gate {opts['gate']}")
+                raise Problem("not_found", detail=format_lazy(_("没有门禁 {gate}"), gate=opts["gate"]))
             self._print_secret(opts, gate, gate_services.gate_rekey(gate=gate, actor=None))
         else:
             qs = Gate.objects.select_related("compound", "street").order_by("street__code", "compound__external_id")

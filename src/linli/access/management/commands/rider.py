@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext_lazy as _
 
 from linli.access.selectors import credential_list_for_street
 from linli.access.services import riders as rider_services
@@ -30,9 +31,7 @@ def _street_for(phone: str, code: str | None) -> Street:
     )
     streets = list(Street.objects.filter(id__in=ids)) if ids else list(Street.objects.all()[:2])
     if len(streets) != 1:
-        raise Problem(
-            "validation_error", detail_zh="请用 --street 指明街道", detail_en="Say which street with --street"
-        )
+        raise Problem("validation_error", detail=_("请用 --street 指明街道"))
     return streets[0]
 
 
@@ -77,10 +76,7 @@ class Command(BaseCommand):
                 )
             except Problem as p:
                 if not opts["name"] and any(e.get("field") == "name" for e in p.errors):
-                    p.detail_zh, p.detail_en = (
-                        "新骑手请用 --name 填写真实姓名",
-                        "A new rider needs --name (the real name)",
-                    )
+                    p.detail = _("新骑手请用 --name 填写真实姓名")
                 raise
             if opts["json"]:
                 data = {"id": c.pk, "phone": mask_phone(c.user.phone), "real_name": c.real_name}
@@ -95,9 +91,7 @@ class Command(BaseCommand):
             only = street_get(code=opts["street"]) if opts["street"] else None
             credentials = rider_services.credentials_by_phone(phone=opts["phone"], street=only)
             if not credentials:
-                raise Problem(
-                    "not_found", detail_zh="该手机号没有骑手认证", detail_en="No rider credential for this phone"
-                )
+                raise Problem("not_found", detail=_("该手机号没有骑手认证"))
             move = {
                 "suspend": rider_services.rider_suspend,
                 "revoke": rider_services.rider_revoke,
@@ -108,7 +102,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{mask_phone(c.user.phone)}\t{c.street.code}\t{c.status}")
         elif action == "partner-key":
             street = street_get(code=opts["street"])
-            partner, _ = rider_services.partner_get_or_create(street=street, name=opts["partner"])
+            partner, _created = rider_services.partner_get_or_create(street=street, name=opts["partner"])
             key = rider_services.partner_key_new(partner=partner)
             if opts["json"]:
                 data = {"partner": partner.code, "name": partner.name, "street": street.code, "key": key}

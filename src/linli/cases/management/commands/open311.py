@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.cases.services.clients import client_create, client_list, client_revoke
 from linli.core import selectors
@@ -53,7 +55,6 @@ class Command(BaseCommand):
             if count == 0:
                 raise Problem(
                     "not_found",
-                    detail_zh=f"没有前缀为 {opts['prefix']} 的有效密钥",
-                    detail_en=f"No active key with prefix {opts['prefix']}",
+                    detail=format_lazy(_("没有前缀为 {prefix} 的有效密钥"), prefix=opts["prefix"]),
                 )
             self.stderr.write(f"revoked {count} key(s)")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linli.core import transfers
 from linli.core.errors import Problem
+from linli.core.i18n import both_languages
 from linli.core.selectors import street_get
 
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         try:
             target = street_get(code=street)
         except Problem as p:
-            raise CommandError(f"{p.detail_zh} / {p.detail_en}") from None
+            raise CommandError(both_languages(p.detail)) from None
         body = json.dumps(exporter(street=target), ensure_ascii=False, indent=1)
         if output == "-":
             self.stdout.write(body)

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from linli.core.errors import Problem
+from linli.core.i18n import both_languages
 
 
 class Command(BaseCommand):
@@ -89,9 +90,9 @@ class Command(BaseCommand):
         except Problem as p:
             if opts.get("json"):
                 self.stdout.write(json.dumps(p.as_dict(), ensure_ascii=False, indent=1))
-            self.stderr.write(f"{p.title('zh')} / {p.title('en')}: {p.detail_zh} / {p.detail_en}")
+            self.stderr.write(f"{both_languages(p.title)}: {both_languages(p.detail)}")
             for err in p.errors:
-                self.stderr.write(f"{err.get('message', '')} / {err.get('message_en', '')}")
+                self.stderr.write(both_languages(err.get("message", "")))
             sys.exit(1)
         text_out = [
             f"{result.year}: 放假 {result.holidays} 天，调休上班 {result.workdays} 天（替换 {result.replaced} 条）"
@@ -111,7 +112,7 @@ class Command(BaseCommand):
             try:
                 qs = qs.filter(street=street_get(code=opts["street"]))
             except Problem as p:
-                raise CommandError(f"{p.detail_zh} / {p.detail_en}") from None
+                raise CommandError(both_languages(p.detail)) from None
         rows = [
             {
                 "date": h.date.isoformat(),

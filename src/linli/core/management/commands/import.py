@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from linli.core import transfers
 from linli.core.commands import json_line
 from linli.core.errors import Problem
+from linli.core.i18n import both_languages
 from linli.core.lenient import read_text_file
 from linli.core.selectors import street_get
 
@@ -30,7 +31,7 @@ def format_error(err: dict[str, Any]) -> str:
         where = f"{err['date']} {err.get('slot') or ''}".strip()
     else:
         where = "file"
-    return f"{where}: {err.get('field', '')}: {err.get('message', '')} / {err.get('message_en', '')}"
+    return f"{where}: {err.get('field', '')}: {both_languages(err.get('message', ''))}"
 
 
 class Command(BaseCommand):
@@ -62,7 +63,7 @@ class Command(BaseCommand):
         try:
             target = street_get(code=street)
         except Problem as p:
-            raise CommandError(f"{p.detail_zh} / {p.detail_en}") from None
+            raise CommandError(both_languages(p.detail)) from None
         try:
             text, encoding = read_text_file(file)  # UTF-8 (BOM or not), UTF-16 with a BOM, or GBK/GB18030
         except OSError as e:
@@ -84,9 +85,9 @@ class Command(BaseCommand):
         except Problem as p:
             if options.get("json"):
                 self.stdout.write(json_line(p.as_dict()))
-            self.stderr.write(f"{p.title('zh')} / {p.title('en')}")
-            if p.detail_zh or p.detail_en:
-                self.stderr.write(f"{p.detail_zh} / {p.detail_en}")
+            self.stderr.write(both_languages(p.title))
+            if str(p.detail):
+                self.stderr.write(both_languages(p.detail))
             for err in p.errors:
                 self.stderr.write(format_error(err))
             sys.exit(1)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core import selectors, services
 from linli.core.commands import json_line, problems_exit_1
@@ -20,10 +22,10 @@ def existing_user(phone: str) -> User:
     try:
         normalized = normalize_phone(phone)
     except InvalidPhone:
-        raise Problem("invalid_phone", detail_en=f"{phone!r} is not a mainland mobile number") from None
+        raise Problem("invalid_phone", detail=format_lazy(_("{phone} 不是中国大陆手机号"), phone=repr(phone))) from None
     user = User.objects.filter(phone=normalized).first()
     if user is None:
-        raise Problem("not_found", detail_zh=f"没有用户 {mask_phone(normalized)}", detail_en="No such user")
+        raise Problem("not_found", detail=format_lazy(_("没有用户 {phone}"), phone=mask_phone(normalized)))
     return user
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linli.core.errors import Problem
+from linli.core.i18n import both_languages
 from linli.core.phones import normalize_phone
 from linli.core.probe import optional_services
 from linli.demo import ACCOUNTS, ADMIN_PASSWORD
@@ -56,9 +57,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except Problem as exc:
             details = "; ".join(
-                f"#{e.get('feature', '-')} {e.get('field', '')}: {e.get('message', '')}" for e in exc.errors
+                f"#{e.get('feature', '-')} {e.get('field', '')}: {both_languages(e.get('message', ''))}"
+                for e in exc.errors
             )
-            raise CommandError(f"{exc.code}: {exc.detail_zh or exc.code} {details}") from exc
+            raise CommandError(f"{exc.code}: {both_languages(exc.detail or exc.code)} {details}") from exc
 
         street = result.street
         out = self.stdout

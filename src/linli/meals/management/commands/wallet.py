@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from linli.core import services as core_services
 from linli.core.commands import problems_exit_1
@@ -84,23 +85,15 @@ class Command(BaseCommand):
         rows: list[tuple[str, int, str]] = []
         if opts.get("csv_file"):
             if opts.get("phone") or opts.get("fen"):
-                raise Problem(
-                    "validation_error", detail_zh="--csv 与 PHONE FEN 只能二选一", detail_en="Give --csv or PHONE FEN"
-                )
+                raise Problem("validation_error", detail=_("--csv 与 PHONE FEN 只能二选一"))
             try:
                 text, _encoding = read_text_file(opts["csv_file"])  # UTF-8 (BOM or not) or GBK
             except UnicodeDecodeError:
-                raise Problem(
-                    "csv_invalid", detail_zh="文件编码应为 UTF-8 或 GBK", detail_en="Use UTF-8 or GBK"
-                ) from None
+                raise Problem("csv_invalid", detail=_("文件编码应为 UTF-8 或 GBK")) from None
             reader = csv.DictReader(io.StringIO(text))
             columns = _header(list(reader.fieldnames or []))
             if not {"phone", "fen"} <= set(columns):
-                raise Problem(
-                    "csv_invalid",
-                    detail_zh="表头须包含 phone,fen（或 手机号,金额分）",
-                    detail_en="The header must have phone,fen",
-                )
+                raise Problem("csv_invalid", detail=_("表头须包含 phone,fen（或 手机号,金额分）"))
             for line_no, raw_row in enumerate(reader, start=2):
                 row = {k: norm(raw_row.get(v) or "") for k, v in columns.items()}
                 if not any(row.values()):
@@ -112,8 +105,7 @@ class Command(BaseCommand):
                         {
                             "line": line_no,
                             "field": "phone",
-                            "message": "手机号格式不正确",
-                            "message_en": "invalid phone",
+                            "message": _("手机号格式不正确"),
                         }
                     )
                     continue
@@ -124,8 +116,7 @@ class Command(BaseCommand):
                         {
                             "line": line_no,
                             "field": "fen",
-                            "message": "金额须为正整数（分）",
-                            "message_en": "fen must be a positive integer",
+                            "message": _("金额须为正整数（分）"),
                         }
                     )
                     continue
@@ -134,19 +125,16 @@ class Command(BaseCommand):
             if not opts.get("phone") or not opts.get("fen"):
                 raise Problem(
                     "validation_error",
-                    detail_zh="用法：linli wallet topup 手机号 金额（分）",
-                    detail_en="usage: linli wallet topup PHONE FEN",
+                    detail=_("用法：linli wallet topup 手机号 金额（分）"),
                 )
             try:
                 rows.append((normalize_phone(opts["phone"]), _fen(opts["fen"]), ""))
             except InvalidPhone:
                 raise Problem("invalid_phone") from None
             except ValueError:
-                raise Problem(
-                    "validation_error", detail_zh="金额须为正整数（分）", detail_en="FEN must be a positive integer"
-                ) from None
+                raise Problem("validation_error", detail=_("金额须为正整数（分）")) from None
         if errors:
             raise Problem("csv_invalid", errors=errors)
         if not rows:
-            raise Problem("csv_invalid", detail_zh="文件中没有数据行", detail_en="The file has no rows")
+            raise Problem("csv_invalid", detail=_("文件中没有数据行"))
         return rows

@@ -15,8 +15,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from linli.core.errors import Problem
+from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text
 from linli.core.imports import ImportResult
 from linli.core.models import AuditLog, Street, User
 from linli.core.selectors import require_role
@@ -64,10 +67,9 @@ def _parse_date(text: str) -> dt.date | None:
 
 
 class _CsvErrors(list):
-    def add(self, line: int | None, column: str, zh: str, en: str) -> None:
-        where_zh = f"第 {line} 行" if line else "文件"
-        where_en = f"line {line}" if line else "file"
-        entry: dict[str, Any] = {"field": column, "message": f"{where_zh}：{zh}", "message_en": f"{where_en}: {en}"}
+    def add(self, line: int | None, column: str, message: Text) -> None:
+        where = format_lazy(_("第 {line} 行"), line=line) if line else _("文件")
+        entry: dict[str, Any] = field_error(column, format_lazy(_("{where}：{message}"), where=where, message=message))
         if line:
             entry = {"line": line, **entry}
         self.append(entry)
@@ -77,7 +79,7 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        errors.add(None, "file", "文件是空的", "The file is empty")
+        errors.add(None, "file", _("文件是空的"))
         return []
     try:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
@@ -88,7 +90,7 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        errors.add(1, "header", "无法读取列名", "The header cannot be read")
+        errors.add(1, "header", _("无法读取列名"))
         return []
     columns = [h.strip().lower() for h in header]
     missing = [c for c in CSV_COLUMNS if c not in columns]
@@ -96,8 +98,9 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
         errors.add(
             1,
             "header",
-            f"缺少列 {', '.join(missing)}（应为 {','.join(CSV_COLUMNS)}）",
-            f"Missing column(s) {', '.join(missing)} (expected {','.join(CSV_COLUMNS)})",
+            format_lazy(
+                _("缺少列 {missing}（应为 {expected}）"), missing=", ".join(missing), expected=",".join(CSV_COLUMNS)
+            ),
         )
         return []
     index = {c: columns.index(c) for c in CSV_COLUMNS}
@@ -112,7 +115,7 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
         except StopIteration:
             break
         except csv.Error as e:
-            errors.add(reader.line_num, "file", f"无法解析：{e}", f"Cannot parse: {e}")
+            errors.add(reader.line_num, "file", format_lazy(_("无法解析：{error}"), error=e))
             break
         line = reader.line_num
         if not any(cell.strip() for cell in raw):
@@ -123,20 +126,20 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
             errors.add(
                 line,
                 "tags",
-                f"这一行比列名多 {len(raw) - len(columns)} 列（标签之间请用 | 分隔，不要用逗号）",
-                f"The row has {len(raw) - len(columns)} more cell(s) than the header (separate tags with |, not commas)",
+                format_lazy(
+                    _("这一行比列名多 {extra} 列（标签之间请用 | 分隔，不要用逗号）"), extra=len(raw) - len(columns)
+                ),
             )
             ok = False
         date = _parse_date(cell["date"])
         if date is not None and not _date_in_range(date) and date > timezone.localdate():
-            errors.add(line, "date", f"日期 {date} 超过一年以后", f"The date {date} is more than a year ahead")
+            errors.add(line, "date", format_lazy(_("日期 {date} 超过一年以后"), date=date))
             ok = False
         elif date is None:
             errors.add(
                 line,
                 "date",
-                f"日期 {cell['date']!r} 无效，应为 2026-12-01",
-                f"Invalid date {cell['date']!r}; expected 2026-12-01",
+                format_lazy(_("日期 {date} 无效，应为 2026-12-01"), date=repr(cell["date"])),
             )
             ok = False
         slot = SLOT_ALIASES.get(cell["slot"].lower())
@@ -144,8 +147,7 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
             errors.add(
                 line,
                 "slot",
-                f"餐次 {cell['slot']!r} 无效，应为 breakfast、lunch 或 dinner",
-                f"Invalid slot {cell['slot']!r}; expected breakfast, lunch or dinner",
+                format_lazy(_("餐次 {slot} 无效，应为 breakfast、lunch 或 dinner"), slot=repr(cell["slot"])),
             )
             ok = False
         place = places.get(cell["kitchen"])
@@ -153,16 +155,14 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
             errors.add(
                 line,
                 "kitchen",
-                f"本街道没有编号为 {cell['kitchen']!r} 的点位",
-                f"No place with id {cell['kitchen']!r} in this street",
+                format_lazy(_("本街道没有编号为 {kitchen} 的点位"), kitchen=repr(cell["kitchen"])),
             )
             ok = False
         elif place.kind not in KITCHEN_KINDS:
             errors.add(
                 line,
                 "kitchen",
-                f"{cell['kitchen']}（{place.name}）不是厨房或食堂",
-                f"{cell['kitchen']} ({place.name}) is not a kitchen or canteen",
+                format_lazy(_("{kitchen}（{name}）不是厨房或食堂"), kitchen=cell["kitchen"], name=place.name),
             )
             ok = False
         values, problems = validate_item(
@@ -174,8 +174,8 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
                 "tags": TAG_SEPARATORS.split(cell["tags"]) if cell["tags"] else [],
             }
         )
-        for column, zh, en in problems:
-            errors.add(line, column, zh, en)
+        for column, message in problems:
+            errors.add(line, column, message)
         if values is None or not ok:
             continue
         assert date is not None and slot is not None and place is not None
@@ -184,8 +184,7 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
             errors.add(
                 line,
                 "dish",
-                f"与第 {seen[key]} 行重复（同一厨房、日期、餐次、菜名）",
-                f"Duplicates line {seen[key]} (same kitchen, date, slot and dish)",
+                format_lazy(_("与第 {line} 行重复（同一厨房、日期、餐次、菜名）"), line=seen[key]),
             )
             continue
         seen[key] = line
@@ -196,24 +195,27 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
             errors.add(
                 line,
                 "tags",
-                f"{values.dish} 的标签与第 {first[0]} 行不同（同一菜品的标签、过敏原须一致）",
-                f"The tags of {values.dish} differ from line {first[0]} (a dish has one set of tags and allergens)",
+                format_lazy(
+                    _("{dish} 的标签与第 {line} 行不同（同一菜品的标签、过敏原须一致）"),
+                    dish=values.dish,
+                    line=first[0],
+                ),
             )
             continue
         rows.append(_Row(line=line, date=date, slot=slot, place=place, values=values, says_tags=says_tags))
     if not rows and not errors:
-        errors.add(None, "file", "文件里没有菜单行", "The file has no menu rows")
+        errors.add(None, "file", _("文件里没有菜单行"))
     return rows
 
 
 def menus_import(*, street: Street, text: str, actor: User | None = None, publish: bool = False) -> ImportResult:
     """Import a canteen's menu plan from CSV (see `CSV_HELP`); all or nothing.
 
-    Every error is reported with its line number (`Problem("csv_invalid", errors=[{line, field, message,
-    message_en}])`). Menus are created as drafts with the default cut-off; re-importing updates items by
-    (kitchen, date, slot, dish); items not in the file stay. Menus whose cut-off has passed are refused.
-    `publish`: then publish every menu of the file (`menus_publish_all`); if any day fails the rules (an elder
-    canteen's small portions and elder set meal), nothing is imported or published."""
+    Every error is reported with its line number (`Problem("csv_invalid", errors=[{line, field, message}])`).
+    Menus are created as drafts with the default cut-off; re-importing updates items by (kitchen, date, slot, dish);
+    items not in the file stay. Menus whose cut-off has passed are refused. `publish`: then publish every menu of
+    the file (`menus_publish_all`); if any day fails the rules (an elder canteen's small portions and elder set
+    meal), nothing is imported or published."""
     if actor is not None:
         require_role(actor, street=street, roles=MENU_EDITOR_ROLES)
     errors = _CsvErrors()
@@ -244,8 +246,7 @@ def menus_import(*, street: Street, text: str, actor: User | None = None, publis
             errors.add(
                 r.line,
                 "date",
-                f"{r.date} {Slot(r.slot).label} 已过截单时间，不能再修改",
-                f"{r.date} {r.slot} is past its order cut-off and cannot be changed",
+                format_lazy(_("{date} {slot} 已过截单时间，不能再修改"), date=r.date, slot=Slot(r.slot).label),
             )
             continue
         existing = items.get((menu.pk, r.values.dish)) if menu is not None else None
@@ -253,14 +254,12 @@ def menus_import(*, street: Street, text: str, actor: User | None = None, publis
             errors.add(
                 r.line,
                 "daily_limit",
-                f"已售出 {existing.sold} 份，限量不能低于 {existing.sold}",
-                f"{existing.sold} portions are sold; the limit cannot go below {existing.sold}",
+                format_lazy(_("已售出 {sold} 份，限量不能低于 {sold}"), sold=existing.sold),
             )
     if errors:
         raise Problem(
             "csv_invalid",
-            detail_zh=f"共 {len(errors)} 处错误，未写入任何数据",
-            detail_en=f"{len(errors)} error(s); nothing was written",
+            detail=format_lazy(_("共 {count} 处错误，未写入任何数据"), count=len(errors)),
             errors=list(errors),
         )
 
@@ -273,7 +272,7 @@ def menus_import(*, street: Street, text: str, actor: User | None = None, publis
             mkey = (r.place.pk, r.date, r.slot)
             menu = menus.get(mkey)
             if menu is None:
-                menu, _ = Menu.objects.get_or_create(
+                menu, _created = Menu.objects.get_or_create(
                     kitchen=kitchen,
                     date=r.date,
                     slot=r.slot,
@@ -288,8 +287,7 @@ def menus_import(*, street: Street, text: str, actor: User | None = None, publis
                         {
                             "line": r.line,
                             "field": "date",
-                            "message": f"第 {r.line} 行：已过截单时间",
-                            "message_en": f"line {r.line}: past the cut-off",
+                            "message": format_lazy(_("第 {line} 行：已过截单时间"), line=r.line),
                         }
                     ],
                 )
@@ -333,8 +331,7 @@ def menus_import(*, street: Street, text: str, actor: User | None = None, publis
                             {
                                 "line": r.line,
                                 "field": "daily_limit",
-                                "message": f"第 {r.line} 行：限量低于已售份数",
-                                "message_en": f"line {r.line}: the limit is below the portions sold",
+                                "message": format_lazy(_("第 {line} 行：限量低于已售份数"), line=r.line),
                             }
                         ],
                     )

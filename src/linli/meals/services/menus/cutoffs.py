@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
 from linli.core.models import AuditLog, Role, Street, User
@@ -86,7 +88,7 @@ def menu_cutoff_default(*, kitchen: Kitchen, date: dt.date, slot: str) -> dt.dat
         day, at = date, _as_time(kitchen.dinner_cutoff)
     else:
         raise Problem(
-            "validation_error", errors=[field_error("slot", f"未知的餐次 {slot!r}", f"Unknown slot {slot!r}")]
+            "validation_error", errors=[field_error("slot", format_lazy(_("未知的餐次 {slot}"), slot=repr(slot)))]
         )
     return dt.datetime.combine(day, at, tzinfo=SHANGHAI)
 
@@ -101,8 +103,7 @@ def _refuse_if_frozen(menu: Menu) -> None:
         cutoff = timezone.localtime(menu.cutoff_at, SHANGHAI).strftime("%Y-%m-%d %H:%M")
         raise Problem(
             "after_cutoff",
-            detail_zh=f"该菜单已于 {cutoff} 截单，不能再修改",
-            detail_en=f"This menu closed for orders at {cutoff} and can no longer be changed",
+            detail=format_lazy(_("该菜单已于 {cutoff} 截单，不能再修改"), cutoff=cutoff),
         )
 
 

@@ -9,8 +9,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text, choice_label, join_lazy
 from linli.core.models import User
 from linli.meals.models import (
     Dish,
@@ -104,16 +108,16 @@ def _date_in_range(date: dt.date) -> bool:
     return today - dt.timedelta(days=1) <= date <= today + dt.timedelta(days=MAX_DAYS_AHEAD)
 
 
-def _check_cutoff(cutoff_at: dt.datetime, date: dt.date) -> list[tuple[str, str, str]]:
-    problems = []
+def _check_cutoff(cutoff_at: dt.datetime, date: dt.date) -> list[tuple[str, Text]]:
+    problems: list[tuple[str, Text]] = []
     if timezone.is_naive(cutoff_at):
-        problems.append(("cutoff_at", "截单时间必须带时区", "cutoff_at must carry a time zone"))
+        problems.append(("cutoff_at", _("截单时间必须带时区")))
         return problems
     if cutoff_at <= timezone.now():
-        problems.append(("cutoff_at", "截单时间已过，不能再发布这一餐", "The cut-off has passed for this meal"))
+        problems.append(("cutoff_at", _("截单时间已过，不能再发布这一餐")))
     end_of_day = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0, 0), tzinfo=SHANGHAI)
     if cutoff_at >= end_of_day:
-        problems.append(("cutoff_at", "截单时间不能晚于用餐当天", "The cut-off cannot be after the meal's day"))
+        problems.append(("cutoff_at", _("截单时间不能晚于用餐当天")))
     return problems
 
 
@@ -125,7 +129,7 @@ def _item_create(*, menu: Menu, values: ItemValues, sort_order: int | None = Non
     if MenuItem.objects.filter(menu=menu, dish=dish).exists():
         raise Problem(
             "validation_error",
-            errors=[field_error("dish", f"菜单上已有 {dish.name}", f"{dish.name} is already on this menu")],
+            errors=[field_error("dish", format_lazy(_("菜单上已有 {name}"), name=dish.name))],
         )
     if sort_order is None:
         sort_order = (MenuItem.objects.filter(menu=menu).count() + 1) * 10
@@ -153,15 +157,15 @@ def menu_create(
     """A draft menu for one kitchen, date and slot, with its items. The cut-off defaults from the kitchen's
     cut-off times (breakfast: the day before)."""
     check_kitchen_editor(actor, kitchen)
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, Text]] = []
     if slot not in Slot.values:
-        problems.append(("slot", f"未知的餐次 {slot!r}（breakfast、lunch、dinner）", f"Unknown slot {slot!r}"))
+        problems.append(("slot", format_lazy(_("未知的餐次 {slot}（breakfast、lunch、dinner）"), slot=repr(slot))))
     if not isinstance(date, dt.date):
-        problems.append(("date", "日期无效", "Invalid date"))
+        problems.append(("date", _("日期无效")))
     elif not _date_in_range(date):
-        problems.append(("date", "日期须在今天到一年之内", "The date must be between today and a year ahead"))
+        problems.append(("date", _("日期须在今天到一年之内")))
     if len(note or "") > 300:
-        problems.append(("note", "备注超过 300 字", "The note is longer than 300 characters"))
+        problems.append(("note", _("备注超过 300 字")))
     _raise_validation(problems)
     if cutoff_at is None:
         cutoff_at = menu_cutoff_default(kitchen=kitchen, date=date, slot=slot)
@@ -173,13 +177,13 @@ def menu_create(
         problems += item_problems
         if values is not None:
             if values.dish in names:
-                problems.append((f"items.{n}.dish", f"菜品 {values.dish} 重复", f"The dish {values.dish} is repeated"))
+                problems.append((f"items.{n}.dish", format_lazy(_("菜品 {dish} 重复"), dish=values.dish)))
             names.add(values.dish)
             validated.append(values)
     _raise_validation(problems)
     duplicate = Problem(
         "validation_error",
-        errors=[field_error("slot", "这一天的这个餐次已有菜单", "There is already a menu for this day and slot")],
+        errors=[field_error("slot", _("这一天的这个餐次已有菜单"))],
     )
     try:
         with transaction.atomic():
@@ -209,11 +213,11 @@ def menu_update(
     with transaction.atomic():
         menu = _lock_menu(menu)
         _refuse_if_frozen(menu)
-        problems: list[tuple[str, str, str]] = []
+        problems: list[tuple[str, Text]] = []
         if cutoff_at is not None:
             problems += _check_cutoff(cutoff_at, menu.date)
         if note is not None and len(note) > 300:
-            problems.append(("note", "备注超过 300 字", "The note is longer than 300 characters"))
+            problems.append(("note", _("备注超过 300 字")))
         _raise_validation(problems)
         if cutoff_at is not None:
             menu.cutoff_at = cutoff_at
@@ -228,9 +232,17 @@ def _transition(menu: Menu, to_status: str) -> None:
     if to_status not in MENU_TRANSITIONS.get(menu.status, frozenset()):
         raise Problem(
             "validation_error",
-            detail_zh=f"菜单当前状态（{MenuStatus(menu.status).label}）不能进行此操作",
-            detail_en=f"A {menu.status} menu cannot become {to_status}",
-            errors=[field_error("status", f"状态 {menu.status} 不能变为 {to_status}", f"{menu.status} → {to_status}")],
+            detail=format_lazy(
+                _("菜单当前为「{status}」，不能改为「{to_status}」"),
+                status=choice_label(MenuStatus, menu.status),
+                to_status=choice_label(MenuStatus, to_status),
+            ),
+            errors=[
+                field_error(
+                    "status",
+                    format_lazy(_("状态 {status} 不能变为 {to_status}"), status=menu.status, to_status=to_status),
+                )
+            ],
         )
 
 
@@ -246,8 +258,7 @@ def menu_publish(*, menu: Menu, actor: User | None = None) -> Menu:
         if failures:
             raise Problem(
                 "menu_invalid",
-                detail_zh="；".join(f["message"] for f in failures),
-                detail_en="; ".join(f["message_en"] for f in failures),
+                detail=join_lazy([f["message"] for f in failures], pgettext_lazy("list separator", "；")),
                 errors=failures,
             )
         now = timezone.now()
@@ -273,9 +284,8 @@ def menu_unpublish(*, menu: Menu, actor: User | None = None) -> Menu:
         if Order.objects.filter(menu=menu).exists():
             raise Problem(
                 "validation_error",
-                detail_zh="已有居民订了这一餐，不能撤回发布",
-                detail_en="Residents have already ordered from this menu; it cannot be unpublished",
-                errors=[field_error("status", "已有订单", "The menu has orders")],
+                detail=_("已有居民订了这一餐，不能撤回发布"),
+                errors=[field_error("status", _("已有订单"))],
             )
         Menu.objects.filter(pk=menu.pk).update(status=MenuStatus.DRAFT, published_at=None)
         menu.status, menu.published_at = MenuStatus.DRAFT, None
@@ -367,8 +377,7 @@ def menu_item_update(
                 errors=[
                     field_error(
                         "daily_limit",
-                        f"已售出 {sold} 份，限量不能低于 {sold}",
-                        f"{sold} portions are sold; the limit cannot go below {sold}",
+                        format_lazy(_("已售出 {sold} 份，限量不能低于 {sold}"), sold=sold),
                     )
                 ],
             )
@@ -396,9 +405,8 @@ def menu_item_remove(*, item: MenuItem, actor: User | None = None) -> None:
         if item.sold or item.order_lines.exists():
             raise Problem(
                 "validation_error",
-                detail_zh=f"已有居民订了 {item.dish.name}，不能删除；可以把限量改为已售份数",
-                detail_en=f"{item.dish.name} has orders and cannot be removed; set its limit to the portions sold",
-                errors=[field_error("item", "已有订单", "The item has orders")],
+                detail=format_lazy(_("已有居民订了 {name}，不能删除；可以把限量改为已售份数"), name=item.dish.name),
+                errors=[field_error("item", _("已有订单"))],
             )
         _audit(
             actor=actor,

@@ -8,7 +8,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text
 from linli.meals.models import (
     Allergen,
     DishTag,
@@ -92,10 +96,10 @@ def split_tags(values: Iterable[str]) -> tuple[list[str], list[str], bool, bool,
     return tags, allergens, is_set, is_elder_set, unknown
 
 
-def _unknown_tag_message(unknown: Sequence[str]) -> tuple[str, str]:
+def _unknown_tag_message(unknown: Sequence[str]) -> Text:
     allowed = ", ".join([*DishTag.values, "set", "elder_set", "allergen:<" + "/".join(Allergen.values) + ">"])
     joined = ", ".join(unknown)
-    return f"未知的标签 {joined}（可用：{allowed}）", f"Unknown tag(s) {joined} (allowed: {allowed})"
+    return format_lazy(_("未知的标签 {joined}（可用：{allowed}）"), joined=joined, allowed=allowed)
 
 
 @dataclass
@@ -127,28 +131,27 @@ def _int_or_none(value: Any) -> tuple[int | None, bool]:
     return None, False
 
 
-def validate_item(data: Mapping[str, Any], prefix: str = "") -> tuple[ItemValues | None, list[tuple[str, str, str]]]:
-    """Check one item's input (dish name, prices in fen, limit, tags); return the values or (field, zh, en) errors.
+def validate_item(data: Mapping[str, Any], prefix: str = "") -> tuple[ItemValues | None, list[tuple[str, Text]]]:
+    """Check one item's input (dish name, prices in fen, limit, tags); return the values or (field, message) errors.
 
     `tags` may hold DishTag codes, `allergen:<code>`, `set` and `elder_set`; `allergens` plain allergen codes;
     `is_set_meal` / `is_elder_discount_set` booleans (either way of saying it is accepted)."""
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, Text]] = []
     name = data.get("dish")
     if not isinstance(name, str) or not name.strip():
-        problems.append((f"{prefix}dish", "缺少菜名", "The dish name is missing"))
+        problems.append((f"{prefix}dish", _("缺少菜名")))
         name = ""
     elif len(name.strip()) > 100:
-        problems.append((f"{prefix}dish", "菜名超过 100 个字", "The dish name is longer than 100 characters"))
+        problems.append((f"{prefix}dish", _("菜名超过 100 个字")))
     price, ok = _int_or_none(data.get("price_fen"))
     if not ok or price is None:
-        problems.append((f"{prefix}price_fen", "价格必须是整数（单位：分）", "price_fen must be a whole number of fen"))
+        problems.append((f"{prefix}price_fen", _("价格必须是整数（单位：分）")))
         price = None
     elif not 1 <= price <= MAX_PRICE_FEN:
         problems.append(
             (
                 f"{prefix}price_fen",
-                f"价格应在 1 到 {MAX_PRICE_FEN} 分之间（单位是分，12 元写 1200）",
-                f"price_fen must be between 1 and {MAX_PRICE_FEN} fen (12 yuan is 1200)",
+                format_lazy(_("价格应在 1 到 {max} 分之间（单位是分，12 元写 1200）"), max=MAX_PRICE_FEN),
             )
         )
         price = None
@@ -157,20 +160,18 @@ def validate_item(data: Mapping[str, Any], prefix: str = "") -> tuple[ItemValues
         problems.append(
             (
                 f"{prefix}half_price_fen",
-                "半份价格必须是整数（单位：分）",
-                "half_price_fen must be a whole number of fen",
+                _("半份价格必须是整数（单位：分）"),
             )
         )
         half = None
     elif half is not None and half < 1:
-        problems.append((f"{prefix}half_price_fen", "半份价格必须大于 0", "half_price_fen must be above 0"))
+        problems.append((f"{prefix}half_price_fen", _("半份价格必须大于 0")))
         half = None
     elif half is not None and price is not None and half >= price:
         problems.append(
             (
                 f"{prefix}half_price_fen",
-                f"半份价格 {half} 分应低于整份价格 {price} 分",
-                f"The half-portion price {half} must be below the full price {price}",
+                format_lazy(_("半份价格 {half} 分应低于整份价格 {price} 分"), half=half, price=price),
             )
         )
     limit, ok = _int_or_none(data.get("daily_limit"))
@@ -178,8 +179,7 @@ def validate_item(data: Mapping[str, Any], prefix: str = "") -> tuple[ItemValues
         problems.append(
             (
                 f"{prefix}daily_limit",
-                "每日限量必须是正整数（不限量请留空）",
-                "daily_limit must be a positive whole number (empty: no limit)",
+                _("每日限量必须是正整数（不限量请留空）"),
             )
         )
         limit = None
@@ -188,21 +188,23 @@ def validate_item(data: Mapping[str, Any], prefix: str = "") -> tuple[ItemValues
         raw_tags = raw_tags.split("|")
     raw_allergens = data.get("allergens") or []
     if not isinstance(raw_tags, list | tuple) or not isinstance(raw_allergens, list | tuple):
-        problems.append((f"{prefix}tags", "标签必须是列表", "tags must be a list"))
+        problems.append((f"{prefix}tags", _("标签必须是列表")))
         raw_tags, raw_allergens = [], []
     tags, allergens, is_set, is_elder_set, unknown = split_tags(
         [*map(str, raw_tags), *(f"allergen:{a}" for a in raw_allergens)]
     )
     if unknown:
-        zh, en = _unknown_tag_message(unknown)
-        problems.append((f"{prefix}tags", zh, en))
+        problems.append((f"{prefix}tags", _unknown_tag_message(unknown)))
     is_elder_set = is_elder_set or bool(data.get("is_elder_discount_set"))
     is_set = is_set or is_elder_set or bool(data.get("is_set_meal"))
     for key, limit_len in (("components", 300), ("description", 300)):
         v = data.get(key) or ""
         if not isinstance(v, str) or len(v) > limit_len:
             problems.append(
-                (f"{prefix}{key}", f"{key} 必须是不超过 {limit_len} 字的文字", f"{key}: text ≤ {limit_len}")
+                (
+                    f"{prefix}{key}",
+                    format_lazy(_("{key} 必须是不超过 {limit_len} 字的文字"), key=key, limit_len=limit_len),
+                )
             )
     if problems:
         return None, problems
@@ -223,6 +225,6 @@ def validate_item(data: Mapping[str, Any], prefix: str = "") -> tuple[ItemValues
     )
 
 
-def _raise_validation(problems: list[tuple[str, str, str]]) -> None:
+def _raise_validation(problems: list[tuple[str, Text]]) -> None:
     if problems:
-        raise Problem("validation_error", errors=[field_error(f, zh, en) for f, zh, en in problems])
+        raise Problem("validation_error", errors=[field_error(f, message) for f, message in problems])

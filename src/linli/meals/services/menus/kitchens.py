@@ -7,8 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text
 from linli.core.models import User
 from linli.meals.models import Kitchen, Slot
 from linli.meals.services.menus.cutoffs import (
@@ -29,11 +32,9 @@ def kitchen_for_place(*, place: Place) -> Kitchen:
     if place.kind not in KITCHEN_KINDS:
         raise Problem(
             "validation_error",
-            errors=[
-                field_error("kitchen", f"{place.name} 不是厨房或食堂", f"{place.name} is not a kitchen or canteen")
-            ],
+            errors=[field_error("kitchen", format_lazy(_("{name} 不是厨房或食堂"), name=place.name))],
         )
-    kitchen, _ = Kitchen.objects.get_or_create(
+    kitchen, _created = Kitchen.objects.get_or_create(
         place=place, defaults={"street": place.street, "is_elder_canteen": place.kind == "elder_canteen"}
     )
     return kitchen
@@ -71,30 +72,28 @@ def kitchen_update(
     menus keep their cut-off; new menus take the new times. Audit-logged (`kitchen.update`) with the fields
     changed and their values before and after."""
     check_kitchen_editor(actor, kitchen)
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, Text]] = []
     places: list[Place] | None = None
     if serves is not None:
         places = list(serves)
         served = set(kitchen.serves.values_list("pk", flat=True))
         for p in places:
             if p.street_id != kitchen.street_id:
-                problems.append(
-                    ("serves", f"{p.name} 不在本街道，不能配送", f"{p.name} is in another street and cannot be served")
-                )
+                problems.append(("serves", format_lazy(_("{name} 不在本街道，不能配送"), name=p.name)))
             elif not p.is_active and p.pk not in served:  # one served before it closed may stay listed
-                problems.append(("serves", f"{p.name} 已停用", f"{p.name} is no longer active"))
+                problems.append(("serves", format_lazy(_("{name} 已停用"), name=p.name)))
     times = {"breakfast_cutoff": breakfast_cutoff, "lunch_cutoff": lunch_cutoff, "dinner_cutoff": dinner_cutoff}
     for key, value in times.items():
         if value is not None and not isinstance(value, dt.time):
-            problems.append((key, "截单时间格式应为 时:分", "The cut-off must be a time HH:MM"))
+            problems.append((key, _("截单时间格式应为 时:分")))
     slot_list: list[str] | None = None
     if slots is not None:
         wanted = set(slots)
         slot_list = [s for s in Slot.values if s in wanted]
         if wanted - set(Slot.values):
-            problems.append(("slots", "餐次应为早餐、午餐或晚餐", "slots must be breakfast, lunch or dinner"))
+            problems.append(("slots", _("餐次应为早餐、午餐或晚餐")))
         elif not slot_list:
-            problems.append(("slots", "请至少选择一个供应的餐次", "Choose at least one meal the kitchen cooks"))
+            problems.append(("slots", _("请至少选择一个供应的餐次")))
     _raise_validation(problems)
     with transaction.atomic():
         kitchen = Kitchen.objects.select_for_update().select_related("street", "place").get(pk=kitchen.pk)

@@ -9,6 +9,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.models import User
@@ -42,8 +44,7 @@ def menus_publish_all(*, menus: Iterable[Menu], actor: User | None = None) -> in
         if failures:
             raise Problem(
                 "menu_invalid",
-                detail_zh=f"{len(failures)} 处不符合发布规则，没有发布任何菜单",
-                detail_en=f"{len(failures)} rule failure(s); no menu was published",
+                detail=format_lazy(_("{count} 处不符合发布规则，没有发布任何菜单"), count=len(failures)),
                 errors=failures,
             )
         now = timezone.now()

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
+from linli.core.i18n import Text
 from linli.meals.models import (
     Kitchen,
     Menu,
@@ -21,8 +24,8 @@ from linli.meals.services.menus.cutoffs import (
 # ------------------------------------------------------------------------------------------- rules
 
 
-def _failure(date: dt.date, slot: str | None, rule: str, zh: str, en: str) -> dict[str, Any]:
-    return {"field": "items", "date": date.isoformat(), "slot": slot, "rule": rule, "message": zh, "message_en": en}
+def _failure(date: dt.date, slot: str | None, rule: str, message: Text) -> dict[str, Any]:
+    return {"field": "items", "date": date.isoformat(), "slot": slot, "rule": rule, "message": message}
 
 
 def _day_failures(kitchen: Kitchen, date: dt.date, menus: Sequence[Menu]) -> list[dict[str, Any]]:
@@ -36,8 +39,7 @@ def _day_failures(kitchen: Kitchen, date: dt.date, menus: Sequence[Menu]) -> lis
                     date,
                     m.slot,
                     "no_items",
-                    f"{date} {label}：菜单上还没有菜",
-                    f"{date} {m.slot}: the menu has no dishes",
+                    format_lazy(_("{date} {slot}：菜单上还没有菜"), date=date, slot=label),
                 )
             )
             continue
@@ -47,8 +49,7 @@ def _day_failures(kitchen: Kitchen, date: dt.date, menus: Sequence[Menu]) -> lis
                     date,
                     m.slot,
                     "small_portions",
-                    f"{date} {label}：长者食堂每餐须提供小份（半份）菜",
-                    f"{date} {m.slot}: an elder canteen must offer small (half) portions at every meal",
+                    format_lazy(_("{date} {slot}：长者食堂每餐须提供小份（半份）菜"), date=date, slot=label),
                 )
             )
     if kitchen.is_elder_canteen and menus:
@@ -59,8 +60,7 @@ def _day_failures(kitchen: Kitchen, date: dt.date, menus: Sequence[Menu]) -> lis
                     date,
                     None,
                     "elder_set_meal",
-                    f"{date}：长者食堂每天至少提供一份长者优惠套餐",
-                    f"{date}: an elder canteen must offer at least one discounted elder set meal a day",
+                    format_lazy(_("{date}：长者食堂每天至少提供一份长者优惠套餐"), date=date),
                 )
             )
     return failures
@@ -76,7 +76,7 @@ def menu_rules_check(
 
     With `menu`: that menu together with the day's menus already published (what residents would see after
     publishing). With `kitchen` + `date`: every menu planned for that day, drafts included (the editor's view).
-    Each failure is `{field, date, slot (None for a whole-day rule), rule, message, message_en}`."""
+    Each failure is `{field, date, slot (None for a whole-day rule), rule, message}` (a lazy message)."""
     if menu is not None:
         kitchen, date = menu.kitchen, menu.date
         qs = Menu.objects.filter(kitchen=kitchen, date=date).filter(

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import ACTIVE_BOOKING_STATUSES, Activity, ActivityStatus, Booking, BookingStatus
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import Text
 from linli.core.models import Role
 from linli.meals.models import (
     DestinationType,
@@ -65,8 +68,8 @@ class Basket:
 # ------------------------------------------------------------------------------------------ parsing
 
 
-def _invalid(field_name: str, zh: str, en: str, **more: Any) -> Problem:
-    return Problem("validation_error", errors=[field_error(field_name, zh, en, **more)])
+def _invalid(field_name: str, message: Text, **more: Any) -> Problem:
+    return Problem("validation_error", errors=[field_error(field_name, message, **more)])
 
 
 def _is_int(value: Any) -> bool:
@@ -75,7 +78,7 @@ def _is_int(value: Any) -> bool:
 
 def _parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        raise _invalid("date", "日期格式应为 YYYY-MM-DD", "Use YYYY-MM-DD")
+        raise _invalid("date", _("日期格式应为 YYYY-MM-DD"))
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -83,42 +86,38 @@ def _parse_date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise _invalid("date", "日期格式应为 YYYY-MM-DD", "Use YYYY-MM-DD")
+    raise _invalid("date", _("日期格式应为 YYYY-MM-DD"))
 
 
 def _parse_slot(value: Any) -> str:
     if value not in _SLOTS:
-        raise _invalid("slot", "餐次应为 breakfast、lunch 或 dinner", "slot must be breakfast, lunch or dinner")
+        raise _invalid("slot", _("餐次应为 breakfast、lunch 或 dinner"))
     return str(value)
 
 
 def _parse_items(items: Any) -> list[tuple[int, int, bool]]:
     """[(menu_item_id, quantity, half)] with duplicates (same dish, same portion size) merged, in basket order."""
     if not isinstance(items, list) or not items:
-        raise _invalid("items", "请至少选择一道菜", "Choose at least one dish")
+        raise _invalid("items", _("请至少选择一道菜"))
     if len(items) > MAX_LINES:
-        raise _invalid("items", f"一次最多点 {MAX_LINES} 项", f"At most {MAX_LINES} lines per order")
+        raise _invalid("items", format_lazy(_("一次最多点 {max} 项"), max=MAX_LINES))
     merged: dict[tuple[int, bool], int] = {}
     errors = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            errors.append(field_error(f"items.{i}", "格式不正确", "Each item must be an object"))
+            errors.append(field_error(f"items.{i}", _("格式不正确")))
             continue
         menu_item_id: Any = item.get("menu_item_id")
         quantity: Any = item.get("quantity", 1)
         half: Any = item.get("half", False)
         if not _is_int(menu_item_id) or menu_item_id <= 0:
-            errors.append(field_error(f"items.{i}.menu_item_id", "菜品编号应为正整数", "menu_item_id must be an id"))
+            errors.append(field_error(f"items.{i}.menu_item_id", _("菜品编号应为正整数")))
             continue
         if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:
-            errors.append(
-                field_error(
-                    f"items.{i}.quantity", f"数量应为 1 到 {MAX_QUANTITY}", f"quantity must be 1 to {MAX_QUANTITY}"
-                )
-            )
+            errors.append(field_error(f"items.{i}.quantity", format_lazy(_("数量应为 1 到 {max}"), max=MAX_QUANTITY)))
             continue
         if not isinstance(half, bool):
-            errors.append(field_error(f"items.{i}.half", "应为是或否（true/false）", "half must be true or false"))
+            errors.append(field_error(f"items.{i}.half", _("应为是或否（true/false）")))
             continue
         merged[(menu_item_id, half)] = merged.get((menu_item_id, half), 0) + quantity
     if errors:
@@ -128,8 +127,7 @@ def _parse_items(items: Any) -> list[tuple[int, int, bool]]:
         if quantity > MAX_QUANTITY:
             raise _invalid(
                 "items",
-                f"同一道菜最多点 {MAX_QUANTITY} 份",
-                f"At most {MAX_QUANTITY} of one dish",
+                format_lazy(_("同一道菜最多点 {max} 份"), max=MAX_QUANTITY),
                 menu_item_id=menu_item_id,
             )
         out.append((menu_item_id, quantity, half))
@@ -147,16 +145,15 @@ def _parse_destination(value: Any) -> tuple[str, int | None]:
             return DestinationType.HOME, None
     raise _invalid(
         "destination",
-        "送餐地点应为 {place_id}、{activity_id} 或 {home: true} 之一",
-        'destination must be one of {"place_id": ID}, {"activity_id": ID}, {"home": true}',
+        _("送餐地点应为 {place_id}、{activity_id} 或 {home: true} 之一"),
     )
 
 
 # ------------------------------------------------------------------------------------------- checks
 
 
-def _not_available(zh: str, en: str, **extra: Any) -> Problem:
-    return Problem("menu_not_available", detail_zh=zh, detail_en=en, extra=extra)
+def _not_available(detail: Text, **extra: Any) -> Problem:
+    return Problem("menu_not_available", detail=detail, extra=extra)
 
 
 def _check_open(menu: Menu, now: dt.datetime) -> None:
@@ -164,17 +161,15 @@ def _check_open(menu: Menu, now: dt.datetime) -> None:
         local = timezone.localtime(menu.cutoff_at)
         raise Problem(
             "after_cutoff",
-            detail_zh=f"本餐已于 {local:%m-%d %H:%M} 截单",
-            detail_en=f"Orders for this meal closed at {local:%Y-%m-%d %H:%M}",
+            detail=format_lazy(_("本餐已于 {cutoff} 截单"), cutoff=f"{local:%Y-%m-%d %H:%M}"),
             extra={"cutoff_at": menu.cutoff_at.isoformat()},
         )
 
 
-def _not_served(kitchen: Kitchen, zh_what: str, en_what: str) -> Problem:
+def _not_served(kitchen: Kitchen, where: Text) -> Problem:
     return Problem(
         "destination_not_served",
-        detail_zh=f"{kitchen.place.name}不向{zh_what}送餐",
-        detail_en=f"{kitchen.place.name} does not deliver to {en_what}",
+        detail=format_lazy(_("{kitchen}不向{where}送餐"), kitchen=kitchen.place.name, where=where),
         extra={"kitchen_id": kitchen.pk},
     )
 
@@ -192,46 +187,42 @@ def _resolve_destination(
     if kind == DestinationType.PLACE:
         assert ref is not None
         if not _serves(kitchen, ref, place_listed):
-            raise _not_served(kitchen, "该地点", "that place")
+            raise _not_served(kitchen, _("该地点"))
         return Destination(type=kind, place_id=ref)
     if kind == DestinationType.ACTIVITY:
         assert ref is not None
         activity = Activity.objects.select_related("place").filter(pk=ref).first()
         if activity is None or activity.status != ActivityStatus.PUBLISHED:
-            raise _invalid("destination.activity_id", "没有这个活动", "No such activity")
+            raise _invalid("destination.activity_id", _("没有这个活动"))
         if timezone.localtime(activity.start).date() != on:
             raise _invalid(
                 "destination.activity_id",
-                "该活动不在这一天",
-                "The activity is not on that date",
+                _("该活动不在这一天"),
                 activity_date=timezone.localtime(activity.start).date().isoformat(),
             )
         booked = Booking.objects.filter(activity_id=activity.pk, user_id=user.pk, status__in=SEATED_BOOKING_STATUSES)
         if not booked.exists():
             raise Problem(
                 "not_eligible",
-                detail_zh="只有已预约（已确认）该活动的居民才能把餐送到活动场地",
-                detail_en="Only people with a confirmed booking for the activity may have a meal sent there",
+                detail=_("只有已预约（已确认）该活动的居民才能把餐送到活动场地"),
             )
         if not _serves(kitchen, activity.place_id):
-            raise _not_served(kitchen, f"活动场地「{activity.place.name}」", f"the venue {activity.place.name}")
+            raise _not_served(kitchen, format_lazy(_("活动场地「{name}」"), name=activity.place.name))
         return Destination(type=kind, place_id=activity.place_id, activity=activity)
     # home delivery
     if profile is None or not profile.home_delivery:
         raise Problem(
             "not_eligible",
-            detail_zh="送餐上门需经街道工作人员核实登记，请联系服务点",
-            detail_en="Home delivery is for residents registered for it by the street's staff",
+            detail=_("送餐上门需经街道工作人员核实登记，请联系服务点"),
         )
     if not kitchen.home_delivery or profile.street_id != kitchen.street_id:
-        raise _not_served(kitchen, "您的住址", "your home")
+        raise _not_served(kitchen, _("您的住址"))
     compound = profile.compound
     address = profile.home_address or (compound.address if compound else "") or (compound.name if compound else "")
     if not address:
         raise Problem(
             "not_eligible",
-            detail_zh="您的助餐档案没有送餐地址，请联系服务点",
-            detail_en="Your meal profile has no delivery address; ask the service point",
+            detail=_("您的助餐档案没有送餐地址，请联系服务点"),
         )
     return Destination(
         type=kind,
@@ -270,17 +261,15 @@ def basket_check(
     )
     missing = [menu_item_id for menu_item_id, _q, _h in wanted if menu_item_id not in found]
     if missing:
-        raise _not_available("菜单上没有这道菜", "That dish is not on the menu", menu_item_ids=missing)
+        raise _not_available(_("菜单上没有这道菜"), menu_item_ids=missing)
     menus = {item.menu_id for item in found.values()}
     if len(menus) != 1:
-        raise _invalid("items", "一张订单只能点同一份菜单（同一厨房、同一餐次）的菜", "One order, one menu")
+        raise _invalid("items", _("一张订单只能点同一份菜单（同一厨房、同一餐次）的菜"))
     menu = next(iter(found.values())).menu
     if menu.date != on or menu.slot != slot:
-        raise _not_available(
-            "这道菜不在所选日期和餐次的菜单上", "The dish is not on the menu for that date and meal", menu_id=menu.pk
-        )
+        raise _not_available(_("这道菜不在所选日期和餐次的菜单上"), menu_id=menu.pk)
     if menu.status == MenuStatus.DRAFT:
-        raise _not_available("菜单尚未发布", "The menu is not published yet", menu_id=menu.pk)
+        raise _not_available(_("菜单尚未发布"), menu_id=menu.pk)
     _check_open(menu, now)
     kitchen = menu.kitchen
 
@@ -294,9 +283,9 @@ def basket_check(
         if item.is_elder_discount_set and (age is None or age < ELDER_MIN_AGE):
             raise Problem(
                 "not_eligible",
-                detail_zh=f"「{item.dish.name}」是长者优惠套餐，限60岁以上居民（请先在「我的」页面填写出生年份）",
-                detail_en=f"{item.dish.name} is the discounted elder set meal, for residents aged 60 and over "
-                "(set your birth year on /me/)",
+                detail=format_lazy(
+                    _("「{name}」是长者优惠套餐，限60岁以上居民（请先在「我的」页面填写出生年份）"), name=item.dish.name
+                ),
                 extra={"menu_item_id": item.pk},
             )
     bill = pricing.bill_compute(
@@ -323,8 +312,11 @@ def _sold_out(item: MenuItem, wanted: int, stock: tuple[int | None, int] | None 
     remaining = max(0, (limit or 0) - sold)
     return Problem(
         "sold_out",
-        detail_zh=f"「{item.dish.name}」" + (f"只剩 {remaining} 份" if remaining else "已售完"),
-        detail_en=f"{item.dish.name}: " + (f"only {remaining} left" if remaining else "sold out"),
+        detail=(
+            format_lazy(_("「{dish}」只剩 {remaining} 份"), dish=item.dish.name, remaining=remaining)
+            if remaining
+            else format_lazy(_("「{dish}」已售完"), dish=item.dish.name)
+        ),
         extra={"menu_item_id": item.pk, "dish": item.dish.name, "remaining": remaining, "requested": wanted},
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.notifications import notify_user
@@ -52,7 +53,7 @@ def order_cancel(*, order: Order, actor: Any, reason: str = "", now: dt.datetime
     is_owner = actor is not None and getattr(actor, "pk", None) == order.user_id
     is_staff = actor is not None and is_street_staff(actor, order.street)
     if not (is_owner or is_staff):
-        raise Problem("permission_denied", detail_zh="不能取消他人的订单", detail_en="This is not your order")
+        raise Problem("permission_denied", detail=_("不能取消他人的订单"))
     status = order.status
     if status == OrderStatus.PLACED:
         to_status = OrderStatus.CANCELLED
@@ -64,8 +65,7 @@ def order_cancel(*, order: Order, actor: Any, reason: str = "", now: dt.datetime
         if not is_staff:
             raise Problem(
                 "after_cutoff",
-                detail_zh="已过截单时间，厨房已按单备餐；如需退款请联系服务点工作人员",
-                detail_en="The order is past its cut-off; ask the service point's staff for a refund",
+                detail=_("已过截单时间，厨房已按单备餐；如需退款请联系服务点工作人员"),
             )
     else:
         raise invalid_transition(order, status, OrderStatus.CANCELLED)

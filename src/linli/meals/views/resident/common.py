@@ -10,12 +10,13 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import ActivityStatus, Booking, BookingStatus
 from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.geo import haversine_m
+from linli.core.i18n import Text
 from linli.core.pages import SESSION_STREET, problem_message
 from linli.meals.models import (
     Allergen,
@@ -155,28 +156,13 @@ def _profile(user: Any) -> MealProfile | None:
 
 
 # Plain words for the problems a resident meets when ordering (the service's own detail is kept when it has one).
-RESIDENT_HINTS = {
-    "sold_out": (
-        "这道菜刚刚卖完了，请换一道菜或减少份数。",
-        "This dish has just sold out; choose another or fewer portions.",
-    ),
-    "after_cutoff": (
-        "这一餐已经截单，不能再订了，请选择其他日期或餐次。",
-        "Orders for this meal have closed; choose another day or meal.",
-    ),
-    "insufficient_balance": (
-        "钱包余额不够，请到助餐点或党群服务站充值后再订。",
-        "Your wallet is short; top it up at a meal point or service station.",
-    ),
-    "not_eligible": (
-        "您暂不符合这项服务的条件（如送餐上门需先由工作人员登记）。",
-        "You are not eligible for this (home delivery needs staff registration).",
-    ),
-    "destination_not_served": (
-        "这家厨房不送到您选的地点，请换个取餐地点。",
-        "This kitchen does not deliver there; choose another place.",
-    ),
-    "menu_not_available": ("这一餐没有可订的菜单。", "There is no menu to order from for this meal."),
+RESIDENT_HINTS: dict[str, Text] = {
+    "sold_out": _("这道菜刚刚卖完了，请换一道菜或减少份数。"),
+    "after_cutoff": _("这一餐已经截单，不能再订了，请选择其他日期或餐次。"),
+    "insufficient_balance": _("钱包余额不够，请到助餐点或党群服务站充值后再订。"),
+    "not_eligible": _("您暂不符合这项服务的条件（如送餐上门需先由工作人员登记）。"),
+    "destination_not_served": _("这家厨房不送到您选的地点，请换个取餐地点。"),
+    "menu_not_available": _("这一餐没有可订的菜单。"),
 }
 
 
@@ -184,5 +170,5 @@ def _problem_for_resident(problem: Problem) -> dict[str, Any]:
     message = problem_message(problem)
     hint = RESIDENT_HINTS.get(problem.code)
     if hint:
-        message["hint"] = hint[1] if (get_language() or "").startswith("en") else hint[0]
+        message["hint"] = str(hint)
     return message

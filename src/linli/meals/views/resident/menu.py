@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.core.auth import request_user
@@ -326,9 +327,9 @@ def _place_order(request: HttpRequest, ctx: dict[str, Any]) -> HttpResponse:
     if menu is None:
         problem = Problem("menu_not_available")
     elif not items:
-        problem = Problem("validation_error", detail_zh="请先选择菜品", detail_en="Choose at least one dish first")
+        problem = Problem("validation_error", detail=_("请先选择菜品"))
     elif destination is None:
-        problem = Problem("validation_error", detail_zh="请选择取餐地点", detail_en="Choose where the meal goes")
+        problem = Problem("validation_error", detail=_("请选择取餐地点"))
     if problem is None:
         try:
             order = order_services.order_create(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from linli.core.auth import request_user
 from linli.core.errors import Problem
+from linli.core.i18n import choice_label
 from linli.meals.models import (
     DestinationType,
     Order,
@@ -24,7 +25,6 @@ from linli.meals.models import (
 )
 from linli.meals.services import delivery
 from linli.meals.services import orders as order_services
-from linli.meals.services.order_states import STATUS_EN, STATUS_ZH
 from linli.meals.services.wallet import wallet_balance, wallet_entries
 from linli.meals.templatetags.linli_meals import yuan
 from linli.meals.views.resident.common import (
@@ -52,8 +52,7 @@ def _steps(order: Order, events: Iterable[Any]) -> list[dict[str, Any]]:
         steps.append(
             {
                 "status": status,
-                "label": STATUS_ZH[status],
-                "label_en": STATUS_EN[status],
+                "label": choice_label(OrderStatus, status),
                 "at": timezone.localtime(at) if at else None,
                 "state": state,
                 "current": n == current_index,
@@ -89,7 +88,7 @@ def _order_card(order: Order, now: dt.datetime, collect: bool) -> dict[str, Any]
         "destination": _destination_label(order),
         "destination_type": order.destination_type,
         "status": order.status,
-        "status_label": STATUS_ZH.get(order.status, order.status),
+        "status_label": choice_label(OrderStatus, order.status),
         "pickup_code": order.pickup_code,
         "lines": [
             {"name": line.dish_name, "quantity": line.quantity, "half": line.half, "amount": yuan(line.line_fen)}
