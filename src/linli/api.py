@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,20 +11,69 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
+from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
+from ninja.schema import NinjaGenerateJsonSchema
 
-from linli.core.errors import Problem, field_error, problem_response
+from linli.core.errors import CATALOGUE, Problem, field_error, problem_response
 from linli.core.i18n import Text
+from linli.core.schemas import ProblemDetails
 
 logger = logging.getLogger("linli.api")
 
-api = NinjaAPI(
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemDocumentedSchema(OpenAPISchema):
+    """The OpenAPI document with every error answer described: each status an operation may answer with
+    problem+json, its `ProblemDetails` schema and the problem codes behind it (see linli.core.schemas)."""
+
+    def responses(self, operation: Operation) -> dict[int, Any]:
+        result: dict[int, Any] = super().responses(operation)
+        codes: list[tuple[str, int]] = list(getattr(operation.view_func, "problem_answers", ()))
+        implied = ["server_error"]
+        if operation.auth_callbacks:
+            implied.append("not_authenticated")
+            if set(operation.methods) - {"GET", "HEAD", "OPTIONS"}:
+                implied.append("csrf_failed")
+        if operation.models:
+            implied.append("validation_error")
+        codes += [(code, CATALOGUE[code][0]) for code in implied]
+        by_status: dict[int, list[str]] = {}
+        for code, status in dict.fromkeys(codes):
+            by_status.setdefault(status, []).append(code)
+        if "ProblemDetails" not in self.schemas:
+            schema = ProblemDetails.model_json_schema(
+                ref_template=REF_TEMPLATE, schema_generator=NinjaGenerateJsonSchema, mode="serialization"
+            )
+            self.add_schema_definitions(schema.pop("$defs", {}))
+            self.schemas["ProblemDetails"] = schema
+        for status, status_codes in sorted(by_status.items()):
+            result[status] = {
+                "description": f"{HTTPStatus(status).phrase}: " + ", ".join(f"`{c}`" for c in status_codes),
+                "content": {PROBLEM_JSON: {"schema": {"$ref": REF_TEMPLATE.format(model="ProblemDetails")}}},
+            }
+        return result
+
+
+class LinliAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return ProblemDocumentedSchema(api=self, path_prefix=path_prefix)
+
+
+api = LinliAPI(
     title="Linli 邻里 API",
     version="1",
     description=(
         "邻里社区数字服务平台接口。Linli's public API: streets, service catalogue, service points, nearest "
         "search, GeoJSON export. Errors are RFC 9457 problem details with a stable `code`; messages follow "
-        "`Accept-Language` (zh-Hans default, en). Authenticate with `Authorization: Bearer <token>` "
+        "`Accept-Language` (zh-Hans default, en); every operation lists the problem codes each status may carry. "
+        "Authenticate with `Authorization: Bearer <token>` "
         "(`linli token create`) or the web session (with CSRF)."
     ),
     urls_namespace="api-v1",
@@ -121,10 +171,6 @@ api.add_router("/", "linli.places.api.router")
 api.add_router("/", "linli.activities.api.router")
 api.add_router("/", "linli.activities.api_calendar.router")
 api.add_router("/", "linli.meals.api.router")
-api.add_router("/", "linli.meals.api_orders.router")
-api.add_router("/", "linli.meals.api_wallet.router")
-api.add_router("/", "linli.meals.api_kitchen.router")
-api.add_router("/", "linli.meals.api_quality.router")
 api.add_router("/", "linli.cases.api.router")
 api.add_router("/", "linli.access.api.router")
 api.add_router("/access/gates/", "linli.access.gatewire.http_api.router")

@@ -81,6 +81,11 @@ class UserAuth:
 
     openapi_type = "http"
     openapi_scheme = "bearer"
+    openapi_security_schema = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`linli token create`; the web session (with its CSRF token) works too",
+    }
 
     def __call__(self, request: HttpRequest) -> Any:
         user = getattr(request, "user", None)

@@ -112,7 +112,7 @@ class Problem(Exception):
             if instance:
                 body["instance"] = instance
             if self.errors:
-                body["errors"] = [_error_as_dict(e) for e in self.errors]
+                body["errors"] = [error_to_dict(e) for e in self.errors]
             body.update(rendered(self.extra))
         return body
 
@@ -126,7 +126,7 @@ class Problem(Exception):
         return "\n".join(lines)
 
 
-def _error_as_dict(error: dict[str, Any]) -> dict[str, Any]:
+def error_to_dict(error: dict[str, Any]) -> dict[str, Any]:
     """One `errors` entry in the active language, its English beside it as `message_en`."""
     out = rendered(error)
     if "message" in error:

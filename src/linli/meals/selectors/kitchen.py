@@ -13,13 +13,24 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from linli.core.errors import Problem
+from linli.core.errors import Problem, field_error
 from linli.core.models import User
 from linli.core.phones import mask_phone
-from linli.core.selectors import require_role, user_street_ids
-from linli.meals.models import DestinationType, Kitchen, Menu, Order, OrderLine, OrderStatus, Slot
+from linli.core.selectors import require_role, user_has_role, user_street_ids
+from linli.meals.models import (
+    DeliveryRun,
+    DeliveryStop,
+    DestinationType,
+    Kitchen,
+    Menu,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Slot,
+)
 from linli.meals.services.kitchen import KITCHEN_ROLES
 from linli.meals.services.order_states import LIVE_STATUSES
+from linli.places.models import Place
 
 HOME_KEY = "home"
 HOME_LABEL = "送餐上门"
@@ -276,3 +287,88 @@ def desk_candidates(orders: list[Order]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+# ------------------------------------------------------------------------------- the API's lookups by id
+
+
+def menu_get(*, menu_id: int) -> Menu:
+    menu = Menu.objects.select_related("kitchen__street", "kitchen__place").filter(pk=menu_id).first()
+    if menu is None:
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {menu_id} 的菜单"), menu_id=menu_id))
+    return menu
+
+
+def menu_lock_to_dict(menu: Menu) -> dict[str, Any]:
+    """A menu after its cut-off lock: how many orders the lock moved on."""
+    return {
+        "id": menu.pk,
+        "status": menu.status,
+        "locked_at": menu.locked_at.isoformat() if menu.locked_at else None,
+        "orders_locked": menu.orders.filter(status=OrderStatus.LOCKED).count(),
+    }
+
+
+def run_get(*, run_id: int) -> DeliveryRun:
+    run = DeliveryRun.objects.select_related("kitchen__street", "kitchen__place", "rider").filter(pk=run_id).first()
+    if run is None:
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {run_id} 的配送批次"), run_id=run_id))
+    return run
+
+
+def run_get_for_user(*, run_id: int, user: Any) -> DeliveryRun:
+    """The run when `user` is its rider or kitchen staff of its street; `not_found` otherwise (no probing)."""
+    run = run_get(run_id=run_id)
+    if run.rider_id != getattr(user, "pk", None) and not user_has_role(
+        user, street=run.kitchen.street, roles=KITCHEN_ROLES
+    ):
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {run_id} 的配送批次"), run_id=run_id))
+    return run
+
+
+def stop_get_for_user(*, stop_id: int, user: Any) -> DeliveryStop:
+    """A stop of a run `user` may see (see `run_get_for_user`)."""
+    stop = DeliveryStop.objects.select_related("run__kitchen__street", "run__kitchen__place").filter(pk=stop_id).first()
+    if stop is None:
+        raise Problem("not_found", detail=format_lazy(_("没有编号为 {stop_id} 的站点"), stop_id=stop_id))
+    run_get_for_user(run_id=stop.run_id, user=user)
+    return stop
+
+
+def rider_get(*, rider_id: int) -> User:
+    """An active person to assign a run to (whether they ride in the street is the assignment's check)."""
+    rider = User.objects.filter(pk=rider_id, is_active=True).first()
+    if rider is None:
+        raise Problem("validation_error", errors=[field_error("rider_id", _("没有这个骑手"))])
+    return rider
+
+
+def desk_place_get(*, place_id: int) -> Place:
+    """The meal point where a pickup code is typed."""
+    place = Place.objects.select_related("street").filter(pk=place_id).first()
+    if place is None:
+        raise Problem("validation_error", errors=[field_error("place_id", _("没有这个取餐点"))])
+    return place
+
+
+def desk_order_get(*, order_id: int) -> Order:
+    """The order the desk chose among the candidates of a pickup code."""
+    order = Order.objects.select_related("street").filter(pk=order_id).first()
+    if order is None:
+        raise Problem("pickup_code_invalid")
+    return order
+
+
+def desk_candidates_of(*, order_ids: list[int]) -> list[dict[str, Any]]:
+    return desk_candidates(list(Order.objects.filter(pk__in=order_ids)))
+
+
+def collected_to_dict(order: Order) -> dict[str, Any]:
+    """What the desk shows once an order is handed over."""
+    return {
+        "id": order.pk,
+        "status": order.status,
+        "pickup_code": order.pickup_code,
+        "phone": mask_phone(order.user.phone or ""),
+        "lines": [{"dish": li.dish_name, "quantity": li.quantity, "half": li.half} for li in order.lines.all()],
+    }

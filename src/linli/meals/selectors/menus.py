@@ -58,6 +58,14 @@ def kitchen_get_for_editor(*, kitchen_id: int, user: User) -> Kitchen:
     return kitchen
 
 
+def meal_place_get(*, place_id: int) -> Place:
+    """An active place residents order to (a meal point, a venue or a canteen)."""
+    place = Place.objects.filter(pk=place_id, is_active=True).first()
+    if place is None:
+        raise Problem("not_found", detail=_("没有这个地点"))
+    return place
+
+
 def _items_prefetch() -> Prefetch:
     return Prefetch("items", queryset=MenuItem.objects.select_related("dish").order_by("sort_order", "id"))
 

@@ -383,3 +383,36 @@ def street_report(*, street: Street, date_from: dt.date, date_to: dt.date) -> di
         "ratings": ratings,
         "waste": waste,
     }
+
+
+def rating_to_dict(rating: Rating) -> dict[str, Any]:
+    return {
+        "id": rating.pk,
+        "order_id": rating.order_id,
+        "kitchen_id": rating.kitchen_id,
+        "taste": rating.taste,
+        "portion": rating.portion,
+        "price": rating.price,
+        "comment": rating.comment,
+        "created_at": rating.created_at,
+    }
+
+
+def inspection_to_dict(inspection: Inspection) -> dict[str, Any]:
+    """A recorded inspection as the kitchen's quality page lists it, with its kitchen."""
+    row = next(r for r in inspection_list(kitchen=inspection.kitchen, limit=50) if r["id"] == inspection.pk)
+    return {"kitchen_id": inspection.kitchen_id, **row}
+
+
+def tasting_to_dict(score: TastingScore) -> dict[str, Any]:
+    return {
+        "id": score.pk,
+        "dish_id": score.dish_id,
+        "score": score.score,
+        "comment": score.comment,
+        "panel_date": score.panel_date,
+    }
+
+
+def waste_to_dict(record: WasteRecord) -> dict[str, Any]:
+    return {"kitchen_id": record.kitchen_id, "date": record.date, "grams": record.grams, "note": record.note}

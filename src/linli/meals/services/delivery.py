@@ -208,7 +208,7 @@ def _plan_stops(kitchen: Kitchen, orders: list[Order]) -> tuple[list[_Stop], lis
                         "order_id": o.pk,
                         "pickup_code": o.pickup_code,
                         "reason": "home_without_coordinates",
-                        "message": f"订单 #{o.pk} 的送餐地址没有坐标，请人工安排 · home address has no coordinates",
+                        "message": format_lazy(_("订单 #{order} 的送餐地址没有坐标，请人工安排"), order=o.pk),
                     }
                 )
                 continue
@@ -226,7 +226,7 @@ def _plan_stops(kitchen: Kitchen, orders: list[Order]) -> tuple[list[_Stop], lis
                     "order_id": o.pk,
                     "pickup_code": o.pickup_code,
                     "reason": "no_destination",
-                    "message": f"订单 #{o.pk} 没有送达地点 · no destination",
+                    "message": format_lazy(_("订单 #{order} 没有送达地点"), order=o.pk),
                 }
             )
             continue

@@ -114,6 +114,28 @@ def _already_rated(order: Order) -> Problem:
 # ------------------------------------------------------------------------------------------ inspections
 
 
+def inspection_form_parse(data: Any, files: Any) -> tuple[dict[str, tuple[str, str]], list[tuple[str, Any]], str]:
+    """The inspection's multipart form (shared by the API and the supervisor's page): `result_<area>`
+    (pass/issue/not_seen) and `note_<area>` per checklist area, `summary`, photos as files named
+    `photo_<area>` (several allowed) or `photo` (no particular area)."""
+    items: dict[str, tuple[str, str]] = {}
+    for area in ChecklistArea.values:
+        result = (data.get(f"result_{area}") or "").strip()
+        note = data.get(f"note_{area}") or ""
+        if result or note.strip():
+            items[area] = (result or InspectionResult.NOT_SEEN, note)
+    photos: list[tuple[str, Any]] = []
+    for name in files:
+        if name == "photo":
+            area = ""
+        elif name.startswith("photo_") and name[6:] in ChecklistArea.values:
+            area = name[6:]
+        else:
+            raise Problem("validation_error", errors=[field_error(name, _("无法识别的文件字段"))])
+        photos.extend((area, f) for f in files.getlist(name))
+    return items, photos, data.get("summary") or ""
+
+
 def inspection_create(
     *,
     kitchen: Kitchen,

@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from linli.core import rawsql
 from linli.core.errors import Problem
 from linli.core.models import AuditLog, Role, Street, User
-from linli.core.selectors import user_has_role
+from linli.core.phones import InvalidPhone, normalize_phone
+from linli.core.selectors import require_role, user_has_role
+from linli.core.services import user_get_or_create
 from linli.meals.models import EntryKind, Order, Wallet, WalletEntry
 
 MAX_TOPUP_FEN = 1_000_000  # ¥10,000 at the counter in one go: a typo guard, not a policy
@@ -137,6 +139,33 @@ def wallet_topup(
     return entry
 
 
+@transaction.atomic
+def wallet_topup_by_phone(
+    *, phone: str, amount_fen: int, actor: Any, street: Street, note: str = ""
+) -> tuple[User, WalletEntry]:
+    """A counter top-up for whoever holds `phone` (an account is made for a number not seen before): the person
+    and the ledger entry. The actor's role is checked first, so a refused top-up makes no account."""
+    require_role(actor, street=street, roles=TOPUP_ROLES)
+    try:
+        normalized = normalize_phone(phone)
+    except InvalidPhone:
+        raise Problem("invalid_phone") from None
+    user = user_get_or_create(phone=normalized)
+    return user, wallet_topup(user=user, amount_fen=amount_fen, actor=actor, street=street, note=note)
+
+
+def entry_to_dict(entry: WalletEntry) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "kind": entry.kind,
+        "amount_fen": entry.amount_fen,
+        "balance_after_fen": entry.balance_after_fen,
+        "order_id": entry.order_id,
+        "note": entry.note,
+        "at": entry.at.isoformat(),
+    }
+
+
 def wallet_charge(*, user: User, amount_fen: int, order: Order, street: Street) -> WalletEntry | None:
     """Charge an order (call inside the order's transaction). Raises `insufficient_balance`. 0 fen: no entry."""
     if amount_fen < 0:
@@ -175,7 +204,12 @@ def wallet_refund(
     )
 
 
+MAX_ENTRIES = 200
+
+
 def wallet_entries(*, user: User, limit: int = 50) -> list[WalletEntry]:
+    """The latest `limit` ledger entries (at most MAX_ENTRIES), newest first."""
+    limit = max(1, min(limit, MAX_ENTRIES))
     return list(
         WalletEntry.objects.filter(wallet__user_id=user.pk).select_related("order").order_by("-at", "-id")[:limit]
     )

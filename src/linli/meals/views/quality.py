@@ -25,7 +25,6 @@ from linli.core import charts
 from linli.core.errors import Problem
 from linli.core.pages import login_redirect, problem_message
 from linli.core.selectors import user_has_role
-from linli.meals.api_quality import parse_inspection_form
 from linli.meals.models import ChecklistArea, InspectionResult, Rating
 from linli.meals.selectors import quality as selectors
 from linli.meals.services import quality as services
@@ -160,7 +159,7 @@ def inspect_kitchen(request: HttpRequest, kitchen_id: int) -> HttpResponse:
     }
     if request.method == "POST":
         try:
-            items, photos, summary = parse_inspection_form(request.POST, request.FILES)
+            items, photos, summary = services.inspection_form_parse(request.POST, request.FILES)
             services.inspection_create(
                 kitchen=kitchen, inspector=request.user, items=items, photos=photos, summary=summary
             )

@@ -153,9 +153,11 @@ def menu_create(
     cutoff_at: dt.datetime | None = None,
     note: str = "",
     items: Sequence[Mapping[str, Any]] = (),
+    publish: bool = False,
 ) -> Menu:
     """A draft menu for one kitchen, date and slot, with its items. The cut-off defaults from the kitchen's
-    cut-off times (breakfast: the day before)."""
+    cut-off times (breakfast: the day before). `publish`: publish it at once, in the same transaction, so a
+    refused publish (`menu_invalid`, `after_cutoff`) leaves no draft behind."""
     check_kitchen_editor(actor, kitchen)
     problems: list[tuple[str, Text]] = []
     if slot not in Slot.values:
@@ -200,6 +202,8 @@ def menu_create(
                 object_id=menu.pk,
                 data={"date": date.isoformat(), "slot": slot, "items": len(validated)},
             )
+            if publish:
+                menu_publish(menu=menu, actor=actor)
     except IntegrityError:  # a concurrent create of the same kitchen/date/slot won
         raise duplicate from None
     return menu

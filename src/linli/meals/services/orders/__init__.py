@@ -39,7 +39,7 @@ from linli.meals.services.orders.basket import (
     basket_quote,
 )
 from linli.meals.services.orders.cancel import is_street_staff, order_cancel
-from linli.meals.services.orders.create import order_create, order_discounts
+from linli.meals.services.orders.create import order_create, order_create_savepoint_needed, order_discounts
 from linli.meals.services.orders.rows import new_pickup_code
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "is_street_staff",
     "new_pickup_code",
     "order_cancel",
+    "order_create_savepoint_needed",
     "order_create",
     "order_discounts",
 ]

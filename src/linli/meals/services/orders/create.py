@@ -47,6 +47,14 @@ def order_create(
         return _order_create(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
 
 
+def order_create_savepoint_needed() -> bool:
+    """For a caller that runs `order_create(savepoint=False)` inside its own transaction and keeps using that
+    transaction after a refusal (the API's idempotency wrapper stores the refusal in it): whether the call needs a
+    savepoint around it. Not on PostgreSQL, where a refused order has written nothing (one statement); elsewhere
+    the savepoint rolls the refused order's writes back."""
+    return connection.vendor != "postgresql"
+
+
 def _order_create(*, user: Any, date: Any, slot: Any, destination: Any, items: Any, now: dt.datetime | None) -> Order:
     now = now or timezone.now()
     basket = basket_check(user=user, date=date, slot=slot, destination=destination, items=items, now=now)

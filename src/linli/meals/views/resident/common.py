@@ -33,7 +33,6 @@ from linli.meals.templatetags.linli_meals import yuan
 from linli.places.models import Place
 
 DAYS_SHOWN = 8  # today and the next 7 days
-MAX_QUANTITY = 20
 SLOT_ORDER: dict[str, int] = {Slot.BREAKFAST: 0, Slot.LUNCH: 1, Slot.DINNER: 2}
 # The steps of "where is my lunch", in order.
 STEPS = (

@@ -32,7 +32,6 @@ from linli.meals.services.wallet import wallet_balance
 from linli.meals.templatetags.linli_meals import yuan
 from linli.meals.views.resident.common import (
     DAYS_SHOWN,
-    MAX_QUANTITY,
     SLOT_ORDER,
     _int,
     _item_dict,
@@ -118,12 +117,12 @@ def _parse_basket(data: Any, items: dict[int, MenuItem]) -> dict[tuple[int, bool
             if key.startswith(prefix):
                 item_id = _int(key[len(prefix) :])
                 quantity = _int(value, 0) or 0
-                if item_id in items and 0 < quantity <= MAX_QUANTITY:
+                if item_id in items and 0 < quantity <= order_services.MAX_QUANTITY:
                     basket[(item_id, half)] = quantity
     for name, half in (("add", False), ("add_half", True)):
         item_id = _int(data.get(name))
         if item_id in items:
-            basket[(item_id, half)] = min(MAX_QUANTITY, basket.get((item_id, half), 0) + 1)
+            basket[(item_id, half)] = min(order_services.MAX_QUANTITY, basket.get((item_id, half), 0) + 1)
     return basket
 
 
