@@ -44,6 +44,7 @@ from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.models import User
 from linli.core.phones import mask_phone
+from linli.core.schemas import file_answer, problems
 from linli.core.selectors import street_get
 from linli.core.services import audit_log
 
@@ -104,6 +105,7 @@ def my_compounds(request: HttpRequest) -> list[dict[str, Any]]:
     auth=require_user,
     summary="登记门禁 Register a gate (property manager)",
 )
+@problems("not_found", "permission_denied")
 def gate_add(request: HttpRequest, compound_id: int, payload: GateIn) -> Status:
     """The answer holds the device secret: shown this once (the platform keeps only keys derived from it)."""
     user = request_user(request)
@@ -115,11 +117,13 @@ def gate_add(request: HttpRequest, compound_id: int, payload: GateIn) -> Status:
 
 
 @router.get("/access/gates/{public_id}", response=GateOut, auth=require_user, summary="门禁 A gate")
+@problems("not_found")
 def gate_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
     return gate_services.gate_dict(selectors.gate_for_manager(user=request_user(request), public_id=public_id))
 
 
 @router.patch("/access/gates/{public_id}", response=GateOut, auth=require_user, summary="修改门禁 Change a gate")
+@problems("not_found")
 def gate_patch(request: HttpRequest, public_id: str, payload: GatePatch) -> dict[str, Any]:
     user = request_user(request)
     gate = selectors.gate_for_manager(user=user, public_id=public_id)
@@ -133,6 +137,7 @@ def gate_patch(request: HttpRequest, public_id: str, payload: GatePatch) -> dict
     auth=require_user,
     summary="生成展示链接 New display link (the old one stops working)",
 )
+@problems("not_found")
 def display_link_new(request: HttpRequest, public_id: str) -> dict[str, Any]:
     user = request_user(request)
     gate = selectors.gate_for_manager(user=user, public_id=public_id)
@@ -146,6 +151,7 @@ def display_link_new(request: HttpRequest, public_id: str) -> dict[str, Any]:
     auth=require_user,
     summary="撤销展示链接 Revoke the display link",
 )
+@problems("not_found")
 def display_link_revoke(request: HttpRequest, public_id: str) -> Status:
     user = request_user(request)
     gate_services.gate_display_link_revoke(gate=selectors.gate_for_manager(user=user, public_id=public_id), actor=user)
@@ -153,11 +159,13 @@ def display_link_revoke(request: HttpRequest, public_id: str) -> Status:
 
 
 @router.get("/access/gates/{public_id}/qr", response=QrOut, auth=require_user, summary="当前二维码 Current QR code")
+@problems("not_found")
 def gate_qr(request: HttpRequest, public_id: str) -> dict[str, Any]:
     return gate_services.gate_qr(selectors.gate_for_manager(user=request_user(request), public_id=public_id))
 
 
 @router.get("/access/display/{key}/qr", response=QrOut, summary="展示屏二维码 The display screen's QR code")
+@problems("not_found")
 def display_qr(request: HttpRequest, key: str) -> dict[str, Any]:
     """For the screen at the gate, by its display key (no sign-in). A revoked or unknown key is 404."""
     gate = Gate.objects.filter(display_key=key, active=True).first() if len(key) >= 40 else None
@@ -170,6 +178,7 @@ def display_qr(request: HttpRequest, key: str) -> dict[str, Any]:
 
 
 @router.get("/access/compounds/{compound_id}/policy", response=PolicyOut, auth=require_user, summary="通行策略 Policy")
+@problems("not_found")
 def policy_get(request: HttpRequest, compound_id: int) -> dict[str, Any]:
     compound = selectors.compound_for_manager(user=request_user(request), compound_id=compound_id)
     return policy_services.policy_dict(policy_services.policy_get(compound=compound))
@@ -178,6 +187,7 @@ def policy_get(request: HttpRequest, compound_id: int) -> dict[str, Any]:
 @router.put(
     "/access/compounds/{compound_id}/policy", response=PolicyOut, auth=require_user, summary="设置通行策略 Set policy"
 )
+@problems("not_found")
 def policy_put(request: HttpRequest, compound_id: int, payload: PolicyIO) -> dict[str, Any]:
     """Only the fields given change. `max_per_hour` 0 removes the limit."""
     user = request_user(request)
@@ -210,6 +220,7 @@ def credential_out(c: RiderCredential) -> dict[str, Any]:
 @router.post(
     "/access/riders", response={201: CredentialOut}, auth=require_user, summary="认证骑手 Verify a rider (staff)"
 )
+@problems("unknown_street", "permission_denied", "invalid_phone")
 def rider_verify(request: HttpRequest, payload: RiderIn) -> Status:
     user = request_user(request)
     street = street_get(code=payload.street)
@@ -226,6 +237,7 @@ def rider_verify(request: HttpRequest, payload: RiderIn) -> Status:
 
 
 @router.get("/access/riders", response=list[CredentialOut], auth=require_user, summary="认证骑手列表 Riders (staff)")
+@problems("unknown_street", "permission_denied")
 def rider_list(request: HttpRequest, street: str) -> list[dict[str, Any]]:
     street_obj = street_get(code=street)
     selectors.require_rider_staff(request_user(request), street_obj)
@@ -242,6 +254,7 @@ def _credential_for_staff(user: User, credential_id: int) -> RiderCredential:
 @router.post(
     "/access/riders/{credential_id}/{action}", response=CredentialOut, auth=require_user, summary="暂停/吊销/恢复"
 )
+@problems("not_found")
 def rider_action(request: HttpRequest, credential_id: int, action: str) -> dict[str, Any]:
     """`action`: suspend | revoke | reinstate. Takes effect at the rider's next tap."""
     user = request_user(request)
@@ -259,6 +272,7 @@ def rider_action(request: HttpRequest, credential_id: int, action: str) -> dict[
 @router.post(
     "/access/rider-assertions", response={201: CredentialOut}, summary="平台签名认证 Partner's signed assertion"
 )
+@problems("permission_denied", "rate_limited")
 def rider_assertion(request: HttpRequest, payload: AssertionIn) -> Status:
     """A delivery partner vouches for a rider with a compact JWS (HS256) signed with the key the street gave it.
     Each assertion is accepted once; see the services module for the claims."""
@@ -299,7 +313,13 @@ def tap_list(
     return {"items": items, "count": qs.count(), "page": page, "page_size": page_size}
 
 
-@router.get("/access/taps/export.csv", auth=require_user, summary="导出通行记录 CSV export")
+@router.get(
+    "/access/taps/export.csv",
+    auth=require_user,
+    summary="导出通行记录 CSV export",
+    openapi_extra=file_answer("text/csv", "The filtered access log as CSV (UTF-8 with a BOM, for Excel)"),
+)
+@problems("permission_denied")
 def tap_export(request: HttpRequest, filters: Query[TapFilters]) -> HttpResponse:
     """The filtered log as CSV (UTF-8 with BOM, phones masked, formula-safe). Every export is audit-logged."""
     user = request_user(request)

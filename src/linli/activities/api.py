@@ -22,25 +22,28 @@ from linli.activities.schemas import (
     BookingStaffOut,
     CancelIn,
     CancelOut,
+    PingOut,
 )
 from linli.activities.services import activities as activity_services
 from linli.activities.services import bookings as booking_services
 from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
+from linli.core.schemas import problems
 from linli.core.selectors import street_get
 from linli.places.models import Place
 
 router = Router(tags=["activities 活动"])
 
 
-@router.get("/ping", summary="连通性检查 Ping (no database)", response={200: dict})
+@router.get("/ping", summary="连通性检查 Ping (no database)", response=PingOut)
 def ping(request: HttpRequest) -> dict[str, bool]:
     """The trivial endpoint benchmarks use as their baseline."""
     return {"pong": True}
 
 
 @router.get("/activities", response=ActivityPage, summary="活动列表 List activities")
+@problems("unknown_street")
 def list_activities(
     request: HttpRequest,
     street: str | None = None,
@@ -71,6 +74,7 @@ def list_activities(
 
 
 @router.get("/activities/{int:activity_id}", response=ActivityOut, summary="活动详情 An activity")
+@problems("not_found")
 def get_activity(request: HttpRequest, activity_id: int) -> dict[str, Any]:
     return selectors.activity_to_dict(selectors.activity_get(activity_id=activity_id))
 
@@ -80,6 +84,9 @@ def get_activity(request: HttpRequest, activity_id: int) -> dict[str, Any]:
     response={201: BookingCreated},
     auth=require_user,
     summary="一键预约 Book an activity",
+)
+@problems(
+    "not_found", "activity_full", "already_booked", "booking_closed", "audience_mismatch", "booking_limit_reached"
 )
 def book_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
     """Book a seat, or a place on the waiting list when the seats are gone. Send an `Idempotency-Key` header so a
@@ -101,6 +108,7 @@ def book_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 
 @router.delete("/bookings/{int:booking_id}", response=BookingOut, auth=require_user, summary="取消预约 Cancel")
+@problems("not_found", "permission_denied", "cancel_deadline_passed", "booking_invalid_transition")
 def cancel_booking(request: HttpRequest, booking_id: int, reason: str = Query("", max_length=300)) -> dict[str, Any]:
     """The booker cancels before the cancellation deadline; the street's staff at any time. The first person on
     the waiting list is confirmed at once and told by SMS."""
@@ -120,6 +128,7 @@ def my_bookings(request: HttpRequest, upcoming: bool = False) -> list[dict[str, 
 
 
 @router.get("/bookings/{int:booking_id}", response=BookingOut, auth=require_user, summary="预约详情 A booking")
+@problems("not_found")
 def get_booking(request: HttpRequest, booking_id: int) -> dict[str, Any]:
     return selectors.booking_to_dict(selectors.booking_get_for_user(booking_id=booking_id, user=request_user(request)))
 
@@ -135,6 +144,7 @@ def _place(place_id: int) -> Place:
 
 
 @router.post("/activities", response={201: ActivityOut}, auth=require_user, summary="新建活动 Create an activity")
+@problems("unknown_street", "permission_denied")
 def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
     street = street_get(code=payload.street)
     data = payload.dict()
@@ -145,6 +155,7 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
 
 
 @router.patch("/activities/{int:activity_id}", response=ActivityOut, auth=require_user, summary="修改活动 Edit")
+@problems("not_found", "permission_denied")
 def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPatch) -> dict[str, Any]:
     """Change an activity. A new time or venue is sent by SMS to everyone booked; more seats confirm waitlisted
     people in order; capacity cannot go below the seats already booked."""
@@ -162,6 +173,7 @@ def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPat
 @router.post(
     "/activities/{int:activity_id}/publish", response=ActivityOut, auth=require_user, summary="发布活动 Publish"
 )
+@problems("not_found", "permission_denied")
 def publish_activity(request: HttpRequest, activity_id: int) -> dict[str, Any]:
     activity = selectors.activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
     activity_services.activity_publish(activity=activity, actor=request_user(request))
@@ -171,6 +183,7 @@ def publish_activity(request: HttpRequest, activity_id: int) -> dict[str, Any]:
 @router.post(
     "/activities/{int:activity_id}/cancel", response=CancelOut, auth=require_user, summary="取消活动 Cancel activity"
 )
+@problems("not_found", "permission_denied")
 def cancel_activity(request: HttpRequest, activity_id: int, payload: CancelIn) -> dict[str, Any]:
     """Cancel the activity and every booking of it; everyone booked or waiting is told by SMS, with `message`."""
     activity = selectors.activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
@@ -185,6 +198,7 @@ def cancel_activity(request: HttpRequest, activity_id: int, payload: CancelIn) -
     auth=require_user,
     summary="预约名单 Who booked (staff)",
 )
+@problems("not_found", "permission_denied")
 def list_activity_bookings(request: HttpRequest, activity_id: int) -> list[dict[str, Any]]:
     """Staff of the activity's street only; phone numbers are masked (PIPL)."""
     activity = selectors.activity_get(activity_id=activity_id, include_unpublished=True)

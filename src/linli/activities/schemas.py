@@ -53,7 +53,7 @@ class BookingCreated(Schema):
     waitlist_position: int | None
 
 
-class BookingOut(Schema):
+class BookingFields(Schema):
     booking_id: int
     status: str
     code: str
@@ -62,6 +62,9 @@ class BookingOut(Schema):
     cancelled_at: str | None
     checked_in_at: str | None
     waitlist_position: int | None
+
+
+class BookingOut(BookingFields):
     activity: ActivityOut
 
 
@@ -124,3 +127,17 @@ class CancelOut(Schema):
 
 class BookingCancelIn(Schema):
     reason: str = Field("", max_length=300)
+
+
+class DeskBookingOut(BookingFields):
+    """A booking as the check-in desk sees it (no activity: the desk is at it)."""
+
+    name: str | None = Field(None, description="the person's chosen name (check-in answers)")
+
+
+class NoShowsOut(Schema):
+    marked: int = Field(description="bookings marked as no-shows")
+
+
+class PingOut(Schema):
+    pong: bool

@@ -32,6 +32,7 @@ from linli.core import ratelimit
 from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem
 from linli.core.models import User
+from linli.core.schemas import problems
 from linli.core.selectors import require_role, street_get
 
 router = Router(tags=["assistant 问一问"])
@@ -70,6 +71,7 @@ def request_lang(request: HttpRequest) -> str:
 
 
 @router.post("/assistant/ask", response=AskOut, auth=None)
+@problems("unknown_street", "rate_limited")
 def ask(request: HttpRequest, payload: AskIn) -> dict[str, Any]:
     """Ask in plain words ("下周六有书法课吗", "附近哪里可以给电瓶车充电"); the answer comes from Linli's own data,
     with cards for the places, activities or dishes it is about and one-tap actions (book, navigate, order, call).
@@ -84,6 +86,7 @@ def ask(request: HttpRequest, payload: AskIn) -> dict[str, Any]:
 
 
 @router.post("/assistant/answers/{answer_id}/feedback", response=FeedbackOut, auth=None)
+@problems("not_found", "rate_limited")
 def feedback(request: HttpRequest, answer_id: str, payload: FeedbackIn) -> dict[str, Any]:
     """Say whether an answer helped, with an optional comment; unhelpful answers go to the street's staff for review.
     Problems: `not_found`, `validation_error`, `rate_limited`."""
@@ -97,6 +100,7 @@ def feedback(request: HttpRequest, answer_id: str, payload: FeedbackIn) -> dict[
 
 
 @router.get("/assistant/review", response=list[QueueItemOut], auth=require_user)
+@problems("permission_denied", "unknown_street")
 def review_queue(request: HttpRequest, street: str) -> list[dict[str, Any]]:
     """The street's unreviewed unhelpful answers and unanswered (`unknown`) questions, newest first (at most 200).
     For the street's administrators and station staff. Problems: `permission_denied`, `unknown_street`."""
@@ -122,6 +126,7 @@ def _source(user: User, source_id: int | None) -> AskLog | None:
 
 
 @router.post("/assistant/curated", response={201: CuratedOut}, auth=require_user)
+@problems("permission_denied", "unknown_street")
 def curated_create(request: HttpRequest, payload: CuratedIn) -> Status:
     """Write the street's answer to a question; the next resident asking the same (after normalization: width,
     punctuation, particles, case) gets it. Cards: the street's places or published activities."""
@@ -149,6 +154,7 @@ def curated_create(request: HttpRequest, payload: CuratedIn) -> Status:
 
 
 @router.post("/assistant/synonyms", response={201: SynonymOut}, auth=require_user)
+@problems("permission_denied", "unknown_street")
 def synonym_create(request: HttpRequest, payload: SynonymIn) -> Status:
     """Teach the engine a word residents use (`电瓶车` → `电动车`); applied before segmentation."""
     user = request_user(request)
@@ -163,6 +169,7 @@ def synonym_create(request: HttpRequest, payload: SynonymIn) -> Status:
 
 
 @router.post("/assistant/questions/{question_id}/reviewed", response=QueueItemOut, auth=require_user)
+@problems("not_found", "permission_denied")
 def question_reviewed(request: HttpRequest, question_id: int, payload: ReviewIn) -> dict[str, Any]:
     """Take a question (and its unreviewed copies) off the queue without a new answer."""
     user = request_user(request)

@@ -26,6 +26,7 @@ from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
 from linli.core.models import Grid, User
+from linli.core.schemas import file_answer, problems
 from linli.core.selectors import street_get
 from linli.core.services import audit_log
 
@@ -211,6 +212,15 @@ def _binary_array() -> dict[str, Any]:
     return {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 4}
 
 
+def _one_photo() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "format": "binary",
+        "description": "one photo under this name, for clients that send a single file; counts with `photos` "
+        "(4 in all)",
+    }
+
+
 _REPORT_DOC = {
     "requestBody": {
         "content": {
@@ -239,6 +249,7 @@ _REPORT_DOC = {
                             "description": "without lat/lng or spot: located by the compound or place it names",
                         },
                         "photos": _binary_array(),
+                        "photo": _one_photo(),
                     },
                 }
             }
@@ -259,6 +270,7 @@ _TRANSITION_DOC = {
                         "note": {"type": "string", "maxLength": 500},
                         "reason": {"type": "string", "maxLength": 300},
                         "photos": _binary_array(),
+                        "photo": _one_photo(),
                     },
                 }
             },
@@ -293,11 +305,13 @@ class ReportCreated(Schema):
     summary="上报隐患 Report a hazard",
     openapi_extra=_REPORT_DOC,
 )
+@problems("unknown_street", "unknown_category", "outside_street", "photo_invalid", "validation_error", "rate_limited")
 def create_report(request: HttpRequest) -> HttpResponse:
     """Multipart form: `street` (code; may be left out with `lat`/`lng`: the street the platform serves at that
     point, from its grids or centre), `category` (code), the place — `lat`, `lng` (WGS-84), or else `spot` (a
     compound or service point of the street, `compound:<id>` / `place:<id>`), or else an `address` naming one of
-    them — `description`, `address`, `photos` (0–4 JPEG/PNG/WebP files up to 10 MB; stored re-encoded without metadata). The report joins an open
+    them — `description`, `address`, `photos` (0–4 JPEG/PNG/WebP files up to 10 MB, also accepted one at a time as
+    `photo`; stored re-encoded without metadata). The report joins an open
     case of the same category nearby (`merged: true`) or opens a new case dispatched to the grid holding the
     point. Send an `Idempotency-Key` header: a retry never reports twice. At most 30 reports per person per
     10 minutes (`rate_limited`, with Retry-After; replays do not count). Problems: `unknown_street`,
@@ -363,6 +377,7 @@ def create_report(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/cases/{int:case_id}", response=CaseOut, auth=require_user, summary="事件详情 A case")
+@problems("not_found")
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """Status, place, due times, photos (report and after) and the timeline. For the case's reporters and the
     street's case staff; reporters never see another reporter's identity, nobody sees phone numbers."""
@@ -394,6 +409,7 @@ def _form(request: HttpRequest) -> dict[str, Any]:
     summary="事件流转 Move a case",
     openapi_extra=_TRANSITION_DOC,
 )
+@problems("not_found", "permission_denied", "case_invalid_transition", "photo_invalid", "validation_error")
 def transition_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """`to_status` with `note`, `reason` (required to reject) and `photos` ("after" photos, required with a note
     to resolve). Multipart or JSON (JSON carries no photos). Problems: `case_invalid_transition` (also when a
@@ -423,6 +439,7 @@ class BulkIn(Schema):
 
 
 @router.post("/cases/bulk", response=BulkOut, auth=require_user, summary="批量流转 Move several cases")
+@problems("permission_denied")
 def bulk_cases(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Bulk dispatch / accept / start / verify / close. Per-item results, each case its own transaction: one case
     a colleague moved meanwhile fails alone (`ok: false` with its problem code) and the others go through.
@@ -443,6 +460,7 @@ class AssignIn(Schema):
 
 
 @router.post("/cases/{int:case_id}/assign", response=CaseOut, auth=require_user, summary="指派 Assign a case")
+@problems("not_found", "permission_denied", "case_invalid_transition")
 def assign_case(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[str, Any]:
     user = request_user(request)
     case = selectors.case_get_for_staff(case_id=case_id, user=user)
@@ -468,6 +486,7 @@ class MergeIn(Schema):
 
 
 @router.post("/cases/{int:case_id}/merge", response=CaseOut, auth=require_user, summary="合并事件 Merge cases")
+@problems("not_found", "permission_denied", "merge_invalid")
 def merge_cases(request: HttpRequest, case_id: int, payload: MergeIn) -> dict[str, Any]:
     """Merge `source_ids` into this case: their reports move here, they become `merged`. Safety officers and
     admins. Problem `merge_invalid` for closed, rejected, merged or other streets' cases."""
@@ -486,6 +505,7 @@ class SplitIn(Schema):
 
 
 @router.post("/cases/{int:case_id}/split", response={201: CaseOut}, auth=require_user, summary="拆分事件 Split a case")
+@problems("not_found", "permission_denied", "merge_invalid")
 def split_case(request: HttpRequest, case_id: int, payload: SplitIn) -> Status:
     """Move `report_ids` to a new case routed afresh; answers the new case. Safety officers and admins."""
     user = request_user(request)
@@ -498,6 +518,7 @@ def split_case(request: HttpRequest, case_id: int, payload: SplitIn) -> Status:
 
 
 @router.get("/cases", response=CasePage, auth=require_user, summary="事件列表 Cases (staff)")
+@problems("unknown_street", "permission_denied", "unknown_category")
 def list_cases(
     request: HttpRequest,
     street: str,
@@ -527,7 +548,13 @@ def list_cases(
     return {"items": items, "count": count, "page": page, "page_size": page_size}
 
 
-@router.get("/cases/export.csv", auth=require_user, summary="导出事件 CSV export (staff)")
+@router.get(
+    "/cases/export.csv",
+    auth=require_user,
+    summary="导出事件 CSV export (staff)",
+    openapi_extra=file_answer("text/csv", "The filtered cases as CSV (UTF-8 with a BOM, for Excel)"),
+)
+@problems("unknown_street", "permission_denied", "unknown_category")
 def export_cases(
     request: HttpRequest,
     street: str,
@@ -560,6 +587,7 @@ def export_cases(
 
 
 @router.get("/cases/stats", response=StatsOut, auth=require_user, summary="事件统计 Case statistics (staff)")
+@problems("unknown_street", "permission_denied")
 def case_stats(request: HttpRequest, street: str, days: int = Query(30, ge=1, le=366)) -> dict[str, Any]:
     """Per category: cases opened in the last `days` (total, open, closed, rejected) and the median and mean
     hours from report to close; the same overall. For the console chart."""
@@ -567,11 +595,13 @@ def case_stats(request: HttpRequest, street: str, days: int = Query(30, ge=1, le
 
 
 @router.get("/streets/{code}/case-categories", response=list[CategoryOut], summary="事件类别 Case categories")
+@problems("unknown_street")
 def case_categories(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     return [selectors.category_to_dict(c) for c in selectors.category_list_for_street(street=street_get(code=code))]
 
 
 @router.get("/streets/{code}/sentinels/leaderboard", response=LeaderboardOut, summary="哨兵积分榜 Sentinel leaderboard")
+@problems("unknown_street")
 def sentinel_leaderboard(
     request: HttpRequest, code: str, days: int | None = Query(None, ge=1, le=366), limit: int = Query(20, ge=1, le=100)
 ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from linli.core.auth import require_user
 from linli.core.errors import Problem
 from linli.core.phones import mask_phone
 from linli.core.ratelimit import client_ip
+from linli.core.schemas import problems
 
 router = Router(tags=["streets 街道"])
 
@@ -117,12 +118,14 @@ auth_router = Router(tags=["auth 登录"])
 @auth_router.post(
     "/auth/sms-code", response={202: SmsCodeOut}, summary="获取短信验证码 Request a sign-in code", auth=None
 )
+@problems("invalid_phone", "rate_limited", "sms_unavailable")
 def request_sms_code(request: HttpRequest, payload: SmsCodeIn) -> Status:
     result = services.sms_code_send(phone=payload.phone, ip=client_ip(request))
     return Status(202, {"sent": True, "resend_after": result.resend_after, "expires_in": result.expires_in})
 
 
 @auth_router.post("/auth/login", response=LoginOut, summary="验证码登录 Sign in with the code", auth=None)
+@problems("invalid_phone", "sms_code_invalid", "permission_denied", "csrf_failed")
 def sms_login(request: HttpRequest, payload: LoginIn) -> dict:
     # The web session is only signed in for a same-site request with a valid CSRF token (no login CSRF);
     # an app client without cookies asks for a bearer token instead.

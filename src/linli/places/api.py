@@ -16,10 +16,19 @@ from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem
 from linli.core.geo import to_wgs84
 from linli.core.models import Role
+from linli.core.schemas import problems
 from linli.core.selectors import require_role, street_get
 from linli.places import selectors, services
 from linli.places.models import Place
-from linli.places.schemas import NearestOut, PlaceIn, PlaceOut, PlacePage, PlacePatch, ServiceIn, ServiceOut
+from linli.places.schemas import (
+    NearestOut,
+    PlaceIn,
+    PlaceOut,
+    PlacePage,
+    PlacePatch,
+    ServiceIn,
+    ServiceOut,
+)
 
 router = Router(tags=["places 服务点位"])
 
@@ -27,11 +36,13 @@ EDITOR_ROLES = (Role.ADMIN, Role.STATION_STAFF)
 
 
 @router.get("/services", response=list[ServiceOut], summary="服务目录 Service catalogue")
+@problems("unknown_street")
 def list_services(request: HttpRequest, street: str | None = None) -> list[dict[str, Any]]:
     return [selectors.service_to_dict(s) for s in selectors.service_list(street=street or None)]
 
 
 @router.post("/services", response={201: ServiceOut}, auth=require_user, summary="新增服务项目 Add a service")
+@problems("unknown_street", "permission_denied")
 def create_service(request: HttpRequest, payload: ServiceIn) -> Status:
     street = street_get(code=payload.street)
     require_role(request_user(request), street=street, roles=(Role.ADMIN,))
@@ -47,6 +58,7 @@ def create_service(request: HttpRequest, payload: ServiceIn) -> Status:
 
 
 @router.get("/places/nearest", response=NearestOut, summary="就近查找 Nearest service points")
+@problems("unknown_street", "unknown_kind", "unknown_service", "bad_coordinates")
 def nearest_places(
     request: HttpRequest,
     lat: float = Query(..., ge=-90, le=90),
@@ -96,6 +108,7 @@ _FEATURE_COLLECTION = {
         }
     },
 )
+@problems("unknown_street")
 def places_geojson(request: HttpRequest, street: str) -> HttpResponse:
     """A street's service points as GeoJSON (media type `application/geo+json`, RFC 7946)."""
     body = selectors.places_geojson(street=street)
@@ -105,6 +118,7 @@ def places_geojson(request: HttpRequest, street: str) -> HttpResponse:
 
 
 @router.get("/places", response=PlacePage, summary="服务点位列表 List service points")
+@problems("unknown_street", "unknown_kind", "unknown_service")
 def list_places(
     request: HttpRequest,
     street: str | None = None,
@@ -123,11 +137,15 @@ def list_places(
 
 
 @router.get("/places/{int:place_id}", response=PlaceOut, summary="服务点位详情 A service point")
+@problems("not_found")
 def get_place(request: HttpRequest, place_id: int) -> dict[str, Any]:
     return selectors.place_to_dict(selectors.place_get(place_id=place_id), at=timezone.now())
 
 
 @router.post("/places", response={201: PlaceOut}, auth=require_user, summary="新增服务点位 Create a service point")
+@problems(
+    "unknown_street", "permission_denied", "unknown_kind", "unknown_service", "bad_opening_hours", "bad_coordinates"
+)
 def create_place(request: HttpRequest, payload: PlaceIn) -> Status:
     street = street_get(code=payload.street)
     require_role(request_user(request), street=street, roles=EDITOR_ROLES)
@@ -152,6 +170,7 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> Status:
 
 
 @router.patch("/places/{int:place_id}", response=PlaceOut, auth=require_user, summary="修改服务点位 Update a point")
+@problems("not_found", "permission_denied", "unknown_kind", "unknown_service", "bad_opening_hours", "bad_coordinates")
 def update_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> dict[str, Any]:
     place = Place.objects.select_related("street").filter(pk=place_id).first()
     if place is None:

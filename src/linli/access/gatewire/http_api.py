@@ -24,6 +24,7 @@ from linli.access.gatewire.recorder import write_gate_times
 from linli.access.models import Gate
 from linli.access.services.tap_results import tap_command_result
 from linli.core.errors import Problem
+from linli.core.schemas import problems
 
 router = Router(tags=["gate controllers 门禁控制器"])
 
@@ -92,6 +93,7 @@ class GateEventOut(Schema):
 
 
 @router.get("{public_id}/commands", response=CommandsOut, auth=None, summary="Long-poll a gate's open commands")
+@problems("not_authenticated", ("server_error", 503))
 def gate_commands(request: HttpRequest, public_id: str, query: Query[PollQuery]) -> dict[str, Any]:
     gate = _authenticate(request, public_id)
     now = time.time()
@@ -106,6 +108,7 @@ def gate_commands(request: HttpRequest, public_id: str, query: Query[PollQuery])
 
 
 @router.post("{public_id}/events", response=GateEventOut, auth=None, summary="Report a gate event")
+@problems("not_authenticated", ("server_error", 503))
 def gate_event(request: HttpRequest, public_id: str, payload: GateEventIn) -> dict[str, Any]:
     gate = _authenticate(request, public_id)
     now = time.time()
