@@ -6,22 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import pgettext
 
 from linli.assistant.engine.intents import Parsed
 from linli.assistant.engine.matching import Entity, Lexicon
+from linli.core.local_time import WEEKDAYS, day_names
 from linli.core.models import Street
-
-# Weekday names as a date shows them: 周一 in Chinese, Mon in English.
-WEEKDAYS = (
-    pgettext_lazy("weekday", "一"),
-    pgettext_lazy("weekday", "二"),
-    pgettext_lazy("weekday", "三"),
-    pgettext_lazy("weekday", "四"),
-    pgettext_lazy("weekday", "五"),
-    pgettext_lazy("weekday", "六"),
-    pgettext_lazy("weekday", "日"),
-)
 
 
 @dataclass
@@ -43,9 +33,10 @@ class Ctx:
         return self.now.date()
 
     def day_label(self, day: dt.date) -> str:
+        weekday = day_names()[WEEKDAYS[day.weekday()]]  # 周一, Mon
         if self.en:
-            return f"{WEEKDAYS[day.weekday()]} {day:%d %b}"
-        return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+            return f"{weekday} {day:%d %b}"
+        return f"{day.month}月{day.day}日（{weekday}）"
 
     def origin(self) -> tuple[float, float, str, Entity | None]:
         """Where "nearest" is measured from: a named road/compound/place, the resident's location, the centre."""
