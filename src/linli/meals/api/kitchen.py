@@ -62,13 +62,7 @@ def production(
 def production_csv(
     request: HttpRequest, kitchen: int, date: dt.date | None = None, slot: SlotName = "lunch"
 ) -> HttpResponse:
-    k = kitchen_selectors.kitchen_get(kitchen_id=kitchen)
-    on = date or timezone.localdate()
-    body = exports.production_csv(kitchen=k, on=on, slot=slot, actor=request_user(request))
-    name = f"production-{k.pk}-{on.isoformat()}-{slot}"
-    return attachment_response(
-        body, content_type=CSV_TYPE, ascii_name=f"{name}.csv", name=f"生产单-{k.place.name}-{on}-{slot}.csv"
-    )
+    return _production_file(request, kitchen, date, slot, ext="csv")
 
 
 @router.get(
@@ -81,12 +75,17 @@ def production_csv(
 def production_xlsx(
     request: HttpRequest, kitchen: int, date: dt.date | None = None, slot: SlotName = "lunch"
 ) -> HttpResponse:
+    return _production_file(request, kitchen, date, slot, ext="xlsx")
+
+
+def _production_file(request: HttpRequest, kitchen: int, date: dt.date | None, slot: str, *, ext: str) -> HttpResponse:
     k = kitchen_selectors.kitchen_get(kitchen_id=kitchen)
     on = date or timezone.localdate()
-    body = exports.production_xlsx(kitchen=k, on=on, slot=slot, actor=request_user(request))
+    write, content_type = (exports.production_csv, CSV_TYPE) if ext == "csv" else (exports.production_xlsx, XLSX_TYPE)
+    body = write(kitchen=k, on=on, slot=slot, actor=request_user(request))
     name = f"production-{k.pk}-{on.isoformat()}-{slot}"
     return attachment_response(
-        body, content_type=XLSX_TYPE, ascii_name=f"{name}.xlsx", name=f"生产单-{k.place.name}-{on}-{slot}.xlsx"
+        body, content_type=content_type, ascii_name=f"{name}.{ext}", name=f"生产单-{k.place.name}-{on}-{slot}.{ext}"
     )
 
 
