@@ -57,3 +57,5 @@ def place_properties() -> list[PlaceProperty]:
 PLACE_DETAIL = FragmentSlot("places.place_detail")
 STREET_MAP = FragmentSlot("places.street_map")
 PLACE_RESULTS = FragmentSlot("places.place_results")
+# Pieces laid over the whole map page (`street=`, `origin=`), after its content: the 问一问 entry and panel.
+MAP_OVERLAY = FragmentSlot("places.map_overlay")

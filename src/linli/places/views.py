@@ -123,6 +123,7 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "places/_results.html", context)
 
     context["map_fragments"] = hooks.STREET_MAP.urls(street=street, origin=origin)
+    context["overlay_fragments"] = hooks.MAP_OVERLAY.urls(street=street, origin=origin)
     context["map_places"] = [
         {
             "id": p["id"],

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from linli.assistant.models import AskLog, CuratedAnswer
+from linli.core.testing import with_fragments
 
 pytestmark = pytest.mark.django_db
 
@@ -68,11 +69,12 @@ def test_no_js_feedback(client, world):
 
 
 def test_the_map_has_the_ask_entry_and_panel(client, world):
-    html = client.get(f"/s/{world.street.code}/").content.decode()
+    """The entry and panel are the assistant's fragment in places' map overlay slot."""
+    html = with_fragments(client, client.get(f"/s/{world.street.code}/").content.decode())
     assert f'id="assistant-open" href="/s/{world.street.code}/ask/"' in html
     assert 'id="assistant-panel"' in html and 'id="assistant-form"' in html
     assert "/static/assistant/assistant.js" in html
-    origin = client.get(f"/s/{world.street.code}/?from=31.250000,121.390000").content.decode()
+    origin = with_fragments(client, client.get(f"/s/{world.street.code}/?from=31.250000,121.390000").content.decode())
     assert f'href="/s/{world.street.code}/ask/?from=31.250000,121.390000"' in origin
 
 
