@@ -5,22 +5,28 @@ writes to the database; `linli serve`'s embedded listener does the same. Left ru
 later tests, outside any test's database access, or on a test database connection that has gone away. So the
 process-wide ones are stopped right after each test's body, while its database is still there, and a recorder
 thread that a test started and did not stop fails that test.
+
+Fixtures of the wire tests: `wire` (a platform client connected to the real Mosquitto) and `controllers` (start
+simulated gate controllers, stopped after the test). Their test data is in `factories_wire`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
 
 import pytest
+
+from linli.access.gatewire import client, listener
+from linli.access.gatewire.client import GateWire
+from linli.access.gatewire.simulator import GateController
+from linli.access.tests.factories_wire import BROKER, Gate, require_mosquitto
 
 RECORDER_THREAD = "gate-event-recorder"
 
 
 def stop_process_gate_threads() -> None:
-    from linli.access.gatewire import client, listener
-
     client.reset_wire()
     listener.stop_in_process()
 
@@ -52,3 +58,27 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item._gate_threads_before = set(recorder_threads())  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def wire() -> Iterator[GateWire]:
+    require_mosquitto()
+    gate_wire = GateWire(BROKER, record_heartbeats=False, record_late_reports=False)
+    assert gate_wire.wait_connected(5)
+    yield gate_wire
+    gate_wire.stop()
+
+
+@pytest.fixture
+def controllers() -> Iterator[Callable[..., GateController]]:
+    started: list[GateController] = []
+
+    def start(gate: Gate, **kwargs: object) -> GateController:
+        controller = GateController(gate.public_id, gate.secret, BROKER, **kwargs).start()  # type: ignore[arg-type]
+        assert controller.wait_connected(5)
+        started.append(controller)
+        return controller
+
+    yield start
+    for controller in started:
+        controller.stop()

@@ -20,11 +20,10 @@ from django.core.cache import cache
 from linli.access.models import Decision, Tap
 from linli.access.services import gates as gate_services
 from linli.access.tests.factories import build_access_world
-from linli.cases.tests.test_browser_cases import asgi_live_server, shoot, signed_in_page  # noqa: F401
+from linli.core.testing.browser import PHONE, shoot, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 BROKER = os.environ.get("LINLI_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 
@@ -47,7 +46,7 @@ def controller_factory() -> Any:
 
 
 def test_rider_scans_the_display_gets_green_and_the_gate_opens_suspended_rider_gets_red(
-    asgi_live_server: Any,  # noqa: F811
+    asgi_live_server: Any,
     browser_context_factory: Any,
     controller_factory: Any,
     axe_audit: Any,

@@ -23,10 +23,8 @@ from django.test import override_settings
 from linli.access.gatewire import protocol
 from linli.access.gatewire.client import GateWire
 from linli.access.gatewire.simulator import ControllerLogic, GateController
-from linli.access.tests.test_wire_listener import registered_gate
-from linli.access.tests.test_wire_open_gate import BROKER, Gate, Spy, controllers, events, require_mosquitto, wire
+from linli.access.tests.factories_wire import BROKER, Gate, Spy, events, registered_gate, require_mosquitto
 
-__all__ = ["controllers", "wire"]
 SITE = "https://linli.example.org"
 
 

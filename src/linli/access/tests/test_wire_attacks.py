@@ -12,9 +12,8 @@ from linli.access.gatewire import protocol
 from linli.access.gatewire.client import GateWire
 from linli.access.gatewire.listener import GateListener
 from linli.access.gatewire.simulator import GateController
-from linli.access.tests.test_wire_open_gate import BROKER, Gate, Spy, controllers, events, require_mosquitto, wire
-
-__all__ = ["controllers", "wire"]  # fixtures shared with test_wire_open_gate
+from linli.access.services.gates import gate_online
+from linli.access.tests.factories_wire import BROKER, Gate, Spy, events, registered_gate, require_mosquitto
 
 
 @pytest.fixture
@@ -147,9 +146,6 @@ def test_a_forged_opened_report_does_not_open_the_gate_for_the_platform(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_heartbeat_with_a_bad_mac_does_not_mark_the_gate_online(spy: Callable[..., Spy]) -> None:
-    from linli.access.services.gates import gate_online
-    from linli.access.tests.test_wire_listener import registered_gate
-
     row, secret = registered_gate()
     _, command_key = protocol.derive_keys(secret)
     _, wrong_key = protocol.derive_keys(protocol.new_device_secret())

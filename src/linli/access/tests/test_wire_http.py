@@ -14,7 +14,7 @@ from django.test import override_settings
 
 from linli.access.gatewire import open_gate, protocol, queues
 from linli.access.gatewire.simulator import HttpGateController
-from linli.access.tests.test_wire_listener import registered_gate, wait_until
+from linli.access.tests.factories_wire import registered_gate, wait_until
 
 REDIS = "redis://127.0.0.1:6379/0"
 

@@ -11,8 +11,7 @@ import pytest
 from linli.access.gatewire import open_gate, protocol
 from linli.access.gatewire.client import GateWire
 from linli.access.gatewire.simulator import GateController
-from linli.access.tests.test_wire_listener import registered_gate, wait_until
-from linli.access.tests.test_wire_open_gate import BROKER, Spy, require_mosquitto
+from linli.access.tests.factories_wire import BROKER, Spy, registered_gate, require_mosquitto, wait_until
 
 
 def pending_tap(gate):  # type: ignore[no-untyped-def]

@@ -14,37 +14,7 @@ from linli.access.gatewire.client import GateWire
 from linli.access.gatewire.listener import GateListener
 from linli.access.gatewire.recorder import EventRecorder, GateKeys
 from linli.access.gatewire.simulator import GateController
-from linli.access.tests.test_wire_open_gate import BROKER, require_mosquitto
-
-
-def registered_gate(name: str = "东门", transport: str = "mqtt") -> tuple[object, str]:
-    """A gate registered the platform's way (the secret is returned once), on a fresh compound."""
-    from linli.access.services.gates import gate_create
-    from linli.core.models import Compound
-    from linli.core.tests.factories import StreetFactory
-
-    street = StreetFactory(code="wirejie")
-    compound, _ = Compound.objects.get_or_create(
-        street=street,
-        external_id="c-wire",
-        defaults={
-            "name": "测试小区",
-            "geometry": {"type": "Point", "coordinates": [121.39, 31.25]},
-            "lat": 31.25,
-            "lng": 121.39,
-        },
-    )
-    new = gate_create(compound=compound, name=name, transport=transport, actor=None)
-    return new.gate, new.secret
-
-
-def wait_until(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from linli.access.tests.factories_wire import BROKER, registered_gate, require_mosquitto, wait_until
 
 
 @pytest.mark.django_db(transaction=True)

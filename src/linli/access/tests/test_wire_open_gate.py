@@ -8,96 +8,16 @@ import multiprocessing
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import paho.mqtt.client as mqtt
 import pytest
 from django.test import override_settings
-from paho.mqtt.enums import CallbackAPIVersion
 
-from linli.access.gatewire import OpenResult, open_gate, protocol
+from linli.access.gatewire import OpenResult, open_gate
 from linli.access.gatewire import client as wire_client
 from linli.access.gatewire.client import GateWire
 from linli.access.gatewire.simulator import GateController
-
-BROKER = "mqtt://127.0.0.1:1883"
-
-
-def require_mosquitto() -> None:
-    try:
-        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
-    except OSError:
-        pytest.fail("Mosquitto is not running on 127.0.0.1:1883 (these tests need a real broker)")
-
-
-class Gate:
-    """A gate's identity as both sides hold it: the controller has the secret, the platform the derived keys."""
-
-    def __init__(self) -> None:
-        self.public_id = protocol.new_gate_public_id()
-        self.secret = protocol.new_device_secret()
-        self.token_key, self.command_key = protocol.derive_keys(self.secret)
-
-
-@pytest.fixture
-def wire() -> Iterator[GateWire]:
-    require_mosquitto()
-    gate_wire = GateWire(BROKER, record_heartbeats=False, record_late_reports=False)
-    assert gate_wire.wait_connected(5)
-    yield gate_wire
-    gate_wire.stop()
-
-
-@pytest.fixture
-def controllers() -> Iterator[Callable[..., GateController]]:
-    started: list[GateController] = []
-
-    def start(gate: Gate, **kwargs: object) -> GateController:
-        controller = GateController(gate.public_id, gate.secret, BROKER, **kwargs).start()  # type: ignore[arg-type]
-        assert controller.wait_connected(5)
-        started.append(controller)
-        return controller
-
-    yield start
-    for controller in started:
-        controller.stop()
-
-
-class Spy:
-    """A raw MQTT client: what anyone with access to the broker can see and send."""
-
-    def __init__(self, *topics: str) -> None:
-        self.messages: list[tuple[str, bytes]] = []
-        self._ready = threading.Event()
-        self._got = threading.Condition()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"spy-{protocol.new_command_id()[:8]}")
-        self.client.on_connect = lambda c, *_: c.subscribe([(t, 0) for t in topics]) if topics else self._ready.set()
-        self.client.on_subscribe = lambda *_: self._ready.set()
-        self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", 1883)
-        self.client.loop_start()
-        assert self._ready.wait(5)
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        with self._got:
-            self.messages.append((message.topic, bytes(message.payload)))
-            self._got.notify_all()
-
-    def wait_for(self, predicate: Callable[[list[tuple[str, bytes]]], bool], timeout: float = 3.0) -> bool:
-        with self._got:
-            return self._got.wait_for(lambda: predicate(self.messages), timeout)
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=0).wait_for_publish(2)
-
-    def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-def events(messages: list[tuple[str, bytes]], type_: str) -> list[protocol.Event]:
-    return [e for e in (protocol.parse_event(payload) for _, payload in messages if "/evt" in _) if e.type == type_]
-
+from linli.access.tests.factories_wire import BROKER, Gate, require_mosquitto
 
 # ---------------------------------------------------------------------------------------------- round trip
 

@@ -8,52 +8,16 @@ With LINLI_SCREENSHOTS=1 the phone-size pages (normal and elder mode) are saved 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from linli.activities.models import Booking, BookingStatus
 from linli.activities.services.activities import activity_create
 from linli.core.models import RoleAssignment, User
+from linli.core.testing.browser import shoot, shoot_elder_too, signed_in_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
-
-
-def shoot(page, name: str) -> None:
-    if os.environ.get("LINLI_SCREENSHOTS", "").strip() in {"1", "true", "yes"}:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def shoot_elder_too(page, live_server, name: str) -> None:
-    """Screenshot the page, then the same page in elder mode, then switch elder mode off again."""
-    shoot(page, name)
-    page.context.add_cookies([{"name": "linli_elder", "value": "1", "url": live_server.url}])
-    page.reload()
-    page.wait_for_selector("html.elder")
-    assert float(page.evaluate("getComputedStyle(document.body).fontSize").removesuffix("px")) >= 20
-    shoot(page, f"{name}-elder")
-    page.context.add_cookies([{"name": "linli_elder", "value": "0", "url": live_server.url}])
-    page.reload()
-
-
-def signed_in_page(browser_context_factory, live_server, user):
-    """A phone-size page whose browser holds a session for `user` (made by Django's test client)."""
-    client = Client()
-    client.force_login(user)
-    context = browser_context_factory(**PHONE)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    return page
 
 
 def this_month_start() -> dt.datetime:
@@ -88,7 +52,7 @@ def test_find_book_waitlist_promote_and_check_in(live_server, live_map_data, bro
     resident_b = User.objects.create_user(phone="+8613800000002", display_name="李伯伯")
 
     # A: the map page → 本月活动 → the activity → 一键预约.
-    a = signed_in_page(browser_context_factory, live_server, resident_a)
+    a = signed_in_phone(browser_context_factory, live_server, resident_a)
     a.goto(f"{live_server.url}/s/{street.code}/")
     a.wait_for_selector(".leaflet-marker-icon.marker")
     # the badge is activities' fragment, swapped into the places list by htmx once the list is shown
@@ -120,7 +84,7 @@ def test_find_book_waitlist_promote_and_check_in(live_server, live_map_data, bro
     shoot_elder_too(a, live_server, "my-bookings-phone")
 
     # B: waitlisted, first in line.
-    b = signed_in_page(browser_context_factory, live_server, resident_b)
+    b = signed_in_phone(browser_context_factory, live_server, resident_b)
     b.goto(f"{live_server.url}/activities/{activity.id}/")
     assert "可候补" in b.inner_text("#booking-box")
     b.click("#book")
@@ -142,7 +106,7 @@ def test_find_book_waitlist_promote_and_check_in(live_server, live_map_data, bro
     assert card_b.locator(".ticket__qr svg").is_visible()
 
     # Staff: the check-in page, B's short code typed in (the fallback to the camera).
-    s = signed_in_page(browser_context_factory, live_server, staff)
+    s = signed_in_phone(browser_context_factory, live_server, staff)
     s.goto(f"{live_server.url}/staff/activities/{activity.id}/checkin/")
     s.fill("input[name=code]", booking_b.code.lower())
     s.click("#checkin-submit")
@@ -199,7 +163,7 @@ def test_activity_pages_pass_axe(live_server, live_map_data, browser_context_fac
         actor=staff,
     )
     resident = User.objects.create_user(phone="+8613800000011", display_name="王阿姨")
-    page = signed_in_page(browser_context_factory, live_server, resident)
+    page = signed_in_phone(browser_context_factory, live_server, resident)
     for elder in ("0", "1"):
         page.context.add_cookies([{"name": "linli_elder", "value": elder, "url": live_server.url}])
         for url in (f"/s/{street.code}/activities/", f"/activities/{activity.id}/"):
@@ -221,7 +185,7 @@ def test_activity_pages_pass_axe(live_server, live_map_data, browser_context_fac
     page.wait_for_selector("#booking-status")
     page.goto(f"{live_server.url}/me/bookings/")
     assert axe_audit(page) == []
-    s = signed_in_page(browser_context_factory, live_server, staff)
+    s = signed_in_phone(browser_context_factory, live_server, staff)
     for url in (
         f"/staff/activities/{activity.id}/checkin/",
         f"/staff/activities/{activity.id}/bookings/",

@@ -17,7 +17,7 @@ from linli.activities.calendar import activities_import, activities_to_ics, book
 from linli.activities.models import Activity, ActivitySeries, ActivityStatus
 from linli.activities.services.activities import activity_cancel, activity_create
 from linli.activities.services.bookings import booking_create
-from linli.activities.tests.test_series import future_monday, make_series
+from linli.activities.tests.factories import future_monday, make_series
 from linli.core.errors import Problem
 from linli.core.i18n import in_language
 from linli.core.models import AuditLog

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,39 +10,14 @@ from django.utils import timezone
 
 from linli.activities.models import Activity, ActivitySeries, ActivityStatus
 from linli.activities.services.bookings import booking_create
-from linli.activities.services.series import MAX_OCCURRENCES, series_create, series_update
+from linli.activities.services.series import MAX_OCCURRENCES, series_update
+from linli.activities.tests.factories import future_monday, make_series
 from linli.core.errors import Problem
 from linli.core.i18n import in_language
-from linli.places.tests.factories import PlaceFactory, RoleFactory, StreetFactory, UserFactory
+from linli.places.tests.factories import RoleFactory, StreetFactory, UserFactory
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
-
-
-def future_monday(weeks: int = 2, hour: int = 9, minute: int = 30) -> datetime:
-    """A Monday `weeks` weeks from now at hour:minute, Shanghai time."""
-    today = timezone.localtime(timezone.now(), SH).date()
-    monday = today + timedelta(days=(7 - today.weekday()) + 7 * (weeks - 1))
-    return datetime(monday.year, monday.month, monday.day, hour, minute, tzinfo=SH)
-
-
-def make_series(street=None, place=None, **kw):
-    street = street or StreetFactory()
-    place = place or PlaceFactory(street=street)
-    args = {
-        "street": street,
-        "place": place,
-        "external_id": "taichi",
-        "title": "太极拳",
-        "rrule": "FREQ=WEEKLY;COUNT=4",
-        "dtstart": future_monday(),
-        "duration_minutes": 90,
-        "capacity": 12,
-        "category": "sports",
-        "audience": "everyone",
-    }
-    args.update(kw)
-    return series_create(**args)
 
 
 def test_weekly_count_creates_four_occurrences_with_their_own_capacity():

@@ -1,4 +1,4 @@
-"""A street for the assistant tests: conftest's five places, a calligraphy class at the meal point, a second
+"""A street for the assistant tests: the places tests' small service map (five places), a calligraphy class at the meal point, a second
 street with its own place, and people: the street's administrator and station staff, a grid worker (no assistant
 role), the other street's administrator, a resident."""
 
@@ -11,9 +11,9 @@ from typing import Any
 from django.utils import timezone
 
 from linli.activities.tests.factories import ActivityFactory, PlaceFactory
-from linli.conftest import MapData, build_map_data
 from linli.core.models import Role, RoleAssignment, User
 from linli.core.tests.factories import StreetFactory, UserFactory
+from linli.places.tests.factories import MapData, build_map_data
 
 __all__ = ["World", "build_world"]
 

@@ -8,27 +8,16 @@ the right answer; the resident asking again gets it. The map's panel answers too
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from linli.activities.models import Booking
 from linli.assistant.models import AskLog, Backend
 from linli.assistant.tests.factories import World, build_world
+from linli.core.testing.browser import PHONE, session_cookie, shoot, watch_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
-
-
-def shoot(page: Any, name: str) -> None:
-    if os.environ.get("LINLI_SCREENSHOTS", "").strip() in {"1", "true", "yes"}:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -42,19 +31,13 @@ def live_world(transactional_db: None) -> World:
 def phone_page(browser_context_factory: Any, live_server: Any, user: Any = None) -> Any:
     context = browser_context_factory(**PHONE)
     if user is not None:
-        client = Client()
-        client.force_login(user)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        context.add_cookies([session_cookie(live_server, user)])
     # Navigation links open Amap's site; offline, a stand-in page answers for it.
     context.route(
         "https://uri.amap.com/**",
         lambda route: route.fulfill(status=200, content_type="text/html", body="<title>amap</title><h1>amap</h1>"),
     )
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    return page
+    return watch_errors(context.new_page())
 
 
 def ask(page: Any, question: str) -> Any:

@@ -8,28 +8,16 @@ import json
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from linli.cases.models import Case, CasePhoto, CaseStatus, Report
 from linli.cases.tests.factories import IN_A1, IN_B, OUTSIDE, build_world, jpeg
 from linli.core.models import AuditLog
 from linli.core.services import token_create
-from linli.core.sms import OutboxSmsBackend
 
 pytestmark = pytest.mark.django_db
 
 PHONE_RE = re.compile(r"1[3-9]\d{9}|\d{3}\*{4}\d{4}")
-
-
-@pytest.fixture(autouse=True)
-def _env(settings, tmp_path):
-    settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    OutboxSmsBackend.clear()
-    yield
-    OutboxSmsBackend.clear()
 
 
 @pytest.fixture

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
-from django.core.cache import cache
 
 from linli.cases.models import Case, CaseCategory, CaseEvent, CasePhoto, Open311Client, Report, SentinelPoints
 from linli.cases.services.reports import report_create
 from linli.cases.tests.factories import IN_A1, build_world
-from linli.core.sms import OutboxSmsBackend
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _env(settings, tmp_path):
-    settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    OutboxSmsBackend.clear()
 
 
 def test_every_cases_model_is_registered():

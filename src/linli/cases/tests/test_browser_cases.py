@@ -6,141 +6,29 @@ after photo; the safety officer verifies and closes it; the rider sees it closed
 after photo and has gained sentinel points.
 
 pytest-django's live server speaks WSGI only, so these tests run the ASGI application (pages, API and /ws/, as
-the embedded `linli serve` does) under uvicorn in a thread, against the test database and the in-memory channel
-layer. With SQLite's in-memory test database every thread uses the test's connection (as Django's own live server
-does for SQLite); with PostgreSQL each thread opens its own.
+the embedded `linli serve` does) under uvicorn: the `asgi_live_server` fixture of `linli.core.testing.plugin`.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
-from django.db import connections
-from django.test import Client
 from PIL import Image
 
 from linli.cases.models import Case, CaseStatus, SentinelPoints
 from linli.cases.tests.factories import IN_A1, build_world
+from linli.core.testing.browser import PHONE, shoot, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
-
-
-def shoot(page: Any, name: str) -> None:
-    """With LINLI_SCREENSHOTS=1 the pages are saved into docs/screenshots/."""
-    if os.environ.get("LINLI_SCREENSHOTS", "").strip() in {"1", "true", "yes"}:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def png(colour: tuple[int, int, int], name: str) -> dict[str, Any]:
     out = io.BytesIO()
     Image.new("RGB", (320, 240), colour).save(out, format="PNG")
     return {"name": name, "mimeType": "image/png", "buffer": out.getvalue()}
-
-
-class AsgiLiveServer:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-
-def _share_sqlite_connection() -> Any:
-    """Make every thread use the test thread's connection to SQLite's in-memory test database; return an undo."""
-    conn = connections["default"]
-    if not (conn.vendor == "sqlite" and conn.is_in_memory_db()):
-        return lambda: None
-    conn.ensure_connection()
-    conn.inc_thread_sharing()
-    original = connections.create_connection
-
-    def create_connection(alias: str) -> Any:
-        return conn if alias == "default" else original(alias)
-
-    connections.create_connection = create_connection  # type: ignore[method-assign]
-
-    def undo() -> None:
-        del connections.create_connection
-        # asgiref's thread-sensitive executor thread outlives the server and kept the shared connection in its
-        # thread-local: make it forget, or later tests' sync_to_async calls there would use it unshared.
-        from asgiref.sync import SyncToAsync
-
-        def forget() -> None:
-            if getattr(connections._connections, "default", None) is conn:
-                del connections["default"]
-
-        SyncToAsync.single_thread_executor.submit(forget).result(timeout=10)
-        conn.dec_thread_sharing()
-
-    return undo
-
-
-@pytest.fixture
-def asgi_live_server(transactional_db: None, settings: Any, tmp_path: Any) -> Iterator[AsgiLiveServer]:
-    import uvicorn
-    from channels.auth import AuthMiddlewareStack
-    from channels.routing import ProtocolTypeRouter, URLRouter
-    from channels.security.websocket import AllowedHostsOriginValidator
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.core.asgi import get_asgi_application
-
-    from linli.routing import websocket_urlpatterns
-
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-    cache.clear()
-    undo = _share_sqlite_connection()
-    app = ProtocolTypeRouter(
-        {
-            "http": ASGIStaticFilesHandler(get_asgi_application()),
-            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-        }
-    )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio", http="h11")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield AsgiLiveServer(f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        undo()
-
-
-def signed_in_page(browser_context_factory: Any, server: AsgiLiveServer, user: Any, **options: Any) -> Any:
-    client = Client()
-    client.force_login(user)
-    context = browser_context_factory(**options)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}])
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    return page
 
 
 def test_rider_reports_worker_sees_it_live_resolves_officer_closes_rider_sees_points(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from linli.cases.models import Case, CasePhoto, CaseStatus, PhotoKind, Report, SentinelPoints
@@ -15,21 +14,10 @@ from linli.cases.services.reports import report_create
 from linli.cases.services.workflow import case_transition
 from linli.cases.tests.factories import IN_A1, IN_B, OUTSIDE, build_world, jpeg
 from linli.core.models import Role, RoleAssignment
-from linli.core.sms import OutboxSmsBackend
 from linli.core.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
-
-
-@pytest.fixture(autouse=True)
-def _env(settings, tmp_path):
-    settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    OutboxSmsBackend.clear()
-    yield
-    OutboxSmsBackend.clear()
 
 
 @pytest.fixture

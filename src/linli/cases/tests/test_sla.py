@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.cache import cache
 
 from linli.cases.models import Case, CaseEvent, CaseStatus, Queue
 from linli.cases.services.reports import report_create
@@ -20,16 +19,6 @@ from linli.core.sms import OutboxSmsBackend
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _env(settings, tmp_path):
-    settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    OutboxSmsBackend.clear()
-    yield
-    OutboxSmsBackend.clear()
 
 
 @pytest.fixture

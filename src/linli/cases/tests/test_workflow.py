@@ -7,7 +7,6 @@ import datetime as dt
 import itertools
 
 import pytest
-from django.core.cache import cache
 
 from linli.cases.models import Case, CaseEvent, CasePhoto, CaseStatus, Queue, Report, SentinelPoints
 from linli.cases.selectors import leaderboard
@@ -31,16 +30,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
 S = CaseStatus
-
-
-@pytest.fixture(autouse=True)
-def _env(settings, tmp_path):
-    settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    OutboxSmsBackend.clear()
-    yield
-    OutboxSmsBackend.clear()
 
 
 @pytest.fixture

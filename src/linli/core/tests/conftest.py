@@ -1,3 +1,5 @@
+"""The core tests' fixtures: SMS to the outbox and an empty cache for every test."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,13 +21,3 @@ def _clean_cache_and_outbox(settings):
 @pytest.fixture
 def outbox():
     return OutboxSmsBackend.outbox
-
-
-def last_code(phone: str) -> str:
-    """The 6-digit code of the last SMS sent to `phone` (E.164)."""
-    import re
-
-    for sms in reversed(OutboxSmsBackend.outbox):
-        if sms.phone == phone:
-            return re.search(r"\d{6}", sms.message).group(0)
-    raise AssertionError(f"no SMS sent to {phone}")

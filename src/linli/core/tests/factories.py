@@ -1,8 +1,9 @@
-"""factory_boy factories for core models."""
+"""factory_boy factories for core models, a test JPEG, and the last sign-in code sent to a phone."""
 
 from __future__ import annotations
 
 import io
+import re
 
 import factory
 from django.contrib.auth.hashers import make_password
@@ -10,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from linli.core.models import Grid, Role, RoleAssignment, Street, User
+from linli.core.sms import OutboxSmsBackend
 
 
 class StreetFactory(factory.django.DjangoModelFactory):
@@ -67,3 +69,13 @@ def jpeg(size: tuple[int, int] = (64, 48), name: str = "photo.jpg") -> SimpleUpl
     out = io.BytesIO()
     Image.new("RGB", size, (200, 60, 40)).save(out, format="JPEG")
     return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def last_code(phone: str) -> str:
+    """The 6-digit code of the last SMS sent to `phone` (E.164) through the outbox backend."""
+    for sms in reversed(OutboxSmsBackend.outbox):
+        if sms.phone == phone:
+            found = re.search(r"\d{6}", sms.message)
+            assert found, f"the last SMS to {phone} has no code: {sms.message}"
+            return found.group(0)
+    raise AssertionError(f"no SMS sent to {phone}")

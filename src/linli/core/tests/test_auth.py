@@ -6,8 +6,7 @@ import pytest
 from django.test import Client
 
 from linli.core.models import RoleAssignment, SmsCode, User
-from linli.core.tests.conftest import last_code
-from linli.core.tests.factories import RoleAssignmentFactory, StreetFactory
+from linli.core.tests.factories import RoleAssignmentFactory, StreetFactory, last_code
 
 pytestmark = pytest.mark.django_db
 

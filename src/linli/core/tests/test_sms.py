@@ -14,7 +14,7 @@ from linli.core import ratelimit, services
 from linli.core.errors import Problem
 from linli.core.models import SmsCode, User
 from linli.core.sms import ConsoleSmsBackend, SmsSendError, WebhookSmsBackend, get_sms_backend
-from linli.core.tests.conftest import last_code
+from linli.core.tests.factories import last_code
 
 PHONE = "+8613812345678"
 

@@ -1,6 +1,6 @@
 """A small meals world for ordering tests: a street, a central kitchen serving one meal point, tomorrow's
 published lunch menu with limited and unlimited dishes, and residents with money in their wallets (topped up
-through the wallet service, so the ledger is real)."""
+through the wallet service, so the ledger is real); and the invariants the order races check on it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Sum
+
 from linli.core.tests.factories import StreetFactory, UserFactory
-from linli.meals.models import Kitchen, Menu, MenuItem
+from linli.meals.models import Kitchen, Menu, MenuItem, Order, OrderLine, Wallet, WalletEntry
 from linli.meals.services.wallet import wallet_topup
 from linli.meals.tests.factories import KitchenFactory, MenuFactory, MenuItemFactory, PlaceFactory
 from linli.places.models import Place
@@ -65,3 +67,18 @@ def build_world(*, code: str = "mealjie", fish_limit: int = 3, date: dt.date | N
         fish=fish,
         soup=soup,
     )
+
+
+def portions_in_live_orders(item: MenuItem) -> int:
+    """Portions of `item` in orders still placed (what its `sold` counter must equal)."""
+    return int(OrderLine.objects.filter(menu_item=item, order__status="placed").aggregate(n=Sum("quantity"))["n"] or 0)
+
+
+def charges_match_orders() -> None:
+    """Every paid order has exactly its charge in the ledger, and every wallet's balance is its entries' sum, >= 0."""
+    charged = dict(WalletEntry.objects.filter(kind="charge").values_list("order_id").annotate(s=Sum("amount_fen")))
+    orders = dict(Order.objects.filter(total_fen__gt=0).values_list("id", "total_fen"))
+    assert {k: -v for k, v in charged.items()} == orders
+    for wallet in Wallet.objects.all():
+        total = WalletEntry.objects.filter(wallet=wallet).aggregate(s=Sum("amount_fen"))["s"] or 0
+        assert wallet.balance_fen == total >= 0

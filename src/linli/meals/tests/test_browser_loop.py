@@ -15,8 +15,8 @@ import pytest
 from django.utils import timezone
 
 from linli.activities.tests.factories import ActivityFactory
-from linli.activities.tests.test_browser import shoot, shoot_elder_too, signed_in_page
 from linli.core.models import RoleAssignment, User
+from linli.core.testing.browser import shoot, shoot_elder_too, signed_in_phone
 from linli.meals.models import DeliveryRun, Order, OrderStatus, Rating
 from linli.meals.services.kitchen import menus_lock_due
 from linli.meals.services.wallet import wallet_balance, wallet_topup
@@ -65,7 +65,7 @@ def test_order_lunch_to_the_activity_then_kitchen_rider_and_rating(live_server, 
     RoleAssignment.objects.create(user=rider, street=street, role="rider")
 
     # The resident books the activity, then orders lunch delivered to its venue.
-    r = signed_in_page(browser_context_factory, live_server, resident)
+    r = signed_in_phone(browser_context_factory, live_server, resident)
     r.goto(f"{live_server.url}/meals/?street={street.code}")
     points = r.inner_text("#meal-points")
     assert "真金路助餐点" in points and "万里中央厨房" in points
@@ -106,7 +106,7 @@ def test_order_lunch_to_the_activity_then_kitchen_rider_and_rating(live_server, 
     assert order.status == OrderStatus.LOCKED
 
     # The kitchen operator: the production list counts the order; production starts; the run is planned.
-    k = signed_in_page(browser_context_factory, live_server, operator)
+    k = signed_in_phone(browser_context_factory, live_server, operator)
     query = f"kitchen={kitchen.pk}&date={today.isoformat()}&slot=lunch"
     k.goto(f"{live_server.url}/kitchen/production/?{query}")
     totals = k.inner_text("#production-totals")
@@ -127,7 +127,7 @@ def test_order_lunch_to_the_activity_then_kitchen_rider_and_rating(live_server, 
     assert run.rider_id == rider.pk
 
     # The rider: pick up at the kitchen, hand over at the venue.
-    d = signed_in_page(browser_context_factory, live_server, rider)
+    d = signed_in_phone(browser_context_factory, live_server, rider)
     d.goto(f"{live_server.url}/rider/runs/")
     d.click(f"#pick-up-{run.pk}")
     stop = run.stops.get()

@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from linli.activities.tests.test_browser import signed_in_page
 from linli.core.models import AuditLog
+from linli.core.testing.browser import signed_in_phone
 from linli.meals.models import Kitchen, OrderStatus
 from linli.meals.tests.factories import (
     DishFactory,
@@ -50,7 +50,7 @@ def test_desk_shows_both_orders_of_one_code_and_collects_the_chosen_one(
         )
     staff = RoleAssignmentFactory(street=street, role="station_staff").user
 
-    desk = signed_in_page(browser_context_factory, live_server, staff)
+    desk = signed_in_phone(browser_context_factory, live_server, staff)
     desk.goto(f"{live_server.url}/kitchen/collect/?place={point.pk}")
     desk.fill("#pickup_code", "271828")
     desk.click("#collect-submit")
@@ -81,7 +81,7 @@ def test_operator_changes_served_places_and_cutoff(browser_context_factory, live
     kitchen.serves.add(old)
     operator = RoleAssignmentFactory(street=street, role="kitchen_operator").user
 
-    page = signed_in_page(browser_context_factory, live_server, operator)
+    page = signed_in_phone(browser_context_factory, live_server, operator)
     page.goto(f"{live_server.url}/kitchen/menus/?kitchen={kitchen.pk}")
     page.click("#kitchen-settings")
     page.wait_for_selector("#settings-form")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from linli.activities.tests.test_browser import shoot_elder_too, signed_in_page
+from linli.core.testing.browser import shoot_elder_too, signed_in_phone
 from linli.meals.models import DeliveryRun, OrderStatus, RunStatus
 from linli.meals.tests.factories import (
     DishFactory,
@@ -44,7 +44,7 @@ def test_plan_map_rider_and_collect(browser_context_factory, live_server):
     rider = RoleAssignmentFactory(street=street, role="rider", user__display_name="骑手小刘").user
     staff = RoleAssignmentFactory(street=street, role="station_staff").user
 
-    page = signed_in_page(browser_context_factory, live_server, operator)
+    page = signed_in_phone(browser_context_factory, live_server, operator)
     page.goto(f"{live_server.url}/kitchen/runs/")
     page.click("#plan-button")
     page.wait_for_selector("#runs-map .leaflet-marker-icon")
@@ -58,7 +58,7 @@ def test_plan_map_rider_and_collect(browser_context_factory, live_server):
     assert page.locator("#production-totals").inner_text().count("白切鸡") == 1
     assert page.is_visible("#print-button")
 
-    rider_page = signed_in_page(browser_context_factory, live_server, rider)
+    rider_page = signed_in_phone(browser_context_factory, live_server, rider)
     rider_page.goto(f"{live_server.url}/rider/runs/")
     shoot_elder_too(rider_page, live_server, "meals-rider-runs")
     rider_page.click(".rider-button >> text=已取餐")
@@ -70,7 +70,7 @@ def test_plan_map_rider_and_collect(browser_context_factory, live_server):
     assert run.status == RunStatus.DONE
     assert not rider_page.errors, rider_page.errors
 
-    desk = signed_in_page(browser_context_factory, live_server, staff)
+    desk = signed_in_phone(browser_context_factory, live_server, staff)
     desk.goto(f"{live_server.url}/kitchen/collect/?place={a.pk}")
     desk.fill("#pickup_code", "000000")
     desk.click("#collect-submit")

@@ -4,27 +4,17 @@ publish; no serious accessibility violations; elder mode works. LINLI_SCREENSHOT
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from linli.core.models import RoleAssignment
+from linli.core.testing.browser import PHONE, shoot
 from linli.meals.models import Menu, MenuItem
 from linli.meals.tests.factories import KitchenFactory, PlaceFactory, StreetFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
-
-
-def shoot(page, name: str) -> None:
-    if os.environ.get("LINLI_SCREENSHOTS", "").strip() in {"1", "true", "yes"}:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_operator_plans_and_publishes_an_elder_canteen_day(browser_context_factory, live_server, axe_audit):

@@ -16,18 +16,19 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from linli.core.errors import Problem
+from linli.core.testing import race, require_postgres
 from linli.meals.models import MenuItem, Order, OrderEvent, OrderLine, Wallet, WalletEntry
 from linli.meals.services import orders as order_services
 from linli.meals.services.wallet import wallet_get_or_create, wallet_topup
-from linli.meals.tests.factories_orders import build_world
-from linli.meals.tests.test_orders_race_pg import (  # noqa: F401 - _need_postgres: the autouse skip on SQLite
-    _need_postgres,
-    charges_match_orders,
-    portions_in_live_orders,
-    race,
-)
+from linli.meals.tests.factories_orders import build_world, charges_match_orders, portions_in_live_orders
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _need_postgres(settings):
+    settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
+    require_postgres("one-statement order race tests")
 
 
 def every_order_is_whole() -> None:

@@ -10,13 +10,12 @@ from collections import Counter
 
 import pytest
 from django.db import connection
-from django.db.models import Sum
 
 from linli.core.errors import Problem
 from linli.core.testing import race, require_postgres
-from linli.meals.models import MenuItem, Order, OrderLine, Wallet, WalletEntry
+from linli.meals.models import MenuItem, Order, Wallet
 from linli.meals.services import orders as order_services
-from linli.meals.tests.factories_orders import build_world
+from linli.meals.tests.factories_orders import build_world, charges_match_orders, portions_in_live_orders
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,19 +24,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _need_postgres(settings):
     settings.LINLI_SMS_BACKEND = "linli.core.sms.OutboxSmsBackend"
     require_postgres("overselling race test")
-
-
-def portions_in_live_orders(item: MenuItem) -> int:
-    return int(OrderLine.objects.filter(menu_item=item, order__status="placed").aggregate(n=Sum("quantity"))["n"] or 0)
-
-
-def charges_match_orders() -> None:
-    charged = dict(WalletEntry.objects.filter(kind="charge").values_list("order_id").annotate(s=Sum("amount_fen")))
-    orders = dict(Order.objects.filter(total_fen__gt=0).values_list("id", "total_fen"))
-    assert {k: -v for k, v in charged.items()} == orders
-    for wallet in Wallet.objects.all():
-        total = WalletEntry.objects.filter(wallet=wallet).aggregate(s=Sum("amount_fen"))["s"] or 0
-        assert wallet.balance_fen == total >= 0
 
 
 def test_forty_residents_race_for_the_last_twelve_fish():

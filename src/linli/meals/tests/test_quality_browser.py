@@ -5,8 +5,8 @@ street report pass axe with no CSP errors and their SVG charts are visible."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
+from linli.core.testing.browser import signed_in_phone
 from linli.meals.models import Rating
 from linli.meals.services import quality as services
 from linli.meals.tests.factories import KitchenFactory, MenuFactory, OrderFactory, StreetFactory
@@ -14,33 +14,16 @@ from linli.meals.tests.factories_quality import days_ago, discounted_order, staf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def signed_in_page(browser_context_factory, live_server, user, *, elder=False):
-    client = Client()
-    client.force_login(user)
-    context = browser_context_factory(**PHONE)
-    cookies = [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    if elder:
-        cookies.append({"name": "linli_elder", "value": "1", "url": live_server.url})
-    context.add_cookies(cookies)
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    return page
-
-
 def test_elder_resident_rates_a_meal_with_big_buttons(live_server, browser_context_factory, axe_audit):
     kitchen = KitchenFactory(street=StreetFactory(code="brq"), place__name="浏览器食堂")
     order = OrderFactory(menu__kitchen=kitchen, status="collected")
-    page = signed_in_page(browser_context_factory, live_server, order.user, elder=True)
+    page = signed_in_phone(browser_context_factory, live_server, order.user, elder=True)
     page.goto(f"{live_server.url}/me/meals/orders/{order.pk}/rate/")
     page.wait_for_selector("html.elder")
     label = page.locator('label[for="taste-5"]')
@@ -71,7 +54,7 @@ def test_staff_pages_pass_axe_and_show_charts(live_server, browser_context_facto
     services.waste_record_set(kitchen=kitchen, date=days_ago(1), grams=2300, actor=admin)
     services.inspection_create(kitchen=kitchen, inspector=supervisor, items={"wok": ("issue", "油污")})
 
-    page = signed_in_page(browser_context_factory, live_server, supervisor)
+    page = signed_in_phone(browser_context_factory, live_server, supervisor)
     page.goto(f"{live_server.url}/quality/kitchens/{kitchen.pk}/inspect/")
     assert page.locator('input[type="file"][capture="environment"]').count() == 7
     assert axe_audit(page) == []
@@ -80,7 +63,7 @@ def test_staff_pages_pass_axe_and_show_charts(live_server, browser_context_facto
     assert axe_audit(page) == []
     assert page.errors == []
 
-    page = signed_in_page(browser_context_factory, live_server, admin)
+    page = signed_in_phone(browser_context_factory, live_server, admin)
     page.goto(f"{live_server.url}/staff/meals/?from={days_ago(7)}&to={days_ago(0)}")
     assert page.locator("figure.chart-box svg").count() == 5
     assert page.locator("#chart-subsidies svg text", has_text="低保").count() >= 1
