@@ -5,6 +5,7 @@ domain's tests take lives here, so no test module imports another.
   `live_server` or `asgi_live_server` (pages, API and /ws/ under uvicorn). Without Chromium browser tests skip
   loudly, unless LINLI_REQUIRE_SERVICES=1 (CI), where they fail. Helpers for them: `linli.core.testing.browser`.
 - Per-test resets of process-wide caches that core owns (bearer tokens, the holiday calendar).
+- Hypothesis without its deadline (a wall-clock assertion): the profile `linli`.
 - At the end of the session, the database sessions other threads left open are ended (PostgreSQL).
 
 A domain's own fixtures stay in its `tests/conftest.py`; its test data in `tests/factories*.py`.
@@ -32,6 +33,8 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 from django.utils.module_loading import import_string
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from linli.core.auth import token_cache_forget
 from linli.core.holidays import calendar
@@ -39,6 +42,11 @@ from linli.core.testing.browser import watch_errors
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses to run there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Hypothesis' per-example deadline (200 ms) and its too-slow health check are wall-clock assertions: on a busy
+# machine they fail tests whose behaviour is right. Off for every test; the benchmarks in bench/ measure time.
+hypothesis_settings.register_profile("linli", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("linli")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
