@@ -10,7 +10,7 @@ LOCK_OPTS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url
 LINLI_PORT ?= 8000
 export LINLI_PORT
 
-.PHONY: demo test test-pg bench lint venv lock clean
+.PHONY: demo test test-pg bench lint venv lock clean write-map
 
 venv: $(STAMP)
 
@@ -53,6 +53,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src bench
 	$(BIN)/mypy src/linli
 	$(BIN)/lint-imports
+
+## make write-map: run the suite (browser tests aside) recording which service writes which table per request,
+## and rewrite docs/architecture.md's "Where each write happens" table (tools/write_map.py)
+write-map: $(STAMP)
+	PYTHONPATH=tools $(BIN)/python -m pytest -p write_map -m "not browser" -q src/linli
 
 clean:
 	rm -rf $(VENV) var
