@@ -7,6 +7,7 @@ from linli.api import api
 
 admin.site.site_header = "邻里 Linli 管理后台"
 admin.site.site_title = "邻里 Linli"
+handler404 = "linli.core.errors.not_found_view"  # problem+json under /api/, the 404 page elsewhere
 
 urlpatterns: list = [
     path("api/v1/", api.urls),

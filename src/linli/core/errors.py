@@ -19,9 +19,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found
 
 from linli.core.i18n import Text, both_languages, in_language, rendered
 
@@ -160,3 +161,11 @@ def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
     if problem.code == "rate_limited" and "retry_after" in problem.extra:
         resp["Retry-After"] = str(problem.extra["retry_after"])
     return resp
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """`handler404`: under /api/ an address that matches no endpoint (`/api/v1/places/abc`) is the problem+json
+    `not_found` every API client reads; elsewhere it is the site's 404 page."""
+    if request.path.startswith("/api/"):
+        return problem_response(request, Problem("not_found"))
+    return page_not_found(request, exception or Http404())

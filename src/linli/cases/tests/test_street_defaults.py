@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from linli.cases.models import CaseCategory
 from linli.cases.services.reports import DEFAULT_CATEGORIES, report_create
+from linli.core.errors import Problem
 from linli.core.imports import compounds_export, compounds_import, grids_import
 from linli.core.models import Committee, Compound, Street
 from linli.core.tests.factories import StreetFactory, UserFactory
@@ -113,6 +114,7 @@ def test_compounds_import_links_the_committee_by_id_or_name_and_creates_unknown_
 def test_compounds_import_refuses_a_committee_that_is_not_text():
     street = StreetFactory(code="cmpjie2")
     collection = {"type": "FeatureCollection", "features": [_compound("c1", ["rc-01"])]}
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(Problem) as exc:
         compounds_import(street=street, collection=collection)
-    assert exc.value.errors[0]["field"] == "properties.committee"  # type: ignore[attr-defined]
+    assert exc.value.code == "import_invalid"
+    assert exc.value.errors[0]["field"] == "properties.committee"

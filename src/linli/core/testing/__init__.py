@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 
 from linli.core.errors import Problem
 
@@ -86,6 +87,16 @@ def assert_english(html: str, english: list[str], chinese: list[str]) -> None:
         assert label in html, label
     for label in chinese:
         assert label not in html, label
+
+
+def assert_admin_hides(client: Client, url: str) -> None:
+    """The admin answers `url` (another street's row) as it answers a row that does not exist: a redirect to the
+    admin's index (with Django's "does not exist" message), so a staff member cannot tell the row is there."""
+    response = client.get(url)
+    assert (response.status_code, response.get("Location")) == (302, reverse("admin:index")), (
+        url,
+        response.status_code,
+    )
 
 
 # ------------------------------------------------------------------------------------- htmx fragments

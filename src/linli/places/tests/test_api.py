@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from linli.core.services import token_create
 from linli.places.models import Place, Service
@@ -13,6 +16,7 @@ from linli.places.services import place_create
 from linli.places.tests.factories import RoleFactory, StreetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 PLACE_KEYS = {
     "id",
@@ -124,19 +128,29 @@ def test_place_list_filters(client: Client, street):
     problem(client.get("/api/v1/places?street=nowhere"), 404, "unknown_street")
 
 
-def test_place_detail_shape(client: Client, street):
-    place = Place.objects.get(external_id="P03")
+WEDNESDAY_10AM = dt.datetime(2026, 3, 11, 10, 0, tzinfo=SHANGHAI)
+SATURDAY_10AM = dt.datetime(2026, 3, 14, 10, 0, tzinfo=SHANGHAI)
+
+
+def test_place_detail_shape(client: Client, street, monkeypatch):
+    place = Place.objects.get(external_id="P03")  # open Mo-Fr 08:30-17:00
+    monkeypatch.setattr(timezone, "now", lambda: WEDNESDAY_10AM)
     body = client.get(f"/api/v1/places/{place.pk}").json()
     assert set(body) == PLACE_KEYS
     assert body["external_id"] == "P03" and body["street"] == "wanli" and body["kind"] == "party_service_station"
     assert body["kind_name"] == "党群服务站" and body["kind_name_en"] == "Party-mass service station"
     assert body["location"] == {"lat": place.lat, "lng": place.lng}
     assert body["services"] == ["affairs"] and body["amenities"] == ["wifi"]
-    assert body["open_now"] in (True, False) and body["hours_state"] in ("open", "closed")
+    assert (body["open_now"], body["hours_state"]) == (True, "open")
+    assert body["next_close"] == "2026-03-11T17:00:00+08:00" and body["next_open"] is None
     assert set(body["navigation"]) == {"amap", "amap_walk", "baidu", "geo"}
     assert body["navigation"]["geo"].startswith("geo:31.253000,121.390000")
     problem(client.get("/api/v1/places/999999"), 404, "not_found")
-    assert client.get("/api/v1/places/abc").status_code in (404, 422)
+    problem(client.get("/api/v1/places/abc"), 404, "not_found")  # no such place (the path takes numbers only)
+    monkeypatch.setattr(timezone, "now", lambda: SATURDAY_10AM)
+    body = client.get(f"/api/v1/places/{place.pk}").json()
+    assert (body["open_now"], body["hours_state"]) == (False, "closed")
+    assert body["next_open"] == "2026-03-16T08:30:00+08:00" and body["next_close"] is None
 
 
 def test_inactive_place_is_not_found(client: Client, street):
