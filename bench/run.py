@@ -13,6 +13,8 @@ uvicorn + Redis; p99 report → push <= 300 ms).
 gate_tap (`bench_gate_tap.py`: (a) open_gate → simulated controller → `opened` through Mosquitto at 200 commands/s;
 (b) `POST /api/v1/access/taps` at 200 taps/s through gunicorn + PostgreSQL with controllers in another process;
 p99 tap → opened <= 150 ms).
+gate_waits (`bench_gate_waits.py`: the gate wire's bounded waits — timeout, broker down, long poll — take their
+time and no more; the tests assert what they answer).
 """
 
 from __future__ import annotations

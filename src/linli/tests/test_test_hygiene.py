@@ -4,9 +4,10 @@
   plugin `linli.core.testing.plugin`, a domain's own in its `tests/conftest.py`, test data in `tests/factories*.py`;
 - assert that a value is one of every possible answer: `x in (True, False)`, or a status in a tuple of statuses
   (`status_code in (404, 422)`), where exactly one is right;
-- assert a constant (`assert True`, `assert ... or True`);
-- compare a measured time (`assert time.monotonic() - started < 1.0`): tests assert behaviour, and how long
-  something takes is measured by the benchmarks in bench/ (DESIGN.md), where a slow machine is not a failure.
+- assert a constant (`assert True`, `assert ... or True`), or expect any error at all (`pytest.raises(Exception)`);
+- compare a measured time (`assert time.monotonic() - started < 1.0`, a Hypothesis `deadline`): tests assert
+  behaviour, and how long something takes is measured by the benchmarks in bench/ (DESIGN.md), where a slow
+  machine is not a failure.
 """
 
 from __future__ import annotations
@@ -84,6 +85,27 @@ def cannot_fail(test: ast.expr) -> str | None:
     return None
 
 
+def _raises_anything(node: ast.AST) -> bool:
+    """`pytest.raises(Exception)`: any error at all passes, the one the test means or another."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "raises"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "pytest"
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id in {"Exception", "BaseException"}
+    )
+
+
+def _sets_a_deadline(node: ast.AST) -> bool:
+    """`@settings(deadline=200)`: Hypothesis fails an example that takes longer (the plugin turns deadlines off)."""
+    return isinstance(node, ast.Call) and any(
+        k.arg == "deadline" and not (isinstance(k.value, ast.Constant) and k.value.value is None) for k in node.keywords
+    )
+
+
 CLOCKS = {"time", "monotonic", "perf_counter", "process_time", "time_ns", "monotonic_ns", "perf_counter_ns"}
 ORDER = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
@@ -138,6 +160,10 @@ def problems_in(path: Path, tree: ast.Module) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert) and (reason := cannot_fail(node.test)):
             found.append(f"{where}:{node.lineno}: an assertion that cannot fail ({reason})")
+        if _sets_a_deadline(node):
+            found.append(f"{where}:{node.lineno}: a wall-clock assertion (a Hypothesis deadline)")
+        if _raises_anything(node):
+            found.append(f"{where}:{node.lineno}: an assertion that cannot fail (`pytest.raises(Exception)`)")
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             found += [
                 f"{where}:{line}: a wall-clock assertion (tests assert behaviour; bench/ measures time)"
@@ -170,6 +196,10 @@ def test_the_scan_sees_the_tests() -> None:
         ("assert resp.status_code == 404", None),
         ("assert body['hours_state'] in ('open', 'closed')", None),
         ("assert status in (OrderStatus.PLACED, OrderStatus.LOCKED)", None),
+        ("with pytest.raises(Exception):\n    work()", "cannot fail"),
+        ("with pytest.raises(Problem):\n    work()", None),
+        ("@settings(max_examples=50, deadline=500)\ndef test_x():\n    pass", "Hypothesis deadline"),
+        ("@settings(max_examples=50, deadline=None)\ndef test_x():\n    pass", None),
         (
             "def t():\n    started = time.monotonic()\n    work()\n    assert time.monotonic() - started < 1.0",
             "wall-clock",
@@ -201,4 +231,9 @@ def problems_of_every_test_file() -> list[str]:
 
 def test_no_test_module_imports_another() -> None:
     problems = [p for p in problems_of_every_test_file() if "imports the test module" in p]
+    assert problems == [], "\n".join(problems)
+
+
+def test_no_assertion_cannot_fail_or_measures_the_wall_clock() -> None:
+    problems = [p for p in problems_of_every_test_file() if "imports the test module" not in p]
     assert problems == [], "\n".join(problems)

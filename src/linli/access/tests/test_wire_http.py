@@ -78,14 +78,23 @@ def test_poll_returns_queued_unexpired_commands_and_counts_as_a_heartbeat(client
 
 
 def test_long_poll_wakes_when_a_command_arrives(client, http_gate) -> None:  # type: ignore[no-untyped-def]
+    """The poll answers with the command that arrives while it waits, without waiting out its 5 s: a second
+    command due 4 s in is not in the answer. (How soon it wakes is measured by bench/bench_gate_waits.py.)"""
     gate, _, command_key = http_gate
-    command = protocol.make_open_command(gate=gate.public_id, command_key=command_key, tap=1, now=time.time())
-    timer = threading.Timer(0.3, queues.command_queue().push_command, args=(gate.public_id, command))
-    timer.start()
-    started = time.monotonic()
-    response = client.get(f"{base(gate.public_id)}/commands?wait=5", **auth(gate.public_id, command_key))
+    command, later = (
+        protocol.make_open_command(gate=gate.public_id, command_key=command_key, tap=tap, now=time.time())
+        for tap in (1, 2)
+    )
+    push = queues.command_queue().push_command
+    first = threading.Timer(0.3, push, args=(gate.public_id, command))
+    second = threading.Timer(4, push, args=(gate.public_id, later))
+    first.start()
+    second.start()
+    try:
+        response = client.get(f"{base(gate.public_id)}/commands?wait=5", **auth(gate.public_id, command_key))
+    finally:
+        second.cancel()
     assert response.json() == {"commands": [command]}
-    assert 0.2 < time.monotonic() - started < 3
 
 
 def test_events_are_verified_before_anything_happens(client, http_gate) -> None:  # type: ignore[no-untyped-def]
@@ -207,9 +216,13 @@ def test_redis_queue_round_trip_and_expiry() -> None:
         queue.push_command(gate, fresh)
         assert 0 < queue.redis.ttl(f"{prefix}:cmd:{gate}") <= queues.QUEUE_TTL_SECONDS
         assert queue.pop_commands(gate, 0) == [fresh]
-        started = time.monotonic()
         assert queue.pop_commands(gate, 0.3) == []
-        assert time.monotonic() - started >= 0.25
+        # the wait blocks: a command pushed while it waits is its answer (bench_gate_waits.py measures the wait)
+        later = protocol.make_open_command(gate=gate, command_key=key, tap=2, now=time.time())
+        timer = threading.Timer(0.2, queue.push_command, args=(gate, later))
+        timer.start()
+        assert queue.pop_commands(gate, 5) == [later]
+        timer.join()
         queue.push_reply(fresh["id"], b"payload")
         assert queue.wait_reply(fresh["id"], 1) == b"payload"
         assert queue.wait_reply(fresh["id"], 0.1) is None

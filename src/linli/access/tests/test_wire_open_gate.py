@@ -57,25 +57,28 @@ def test_controller_refusal_is_reported(wire: GateWire, controllers: Callable[..
     assert too_far.outcome == "refused:exp_too_far" and not too_far.opened
 
 
-def test_no_controller_times_out_within_the_timeout(wire: GateWire) -> None:
+def test_no_controller_times_out(wire: GateWire) -> None:
+    """Nobody answers: the outcome is `timeout`, the gate did not open, and the command was sent (how long the
+    wait takes is measured by bench/bench_gate_waits.py)."""
     gate = Gate()
-    started = time.monotonic()
+    commands = wire.stats["commands"]
     result = wire.open(gate_public_id=gate.public_id, command_key=gate.command_key, tap_id=1, timeout=0.3)
     assert result.outcome == "timeout" and not result.opened
-    assert 0.25 <= time.monotonic() - started < 1.0
+    assert wire.stats["commands"] == commands + 1 and wire.stats["broker_down"] == 0
 
 
-def test_broker_down_is_reported_quickly_and_never_raises() -> None:
+def test_broker_down_is_reported_and_never_raises() -> None:
+    """No broker: `broker_down`, not an exception (bench/bench_gate_waits.py measures that it comes in well under the
+    timeout)."""
     gate = Gate()
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     dead = GateWire(f"mqtt://127.0.0.1:{port}", record_heartbeats=False)
     try:
-        started = time.monotonic()
         result = dead.open(gate_public_id=gate.public_id, command_key=gate.command_key, tap_id=1, timeout=3.0)
         assert result.outcome == "broker_down" and not result.opened
-        assert time.monotonic() - started < 1.0
+        assert dead.stats == {"commands": 0, "events": 0, "bad_events": 0, "broker_down": 1}  # nothing was sent
     finally:
         dead.stop()
     wire_client.reset_wire()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -186,14 +185,19 @@ def test_a_made_up_id_falls_back_to_the_offline_engine(fake_llm, world):
 def test_timeout_falls_back(fake_llm, world, settings):
     settings.LINLI_ASSISTANT_LLM_TIMEOUT = 0.5
 
+    release, replied = threading.Event(), threading.Event()
+
     def slow(_body: dict[str, Any]) -> tuple[int, Any]:
-        time.sleep(2)
+        release.wait(10)  # the model answers once the test has its answer (or after 10 s)
+        replied.set()
         return final("太晚了", [])(_body)
 
     fake_llm.replies = [slow]
-    started = time.monotonic()
-    entry = answer_question(question="这个月有什么活动", street=world.street)
-    assert time.monotonic() - started < 1.8
+    try:
+        entry = answer_question(question="这个月有什么活动", street=world.street)
+        assert not replied.is_set()  # the timeout ended the wait, not the model's late reply
+    finally:
+        release.set()
     assert entry.backend == Backend.OFFLINE and entry.intent == "activities"
     assert entry.answer != "太晚了"
 
