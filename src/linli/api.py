@@ -6,8 +6,10 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -18,6 +20,7 @@ from ninja.schema import NinjaGenerateJsonSchema
 
 from linli.core.errors import CATALOGUE, Problem, field_error, problem_response
 from linli.core.i18n import Text
+from linli.core.inputs import check_operation_inputs
 from linli.core.schemas import ProblemDetails
 
 logger = logging.getLogger("linli.api")
@@ -32,13 +35,14 @@ class ProblemDocumentedSchema(OpenAPISchema):
     def responses(self, operation: Operation) -> dict[int, Any]:
         result: dict[int, Any] = super().responses(operation)
         codes: list[tuple[str, int]] = list(getattr(operation.view_func, "problem_answers", ()))
-        implied = ["server_error"]
-        if operation.auth_callbacks:
-            implied.append("not_authenticated")
-            if set(operation.methods) - {"GET", "HEAD", "OPTIONS"}:
-                implied.append("csrf_failed")
+        # Every operation: a bearer token that is not valid (401) or cannot be checked now (503), a server error.
+        implied = ["not_authenticated", "service_unavailable", "server_error"]
+        if operation.auth_callbacks and set(operation.methods) - {"GET", "HEAD", "OPTIONS"}:
+            implied.append("csrf_failed")
         if operation.models:
             implied.append("validation_error")
+        if set(operation.methods) - {"GET", "HEAD", "OPTIONS", "DELETE"}:
+            implied += ["too_large", "bad_request"]  # a body over the limit; a form with too many fields
         codes += [(code, CATALOGUE[code][0]) for code in implied]
         by_status: dict[int, list[str]] = {}
         for code, status in dict.fromkeys(codes):
@@ -81,6 +85,8 @@ api = LinliAPI(
     openapi_url="/openapi.json",
     renderer=JSONRenderer(),
 )
+# The input edge (linli.core.inputs): every operation's validated parameters and body pass the same checks.
+api.add_decorator(check_operation_inputs)
 
 
 @api.exception_handler(Problem)
@@ -148,8 +154,32 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problem_response(request, Problem("not_found"))
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem_response(request, Problem("too_large"))
+
+
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def _too_many_fields(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(
+        request,
+        Problem("bad_request", detail=_("表单字段过多"), errors=[field_error("", _("项目过多"), type="too_long")]),
+    )
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # ninja could not parse the body: not JSON, not UTF-8, or nested too deep for the parser.
+        return problem_response(
+            request,
+            Problem(
+                "validation_error",
+                detail=_("请求内容不是有效的 JSON"),
+                errors=[field_error("", _("不是有效的 JSON"), type="json_invalid")],
+            ),
+        )
     code = {
         401: "not_authenticated",
         403: "permission_denied",
@@ -158,6 +188,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         429: "rate_limited",
     }.get(exc.status_code, "validation_error")
     return problem_response(request, Problem(code, detail=str(exc), status=exc.status_code))  # ninja's own text
+
+
+@csrf_exempt  # like every API path: a POST to an unknown path is a 404, not the CSRF failure page
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any path under /api/v1/ that names no operation (linli.urls routes them here): problem+json, not a page."""
+    return problem_response(request, Problem("not_found", detail=_("没有这个接口")))
 
 
 @api.exception_handler(Exception)

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "linli.core.middleware.InputEdgeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "linli.core.middleware.BearerTokenMiddleware",
@@ -181,12 +182,22 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # more fields: 400 `bad_request` (linli.api)
+# A multipart upload's whole body (kitchen inspections: up to 12 photos of 10 MB each; deploy/nginx.conf agrees).
+LINLI_MAX_UPLOAD_BYTES = int(os.environ.get("LINLI_MAX_UPLOAD_BYTES", str(130 * 1024 * 1024)))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("LINLI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# LINLI_SECURE_COOKIES=1 says the site is served over HTTPS (off by default: `make demo` on http://127.0.0.1).
+# Then the proxy's X-Forwarded-Proto tells HTTPS requests (deploy/nginx.conf sets it), and their answers carry
+# Strict-Transport-Security for LINLI_HSTS_SECONDS (default one year; 0 sends none).
+if SESSION_COOKIE_SECURE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("LINLI_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LINLI_HSTS_INCLUDE_SUBDOMAINS", False)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -203,6 +214,11 @@ LINLI_SMS_CODE_TTL_SECONDS = int(os.environ.get("LINLI_SMS_CODE_TTL_SECONDS", "3
 LINLI_SMS_CODES_PER_HOUR = int(os.environ.get("LINLI_SMS_CODES_PER_HOUR", "5"))
 LINLI_SMS_RESEND_SECONDS = int(os.environ.get("LINLI_SMS_RESEND_SECONDS", "60"))
 LINLI_SMS_MAX_ATTEMPTS = int(os.environ.get("LINLI_SMS_MAX_ATTEMPTS", "5"))
+# The back office's password sign-in, limited like the SMS sign-in: attempts per account and per address
+# in a window of LINLI_ADMIN_LOGIN_WINDOW_SECONDS (a success clears the account's count).
+LINLI_ADMIN_LOGIN_ATTEMPTS = int(os.environ.get("LINLI_ADMIN_LOGIN_ATTEMPTS", "5"))
+LINLI_ADMIN_LOGIN_ATTEMPTS_PER_IP = int(os.environ.get("LINLI_ADMIN_LOGIN_ATTEMPTS_PER_IP", "20"))
+LINLI_ADMIN_LOGIN_WINDOW_SECONDS = int(os.environ.get("LINLI_ADMIN_LOGIN_WINDOW_SECONDS", "900"))
 LINLI_REQUIRE_SERVICES = env_bool("LINLI_REQUIRE_SERVICES", False)
 # Gate controllers: the MQTT broker (Mosquitto) the platform sends open commands through; mqtts:// for TLS.
 LINLI_MQTT_URL = os.environ.get("LINLI_MQTT_URL", "mqtt://127.0.0.1:1883")

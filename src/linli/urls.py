@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from linli.api import api
+from linli.api import api, not_found
 
 admin.site.site_header = "邻里 Linli 管理后台"
 admin.site.site_title = "邻里 Linli"
@@ -11,6 +11,7 @@ handler404 = "linli.core.errors.not_found_view"  # problem+json under /api/, the
 
 urlpatterns: list = [
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", not_found),  # an unknown API path: problem+json 404, not the HTML page
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("linli.core.urls")),

@@ -71,6 +71,10 @@ CATALOGUE: dict[str, tuple[int, Text]] = {
     "outside_street": (422, _("该位置不在本街道范围内")),
     "merge_invalid": (409, _("这些事件不能合并或拆分")),
     "method_not_allowed": (405, _("不支持该请求方法")),
+    "idempotency_key_reused": (422, _("Idempotency-Key 已用于另一个请求")),
+    "bad_request": (400, _("请求格式不正确")),
+    "too_large": (413, _("请求内容太大")),
+    "service_unavailable": (503, _("服务暂时不可用，请稍后再试")),
     "server_error": (500, _("服务器出错了，请稍后再试")),
 }
 

@@ -17,6 +17,7 @@ from linli.cases.open311.render import Open311Error, bad, missing, parse_w3c, xm
 from linli.cases.services.clients import client_for_key
 from linli.cases.services.locations import address_geocode
 from linli.core import ratelimit
+from linli.core.inputs import InputError, clean_text
 from linli.core.models import Compound, Street
 
 
@@ -35,10 +36,10 @@ def param(request: HttpRequest, name: str) -> str:
     value = request.POST.get(name) if request.method == "POST" else None
     if value is None:
         value = request.GET.get(name)
-    value = (value or "").strip()
-    if "\x00" in value:  # PostgreSQL cannot store or compare NUL characters
-        raise bad(f"{name} 含有无效字符 / {name} contains an invalid character")
-    return value
+    try:  # linli.core.inputs' rules: NUL (PostgreSQL cannot store or compare it) refused, controls removed
+        return clean_text((value or "").strip()).strip()
+    except InputError:
+        raise bad(f"{name} 含有无效字符 / {name} contains an invalid character") from None
 
 
 def street_of(request: HttpRequest) -> Street:
