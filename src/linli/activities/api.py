@@ -86,7 +86,13 @@ def get_activity(request: HttpRequest, activity_id: int) -> dict[str, Any]:
     summary="一键预约 Book an activity",
 )
 @problems(
-    "not_found", "activity_full", "already_booked", "booking_closed", "audience_mismatch", "booking_limit_reached"
+    "idempotency_key_reused",
+    "not_found",
+    "activity_full",
+    "already_booked",
+    "booking_closed",
+    "audience_mismatch",
+    "booking_limit_reached",
 )
 def book_activity(request: HttpRequest, activity_id: int) -> HttpResponse:
     """Book a seat, or a place on the waiting list when the seats are gone. Send an `Idempotency-Key` header so a

@@ -99,7 +99,15 @@ def check_in(request: HttpRequest, activity_id: int, data: CheckInIn) -> dict:
     auth=require_user,
     summary="现场登记 add a walk-in (staff)",
 )
-@problems("not_found", "permission_denied", "invalid_phone", "activity_full", "already_booked", "booking_closed")
+@problems(
+    "idempotency_key_reused",
+    "not_found",
+    "permission_denied",
+    "invalid_phone",
+    "activity_full",
+    "already_booked",
+    "booking_closed",
+)
 def walk_in(request: HttpRequest, activity_id: int, data: WalkInIn) -> HttpResponse:
     activity = activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
 

@@ -57,7 +57,15 @@ REPORTS_PER_10_MIN = 30  # per person; settings.LINLI_CASE_REPORTS_PER_10_MIN ov
     summary="上报隐患 Report a hazard",
     openapi_extra=REPORT_DOC,
 )
-@problems("unknown_street", "unknown_category", "outside_street", "photo_invalid", "validation_error", "rate_limited")
+@problems(
+    "idempotency_key_reused",
+    "unknown_street",
+    "unknown_category",
+    "outside_street",
+    "photo_invalid",
+    "validation_error",
+    "rate_limited",
+)
 def create_report(request: HttpRequest) -> HttpResponse:
     """Multipart form: `street` (code; may be left out with `lat`/`lng`: the street the platform serves at that
     point, from its grids or centre), `category` (code), the place — `lat`, `lng` (WGS-84), or else `spot` (a

@@ -7,10 +7,16 @@ Usage in an API view:
 `run` performs the write and returns (status, JSON body). Its transaction and the key's row commit together,
 so a crash leaves neither; a concurrent duplicate waits on the unique index and then replays the answer.
 Problems raised by `run` are stored too (a retry sees the same refusal).
+
+A key means one request: the first request's fingerprint (`request_fingerprint`: path, query and body, JSON
+compared by meaning, a form by its fields and files' bytes) is stored with the key, and the same key sent with
+another request is refused with 422 `idempotency_key_reused` instead of the first answer being replayed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
@@ -65,8 +71,8 @@ def _sql(vendor: str) -> tuple[str, str, str]:
     # which this waits for) inserts nothing, and then its stored answer is replayed. ON CONFLICT DO NOTHING
     # keeps the transaction usable (PostgreSQL, SQLite >= 3.35).
     claim = (
-        f"INSERT INTO {t} ({c('user')}, {c('scope')}, {c('key')}, {c('created_at')}) "  # noqa: S608
-        f"VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING {c('id')}"
+        f"INSERT INTO {t} ({c('user')}, {c('scope')}, {c('key')}, {c('request_hash')}, {c('created_at')}) "  # noqa: S608
+        f"VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING {c('id')}"
     )
     return select, answer, claim
 
@@ -96,16 +102,46 @@ def _json_response(status: int, body: Any) -> HttpResponse:
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=f"{ctype}; charset=utf-8")
 
 
-def _claim(*, user_id: int, scope: str, key: str) -> int | None:
+def request_fingerprint(request: HttpRequest) -> str:
+    """A hash of what the request asks: method, path, query and body. A JSON body counts by its meaning (key
+    order and spacing do not matter); a multipart or urlencoded form by its fields and its files' names and bytes
+    (a retried upload has a new boundary)."""
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.path}?{request.META.get('QUERY_STRING', '')}\n".encode())
+    ctype = (request.content_type or "").lower()
+    if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        for name, values in sorted(request.POST.lists()):
+            digest.update(json.dumps([name, values], ensure_ascii=False).encode())
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                digest.update(json.dumps([name, upload.name, upload.size]).encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+        return digest.hexdigest()
+    body = request.body
+    with contextlib.suppress(ValueError):
+        body = json.dumps(json.loads(body), sort_keys=True, ensure_ascii=False).encode()
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _claim(*, user_id: int, scope: str, key: str, request_hash: str) -> int | None:
     """Insert the key's row (inside the caller's transaction) and return its id; None when the key is taken."""
-    params = [user_id, scope, key, timezone.now()]
+    params: list[Any] = [user_id, scope, key, request_hash, timezone.now()]
     fields = IdempotencyKey._meta
-    params[3] = fields.get_field("created_at").get_db_prep_save(params[3], connection)  # type: ignore[union-attr]
+    params[4] = fields.get_field("created_at").get_db_prep_save(params[4], connection)  # type: ignore[union-attr]
     row = rawsql.fetch_one(_sql(connection.vendor)[2], params)
     return int(row[0]) if row is not None else None
 
 
-def _replay(stored: IdempotencyKey) -> HttpResponse:
+def _replay(stored: IdempotencyKey, request_hash: str) -> HttpResponse:
+    if stored.request_hash and stored.request_hash != request_hash:
+        raise Problem(
+            "idempotency_key_reused",
+            detail=_("这个 Idempotency-Key 已用于另一个请求；新的请求请换一个新的键"),
+            errors=[{"field": "Idempotency-Key", "message": _("已用于内容不同的请求")}],
+        )
     assert stored.status is not None
     resp = _json_response(stored.status, stored.body)
     resp["Idempotent-Replayed"] = "true"
@@ -135,10 +171,11 @@ def idempotent(
     if not request.user.is_authenticated:
         raise Problem("not_authenticated")
     user_id = request.user.pk
+    request_hash = request_fingerprint(request)
     stored: IdempotencyKey | None = None
     try:
         with transaction.atomic():
-            record_id = _claim(user_id=user_id, scope=scope, key=key)
+            record_id = _claim(user_id=user_id, scope=scope, key=key, request_hash=request_hash)
             if record_id is None:
                 stored = _stored(user_id=user_id, scope=scope, key=key)
             else:
@@ -157,10 +194,10 @@ def idempotent(
         stored = _stored(user_id=user_id, scope=scope, key=key)
         if stored is None or stored.status is None:
             raise
-        return _replay(stored)
+        return _replay(stored, request_hash)
     if record_id is None:
         if stored is None or stored.status is None:
             # The key's row exists without an answer: only a row written outside this module can be so.
             raise IntegrityError(f"idempotency key {key!r} of scope {scope!r} has no stored answer")
-        return _replay(stored)
+        return _replay(stored, request_hash)
     return _json_response(status, body)

@@ -239,12 +239,15 @@ class IdempotencyKey(models.Model):
     """The stored answer to a create request a phone may retry (`Idempotency-Key` header).
 
     The first request with a key runs and stores its status and body; a retry with the same key, user and
-    scope gets the stored answer and creates nothing (the unique constraint decides a race).
+    scope gets the stored answer and creates nothing (the unique constraint decides a race). A request with the
+    same key but another body is refused (`idempotency_key_reused`), not answered with the first one's answer.
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=100)
     key = models.CharField(max_length=128)
+    # What the first request asked (linli.core.idempotency.request_fingerprint): a retry must ask the same.
+    request_hash = models.CharField(max_length=64, default="", blank=True)
     status = models.PositiveSmallIntegerField(null=True)
     body = models.JSONField(null=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -114,6 +114,18 @@ def test_idempotency_key_replays_and_never_reports_twice(client, world):
     assert Report.objects.count() == 1 and Case.objects.get().reports_count == 1
 
 
+def test_a_key_reused_for_another_report_is_refused(client, world):
+    """The same key with another description (a form with a new boundary) is not the same request: 422
+    `idempotency_key_reused`; the same fields and photo again are (replayed)."""
+    first = post_report(client, world.rider, world, key="tap-1", photos=[jpeg()])
+    assert first.status_code == 201
+    again = post_report(client, world.rider, world, key="tap-1", photos=[jpeg()])
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    other = post_report(client, world.rider, world, key="tap-1", photos=[jpeg()], description="路灯不亮")
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert Report.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     "upload",
     [

@@ -161,7 +161,7 @@ def assign_run(request: HttpRequest, run_id: int, payload: AssignIn) -> dict[str
 @router.post(
     "/meals/runs/{int:run_id}/pick-up", response=RunOut, auth=require_user, summary="骑手取餐 Rider picks the run up"
 )
-@problems("not_found", "permission_denied", "run_invalid_transition")
+@problems("idempotency_key_reused", "not_found", "permission_denied", "run_invalid_transition")
 def pick_up_run(request: HttpRequest, run_id: int) -> HttpResponse:
     """Send an `Idempotency-Key` header so a retry on a weak signal replays the answer instead of a 409."""
     user = request_user(request)
@@ -177,7 +177,7 @@ def pick_up_run(request: HttpRequest, run_id: int) -> HttpResponse:
 @router.post(
     "/meals/stops/{int:stop_id}/hand-over", response=RunOut, auth=require_user, summary="送达 Hand a stop over"
 )
-@problems("not_found", "permission_denied", "run_invalid_transition")
+@problems("idempotency_key_reused", "not_found", "permission_denied", "run_invalid_transition")
 def hand_over_stop(request: HttpRequest, stop_id: int, payload: HandOverIn | None = None) -> HttpResponse:
     """The rider hands a stop's meals over (`to_name`: who took them); the run is done after its last stop."""
     user = request_user(request)
@@ -196,7 +196,7 @@ def hand_over_stop(request: HttpRequest, stop_id: int, payload: HandOverIn | Non
     auth=require_user,
     summary="凭取餐码取餐 Collect with the pickup code (meal point)",
 )
-@problems("permission_denied", "pickup_code_invalid", "order_invalid_transition")
+@problems("idempotency_key_reused", "permission_denied", "pickup_code_invalid", "order_invalid_transition")
 def collect(request: HttpRequest, payload: CollectIn) -> HttpResponse:
     """Station staff or admin of the meal point's street type the code the resident tells them. Problems:
     `pickup_code_invalid` (no such code today here), `order_invalid_transition` (not delivered yet, or already

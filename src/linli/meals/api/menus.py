@@ -69,7 +69,7 @@ def kitchen_menus(
 
 
 @router.post("/meals/menus", response={201: MenuOut}, auth=require_user, summary="新建菜单 Create a menu (staff)")
-@problems("not_found", "permission_denied", "menu_invalid", "after_cutoff")
+@problems("idempotency_key_reused", "not_found", "permission_denied", "menu_invalid", "after_cutoff")
 def create_menu(request: HttpRequest, payload: MenuIn) -> HttpResponse:
     """A kitchen operator or admin of the kitchen's street creates a draft menu with its items (and may publish it
     at once: a refused publish leaves no draft behind). Send `Idempotency-Key` to make a retry safe. Problems:

@@ -27,7 +27,7 @@ ORDER_PROBLEMS = (
 
 
 @router.post("/meals/orders", response={201: OrderCreatedOut}, auth=require_user, summary="订餐 Order a meal")
-@problems(*ORDER_PROBLEMS)
+@problems("idempotency_key_reused", *ORDER_PROBLEMS)
 def create_order(request: HttpRequest, payload: OrderIn) -> HttpResponse:
     """Order dishes from one published menu for a date and meal, paid from the meal wallet. The
     `Idempotency-Key` header is required: a retry with the same key gets the same answer and is charged once.

@@ -44,7 +44,9 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     auth=require_user,
     summary="评价订单 Rate a collected order",
 )
-@problems("not_found", "permission_denied", "order_invalid_transition", ("validation_error", 409))
+@problems(
+    "idempotency_key_reused", "not_found", "permission_denied", "order_invalid_transition", ("validation_error", 409)
+)
 def rate_order(request: HttpRequest, order_id: int, payload: RatingIn) -> HttpResponse:
     """The order's owner rates taste, portion and price (1-5 each) once the meal is collected (or delivered).
     A second rating is refused (`validation_error`, status 409, `reason: already_rated`); an order not yet
@@ -86,7 +88,7 @@ def kitchen_quality(
     summary="食安检查 Record an inspection",
     openapi_extra=INSPECTION_FORM,
 )
-@problems("not_found", "permission_denied", "photo_invalid", "validation_error")
+@problems("idempotency_key_reused", "not_found", "permission_denied", "photo_invalid", "validation_error")
 def create_inspection(request: HttpRequest, kitchen_id: int) -> HttpResponse:
     """Multipart form: `result_<area>` and `note_<area>` for the areas washing, sample_retention, pastry, wok,
     hygiene, storage (areas left out are recorded as not seen), `summary`, and photos `photo_<area>` / `photo`

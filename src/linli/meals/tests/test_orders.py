@@ -4,6 +4,7 @@ cancellation with a full refund, who may read an order, and the resident's order
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -417,6 +418,25 @@ def test_same_key_same_order_one_charge(client, world):
     assert wallet_balance(user=user) == 10_000 - 1500
     third = post_order(client, user, body, key="tap-2")
     assert third.json()["order_id"] != first.json()["order_id"]
+
+
+def test_a_key_reused_with_another_order_is_refused_not_replayed(client, world):
+    """An Idempotency-Key means one request: the same key with other items is a client bug, answered 422
+    `idempotency_key_reused`, and neither order's answer is swapped for the other's (issue 13 item 3)."""
+    user = world.resident()
+    first = post_order(client, user, world.body((world.rice, 1)), key="tap-1")
+    assert first.status_code == 201
+    other = post_order(client, user, world.body((world.fish, 2)), key="tap-1")
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert Order.objects.filter(user=user).count() == 1 and sold(world.fish) == 0
+    # The same order again, its JSON keys in another order, is still the same request: replayed.
+    body = world.body((world.rice, 1))
+    reordered = json.dumps(dict(reversed(list(body.items()))))
+    again = client.post(
+        "/api/v1/meals/orders", reordered, content_type="application/json", HTTP_IDEMPOTENCY_KEY="tap-1", **auth(user)
+    )
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
 
 
 def test_a_refusal_is_replayed_too(client, world):
