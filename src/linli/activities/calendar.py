@@ -34,6 +34,7 @@ from linli.activities.services.series import occurrence_external_id, rrule_occur
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import Text
 from linli.core.imports import ImportResult
+from linli.core.inputs import InputError, check_date, clean_text
 from linli.core.lenient import parse_int
 from linli.core.models import Role, Street
 from linli.core.selectors import require_role
@@ -170,13 +171,14 @@ class _Errors(list):
         self.append({"event": row.index, "uid": row.uid, **field_error(field_name, message)})
 
 
-def _text(component: Any, name: str) -> str:
+def _text(component: Any, name: str, *, label: bool = False) -> str:
+    """A property's text by linli.core.inputs' rules (a title on one line); raises InputError."""
     value = component.get(name)
     if value is None:
         return ""
     if isinstance(value, list):
         value = value[0]
-    return str(value).strip()
+    return clean_text(str(value), label=label).strip()
 
 
 def _datetime(row: _Row, component: Any, name: str, errors: _Errors) -> datetime | None:
@@ -210,6 +212,11 @@ def _datetime(row: _Row, component: Any, name: str, errors: _Errors) -> datetime
             ),
         )
         return None
+    try:
+        check_date(value)
+    except InputError as exc:
+        errors.add(row, name, exc.message)
+        return None
     return value.astimezone(SHANGHAI)
 
 
@@ -233,6 +240,13 @@ def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[l
     rows: list[_Row] = []
     for i, ev in enumerate(cal.walk("VEVENT")):
         row = _Row(index=i)
+        try:
+            _text(ev, "uid"), _text(ev, "summary", label=True), _text(ev, "description")
+            _text(ev, "x-linli-place"), _text(ev, "x-linli-capacity"), _text(ev, "status")
+        except InputError as exc:
+            errors.add(row, "VEVENT", exc.message)
+            rows.append(row)
+            continue
         row.uid = _text(ev, "uid")
         if not row.uid:
             errors.add(row, "UID", _("缺少 UID"))
@@ -248,7 +262,7 @@ def _validate(street: Street, cal: icalendar.Calendar, now: datetime) -> tuple[l
                 )
             else:
                 seen[row.uid] = i
-        row.title = _text(ev, "summary")
+        row.title = _text(ev, "summary", label=True)
         if not row.title:
             errors.add(row, "SUMMARY", _("缺少 SUMMARY（标题）"))
         elif len(row.title) > 200:

@@ -10,6 +10,7 @@ in WGS-84.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from linli.core.errors import Problem, field_error
 from linli.core.geo import in_china, to_wgs84
 from linli.core.gis import grid_for_point
 from linli.core.i18n import Text
+from linli.core.inputs import InputError, checked, clean_text, is_label_field
 from linli.core.lenient import code, norm
 from linli.core.models import GRID_LEVEL_DEPTH, AuditLog, Committee, Compound, Grid, GridLevel, Street
 
@@ -61,7 +63,18 @@ def raise_if_errors(errors: list[dict[str, Any]]) -> None:
 
 
 def read_collection(collection: Any, errors: ErrorList) -> tuple[list[Any], str]:
-    """Check the top level of a FeatureCollection; return its features and declared coordinate system."""
+    """Check the top level of a FeatureCollection; return its features and declared coordinate system.
+
+    Every value passes linli.core.inputs' rules first (text cleaned, names on one line; NUL bytes, lone
+    surrogates, integers beyond ±2^63, NaN and nesting past 64 levels refused, each tied to its feature)."""
+    refused: list[dict[str, Any]] = []
+    collection = checked(collection, "", refused)
+    for err in refused:
+        match = re.match(r"features\.(\d+)\.?(.*)", err["field"])
+        if match:
+            errors.add(int(match[1]), match[2] or "feature", err["message"])
+        else:
+            errors.add(None, err["field"] or "file", err["message"])
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
         errors.add(None, "type", _("文件不是 GeoJSON FeatureCollection"))
         return [], "wgs84"
@@ -178,6 +191,15 @@ def convert_polygon_geometry(i: int, geometry: dict[str, Any], system: str, erro
     return result
 
 
+def _clean(i: int, key: str, value: str, errors: ErrorList) -> str | None:
+    """A property's text by linli.core.inputs' rules (a name on one line); None after recording a refusal."""
+    try:
+        return clean_text(value, label=is_label_field(key)).strip()
+    except InputError as exc:
+        errors.add(i, f"properties.{key}", exc.message)
+        return None
+
+
 def required_text(i: int, props: dict[str, Any], key: str, errors: ErrorList, *, max_length: int = 200) -> str | None:
     value = props.get(key)
     if isinstance(value, int) and not isinstance(value, bool) and key == "id":
@@ -185,7 +207,9 @@ def required_text(i: int, props: dict[str, Any], key: str, errors: ErrorList, *,
     if not isinstance(value, str) or not value.strip():
         errors.add(i, f"properties.{key}", format_lazy(_("缺少必填字段 {key}"), key=key))
         return None
-    value = value.strip()
+    value = _clean(i, key, value, errors)
+    if value is None:
+        return None
     if len(value) > max_length:
         errors.add(
             i, f"properties.{key}", format_lazy(_("{key} 超过 {max_length} 个字符"), key=key, max_length=max_length)
@@ -201,6 +225,7 @@ def optional_text(i: int, props: dict[str, Any], key: str, errors: ErrorList, *,
     if not isinstance(value, str):
         errors.add(i, f"properties.{key}", format_lazy(_("{key} 必须是文本"), key=key))
         return ""
+    value = _clean(i, key, value, errors) or ""
     if len(value) > max_length:
         errors.add(
             i, f"properties.{key}", format_lazy(_("{key} 超过 {max_length} 个字符"), key=key, max_length=max_length)

@@ -6,6 +6,9 @@
   around a value are dropped, codes are matched case-insensitively.
 * Numbers: `1200`, `１２００`, `1,200`, `1，200` and ` 1200 ` are all 1200; a fraction or a word is refused.
 * Dates: `2027-01-01`, `2027/1/1`, `2027.1.1`, `2027年1月1日`, `20270101`.
+
+What no reading makes sane is refused by linli.core.inputs' rules: an integer beyond ±2^63, a date outside
+1900–2100 (the parsers below answer None: "not a number", "not a date").
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+
+from linli.core.inputs import InputError, check_date, check_int
 
 
 def decode_text(data: bytes | str) -> tuple[str, str]:
@@ -60,7 +65,10 @@ def parse_int(value: object) -> int | None:
     text = norm(value).replace(" ", "")
     if not text or not _INT.fullmatch(text):
         return None
-    return int(text.replace(",", ""))
+    try:
+        return check_int(int(text.replace(",", "")))
+    except InputError:
+        return None
 
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})")
@@ -73,6 +81,6 @@ def parse_date(value: object) -> dt.date | None:
         return None
     y, mo, d = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
     try:
-        return dt.date(int(y), int(mo), int(d))
-    except ValueError:
+        return check_date(dt.date(int(y), int(mo), int(d)))
+    except (ValueError, InputError):
         return None

@@ -7,6 +7,7 @@ a GeoJSON importer is fed the parsed FeatureCollection, a text importer the raw 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Any
 
@@ -16,8 +17,11 @@ from linli.core import transfers
 from linli.core.commands import json_line
 from linli.core.errors import Problem
 from linli.core.i18n import both_languages
+from linli.core.inputs import MAX_JSON_DEPTH
 from linli.core.lenient import read_text_file
 from linli.core.selectors import street_get
+
+logger = logging.getLogger("linli.import")
 
 
 def format_error(err: dict[str, Any]) -> str:
@@ -81,7 +85,13 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"不是有效的 JSON / not valid JSON: line {e.lineno} column {e.colno}: {e.msg}"
                     ) from None
+                except RecursionError:
+                    raise CommandError(
+                        f"JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层）/ JSON nested too deeply (at most {MAX_JSON_DEPTH})"
+                    ) from None
                 result = importer.run(street=target, collection=collection)
+        except CommandError:
+            raise
         except Problem as p:
             if options.get("json"):
                 self.stdout.write(json_line(p.as_dict()))
@@ -91,6 +101,12 @@ class Command(BaseCommand):
             for err in p.errors:
                 self.stderr.write(format_error(err))
             sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - the last line of the edge: one line, exit 1, never a traceback
+            # Every import writes in one transaction, so nothing was written. The details go to the log.
+            logger.exception("import of %s from %s failed", kind, file)
+            raise CommandError(
+                f"导入失败，未写入任何数据 / import failed, nothing written: {type(exc).__name__}: {str(exc)[:200]}"
+            ) from None
         notes = list(getattr(result, "notes", []))
         if encoding == "gb18030":
             notes.insert(0, "文件按 GBK/GB18030 编码读取 read as GBK/GB18030 (not UTF-8)")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import Text
 from linli.core.imports import ImportResult
+from linli.core.inputs import InputError, check_date, clean_text
 from linli.core.models import AuditLog, Street, User
 from linli.core.selectors import require_role
 from linli.meals.models import Dish, Kitchen, Menu, MenuItem, MenuStatus, Slot
@@ -61,8 +62,8 @@ def _parse_date(text: str) -> dt.date | None:
     if not m:
         return None
     try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
+        return check_date(dt.date(int(m[1]), int(m[2]), int(m[3])))
+    except (ValueError, InputError):
         return None
 
 
@@ -122,6 +123,12 @@ def _read_csv(street: Street, text: str, errors: _CsvErrors) -> list[_Row]:
             continue
         cell = {c: (raw[i].strip() if i < len(raw) else "") for c, i in index.items()}
         ok = True
+        for column, value in cell.items():  # linli.core.inputs' rules: the dish name is a label
+            try:
+                cell[column] = clean_text(value, label=column == "dish").strip()
+            except InputError as exc:
+                errors.add(line, column, exc.message)
+                ok = False
         if any(extra.strip() for extra in raw[len(columns) :]):
             errors.add(
                 line,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import Text
+from linli.core.inputs import INT_MAX, INT_MIN
 from linli.meals.models import (
     Allergen,
     DishTag,
@@ -124,10 +125,10 @@ def _int_or_none(value: Any) -> tuple[int | None, bool]:
         return None, True
     if isinstance(value, bool):
         return None, False
-    if isinstance(value, int):
-        return value, True
     if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
-        return int(value.strip()), True
+        value = int(value.strip())
+    if isinstance(value, int) and INT_MIN <= value <= INT_MAX:  # linli.core.inputs: a 64-bit column
+        return value, True
     return None, False
 
 
