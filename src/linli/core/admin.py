@@ -6,14 +6,20 @@ import contextlib
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
+from linli.core import ratelimit
 from linli.core.auth import request_user
 from linli.core.models import ApiToken, AuditLog, Committee, Compound, Grid, RoleAssignment, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
+from linli.core.ratelimit import client_ip
 from linli.core.selectors import user_street_ids
 
 
@@ -256,3 +262,31 @@ class AuditLogAdmin(StreetScopedAdmin):
 
 # The holiday table (national arrangement, street closures) registers its own admin pages.
 import linli.core.holidays.admin  # noqa: E402, F401
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The back office's password sign-in, limited like the SMS sign-in (settings.LINLI_ADMIN_LOGIN_*): at most
+    so many attempts per account and per address in a window; the count is taken before the password is checked,
+    so guessing gains nothing once the limit is reached, and a success clears the account's count."""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.data.get("username") or "").strip().lower()[:150]
+        window = settings.LINLI_ADMIN_LOGIN_WINDOW_SECONDS
+        account_key = f"admin-login:user:{username}"
+        checks = [(account_key, settings.LINLI_ADMIN_LOGIN_ATTEMPTS)]
+        ip = client_ip(self.request) if self.request is not None else None
+        if ip:
+            checks.append((f"admin-login:ip:{ip}", settings.LINLI_ADMIN_LOGIN_ATTEMPTS_PER_IP))
+        for key, limit in checks:
+            allowed, retry_after = ratelimit.hit(key, limit, window)
+            if not allowed:
+                raise forms.ValidationError(
+                    format_lazy(_("登录尝试次数过多，请 {minutes} 分钟后再试"), minutes=max(1, -(-retry_after // 60))),
+                    code="rate_limited",
+                )
+        cleaned = super().clean()
+        ratelimit.reset(account_key)
+        return cleaned
+
+
+admin.site.login_form = ThrottledAdminLoginForm

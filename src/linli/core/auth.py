@@ -22,10 +22,11 @@ def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-# Bearer lookups are cached per process for a few seconds: a phone's app sends bursts of requests and the
-# lookup (token + user) was a fifth of the booking path's CPU. A revoked token or deactivated user stops working
-# within TOKEN_CACHE_SECONDS in every process (the revoking process forgets it at once).
-TOKEN_CACHE_SECONDS = 10.0
+# Bearer lookups are cached per process for a moment: a phone's app sends bursts of requests and the lookup
+# (token + user) was a fifth of the booking path's CPU. A revoked token or deactivated user stops working within
+# TOKEN_CACHE_SECONDS in every process (the revoking process forgets it at once): one second, what a revocation
+# may take (issue 13 item 6), still covers a burst.
+TOKEN_CACHE_SECONDS = 1.0
 TOKEN_CACHE_MAX = 50_000
 LAST_USED_RESOLUTION_SECONDS = 3600
 _token_cache: dict[str, tuple[float, Any]] = {}
