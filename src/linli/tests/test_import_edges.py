@@ -16,11 +16,11 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from linli.activities.models import Activity
-from linli.conftest import build_map_data
 from linli.core.models import Compound, Grid
 from linli.meals.models import Menu
 from linli.meals.tests.factories import KitchenFactory
 from linli.places.models import Place
+from linli.places.tests.factories import build_map_data
 
 pytestmark = pytest.mark.django_db
 
