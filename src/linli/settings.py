@@ -99,7 +99,9 @@ TEMPLATES = [
     }
 ]
 
-# Database: SQLite (WAL) under var/ unless LINLI_DATABASE_URL says otherwise.
+# Database: SQLite (WAL) under var/ unless LINLI_DATABASE_URL says otherwise. The embedded mode's backend
+# (linli.core.sqlite) is Django's, with BEGIN IMMEDIATE and this process's writers queued first come first
+# served; other processes on the same file wait up to `timeout` seconds (SQLite's busy timeout).
 DATABASE_URL = os.environ.get("LINLI_DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
@@ -109,11 +111,12 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "linli.core.sqlite",
             "NAME": os.environ.get("LINLI_SQLITE_PATH", str(VAR_DIR / "linli.sqlite3")),
             "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
             },
         }
     }

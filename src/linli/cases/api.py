@@ -93,6 +93,10 @@ def create_report(request: HttpRequest) -> HttpResponse:
                 extra={"retry_after": retry_after},
             )
 
+    # The photos are decoded and re-encoded before idempotent() opens its transaction (a retry that replays
+    # skips them): inside it, that CPU time held the database's write lock.
+    photos = [] if replay else report_services.photos_process(files.getlist("photos") + files.getlist("photo"))
+
     def run() -> tuple[int, dict[str, Any]]:
         has_point = bool((data.get("lat") or "").strip() and (data.get("lng") or "").strip())
         wanted = ("category",) if has_point else ("street", "category")
@@ -112,7 +116,6 @@ def create_report(request: HttpRequest) -> HttpResponse:
             spot=data.get("spot") or "",
             address=data.get("address") or "",
         )
-        photos = files.getlist("photos") + files.getlist("photo")
         report = report_services.report_create(
             street=street,
             category=data["category"],

@@ -16,6 +16,7 @@ from ninja.utils import check_csrf
 from linli.core import rawsql
 from linli.core.errors import Problem
 from linli.core.models import ApiToken, User
+from linli.core.sqlite import write_unless_busy
 
 
 def token_digest(raw: str) -> str:
@@ -59,7 +60,9 @@ def user_from_bearer(request: HttpRequest) -> Any | None:
     assert isinstance(token, ApiToken)
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        # At most once an hour per token, and never waiting behind writers (embedded SQLite: a read request
+        # that queued for the write lock timed out under a crowd); skipped, a later request records it.
+        write_unless_busy(lambda: ApiToken.objects.filter(pk=token.pk).update(last_used_at=now))
     if len(_token_cache) >= TOKEN_CACHE_MAX:
         _token_cache.clear()
     _token_cache[digest] = (now_mono + TOKEN_CACHE_SECONDS, user)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.core import rawsql
 from linli.core.errors import Problem, request_language
 from linli.core.models import IdempotencyKey
+from linli.core.sqlite import locked_retry
 
 MAX_KEY_LENGTH = 128
 
@@ -166,14 +167,18 @@ def idempotent(
     marked for rollback."""
     key = idempotency_key(request, required=required)
     if key is None:
-        status, body = run()
+        # Run again when embedded SQLite refused the write without anything committed (core.sqlite).
+        status, body = locked_retry(run)
         return _json_response(status, body)
     if not request.user.is_authenticated:
         raise Problem("not_authenticated")
     user_id = request.user.pk
     request_hash = request_fingerprint(request)
-    stored: IdempotencyKey | None = None
-    try:
+
+    def attempt() -> tuple[int | None, IdempotencyKey | None, int, Any]:
+        status: int = 0
+        body: Any = None
+        stored: IdempotencyKey | None = None
         with transaction.atomic():
             record_id = _claim(user_id=user_id, scope=scope, key=key, request_hash=request_hash)
             if record_id is None:
@@ -189,6 +194,12 @@ def idempotent(
                     status = problem.http_status
                     body = problem.as_dict(request_language(request), instance=request.path)
                 _record_answer(record_id=record_id, status=status, body=body)
+        return record_id, stored, status, body
+
+    stored: IdempotencyKey | None = None
+    try:
+        # The key, the write and the answer are one transaction: when SQLite refuses it, none of it was written.
+        record_id, stored, status, body = locked_retry(attempt)
     except IntegrityError:
         # Not the key (its conflict inserts nothing): a write of `run` failed; replay if an answer exists.
         stored = _stored(user_id=user_id, scope=scope, key=key)

@@ -222,17 +222,18 @@ def rider_reinstate(*, credential: RiderCredential, actor: User | None) -> Rider
     )
 
 
-@transaction.atomic
 def rider_photo_set(*, credential: RiderCredential, upload: Any, actor: User | None) -> RiderCredential:
-    """Validate and re-encode the rider's photo (no metadata kept) and store it."""
+    """Validate and re-encode the rider's photo (no metadata kept) and store it. The photo is processed before
+    the transaction opens (decoding inside it would hold the database's write lock)."""
     processed = photo_process(upload, max_side=800)
-    old = credential.photo.name if credential.photo else ""
-    credential.photo.save(f"{secrets.token_hex(12)}.jpg", ContentFile(processed.content), save=False)
-    credential.updated_at = timezone.now()
-    credential.save(update_fields=["photo", "updated_at"])
-    if old:
-        transaction.on_commit(lambda: credential.photo.storage.delete(old))
-    audit_log(actor=actor, action="access.rider_photo", street=credential.street, obj=credential)
+    with transaction.atomic():
+        old = credential.photo.name if credential.photo else ""
+        credential.photo.save(f"{secrets.token_hex(12)}.jpg", ContentFile(processed.content), save=False)
+        credential.updated_at = timezone.now()
+        credential.save(update_fields=["photo", "updated_at"])
+        if old:
+            transaction.on_commit(lambda: credential.photo.storage.delete(old))
+        audit_log(actor=actor, action="access.rider_photo", street=credential.street, obj=credential)
     return credential
 
 

@@ -194,3 +194,16 @@ def test_unusual_colour_modes_become_rgb_jpeg(mode):
     Image.new(mode, (50, 40)).save(out, format="JPEG" if mode == "CMYK" else "PNG")
     content, width, height, _ = photo_process(out.getvalue())
     assert open_result(content).mode == "RGB" and (width, height) == (50, 40)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_is_never_decoded_inside_a_transaction():
+    """Decoding inside a transaction holds the database's write lock for its CPU time (embedded SQLite refused the
+    other writers under a crowd): callers process first, then open the transaction with the result."""
+    from django.db import transaction
+
+    with transaction.atomic(), pytest.raises(RuntimeError, match="inside a transaction"):
+        photo_process(jpeg_with_gps())
+    processed = photo_process(jpeg_with_gps())
+    with transaction.atomic():
+        assert photo_process(processed) is processed  # already processed: passed through, nothing decoded

@@ -95,10 +95,13 @@ def create_inspection(request: HttpRequest, kitchen_id: int) -> HttpResponse:
     (JPEG, PNG or WebP up to 10 MB; stored re-encoded without any metadata). Food-safety supervisors and admins
     of the kitchen's street. A bad photo refuses the whole inspection (`photo_invalid`)."""
     user = request_user(request)
+    # The photos are checked and re-encoded before idempotent() opens its transaction (inside it, that CPU time
+    # would hold the database's write lock).
+    kitchen = selectors.kitchen_get_for_user(kitchen_id=kitchen_id, user=user, roles=services.INSPECTION_ROLES)
+    items, uploads, summary = services.inspection_form_parse(request.POST, request.FILES)
+    photos = services.inspection_photos_prepare(kitchen=kitchen, inspector=user, photos=uploads)
 
     def run() -> tuple[int, dict[str, Any]]:
-        kitchen = selectors.kitchen_get_for_user(kitchen_id=kitchen_id, user=user, roles=services.INSPECTION_ROLES)
-        items, photos, summary = services.inspection_form_parse(request.POST, request.FILES)
         inspection = services.inspection_create(
             kitchen=kitchen, inspector=user, items=items, photos=photos, summary=summary
         )

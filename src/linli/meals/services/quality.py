@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import Text, choice_label
 from linli.core.models import Role, User
-from linli.core.photos import photo_process
+from linli.core.photos import ProcessedPhoto, photo_process
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
 from linli.meals.models import (
@@ -136,6 +136,40 @@ def inspection_form_parse(data: Any, files: Any) -> tuple[dict[str, tuple[str, s
     return items, photos, data.get("summary") or ""
 
 
+def _photo_errors(photo_list: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    errors = []
+    if len(photo_list) > MAX_INSPECTION_PHOTOS:
+        errors.append(field_error("photos", format_lazy(_("最多上传 {max} 张照片"), max=MAX_INSPECTION_PHOTOS)))
+    for index, (area, _upload) in enumerate(photo_list):
+        if area and area not in ChecklistArea.values:
+            errors.append(field_error(f"photos.{index}.area", _("没有这个检查项")))
+    return errors
+
+
+def _photos_process(photo_list: list[tuple[str, Any]]) -> list[tuple[str, ProcessedPhoto]]:
+    processed = []
+    for index, (area, upload) in enumerate(photo_list):
+        try:
+            processed.append((area or "", photo_process(upload)))
+        except Problem as problem:
+            problem.errors = [field_error(f"photos.{index}", problem.detail)]
+            raise
+    return processed
+
+
+def inspection_photos_prepare(
+    *, kitchen: Kitchen, inspector: Any, photos: Iterable[tuple[str, Any]]
+) -> list[tuple[str, ProcessedPhoto]]:
+    """The inspection's photos validated and re-encoded, for a caller about to open a transaction (the API's
+    idempotency key) before `inspection_create`: decoding inside it would hold the database's write lock."""
+    require_role(inspector, street=kitchen.street, roles=INSPECTION_ROLES)
+    photo_list = list(photos)
+    errors = _photo_errors(photo_list)
+    if errors:
+        raise Problem("validation_error", errors=errors)
+    return _photos_process(photo_list)
+
+
 def inspection_create(
     *,
     kitchen: Kitchen,
@@ -165,21 +199,10 @@ def inspection_create(
     if not any(result != InspectionResult.NOT_SEEN for result, _ in cleaned.values()) and not errors:
         errors.append(field_error("items", _("至少检查一项")))
     photo_list = list(photos)
-    if len(photo_list) > MAX_INSPECTION_PHOTOS:
-        errors.append(field_error("photos", format_lazy(_("最多上传 {max} 张照片"), max=MAX_INSPECTION_PHOTOS)))
-    for index, (area, _upload) in enumerate(photo_list):
-        if area and area not in ChecklistArea.values:
-            errors.append(field_error(f"photos.{index}.area", _("没有这个检查项")))
+    errors.extend(_photo_errors(photo_list))
     if errors:
         raise Problem("validation_error", errors=errors)
-
-    processed = []
-    for index, (area, upload) in enumerate(photo_list):
-        try:
-            processed.append((area or "", photo_process(upload)))
-        except Problem as problem:
-            problem.errors = [field_error(f"photos.{index}", problem.detail)]
-            raise
+    processed = _photos_process(photo_list)
 
     saved_files: list[InspectionPhoto] = []
     try:
