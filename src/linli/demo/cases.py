@@ -23,6 +23,7 @@ from linli.cases.services.reports import categories_default_create, report_creat
 from linli.cases.services.sla import cases_sla_sweep
 from linli.cases.services.workflow import case_transition
 from linli.core.models import Grid, Role, RoleAssignment, Street, User
+from linli.core.photos import decoding_in_transaction_allowed
 from linli.core.services import role_assign
 from linli.demo import ACCOUNTS
 
@@ -183,7 +184,8 @@ def _cases(street: Street, accounts: dict[str, User], now: dt.datetime) -> int:
 def cases_demo_load(street: Street, *, now: dt.datetime | None = None) -> CasesDemoResult:
     """Default categories, case staff roles and sample cases for the sample street (idempotent)."""
     now = now or timezone.now()
-    with transaction.atomic():
+    # One transaction for the whole sample, nobody waiting on it: its few small photos may be decoded inside.
+    with transaction.atomic(), decoding_in_transaction_allowed():
         result = CasesDemoResult()
         result.categories = len(categories_default_create(street=street))
         accounts = _accounts()
