@@ -14,6 +14,7 @@ bench_nearest_selector (in-process Django). Imported as `common`: each bench put
 
 Environment: LINLI_BENCH_PG_URL (server URL, default postgres://postgres@127.0.0.1:5432/postgres),
 LINLI_BENCH_REDIS_URL (default redis://127.0.0.1:6379/13), LINLI_BENCH_MQTT_URL (default mqtt://127.0.0.1:1883),
+LINLI_BENCH_DB_SUFFIX (appended to every bench database's name, so concurrent runs keep apart),
 LINLI_BENCH_PG_PREPARED (default 1), LINLI_BENCH_DATABASE_URL (the in-process benchmarks; default a SQLite file).
 """
 
@@ -62,7 +63,9 @@ class Database:
     """A PostgreSQL database of the bench's own, dropped and created for every run."""
 
     def __init__(self, name: str) -> None:
-        self.name = name
+        # LINLI_BENCH_DB_SUFFIX: several people benchmarking on one PostgreSQL server must not drop each other's
+        # database (every run drops and creates its own).
+        self.name = name + os.environ.get("LINLI_BENCH_DB_SUFFIX", "")
 
     @property
     def url(self) -> str:
