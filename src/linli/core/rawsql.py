@@ -8,9 +8,12 @@ metadata (so they follow migrations), only identifiers are interpolated, and val
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
@@ -105,6 +108,7 @@ def insert(model: type[models.Model], values: dict[str, Any]) -> int:
 
 @cache
 def _insert_sql(vendor: str, model: type[models.Model], names: tuple[str, ...]) -> tuple[str, tuple[models.Field, ...]]:
+    insert_fields_check(model, names, where="rawsql.insert")
     qn = connection.ops.quote_name
     fields = tuple(f for f in (model._meta.get_field(name) for name in names) if isinstance(f, models.Field))
     if len(fields) != len(names):
@@ -180,3 +184,85 @@ def from_json_rows(model: type[models.Model], rows: list[list[Any]] | None) -> l
 def column_count(*models_: type[models.Model]) -> int:
     """How many columns `select_list` gives for these models together (to slice a joined row)."""
     return sum(len(_columns(model)[0]) for model in models_)
+
+
+def insert_many(model: type[models.Model], names: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """INSERT rows (values by field name: `names`, every column but the primary key) as one multi-row statement,
+    in the given order; their ids are not read back (append-only rows such as events)."""
+    if not rows:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _insert_many_sql(conn.vendor, model, names, len(rows))
+    params = [f.get_db_prep_save(row[f.name], conn) for row in rows for f in fields]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@cache
+def _insert_many_sql(
+    vendor: str, model: type[models.Model], names: tuple[str, ...], n_rows: int
+) -> tuple[str, tuple[models.Field, ...]]:
+    insert_fields_check(model, names, where="rawsql.insert_many")
+    fields = tuple(f for f in (model._meta.get_field(name) for name in names) if isinstance(f, models.Field))
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = f"INSERT INTO {table(model)} ({columns(model, names)}) VALUES {', '.join([one] * n_rows)}"  # noqa: S608
+    return sql, fields
+
+
+def row_defaults(model: type[models.Model], **values: Any) -> dict[str, Any]:
+    """A new row by field name: every concrete field but the primary key at its model default (None without
+    one), then `values` (foreign keys by id). For an INSERT that names every column, as `insert` requires."""
+    out = {f.name: (f.get_default() if f.has_default() else None) for f in _insert_fields(model)}
+    unknown = set(values) - set(out)
+    if unknown:
+        raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
+    out.update(values)
+    return out
+
+
+# --------------------------------------------------------------------------- every INSERT names every column
+#
+# A fast path that leaves a column out of its INSERT leaves it to the column's database default, or NULL: a
+# migration adding a column with a model default would then be silently broken on the fast path only. So every
+# fast path's INSERT names every column but the primary key, and says so at import (`insert_fields_check` for the
+# field tuples it writes, `insert_sql_check` for SQL written out), and `insert` checks its field set too.
+
+
+def _insert_fields(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def insert_fields_check(model: type[models.Model], names: Iterable[str], *, where: str) -> None:
+    """Raise unless `names` (field names or columns) are exactly the concrete fields of `model` but its primary
+    key."""
+    by_name = {f.name: f for f in _insert_fields(model)}
+    by_column = {str(f.column): f for f in by_name.values()}
+    given = list(names)
+    seen = {(by_name.get(n) or by_column.get(n) or n) for n in given}
+    missing = sorted(f.name for f in by_name.values() if f not in seen)
+    unknown = sorted(n for n in given if n not in by_name and n not in by_column)
+    if missing or unknown or len(given) != len(seen):
+        raise RuntimeError(
+            f"{where}: an INSERT into {model._meta.db_table} must name every column but the primary key "
+            f"(missing {missing}, unknown {unknown}, {len(given) - len(seen)} named twice); "
+            "did a migration change the model?"
+        )
+
+
+_INSERT_INTO = re.compile(r'INSERT\s+INTO\s+"?(?P<table>[\w.]+)"?\s*\((?P<cols>[^)]*)\)', re.IGNORECASE)
+
+
+def insert_sql_check(sql: str, *, where: str) -> None:
+    """Raise unless every `INSERT INTO <table> (<columns>)` of `sql` names every column of its table but the
+    primary key (tables of installed models; call at import with the statement as built)."""
+    tables = {m._meta.db_table: m for m in apps.get_models()}
+    found = 0
+    for match in _INSERT_INTO.finditer(sql):
+        model = tables.get(match["table"])
+        if model is None:
+            raise RuntimeError(f"{where}: INSERT into an unknown table {match['table']}")
+        cols = [c.strip().strip('"').strip("`") for c in match["cols"].split(",") if c.strip()]
+        insert_fields_check(model, cols, where=where)
+        found += 1
+    if not found:
+        raise RuntimeError(f"{where}: no INSERT to check")

@@ -49,6 +49,7 @@ from linli.cases.models import (
 )
 from linli.cases.selectors import MERGEABLE_STATUSES
 from linli.cases.services import hotpath, push
+from linli.cases.services.case_states import MACHINE as CASE_MACHINE
 from linli.core.errors import Problem, field_error
 from linli.core.geo import haversine_m
 from linli.core.models import Grid, GridLevel, Role, Street
@@ -444,13 +445,12 @@ def _report_write(
     case: Case
     if candidate is None:
         grid, queue = route_for(grid)
-        # Written as dispatched at once (a new case is routed in the same transaction); the timeline still
-        # records both steps, new and new → dispatched.
+        # Opened new, then dispatched through the state machine in the same transaction (after its report and
+        # photos): the timeline records both steps, the report (new) and new → dispatched.
         case = Case(
             street=street,
             category=category,
-            status=CaseStatus.DISPATCHED,
-            dispatched_at=now,
+            status=CaseStatus.NEW,
             lat=lat,
             lng=lng,
             address=address,
@@ -490,7 +490,7 @@ def _report_write(
     hotpath.insert(report, hotpath.REPORT_FIELDS)
     photos_save(case=case, photos=processed, kind=PhotoKind.REPORT, report=report, saved=saved)
     if new_case:
-        hotpath.insert_many(  # one INSERT, in this order (ids ascending)
+        hotpath.insert_many(
             [
                 CaseEvent(
                     case=case,
@@ -502,18 +502,15 @@ def _report_write(
                     note=f"上报 reported ({source})",
                     data={"report_id": report.pk},
                 ),
-                CaseEvent(
-                    case=case,
-                    at=now,
-                    actor=None,
-                    action="transition",
-                    from_status=CaseStatus.NEW,
-                    to_status=CaseStatus.DISPATCHED,
-                    note=route_note(case.grid, case.queue),
-                    data={"grid": case.grid.external_id if case.grid else None, "queue": case.queue},
-                ),
             ],
             hotpath.EVENT_FIELDS,
+        )
+        CASE_MACHINE.move(
+            case,
+            CaseStatus.DISPATCHED,
+            note=route_note(case.grid, case.queue),
+            now=now,
+            data={"grid": case.grid.external_id if case.grid else None, "queue": case.queue},
         )
         if grid_chain:
             push.case_grid_chain_remember(case, grid_chain)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.cases.models import Case, CaseEvent, CasePhoto, CaseStatus, PhotoKind, Queue, Report
 from linli.cases.selectors import MERGEABLE_STATUSES, case_get, grid_ancestor_ids, is_case_staff
 from linli.cases.services import push
+from linli.cases.services.case_states import MACHINE, STAMP, TRANSITIONS, case_invalid_transition
 from linli.cases.services.points import points_award_for_case
 from linli.cases.services.reports import files_discard, photos_process, photos_save, route_for, route_note
 from linli.core.errors import Problem, field_error
@@ -43,28 +44,6 @@ from linli.core.notifications import notify_user
 S = CaseStatus
 REOPEN_DAYS = 7
 MAX_BULK = 200
-
-# The case state machine: from status -> the statuses it may move to.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.NEW: frozenset({S.DISPATCHED, S.REJECTED}),
-    S.DISPATCHED: frozenset({S.ACCEPTED, S.REJECTED}),
-    S.ACCEPTED: frozenset({S.IN_PROGRESS, S.REJECTED}),
-    S.IN_PROGRESS: frozenset({S.RESOLVED}),
-    S.RESOLVED: frozenset({S.VERIFIED, S.IN_PROGRESS}),
-    S.VERIFIED: frozenset({S.CLOSED, S.IN_PROGRESS}),
-    S.CLOSED: frozenset({S.IN_PROGRESS}),
-    S.REJECTED: frozenset(),
-    S.MERGED: frozenset(),
-}
-
-# The timestamp column stamped when a case enters a status.
-STAMP: dict[str, str] = {
-    S.DISPATCHED: "dispatched_at",
-    S.ACCEPTED: "accepted_at",
-    S.RESOLVED: "resolved_at",
-    S.VERIFIED: "verified_at",
-    S.CLOSED: "closed_at",
-}
 
 HANDLER = "handler"
 SUPERVISOR = "supervisor"
@@ -117,17 +96,7 @@ def _denied(level: str) -> Problem:
     )
 
 
-def _invalid(case: Case, from_status: str, to_status: str) -> Problem:
-    return Problem(
-        "case_invalid_transition",
-        detail=format_lazy(
-            _("事件 #{case} 当前为「{status}」，不能改为「{to_status}」"),
-            case=case.pk,
-            status=choice_label(CaseStatus, from_status),
-            to_status=choice_label(CaseStatus, to_status),
-        ),
-        extra={"from_status": from_status, "to_status": to_status},
-    )
+_invalid = case_invalid_transition
 
 
 def _reporters(case: Case) -> list[Any]:
@@ -166,8 +135,7 @@ def case_transition(
     validation_error, photo_invalid."""
     now = now or timezone.now()
     from_status = case.status
-    if to_status not in TRANSITIONS.get(from_status, frozenset()):
-        raise _invalid(case, from_status, to_status)
+    MACHINE.check(case, to_status)
     level = required_level(from_status, to_status)
     if not (is_supervisor(actor, case) if level == SUPERVISOR else is_handler(actor, case)):
         raise _denied(level)
@@ -202,9 +170,7 @@ def case_transition(
     saved: list[CasePhoto] = []
     try:
         with transaction.atomic():
-            fields: dict[str, Any] = {"status": to_status, "updated_at": now}
-            if to_status in STAMP:
-                fields[STAMP[to_status]] = now
+            fields: dict[str, Any] = {"updated_at": now}
             if to_status == S.ACCEPTED and case.assignee_id is None:
                 fields["assignee"] = actor
             if to_status == S.RESOLVED:
@@ -215,22 +181,16 @@ def case_transition(
                 fields["reject_reason"] = reason
             if to_status == S.IN_PROGRESS and from_status in REOPEN_FROM:
                 fields.update(resolved_at=None, verified_at=None, closed_at=None, closing_note="")
-            if not Case.objects.filter(pk=case.pk, status=from_status).update(**fields):
-                current = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first() or "?"
-                raise _invalid(case, current, to_status)
-            for name, value in fields.items():
-                setattr(case, name, value)
-            photos_save(case=case, photos=processed, kind=PhotoKind.AFTER, report=None, saved=saved)
-            CaseEvent.objects.create(
-                case=case,
-                at=now,
-                actor=actor if getattr(actor, "pk", None) else None,
-                action="transition",
-                from_status=from_status,
-                to_status=to_status,
-                note=(reason if to_status == S.REJECTED else note)[:500],
+            MACHINE.move(
+                case,
+                to_status,
+                actor=actor,
+                note=reason if to_status == S.REJECTED else note,
+                now=now,
+                fields=fields,
                 data={"photos": len(processed)} if processed else {},
             )
+            photos_save(case=case, photos=processed, kind=PhotoKind.AFTER, report=None, saved=saved)
             if to_status == S.VERIFIED:
                 points_award_for_case(case=case, now=now)
             push.case_push(case=case, event=to_status)
@@ -474,15 +434,11 @@ def case_split(
             note=f"自事件 #{locked.pk} 拆分 split from #{locked.pk}" + (f"：{note}" if note else ""),
             data={"from_case": locked.pk, "report_ids": ids},
         )
-        Case.objects.filter(pk=new.pk, status=S.NEW).update(status=S.DISPATCHED, dispatched_at=now)
-        new.status, new.dispatched_at = S.DISPATCHED, now
-        CaseEvent.objects.create(
-            case=new,
-            at=now,
-            action="transition",
-            from_status=S.NEW,
-            to_status=S.DISPATCHED,
+        MACHINE.move(
+            new,
+            S.DISPATCHED,
             note=route_note(grid, queue),
+            now=now,
             data={"grid": grid.external_id if grid else None, "queue": queue},
         )
         locked.refresh_from_db()

@@ -27,11 +27,12 @@ from django.utils.translation import gettext_lazy as _
 from linli.core.errors import Problem
 from linli.core.geo import haversine_m, navigation_links
 from linli.core.i18n import Text, choice_label, choice_label_in
-from linli.core.models import Role
+from linli.core.models import AuditLog, Role
 from linli.core.notifications import notify_user
 from linli.core.phones import mask_phone
 from linli.core.selectors import require_role, user_has_role, user_street_ids
 from linli.core.services import audit_log
+from linli.core.transitions import StateMachine, Step
 from linli.meals.models import (
     DeliveryRun,
     DeliveryStop,
@@ -125,29 +126,44 @@ def route_order(origin: Point, points: Sequence[Point]) -> list[int]:
 # -------------------------------------------------------------------------------------------- helpers
 
 
-def run_invalid(run: DeliveryRun, to_status: str, detail: Text = "") -> Problem:
+def run_invalid(run: DeliveryRun, to_status: str, detail: Text = "", *, from_status: str | None = None) -> Problem:
+    status = run.status if from_status is None else from_status
     return Problem(
         "run_invalid_transition",
         detail=detail
         or format_lazy(
             _("配送批次 #{run} 当前为「{status}」，不能进行此操作"),
             run=run.pk,
-            status=choice_label(RunStatus, run.status),
+            status=choice_label(RunStatus, status),
         ),
-        extra={"from_status": run.status, "to_status": to_status},
+        extra={"from_status": status, "to_status": to_status},
     )
 
 
-def _run_move(*, run: DeliveryRun, to_status: str, now: datetime, **fields: Any) -> None:
-    """Conditional UPDATE from the status read to `to_status`, checked by RUN_TRANSITIONS."""
-    if to_status not in RUN_TRANSITIONS.get(run.status, frozenset()):
-        raise run_invalid(run, to_status)
-    if not DeliveryRun.objects.filter(pk=run.pk, status=run.status).update(status=to_status, **fields):
-        run.refresh_from_db(fields=["status"])
-        raise run_invalid(run, to_status)
-    run.status = to_status
-    for name, value in fields.items():
-        setattr(run, name, value)
+def _run_event_row(step: Step[DeliveryRun]) -> dict[str, Any]:
+    """A run's move is recorded as an audit row (`meals.run_pick_up`, `meals.run_done`)."""
+    return {
+        "at": step.now,
+        "actor": step.actor_id,
+        "street": step.obj.kitchen.street_id,
+        "action": _RUN_ACTIONS[step.to_status],
+        "object_type": DeliveryRun._meta.label_lower,
+        "object_id": str(step.obj.pk),
+        "data": {"from": step.from_status, "to": step.to_status, **step.data},
+    }
+
+
+_RUN_ACTIONS = {R.PICKED_UP: "meals.run_pick_up", R.DONE: "meals.run_done"}
+
+RUN_MACHINE = StateMachine(
+    model=DeliveryRun,
+    table=RUN_TRANSITIONS,
+    refused=lambda run, from_status, to_status: run_invalid(run, to_status, from_status=from_status),
+    stamps={R.PICKED_UP: "picked_up_at", R.DONE: "done_at"},
+    event_model=AuditLog,
+    event_fields=("at", "actor", "street", "action", "object_type", "object_id", "data"),
+    event_row=_run_event_row,
+)
 
 
 def _is_kitchen_staff(user: Any, kitchen: Kitchen) -> bool:
@@ -375,7 +391,9 @@ def run_pick_up(*, run: DeliveryRun, actor: Any, now: datetime | None = None) ->
     if run.rider_id is None:
         raise run_invalid(run, R.PICKED_UP, _("请先为这个批次指定骑手"))
     now = now or timezone.now()
-    _run_move(run=run, to_status=R.PICKED_UP, now=now, picked_up_at=now)
+    RUN_MACHINE.check(run, R.PICKED_UP)
+    # The orders first, then the run (its move appends the audit row, which counts them); a run picked up
+    # meanwhile makes the run's move raise, and the whole transaction, orders too, is rolled back.
     note = f"骑手取餐 picked up (run {run.pk})"
     locked = _run_order_ids(run, S.LOCKED)
     if locked:
@@ -387,6 +405,7 @@ def run_pick_up(*, run: DeliveryRun, actor: Any, now: datetime | None = None) ->
         orders_transition_bulk(
             order_ids=moving, from_status=S.IN_PRODUCTION, to_status=S.OUT_FOR_DELIVERY, actor=actor, note=note, now=now
         )
+    RUN_MACHINE.move(run, R.PICKED_UP, actor=actor, now=now, data={"orders": len(moving)})
     for order in Order.objects.filter(pk__in=moving).select_related("user", "destination_place"):
         where = (
             "您家"
@@ -398,7 +417,6 @@ def run_pick_up(*, run: DeliveryRun, actor: Any, now: datetime | None = None) ->
             message_zh=f"您订的{_slot_zh(order.slot)}已出发，正送往{where}。取餐码 {order.pickup_code}。",
             message_en=f"Your meal is on its way to {where}. Pickup code {order.pickup_code}.",
         )
-    audit_log(actor=actor, action="meals.run_pick_up", street=run.kitchen.street, obj=run, data={"orders": len(moving)})
     return run
 
 
@@ -444,7 +462,7 @@ def stop_hand_over(*, stop: DeliveryStop, actor: Any, to_name: str = "", now: da
             message_en=f"Your meal has arrived at {place}. Show pickup code {order.pickup_code}.",
         )
     if not DeliveryStop.objects.filter(run=run, handed_over_at__isnull=True).exists():
-        _run_move(run=run, to_status=R.DONE, now=now, done_at=now)
+        RUN_MACHINE.move(run, R.DONE, actor=actor, now=now)
     audit_log(
         actor=actor,
         action="meals.stop_hand_over",

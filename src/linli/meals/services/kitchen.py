@@ -1,8 +1,8 @@
 """Kitchen side of a meal: the cut-off lock (scheduled and manual) and the start of production.
 
 At a menu's `cutoff_at` the menu becomes `locked` and its placed orders `locked`: the production list then
-stands. The lock claims the menu with one conditional UPDATE (status published → locked), so several beat
-workers running `menus_lock_due` at the same time lock each menu exactly once.
+stands. The lock moves the menu published → locked through its state machine (`menus.cutoffs.MENU_MACHINE`: one
+conditional UPDATE), so several beat workers running `menus_lock_due` at the same time lock each menu exactly once.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from linli.core.models import Role, User
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
 from linli.meals.models import Menu, MenuStatus, Order, OrderStatus
+from linli.meals.services.menus.cutoffs import MENU_MACHINE
 from linli.meals.services.order_states import orders_transition_bulk
 
 KITCHEN_ROLES = (Role.KITCHEN_OPERATOR, Role.ADMIN)
@@ -39,33 +40,27 @@ def _lock_orders(*, menu_id: int, actor: User | None, now: datetime) -> int:
     )
 
 
-def _claim(*, menu_id: int, now: datetime, due_only: bool) -> bool:
-    """Conditional UPDATE published → locked; True only for the one caller that changed the row."""
-    qs = Menu.objects.filter(pk=menu_id, status=MenuStatus.PUBLISHED)
-    if due_only:
-        qs = qs.filter(cutoff_at__lte=now)
-    return bool(qs.update(status=MenuStatus.LOCKED, locked_at=now))
-
-
 def menus_lock_due(*, now: datetime | None = None) -> int:
     """Lock every published menu whose cut-off has passed, with its placed orders. Returns how many menus this
-    call locked (0 when another worker got there first). Each menu is locked in its own transaction, so one
-    failure does not hold the others back.
+    call locked (0 when another worker got there first: its move published → locked is conditional). Each menu
+    is locked in its own transaction, so one failure does not hold the others back.
 
     Also sweeps stragglers: a placed order of a menu that is already locked (written by a request that raced
     the lock) is locked too, so it still reaches the production list."""
     now = now or timezone.now()
     due = list(
         Menu.objects.filter(status=MenuStatus.PUBLISHED, cutoff_at__lte=now)
+        .select_related("kitchen")
         .order_by("cutoff_at", "pk")
-        .values_list("pk", flat=True)
     )
     locked = 0
-    for menu_id in due:
+    for menu in due:
         with transaction.atomic():
-            if not _claim(menu_id=menu_id, now=now, due_only=True):
-                continue
-            _lock_orders(menu_id=menu_id, actor=None, now=now)
+            try:
+                MENU_MACHINE.move(menu, MenuStatus.LOCKED, now=now)
+            except Problem:
+                continue  # another worker locked it (or it was taken back) meanwhile
+            _lock_orders(menu_id=menu.pk, actor=None, now=now)
             locked += 1
     stragglers = list(
         Order.objects.filter(status=OrderStatus.PLACED, menu__status=MenuStatus.LOCKED).values_list("pk", flat=True)
@@ -83,10 +78,17 @@ def menu_lock(*, menu: Menu, actor: User, now: datetime | None = None) -> Menu:
     a draft menu cannot be locked."""
     require_role(actor, street=menu.kitchen.street, roles=KITCHEN_ROLES)
     now = now or timezone.now()
-    if _claim(menu_id=menu.pk, now=now, due_only=False):
-        moved = _lock_orders(menu_id=menu.pk, actor=actor, now=now)
-        audit_log(actor=actor, action="meals.menu_lock", street=menu.kitchen.street, obj=menu, data={"orders": moved})
     menu.refresh_from_db(fields=["status", "locked_at"])
+    if menu.status == MenuStatus.PUBLISHED:
+        try:
+            MENU_MACHINE.move(menu, MenuStatus.LOCKED, actor=actor, now=now)
+        except Problem:
+            menu.refresh_from_db(fields=["status", "locked_at"])  # locked (or taken back) meanwhile
+        else:
+            moved = _lock_orders(menu_id=menu.pk, actor=actor, now=now)
+            audit_log(
+                actor=actor, action="meals.menu_lock", street=menu.kitchen.street, obj=menu, data={"orders": moved}
+            )
     if menu.status != MenuStatus.LOCKED:
         raise Problem(
             "menu_invalid",

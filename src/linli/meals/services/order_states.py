@@ -13,13 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.i18n import choice_label
+from linli.core.transitions import StateMachine, Step
 from linli.meals.models import Order, OrderEvent, OrderStatus
 
 S = OrderStatus
@@ -47,10 +46,6 @@ STAMP: dict[str, str] = {
 }
 
 
-def can_transition(from_status: str, to_status: str) -> bool:
-    return to_status in TRANSITIONS.get(from_status, frozenset())
-
-
 def invalid_transition(order: Order, from_status: str, to_status: str) -> Problem:
     return Problem(
         "order_invalid_transition",
@@ -64,40 +59,40 @@ def invalid_transition(order: Order, from_status: str, to_status: str) -> Proble
     )
 
 
-@transaction.atomic
+def _event_row(step: Step[Order]) -> dict[str, Any]:
+    return {
+        "order": step.obj.pk,
+        "at": step.now,
+        "actor": step.actor_id,
+        "from_status": step.from_status,
+        "to_status": step.to_status,
+        "note": step.note[:300],
+    }
+
+
+MACHINE = StateMachine(
+    model=Order,
+    table=TRANSITIONS,
+    refused=invalid_transition,
+    stamps=STAMP,
+    event_model=OrderEvent,
+    event_fields=("order", "at", "actor", "from_status", "to_status", "note"),
+    event_row=_event_row,
+)
+
+
 def order_transition(
     *, order: Order, to_status: str, actor: Any = None, note: str = "", now: datetime | None = None
 ) -> Order:
-    """Move one order to `to_status` if the table allows it, stamp the time and append an OrderEvent.
+    """Move one order to `to_status` if the table allows it, stamp the time and append an OrderEvent
+    (`linli.core.transitions`).
 
     The UPDATE is conditional on the status the caller read, so two racing transitions of the same order cannot
     both win: the loser raises `order_invalid_transition` and writes nothing. Side effects (refunds, portions
     given back, notifications) belong to the calling service, in the same transaction."""
-    now = now or timezone.now()
-    from_status = order.status
-    if not can_transition(from_status, to_status):
-        raise invalid_transition(order, from_status, to_status)
-    fields: dict[str, Any] = {"status": to_status}
-    stamp = STAMP.get(to_status)
-    if stamp:
-        fields[stamp] = now
-    if not Order.objects.filter(pk=order.pk, status=from_status).update(**fields):
-        current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first() or "?"
-        raise invalid_transition(order, current, to_status)
-    for name, value in fields.items():
-        setattr(order, name, value)
-    OrderEvent.objects.create(
-        order=order,
-        at=now,
-        actor=actor if getattr(actor, "pk", None) else None,
-        from_status=from_status,
-        to_status=to_status,
-        note=(note or "")[:300],
-    )
-    return order
+    return MACHINE.move(order, to_status, actor=actor, note=note, now=now)
 
 
-@transaction.atomic
 def orders_transition_bulk(
     *,
     order_ids: list[int],
@@ -108,10 +103,9 @@ def orders_transition_bulk(
     now: datetime | None = None,
 ) -> int:
     """Move many orders that are in `from_status` to `to_status` at once (cut-off lock, run pick-up, hand-over):
-    one UPDATE and one bulk insert of events. Orders no longer in `from_status` are left alone. Returns how many
+    one UPDATE and one insert of their events. Orders no longer in `from_status` are left alone. Returns how many
     moved."""
-    now = now or timezone.now()
-    if not can_transition(from_status, to_status):
+    if not MACHINE.allows(from_status, to_status):
         raise Problem(
             "order_invalid_transition",
             detail=format_lazy(
@@ -120,26 +114,6 @@ def orders_transition_bulk(
                 to_status=choice_label(OrderStatus, to_status),
             ),
         )
-    ids = list(
-        Order.objects.select_for_update()
-        .filter(pk__in=order_ids, status=from_status)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if not ids:
-        return 0
-    fields: dict[str, Any] = {"status": to_status}
-    stamp = STAMP.get(to_status)
-    if stamp:
-        fields[stamp] = now
-    Order.objects.filter(pk__in=ids).update(**fields)
-    actor_obj = actor if getattr(actor, "pk", None) else None
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                order_id=i, at=now, actor=actor_obj, from_status=from_status, to_status=to_status, note=note[:300]
-            )
-            for i in ids
-        ]
-    )
-    return len(ids)
+    orders = [Order(pk=i, status=from_status) for i in order_ids]
+    moved = MACHINE.move_bulk(orders, from_status=from_status, to_status=to_status, actor=actor, note=note, now=now)
+    return len(moved)

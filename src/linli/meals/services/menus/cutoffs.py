@@ -11,8 +11,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import choice_label
 from linli.core.models import AuditLog, Role, Street, User
 from linli.core.selectors import require_role
+from linli.core.transitions import StateMachine, Step
 from linli.meals.models import (
     Kitchen,
     Menu,
@@ -32,6 +34,55 @@ MENU_TRANSITIONS: dict[str, frozenset[str]] = {
     MenuStatus.PUBLISHED: frozenset({MenuStatus.DRAFT, MenuStatus.LOCKED}),
     MenuStatus.LOCKED: frozenset(),
 }
+
+
+def menu_invalid_transition(menu: Menu, from_status: str, to_status: str) -> Problem:
+    return Problem(
+        "validation_error",
+        detail=format_lazy(
+            _("菜单当前为「{status}」，不能改为「{to_status}」"),
+            status=choice_label(MenuStatus, from_status),
+            to_status=choice_label(MenuStatus, to_status),
+        ),
+        errors=[
+            field_error(
+                "status",
+                format_lazy(_("状态 {status} 不能变为 {to_status}"), status=from_status, to_status=to_status),
+            )
+        ],
+    )
+
+
+_MENU_ACTIONS = {
+    MenuStatus.PUBLISHED: "menu.publish",
+    MenuStatus.DRAFT: "menu.unpublish",
+    MenuStatus.LOCKED: "menu.lock",
+}
+
+
+def _menu_event_row(step: Step[Menu]) -> dict[str, Any]:
+    """A menu's move is recorded as an audit row (`menu.publish`, `menu.unpublish`, `menu.lock`)."""
+    return {
+        "at": step.now,
+        "actor": step.actor_id,
+        "street": step.obj.kitchen.street_id,
+        "action": _MENU_ACTIONS[step.to_status],
+        "object_type": "menu",
+        "object_id": str(step.obj.pk),
+        "data": {"from": step.from_status, "to": step.to_status, **step.data},
+    }
+
+
+# Every menu status change goes through here (`linli.core.transitions`).
+MENU_MACHINE = StateMachine(
+    model=Menu,
+    table=MENU_TRANSITIONS,
+    refused=menu_invalid_transition,
+    stamps={MenuStatus.PUBLISHED: "published_at", MenuStatus.LOCKED: "locked_at"},
+    event_model=AuditLog,
+    event_fields=("at", "actor", "street", "action", "object_type", "object_id", "data"),
+    event_row=_menu_event_row,
+)
 
 SLOT_ALIASES = {
     "breakfast": Slot.BREAKFAST,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from linli.core.errors import Problem, field_error
-from linli.core.i18n import Text, choice_label, join_lazy
+from linli.core.i18n import Text, join_lazy
 from linli.core.models import User
 from linli.meals.models import (
     Dish,
@@ -27,7 +27,7 @@ from linli.meals.models import (
 )
 from linli.meals.services.menus.cutoffs import (
     MAX_DAYS_AHEAD,
-    MENU_TRANSITIONS,
+    MENU_MACHINE,
     SHANGHAI,
     _audit,
     _lock_menu,
@@ -232,31 +232,13 @@ def menu_update(
     return menu
 
 
-def _transition(menu: Menu, to_status: str) -> None:
-    if to_status not in MENU_TRANSITIONS.get(menu.status, frozenset()):
-        raise Problem(
-            "validation_error",
-            detail=format_lazy(
-                _("菜单当前为「{status}」，不能改为「{to_status}」"),
-                status=choice_label(MenuStatus, menu.status),
-                to_status=choice_label(MenuStatus, to_status),
-            ),
-            errors=[
-                field_error(
-                    "status",
-                    format_lazy(_("状态 {status} 不能变为 {to_status}"), status=menu.status, to_status=to_status),
-                )
-            ],
-        )
-
-
 def menu_publish(*, menu: Menu, actor: User | None = None) -> Menu:
     """Publish a draft menu so residents can order. Refused (`menu_invalid`, listing the failures) when it has no
     items or, for an elder canteen, when the day fails Shanghai's elder-canteen rules."""
     check_kitchen_editor(actor, menu.kitchen)
     with transaction.atomic():
         menu = _lock_menu(menu)
-        _transition(menu, MenuStatus.PUBLISHED)
+        MENU_MACHINE.check(menu, MenuStatus.PUBLISHED)
         _refuse_if_frozen(menu)
         failures = menu_rules_check(menu=menu)
         if failures:
@@ -265,17 +247,7 @@ def menu_publish(*, menu: Menu, actor: User | None = None) -> Menu:
                 detail=join_lazy([f["message"] for f in failures], pgettext_lazy("list separator", "；")),
                 errors=failures,
             )
-        now = timezone.now()
-        Menu.objects.filter(pk=menu.pk).update(status=MenuStatus.PUBLISHED, published_at=now)
-        menu.status, menu.published_at = MenuStatus.PUBLISHED, now
-        _audit(
-            actor=actor,
-            street=menu.kitchen.street,
-            action="menu.publish",
-            object_type="menu",
-            object_id=menu.pk,
-            data={"from": MenuStatus.DRAFT, "to": MenuStatus.PUBLISHED},
-        )
+        MENU_MACHINE.move(menu, MenuStatus.PUBLISHED, actor=actor)
     return menu
 
 
@@ -284,23 +256,14 @@ def menu_unpublish(*, menu: Menu, actor: User | None = None) -> Menu:
     check_kitchen_editor(actor, menu.kitchen)
     with transaction.atomic():
         menu = _lock_menu(menu)
-        _transition(menu, MenuStatus.DRAFT)
+        MENU_MACHINE.check(menu, MenuStatus.DRAFT)
         if Order.objects.filter(menu=menu).exists():
             raise Problem(
                 "validation_error",
                 detail=_("已有居民订了这一餐，不能撤回发布"),
                 errors=[field_error("status", _("已有订单"))],
             )
-        Menu.objects.filter(pk=menu.pk).update(status=MenuStatus.DRAFT, published_at=None)
-        menu.status, menu.published_at = MenuStatus.DRAFT, None
-        _audit(
-            actor=actor,
-            street=menu.kitchen.street,
-            action="menu.unpublish",
-            object_type="menu",
-            object_id=menu.pk,
-            data={"from": MenuStatus.PUBLISHED, "to": MenuStatus.DRAFT},
-        )
+        MENU_MACHINE.move(menu, MenuStatus.DRAFT, actor=actor, fields={"published_at": None})
     return menu
 
 

@@ -8,15 +8,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.models import User
-from linli.core.services import audit_log
 from linli.meals.models import Menu, MenuStatus
-from linli.meals.services.menus.cutoffs import check_kitchen_editor
+from linli.meals.services.menus.cutoffs import MENU_MACHINE, check_kitchen_editor
 from linli.meals.services.menus.rules import _day_failures
 
 
@@ -47,8 +45,7 @@ def menus_publish_all(*, menus: Iterable[Menu], actor: User | None = None) -> in
                 detail=format_lazy(_("{count} 处不符合发布规则，没有发布任何菜单"), count=len(failures)),
                 errors=failures,
             )
-        now = timezone.now()
-        Menu.objects.filter(pk__in=[m.pk for m in drafts]).update(status=MenuStatus.PUBLISHED, published_at=now)
-        for m in drafts:
-            audit_log(actor=actor, action="menu.publish", street=m.kitchen.street, obj=m, data={"bulk": True})
+        MENU_MACHINE.move_bulk(
+            drafts, from_status=MenuStatus.DRAFT, to_status=MenuStatus.PUBLISHED, actor=actor, data={"bulk": True}
+        )
     return len(drafts)
