@@ -9,9 +9,7 @@ after it, so all of them queue on the same row lock in the same order (no deadlo
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -21,36 +19,40 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import (
-    ACTIVE_BOOKING_STATUSES,
     Activity,
     ActivityStatus,
-    Audience,
     Booking,
     BookingEvent,
     BookingSource,
     BookingStatus,
 )
-from linli.activities.services import notify
+from linli.activities.services import fast, notify
+from linli.activities.services.booking_checks import (  # noqa: F401 - STAFF_ROLES, new_booking_code: re-exported
+    LIVE_IN,
+    STAFF_ROLES,
+    CodeCollision,
+    activity_full,
+    already_booked,
+    check_audience,
+    check_window,
+    is_staff_for,
+    limit_reached,
+    new_booking_code,
+)
 from linli.core import rawsql
 from linli.core.errors import Problem
 from linli.core.i18n import choice_label
-from linli.core.models import Role, RoleAssignment
-from linli.core.selectors import user_has_role
+from linli.core.transitions import StateMachine, Step
 
 logger = logging.getLogger("linli.activities")
 
-STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
-ELDERLY_MIN_AGE = 60
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at the desk
-CODE_LENGTH = 8
-
 # The booking state machine: from status -> the statuses it may move to.
-TRANSITIONS: dict[str, set[str]] = {
-    BookingStatus.CONFIRMED: {BookingStatus.CANCELLED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW},
-    BookingStatus.WAITLISTED: {BookingStatus.CONFIRMED, BookingStatus.CANCELLED},
-    BookingStatus.CHECKED_IN: set(),
-    BookingStatus.NO_SHOW: {BookingStatus.CHECKED_IN},
-    BookingStatus.CANCELLED: set(),
+TRANSITIONS: dict[str, frozenset[str]] = {
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.CANCELLED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW}),
+    BookingStatus.WAITLISTED: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
+    BookingStatus.CHECKED_IN: frozenset(),
+    BookingStatus.NO_SHOW: frozenset({BookingStatus.CHECKED_IN}),
+    BookingStatus.CANCELLED: frozenset(),
 }
 
 # The timestamp column stamped when a booking enters a status.
@@ -63,13 +65,8 @@ _STAMP: dict[str, str] = {
 # Seat-holding statuses: `Activity.booked` counts bookings in these; `Activity.waitlisted` counts waitlisted ones.
 SEAT_STATUSES = frozenset({BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW})
 
-
-def new_booking_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def is_staff_for(user: Any, street: Any) -> bool:
-    return user_has_role(user, street=street, roles=STAFF_ROLES)
+# A BookingEvent row, every column (the event of a new booking and of each transition).
+EVENT_FIELDS = ("booking", "at", "actor", "from_status", "to_status", "note")
 
 
 def _counter_delta(from_status: str, to_status: str) -> tuple[int, int]:
@@ -92,16 +89,37 @@ def _invalid_transition(booking: Booking, from_status: str, to_status: str) -> P
     )
 
 
+def _event_row(step: Step[Booking]) -> dict[str, Any]:
+    return {
+        "booking": step.obj.pk,
+        "at": step.now,
+        "actor": step.actor_id,
+        "from_status": step.from_status,
+        "to_status": step.to_status,
+        "note": step.note[:500],
+    }
+
+
+MACHINE = StateMachine(
+    model=Booking,
+    table=TRANSITIONS,
+    refused=_invalid_transition,
+    stamps=_STAMP,
+    event_model=BookingEvent,
+    event_fields=EVENT_FIELDS,
+    event_row=_event_row,
+)
+
+
 @transaction.atomic
 def booking_transition(
     *, booking: Booking, to_status: str, actor: Any = None, note: str = "", now: datetime | None = None
 ) -> Booking:
     """Move `booking` to `to_status` if the transition table allows it, keep the activity's counters right and
-    record a BookingEvent. A concurrent change of the same booking makes this raise (nothing is written)."""
+    record a BookingEvent (`linli.core.transitions`). A concurrent change of the same booking makes this raise
+    (nothing is written)."""
     now = now or timezone.now()
-    from_status = booking.status
-    if to_status not in TRANSITIONS or to_status not in TRANSITIONS.get(from_status, set()):
-        raise _invalid_transition(booking, from_status, to_status)
+    from_status = MACHINE.check(booking, to_status)
 
     # Activity row first (lock order: activity, then booking).
     d_booked, d_wait = _counter_delta(from_status, to_status)
@@ -122,80 +140,10 @@ def booking_transition(
                 raise _invalid_transition(booking, current, to_status)
             logger.error("activity %s counters out of step with booking %s", booking.activity_id, booking.pk)
 
-    fields: dict[str, Any] = {"status": to_status}
-    stamp = _STAMP.get(to_status)
-    if stamp:
-        fields[stamp] = now
-    if not Booking.objects.filter(pk=booking.pk, status=from_status).update(**fields):
-        current = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first() or "?"
-        raise _invalid_transition(booking, current, to_status)
-    for name, value in fields.items():
-        setattr(booking, name, value)
-    BookingEvent.objects.create(
-        booking=booking,
-        at=now,
-        actor=actor if getattr(actor, "pk", None) else None,
-        from_status=from_status,
-        to_status=to_status,
-        note=(note or "")[:500],
-    )
-    return booking
+    return MACHINE.move(booking, to_status, actor=actor, note=note, now=now)
 
 
 # ------------------------------------------------------------------------------------------- create
-
-
-def _check_window(activity: Activity, now: datetime) -> None:
-    opens = activity.booking_opens_at
-    closes = activity.booking_closes_at or activity.start
-    if opens is not None and now < opens:
-        local = timezone.localtime(opens)
-        raise Problem(
-            "booking_closed",
-            detail=format_lazy(_("预约将于 {local} 开放"), local=f"{local:%Y-%m-%d %H:%M}"),
-            extra={"booking_opens_at": opens.isoformat()},
-        )
-    if now >= closes:
-        raise Problem(
-            "booking_closed",
-            detail=_("预约已截止"),
-            extra={"booking_closes_at": closes.isoformat()},
-        )
-
-
-def _check_audience(activity: Activity, user: Any, now: datetime) -> None:
-    audience = activity.audience
-    if audience == Audience.ELDERLY:
-        birth_year = getattr(user, "birth_year", None)
-        if not birth_year:
-            raise Problem(
-                "audience_mismatch",
-                detail=_("该活动面向60岁以上老年人。请先在「我的」页面（/me/）填写出生年份"),
-                extra={"audience": audience, "fix": "/me/"},
-            )
-        if timezone.localtime(now).year - birth_year < ELDERLY_MIN_AGE:
-            raise Problem(
-                "audience_mismatch",
-                detail=_("该活动面向60岁以上老年人"),
-                extra={"audience": audience},
-            )
-    elif audience == Audience.RIDERS and not RoleAssignment.objects.filter(user=user, role=Role.RIDER).exists():
-        raise Problem(
-            "audience_mismatch",
-            detail=_("该活动面向骑手、快递员，请先在驿站登记骑手身份"),
-            extra={"audience": audience},
-        )
-
-
-def _already_booked() -> Problem:
-    return Problem(
-        "already_booked",
-        detail=_("您已预约或正在候补这个活动，可在「我的预约」查看"),
-    )
-
-
-class _CodeCollision(Exception):
-    """The random check-in code was taken (about 1 in 10^12): the attempt is rolled back and retried."""
 
 
 def booking_create(
@@ -212,11 +160,11 @@ def booking_create(
     limit. Staff adding a walk-in (`source="walk_in"`) or booking for someone (`"staff"`) skip those checks but
     need a staff role in the street; walk-ins only take free seats (no waitlist).
 
-    On PostgreSQL all of it is one statement (`_booking_create_pg`): the seat (or waitlist place) is taken by a
+    On PostgreSQL all of it is one statement (`fast.booking_write`): the seat (or waitlist place) is taken by a
     conditional UPDATE of the activity row, then the booking row and its event are inserted; the partial unique
     index refuses a second live booking of the same person and undoes the whole statement. Elsewhere (SQLite, whose
     writers are serialised) one transaction inserts the row and its event first and takes the seat last
-    (`_booking_create_once`). Any refusal leaves nothing written.
+    (`booking_write`). Any refusal leaves nothing written.
     """
     now = now or timezone.now()
     if source not in BookingSource.values:
@@ -228,8 +176,8 @@ def booking_create(
             detail=_("该活动已取消") if cancelled else _("该活动尚未发布"),
         )
     if source == BookingSource.APP:
-        _check_window(activity, now)
-        _check_audience(activity, user, now)
+        check_window(activity, now)
+        check_audience(activity, user, now)
     elif actor is None or not is_staff_for(actor, activity.street):
         raise Problem(
             "permission_denied",
@@ -237,11 +185,11 @@ def booking_create(
         )
     elif now >= activity.end:
         raise Problem("booking_closed", detail=_("活动已结束"))
-    create = _booking_create_pg if connection.vendor == "postgresql" else _booking_create_once
+    create = fast.booking_write if connection.vendor == "postgresql" else booking_write
     for _attempt in range(5):
         try:
             return create(activity=activity, user=user, source=source, actor=actor, now=now)
-        except _CodeCollision:
+        except CodeCollision:
             continue
     raise RuntimeError("could not draw a unique booking code")
 
@@ -252,11 +200,10 @@ def booking_create(
 def _sql(template: str) -> str:
     qn = connection.ops.quote_name
     return template.format(
-        activity=qn(Activity._meta.db_table), booking=qn(Booking._meta.db_table), live=_LIVE_IN, end=qn("end")
+        activity=qn(Activity._meta.db_table), booking=qn(Booking._meta.db_table), live=LIVE_IN, end=qn("end")
     )
 
 
-_LIVE_IN = ", ".join(f"'{s}'" for s in ACTIVE_BOOKING_STATUSES)
 # The seat is taken only while one is free: the database decides, under concurrency, in one statement.
 _TAKE_SEAT = "UPDATE {activity} SET booked = booked + 1 WHERE id = %s AND (capacity IS NULL OR booked < capacity)"
 _TAKE_WAITLIST_PLACE = (
@@ -284,32 +231,34 @@ def _live_booking_counts(*, user_id: int, street_id: int, activity_id: int, now:
 
 
 @transaction.atomic
-def _booking_create_once(*, activity: Activity, user: Any, source: str, actor: Any, now: datetime) -> Booking:
+def booking_write(*, activity: Activity, user: Any, source: str, actor: Any, now: datetime) -> Booking:
     if source == BookingSource.APP:
         street = activity.street
         counts = _live_booking_counts(user_id=user.pk, street_id=activity.street_id, activity_id=activity.pk, now=now)
         if counts["here"]:
-            raise _already_booked()
+            raise already_booked()
         if counts["live"] >= street.booking_limit:
-            raise _limit_reached(street, counts["live"])
+            raise limit_reached(street, counts["live"])
 
-    # Insert first, optimistically confirmed; the seat is taken last (see the docstring).
+    # Insert first, optimistically confirmed; the seat is taken last (see the docstring), and the event once the
+    # status is known (event rows are never rewritten).
     try:
-        values = {
-            "activity": activity.pk,
-            "user": user.pk,
-            "status": BookingStatus.CONFIRMED,
-            "source": source,
-            "code": new_booking_code(),
-            "created_at": now,
-            "confirmed_at": now,
-        }
+        values = rawsql.row_defaults(
+            Booking,
+            activity=activity.pk,
+            user=user.pk,
+            status=BookingStatus.CONFIRMED,
+            source=source,
+            code=new_booking_code(),
+            created_at=now,
+            confirmed_at=now,
+        )
         booking_id = rawsql.insert(Booking, values)
     except IntegrityError as exc:  # raised on: leaving `atomic` rolls the whole transaction back
         msg = str(exc)
         if "(code)" in msg or "booking.code" in msg:
-            raise _CodeCollision from None
-        raise _already_booked() from None
+            raise CodeCollision from None
+        raise already_booked() from None
     booking = Booking(
         pk=booking_id,
         activity=activity,
@@ -321,156 +270,29 @@ def _booking_create_once(*, activity: Activity, user: Any, source: str, actor: A
         confirmed_at=now,
     )
     booking._state.adding = False
-    actor_id = actor.pk if getattr(actor, "pk", None) else user.pk
-    event_id = rawsql.insert(
-        BookingEvent,
-        {
-            "booking": booking_id,
-            "at": now,
-            "actor": actor_id,
-            "from_status": "",
-            "to_status": values["status"],
-            "note": source,
-        },
-    )
 
-    if _take(_TAKE_SEAT, activity.pk):
-        return booking
-    if source != BookingSource.WALK_IN and _take(_TAKE_WAITLIST_PLACE, activity.pk):
+    if not _take(_TAKE_SEAT, activity.pk):
+        if source == BookingSource.WALK_IN or not _take(_TAKE_WAITLIST_PLACE, activity.pk):
+            raise activity_full(source)
         Booking.objects.filter(pk=booking.pk).update(
             status=BookingStatus.WAITLISTED, waitlisted_at=now, confirmed_at=None
         )
-        BookingEvent.objects.filter(pk=event_id).update(to_status=BookingStatus.WAITLISTED)
         booking.status, booking.waitlisted_at, booking.confirmed_at = BookingStatus.WAITLISTED, now, None
-        return booking
-    raise _activity_full(source)
-
-
-def _limit_reached(street: Any, live: int) -> Problem:
-    return Problem(
-        "booking_limit_reached",
-        detail=format_lazy(
-            _("您在{street}已有 {live} 个未开始的活动预约，上限为 {limit} 个"),
-            street=street.name,
-            live=live,
-            limit=street.booking_limit,
-        ),
-        extra={"limit": street.booking_limit},
+    actor_id = actor.pk if getattr(actor, "pk", None) else user.pk
+    rawsql.insert_many(
+        BookingEvent,
+        EVENT_FIELDS,
+        [
+            {
+                "booking": booking_id,
+                "at": now,
+                "actor": actor_id,
+                "from_status": "",
+                "to_status": booking.status,
+                "note": source,
+            }
+        ],
     )
-
-
-def _activity_full(source: str) -> Problem:
-    return Problem(
-        "activity_full",
-        detail=_("名额已满") if source == BookingSource.WALK_IN else _("名额已满，候补名单也已排满"),
-    )
-
-
-# The whole booking in ONE statement on PostgreSQL (one round trip, no BEGIN/COMMIT of its own): the per-person
-# check, the seat (else a waitlist place), the booking row and its event. The lock order is every other
-# writer's: the activity row first (UPDATE), the booking rows after it. Data-modifying CTEs run exactly once;
-# `wait` runs only when `seat` took nothing (its uncorrelated NOT EXISTS is a one-time filter), so the activity
-# row changes at most once. Under concurrency each UPDATE re-checks its condition on the newest row version
-# (READ COMMITTED), so `booked` never passes the capacity; a second live booking of the same person fails on
-# the partial unique index and the whole statement, seat included, is undone. The per-person limit is read in
-# the statement's snapshot, as `_booking_create_once` reads it in its transaction's.
-_BOOK_ONE_STATEMENT = """
-WITH gate AS (
-    SELECT COUNT(*) AS live, COALESCE(SUM(CASE WHEN b.activity_id = %(activity)s THEN 1 ELSE 0 END), 0) AS here
-    FROM {booking} b JOIN {activity} a ON a.id = b.activity_id
-    WHERE b.user_id = %(user)s AND b.status IN ({live}) AND a.street_id = %(street)s AND a.{end} > %(now)s
-), pass AS (
-    SELECT (NOT %(check_limit)s) OR (here = 0 AND live < %(limit)s) AS ok FROM gate
-), seat AS (
-    UPDATE {activity} SET booked = booked + 1
-    WHERE id = %(activity)s AND (capacity IS NULL OR booked < capacity) AND (SELECT ok FROM pass)
-    RETURNING 'confirmed'::varchar AS status
-), wait AS (
-    UPDATE {activity} SET waitlisted = waitlisted + 1
-    WHERE id = %(activity)s AND %(may_wait)s AND waitlisted < waitlist_capacity AND (SELECT ok FROM pass)
-        AND NOT EXISTS (SELECT 1 FROM seat)
-    RETURNING 'waitlisted'::varchar AS status
-), taken AS (
-    SELECT status FROM seat UNION ALL SELECT status FROM wait
-), ins AS (
-    INSERT INTO {booking} (activity_id, user_id, status, source, code, created_at, confirmed_at, waitlisted_at)
-    SELECT %(activity)s, %(user)s, status, %(source)s, %(code)s, %(now)s,
-        CASE WHEN status = 'confirmed' THEN %(now)s END, CASE WHEN status = 'waitlisted' THEN %(now)s END
-    FROM taken
-    RETURNING id, status
-), ev AS (
-    INSERT INTO {event} (booking_id, at, actor_id, from_status, to_status, note)
-    SELECT id, %(now)s, %(actor)s, '', status, %(source)s FROM ins
-    RETURNING id
-)
-SELECT gate.live, gate.here, (SELECT id FROM ins), (SELECT status FROM ins), (SELECT COUNT(*) FROM ev) FROM gate
-"""
-
-
-@cache
-def _book_one_statement_sql(vendor: str) -> str:
-    qn = connection.ops.quote_name
-    return _BOOK_ONE_STATEMENT.format(
-        activity=qn(Activity._meta.db_table),
-        booking=qn(Booking._meta.db_table),
-        event=qn(BookingEvent._meta.db_table),
-        live=_LIVE_IN,
-        end=qn("end"),
-    )
-
-
-def _booking_create_pg(*, activity: Activity, user: Any, source: str, actor: Any, now: datetime) -> Booking:
-    """PostgreSQL: `_booking_create_once` in one statement (the same checks, refusals and rows)."""
-    app = source == BookingSource.APP
-    street = activity.street if app else None
-    code = new_booking_code()
-    params = {
-        "activity": activity.pk,
-        "user": user.pk,
-        "street": activity.street_id,
-        "now": now,
-        "check_limit": app,
-        "limit": street.booking_limit if street is not None else 0,
-        "may_wait": source != BookingSource.WALK_IN,
-        "source": source,
-        "code": code,
-        "actor": actor.pk if getattr(actor, "pk", None) else user.pk,
-    }
-    sql = _book_one_statement_sql(connection.vendor)
-    try:
-        if connection.in_atomic_block:  # e.g. under an Idempotency-Key: a failure must not poison the outer block
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                row = cursor.fetchone()
-        else:  # autocommit: the statement is its own transaction
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                row = cursor.fetchone()
-    except IntegrityError as exc:  # the whole statement (the seat too) was undone
-        msg = str(exc)
-        if "(code)" in msg or "booking_code" in msg:
-            raise _CodeCollision from None
-        raise _already_booked() from None
-    assert row is not None
-    live, here, booking_id, status, _events = row
-    if booking_id is None:
-        if app and here:
-            raise _already_booked()
-        if street is not None and live >= street.booking_limit:
-            raise _limit_reached(street, int(live))
-        raise _activity_full(source)
-    booking = Booking(
-        pk=booking_id,
-        activity=activity,
-        user=user,
-        status=status,
-        source=source,
-        code=code,
-        created_at=now,
-        confirmed_at=now if status == BookingStatus.CONFIRMED else None,
-        waitlisted_at=now if status == BookingStatus.WAITLISTED else None,
-    )
-    booking._state.adding = False
     return booking
 
 
@@ -518,8 +340,7 @@ def booking_cancel(*, booking: Booking, actor: Any, reason: str = "", now: datet
     is_staff = actor is not None and is_staff_for(actor, activity.street)
     if not (is_owner or is_staff):
         raise Problem("permission_denied", detail=_("不能取消他人的预约"))
-    if booking.status not in TRANSITIONS or BookingStatus.CANCELLED not in TRANSITIONS[booking.status]:
-        raise _invalid_transition(booking, booking.status, BookingStatus.CANCELLED)
+    MACHINE.check(booking, BookingStatus.CANCELLED)
     if not is_staff:
         deadline = activity.cancel_deadline or activity.start
         if now >= deadline:
