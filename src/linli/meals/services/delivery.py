@@ -153,7 +153,7 @@ def _run_event_row(step: Step[DeliveryRun]) -> dict[str, Any]:
     }
 
 
-_RUN_ACTIONS = {R.PICKED_UP: "meals.run_pick_up", R.DONE: "meals.run_done"}
+_RUN_ACTIONS: dict[str, str] = {R.PICKED_UP: "meals.run_pick_up", R.DONE: "meals.run_done"}
 
 RUN_MACHINE = StateMachine(
     model=DeliveryRun,

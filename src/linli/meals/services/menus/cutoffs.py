@@ -53,7 +53,7 @@ def menu_invalid_transition(menu: Menu, from_status: str, to_status: str) -> Pro
     )
 
 
-_MENU_ACTIONS = {
+_MENU_ACTIONS: dict[str, str] = {
     MenuStatus.PUBLISHED: "menu.publish",
     MenuStatus.DRAFT: "menu.unpublish",
     MenuStatus.LOCKED: "menu.lock",
