@@ -125,9 +125,19 @@ def populate_main() -> None:
     print(json.dumps(out))
 
 
+def _django_setup() -> None:
+    """The gate wire's modules import the access models (the recorder), so Django's apps must be ready first; the
+    wire part and the controllers use no database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
+    import django
+
+    django.setup()
+
+
 def controllers_main(spec_file: str) -> None:
     """Runs the controllers of the gates in `spec_file` (and an MQTT echo for the baseline) until SIGTERM, then
     prints one JSON line with what they did."""
+    _django_setup()
     import paho.mqtt.client as mqtt
 
     from linli.access.gatewire.client import ack_now, new_mqtt_client, parse_broker_url, set_nodelay
@@ -236,6 +246,7 @@ def _summary(results: list[tuple[float, str]], sent_s: float, wanted: str) -> di
 
 
 def part_wire(tmp: Path, env: dict[str, str]) -> dict:
+    _django_setup()
     import paho.mqtt.client as mqtt
 
     from linli.access.gatewire import protocol
