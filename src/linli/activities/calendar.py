@@ -37,6 +37,7 @@ from linli.core.imports import ImportResult
 from linli.core.inputs import InputError, check_date, clean_text
 from linli.core.lenient import parse_int
 from linli.core.models import Role, Street
+from linli.core.phones import mask_personal_text
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
 from linli.places.models import Place
@@ -79,7 +80,7 @@ def _event(activity: Activity, stamp: datetime) -> icalendar.Event:
     ev.add("dtstamp", stamp)
     ev.add("summary", activity.title)
     if activity.description:
-        ev.add("description", activity.description)
+        ev.add("description", mask_personal_text(activity.description))  # a public feed
     ev.add("dtstart", activity.start.astimezone(SHANGHAI))
     ev.add("dtend", activity.end.astimezone(SHANGHAI))
     ev.add("location", f"{place.name}，{place.address}" if place.address else place.name)
@@ -120,7 +121,7 @@ def booking_to_ics(booking: Booking) -> bytes:
     ev = _event(activity, stamp)
     ev["uid"] = icalendar.vText(f"booking-{booking.pk}{UID_SUFFIX}")
     ev.pop("DESCRIPTION", None)  # DESCRIPTION may appear once: the code first, then the activity's text
-    ev.add("description", f"签到码 Check-in code: {booking.code}\n{activity.description}".strip())
+    ev.add("description", f"签到码 Check-in code: {booking.code}\n{mask_personal_text(activity.description)}".strip())
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", f"活动提醒：{activity.title} / Reminder: {activity.title}")

@@ -27,7 +27,7 @@ from linli.core import rawsql
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import choice_label_in
 from linli.core.models import Role, Street, User
-from linli.core.phones import mask_phone
+from linli.core.phones import mask_personal_text, mask_phone
 from linli.core.selectors import change_mark, street_get, user_has_role
 from linli.places.models import Place
 
@@ -172,7 +172,7 @@ def activity_to_dict(activity: Activity) -> dict[str, Any]:
         "id": activity.pk,
         "external_id": activity.external_id,
         "title": activity.title,
-        "description": activity.description,
+        "description": mask_personal_text(activity.description),  # public: phone/ID numbers masked
         "category": activity.category,
         "category_name": category_name_zh(activity.category),
         "category_name_en": choice_label_in(Category, activity.category, "en"),

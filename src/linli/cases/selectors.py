@@ -25,7 +25,7 @@ from linli.cases.models import Case, CaseCategory, CaseEvent, CaseStatus, Report
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import Text, choice_label, choice_label_in
 from linli.core.models import Grid, Role, RoleAssignment, Street, User
-from linli.core.phones import mask_phone
+from linli.core.phones import mask_personal_text, mask_phone
 from linli.core.spreadsheets import CsvWriter
 
 # What each timeline event did, in words.
@@ -241,8 +241,8 @@ def case_row(case: Case, *, now: datetime | None = None) -> dict[str, Any]:
         "reports_count": case.reports_count,
         "lat": case.lat,
         "lng": case.lng,
-        "address": case.address,
-        "description": case.description,
+        "address": mask_personal_text(case.address),
+        "description": mask_personal_text(case.description),
         "created_at": _iso(case.created_at),
         "response_due_at": _iso(case.response_due_at),
         "resolution_due_at": _iso(case.resolution_due_at),
@@ -256,7 +256,8 @@ def case_to_dict(case: Case, *, user: User | None = None) -> dict[str, Any]:
     """The case as its reporters and staff see it: status, place, due times, photos and the timeline.
 
     Actors are shown by role label (staff views add the staff member's display name); a reporter never sees
-    another reporter's identity, and nobody sees a phone number here. Staff views also list the reports."""
+    another reporter's identity, and nobody sees a phone number here: texts are masked (`mask_personal_text`);
+    only staff read each report's own words. Staff views also list the reports."""
     staff_view = user is not None and is_case_staff(user, case)
     events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id"))
     reports = list(Report.objects.filter(case=case).select_related("reporter", "category").order_by("created_at", "id"))
@@ -276,7 +277,7 @@ def case_to_dict(case: Case, *, user: User | None = None) -> dict[str, Any]:
             "action_label": str(ACTION_LABELS.get(e.action, e.action)),
             "from_status": e.from_status,
             "to_status": e.to_status,
-            "note": e.note,
+            "note": mask_personal_text(e.note),
             "actor": _actor_label(
                 e, viewer=user, staff_view=staff_view, reporter_ids=reporter_ids, roles_by_user=roles_by_user
             ),
@@ -295,17 +296,17 @@ def case_to_dict(case: Case, *, user: User | None = None) -> dict[str, Any]:
         "reports_count": case.reports_count,
         "lat": case.lat,
         "lng": case.lng,
-        "address": case.address,
-        "description": case.description,
+        "address": mask_personal_text(case.address),
+        "description": mask_personal_text(case.description),
         "created_at": _iso(case.created_at),
         "response_due_at": _iso(case.response_due_at),
         "resolution_due_at": _iso(case.resolution_due_at),
         "overdue": is_overdue(case),
         "escalated": case.escalated_at is not None,
         "merged_into": case.merged_into_id,
-        "closing_note": case.closing_note,
-        "resolution_note": case.resolution_note,
-        "reject_reason": case.reject_reason,
+        "closing_note": mask_personal_text(case.closing_note),
+        "resolution_note": mask_personal_text(case.resolution_note),
+        "reject_reason": mask_personal_text(case.reject_reason),
         # The permission-checked photo view, never the public media URL (not served in production, and it
         # would skip the check that only the case's reporters and staff see its photos).
         "photos": [
@@ -419,7 +420,7 @@ def report_list_for_user(*, user: User) -> list[dict[str, Any]]:
                     "status": case.status,
                     "status_label": str(choice_label(CaseStatus, case.status)),
                     "reports_count": case.reports_count,
-                    "closing_note": case.closing_note,
+                    "closing_note": mask_personal_text(case.closing_note),
                     "merged_into": case.merged_into_id,
                 },
             }

@@ -1,7 +1,9 @@
 """The one CSV and Excel writer for every export (attendance lists, production lists, case lists, the gate audit,
 the street's meals report): CSV in UTF-8 with a BOM (so Excel shows the Chinese) and CRLF line ends; Excel with a
-bold title and header row. Every text cell goes through `safe_cell`, so no cell is read as a formula
-(CSV injection): text that starts with = + - @ or a tab/CR gets a leading quote.
+bold title and header row. Every text cell goes through `safe_cell`: no cell is read as a formula (CSV
+injection: text that starts with = + - @ or a tab/CR, after any leading spaces, gets a leading quote) and no cell
+carries a whole phone or ID number (PIPL: `mask_personal_text`, so a number typed into a description or stored
+in a phone column leaves only as 138****5678). Nothing exports a spreadsheet without this writer.
 
     csv_bytes(header=["姓名 Name"], rows=[["张阿姨"]])
     xlsx_bytes(sheet="签到名单", title="…", header=[...], rows=[...], widths=[8, 14])
@@ -17,14 +19,20 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from linli.core.phones import mask_personal_text
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """A cell that no spreadsheet reads as a formula; None becomes an empty cell; numbers stay numbers."""
+    """A cell that no spreadsheet reads as a formula and that shows no whole phone or ID number; None becomes an
+    empty cell; numbers stay numbers."""
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+    if not isinstance(value, str):
+        return value
+    value = mask_personal_text(value)
+    if value.lstrip(" \u3000")[:1] in FORMULA_STARTS or value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 

@@ -25,6 +25,7 @@ from linli.core.errors import Problem
 from linli.core.geo import WALK_CIRCLE_MINUTES, haversine_m, in_walk_circle, navigation_links, walk_minutes
 from linli.core.i18n import choice_label_in
 from linli.core.models import Street, User
+from linli.core.phones import mask_personal_text
 from linli.core.selectors import change_mark, street_get, user_street_ids
 from linli.places.hooks import place_properties
 from linli.places.hours import hours_status
@@ -167,7 +168,7 @@ def _row_to_dict(
         "next_open": status.next_open.isoformat() if status and status.next_open else None,
         "next_close": status.next_close.isoformat() if status and status.next_close else None,
         "capacity": row["capacity"],
-        "description": row["description"],
+        "description": mask_personal_text(row["description"]),  # the public map: phone/ID numbers masked
         "navigation": navigation_links(row["lat"], row["lng"], row["name"]),
     }
     if origin is not None:

@@ -284,3 +284,19 @@ def test_admin_is_scoped_and_writes_through_services(client, django_capture_on_c
     assert Booking.objects.get(pk=held.pk).status == "cancelled"
     assert Booking.objects.get(user=waiter).status == "confirmed"  # promoted through the service
     assert [m.phone for m in OutboxSmsBackend.outbox] == [waiter.phone]
+
+
+def test_public_activity_texts_mask_phone_and_id_numbers(client):
+    """The API, the activity page and the street's calendar feed are public: numbers typed into a description
+    are published masked (PIPL)."""
+    street = StreetFactory(code="maskjie")
+    a = ActivityFactory(street=street, description="报名请致电 13812345678，带身份证 310101199001011234")
+    pages = [
+        client.get(f"/api/v1/activities/{a.pk}"),
+        client.get(f"/activities/{a.pk}/"),
+        client.get("/api/v1/streets/maskjie/activities.ics"),
+    ]
+    for resp in pages:
+        assert resp.status_code == 200
+        text = resp.content.decode().replace("\r\n ", "")  # iCalendar folds long lines
+        assert "138****5678" in text and "13812345678" not in text and "310101199001011234" not in text

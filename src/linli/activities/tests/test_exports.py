@@ -56,11 +56,23 @@ def test_rows_for_station_staff_are_masked_with_chinese_status(setup):
     assert AuditLog.objects.filter(action="activity.attendance_export", actor=setup["staff"]).exists()
 
 
-def test_street_admin_sees_full_phone_numbers(setup):
+def test_street_admin_gets_masked_phone_numbers_too(setup):
     rows = attendance_rows(activity=setup["activity"], actor=setup["admin"])
-    assert rows[0]["phone"] == "+8613811112222"
-    log = AuditLog.objects.filter(action="activity.attendance_export", actor=setup["admin"]).get()
-    assert log.data["full_phone"] is True
+    assert rows[0]["phone"] == "138****2222"
+    for export in (attendance_csv, attendance_xlsx):
+        assert b"13811112222" not in export(activity=setup["activity"], actor=setup["admin"])
+    assert AuditLog.objects.filter(action="activity.attendance_export", actor=setup["admin"]).exists()
+
+
+def test_a_formula_in_a_display_name_stays_text_in_csv_and_excel(setup):
+    for i, name in enumerate(('=HYPERLINK("http://x","点我")', "+1+1", "-2+3", "@SUM(A1)", " =1+1")):
+        booking_create(activity=setup["activity"], user=UserFactory(display_name=name, phone=f"+861390000000{i}"))
+    body = attendance_csv(activity=setup["activity"], actor=setup["admin"])
+    names = [r[1] for r in list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[4:]]
+    assert names == ['\'=HYPERLINK("http://x","点我")', "'+1+1", "'-2+3", "'@SUM(A1)", "' =1+1"]
+    ws = load_workbook(io.BytesIO(attendance_xlsx(activity=setup["activity"], actor=setup["admin"]))).active
+    cells = [ws.cell(row=r, column=2) for r in range(6, 11)]
+    assert all(c.data_type == "s" and str(c.value).startswith("'") for c in cells)
 
 
 def test_cancelled_bookings_are_left_out(setup):

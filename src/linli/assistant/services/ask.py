@@ -25,20 +25,17 @@ from linli.assistant.services import llm
 from linli.assistant.services.cards import cards_render
 from linli.core.errors import Problem, field_error
 from linli.core.models import Street
+from linli.core.phones import mask_personal_text
 
 log = logging.getLogger("linli.assistant")
 
 INTENTS = ("activities", "nearest_place", "opening_hours", "meals", "how_to", "contact", "unknown")
 UNKNOWN = "unknown"
 
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
 
 def redact(text: str) -> str:
     """Mask mainland mobile numbers (138****5678) and ID numbers (fully) typed into a question."""
-    text = _ID_NUMBER.sub("*" * 18, text)
-    return _MOBILE.sub(r"\1****\2", text)
+    return mask_personal_text(text)
 
 
 def question_clean(question: Any) -> str:
@@ -117,8 +114,12 @@ def answer_question(
     lng: float | None = None,
     lang: str = "zh-hans",
     now: datetime | None = None,
+    asker: Any = None,
+    session_hash: str = "",
 ) -> AskLog:
-    """Answer and log one question. Problems: `validation_error` (empty or too long question, bad coordinates)."""
+    """Answer and log one question, kept with who asked (a signed-in `asker`, else the anonymous session's
+    `session_hash`): only they read the answer again and rate it. Problems: `validation_error` (empty or too
+    long question, bad coordinates)."""
     text = question_clean(question)
     lat, lng = location_clean(lat, lng)
     street = street or engine.default_street()  # the engine's choice, so the log names the street it used
@@ -157,4 +158,6 @@ def answer_question(
         backend=result["backend"],
         latency_ms=latency_ms,
         curated=curated,
+        asker=asker if asker is not None and getattr(asker, "is_authenticated", False) else None,
+        asker_session=session_hash,
     )

@@ -51,6 +51,7 @@ from linli.cases.services.reports import report_create
 from linli.core import ratelimit
 from linli.core.errors import Problem
 from linli.core.models import Street
+from linli.core.phones import mask_personal_text
 
 logger = logging.getLogger("linli.cases.open311")
 
@@ -258,21 +259,22 @@ def _media_urls(case_ids: Iterable[int]) -> dict[int, str]:
 
 
 def request_dict(case: Case, media_url: str | None = None) -> dict[str, Any]:
-    """One service request, fields in the spec's order."""
+    """One service request, fields in the spec's order. Public by the specification: every text is masked
+    (phone and ID numbers residents typed, `mask_personal_text`)."""
     updated = case.closed_at if case.status == CaseStatus.CLOSED and case.closed_at else case.updated_at
     return {
         "service_request_id": str(case.pk),
         "status": _status(case),
-        "status_notes": _status_notes(case),
+        "status_notes": mask_personal_text(_status_notes(case)),
         "service_name": case.category.name_zh,
         "service_code": case.category.code,
-        "description": case.description or None,
+        "description": mask_personal_text(case.description) or None,
         "agency_responsible": agency_responsible(case),
         "service_notice": sla_notice(case.category),
         "requested_datetime": w3c(case.created_at),
         "updated_datetime": w3c(updated),
         "expected_datetime": w3c(case.resolution_due_at),
-        "address": case.address or None,
+        "address": mask_personal_text(case.address) or None,
         "address_id": None,
         "zipcode": None,
         "lat": case.lat,

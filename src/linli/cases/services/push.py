@@ -28,6 +28,7 @@ from linli.cases.services.hotpath import role_holders
 from linli.core.i18n import choice_label_in
 from linli.core.models import Role, User
 from linli.core.notifications import notify_user
+from linli.core.phones import mask_personal_text
 
 logger = logging.getLogger("linli.cases.push")
 
@@ -51,7 +52,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "lat": case.lat,
         "lng": case.lng,
         "address": case.address,
-        "description": case.description,  # the console's text filter searches it, as the list does
+        "description": mask_personal_text(case.description),  # as the list shows it (its text filter searches it)
         "reports_count": case.reports_count,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat() if case.updated_at else None,

@@ -16,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from linli.cases.models import Case, CaseCategory, CaseStatus, Open311Client, Report, ReportSource
+from linli.cases.selectors import case_row, case_to_dict
 from linli.cases.services.clients import client_create, client_revoke
 from linli.cases.services.reports import categories_default_create, report_create
 from linli.core.models import Compound, Grid
@@ -709,3 +710,24 @@ def test_nul_characters_are_refused_not_crashed_on(client, street, fmt):
     assert_error(client.get(f"{BASE}/services.{fmt}", {"jurisdiction_id": "o311\x00jie"}), fmt, 400, "jurisdiction_id")
     assert_error(client.get(f"{BASE}/tokens/ab%00cd.{fmt}", {"jurisdiction_id": street.code}), fmt, 404)
     assert_error(client.get(f"{BASE}/services/fire%00passage.{fmt}", {"jurisdiction_id": street.code}), fmt, 404)
+
+
+def test_public_texts_mask_the_phone_and_id_numbers_residents_typed(client, street, grid):
+    """PIPL: Open311 `GET requests` (public by the specification), the case page and the console's rows publish
+    descriptions and notes masked; staff still read each report's own words."""
+    typed = "电动车堵住通道，联系我 138 1234 5678，身份证310101199001011234"
+    case = make_report(street, description=typed, address="测试路1号 13912345678").case
+    _set(case, status=CaseStatus.CLOSED, closed_at=timezone.now(), closing_note="已电话联系13800001111")
+    for fmt in ("json", "xml"):
+        for resp in (
+            client.get(f"{BASE}/requests.{fmt}", {"jurisdiction_id": street.code}),
+            client.get(f"{BASE}/requests/{case.pk}.{fmt}", {"jurisdiction_id": street.code}),
+        ):
+            text = resp.content.decode()
+            assert resp.status_code == 200 and "138****5678" in text and "139****5678" in text, text
+            for whole in ("1234 5678", "13912345678", "13800001111", "310101199001011234"):
+                assert whole not in text
+    public = case_to_dict(case)
+    assert public["description"] == "电动车堵住通道，联系我 138****5678，身份证******************"
+    assert public["closing_note"] == "已电话联系138****1111" and "139****5678" in public["address"]
+    assert case_row(case)["description"] == public["description"]
