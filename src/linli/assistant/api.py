@@ -3,6 +3,7 @@ queue with curated answers, synonyms and marking reviewed. Thin: parse, check pe
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -56,6 +57,26 @@ def ask_rate_check(request: HttpRequest, what: str = "ask") -> None:
             )
 
 
+SESSION_MARK = "assistant_asker"
+
+
+def asker_of(request: HttpRequest, *, create: bool = False) -> tuple[Any, str]:
+    """Who is asking: (the signed-in user or None, a hash of the browser session's key or ""). With `create`, an
+    anonymous caller without a session gets one (its cookie comes back with the answer), so the answer can be
+    rated from the same browser later and from nowhere else."""
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    if not (isinstance(user, User) and user.is_authenticated):
+        user = None
+    session = getattr(request, "session", None)
+    if session is None:
+        return user, ""
+    if session.session_key is None and create:
+        session[SESSION_MARK] = True
+        session.save()
+    key = session.session_key
+    return user, hashlib.sha256(f"assistant:{key}".encode()).hexdigest() if key else ""
+
+
 def ask_out(entry: AskLog) -> dict[str, Any]:
     return {
         "answer_id": str(entry.public_id),
@@ -79,8 +100,15 @@ def ask(request: HttpRequest, payload: AskIn) -> dict[str, Any]:
     over 200 characters, bad coordinates), `unknown_street`, `rate_limited` (with Retry-After)."""
     ask_rate_check(request)
     street = street_get(code=payload.street) if payload.street else None
+    asker, session_hash = asker_of(request, create=True)
     entry = ask_services.answer_question(
-        question=payload.question, street=street, lat=payload.lat, lng=payload.lng, lang=request_lang(request)
+        question=payload.question,
+        street=street,
+        lat=payload.lat,
+        lng=payload.lng,
+        lang=request_lang(request),
+        asker=asker,
+        session_hash=session_hash,
     )
     return ask_out(entry)
 
@@ -89,9 +117,11 @@ def ask(request: HttpRequest, payload: AskIn) -> dict[str, Any]:
 @problems("not_found", "rate_limited")
 def feedback(request: HttpRequest, answer_id: str, payload: FeedbackIn) -> dict[str, Any]:
     """Say whether an answer helped, with an optional comment; unhelpful answers go to the street's staff for review.
-    Problems: `not_found`, `validation_error`, `rate_limited`."""
+    Only the asker may (the signed-in person who asked, or the browser session that asked anonymously): anyone
+    else gets `not_found`. Problems: `not_found`, `validation_error`, `rate_limited`."""
     ask_rate_check(request, "feedback")
-    answer = selectors.answer_get(answer_id=answer_id)
+    asker, session_hash = asker_of(request)
+    answer = selectors.answer_get(answer_id=answer_id, asker=asker, session_hash=session_hash)
     answer = review_services.answer_feedback_set(answer=answer, helpful=payload.helpful, comment=payload.comment)
     return {"answer_id": str(answer.public_id), "helpful": answer.helpful, "comment": answer.feedback_comment}
 

@@ -29,8 +29,9 @@ class Backend(models.TextChoices):
 
 
 class AskLog(models.Model):
-    """One question and the answer given, with how it was answered. `public_id` is the answer id residents see
-    (an unguessable id, so nobody can rate someone else's answer)."""
+    """One question and the answer given, with how it was answered. `public_id` is the answer id residents see;
+    the answer and its feedback belong to the asker (`asker` or `asker_session`): anyone else holding the id
+    gets 404."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -48,6 +49,12 @@ class AskLog(models.Model):
     curated = models.ForeignKey(
         "CuratedAnswer", null=True, blank=True, on_delete=models.SET_NULL, related_name="served"
     )
+    # Who asked: the signed-in person, or the anonymous browser session (a hash of its key, never the key). Only
+    # the asker reads the answer again and rates it.
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    asker_session = models.CharField(max_length=64, blank=True, editable=False)
     helpful = models.BooleanField(_("有帮助 helpful"), null=True, blank=True)
     feedback_comment = models.CharField(_("意见 comment"), max_length=MAX_COMMENT, blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)

@@ -20,12 +20,22 @@ ASSISTANT_STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
 QUEUE_LIMIT = 200
 
 
-def answer_get(*, answer_id: Any) -> AskLog:
+def answer_get(*, answer_id: Any, asker: User | None, session_hash: str) -> AskLog:
+    """An answer as its asker reads or rates it: the signed-in person who asked, or the anonymous session that
+    asked. Anyone else, id or not, gets `not_found` (the id says nothing about whether the answer exists)."""
     try:
         public_id = uuid.UUID(str(answer_id))
     except ValueError as exc:
         raise Problem("not_found") from exc
-    answer = AskLog.objects.filter(public_id=public_id).select_related("street").first()
+    if asker is not None and asker.is_authenticated:
+        owned = Q(asker_id=asker.pk)
+        if session_hash:  # asked before signing in, in this browser
+            owned |= Q(asker__isnull=True, asker_session=session_hash)
+    elif session_hash:
+        owned = Q(asker__isnull=True, asker_session=session_hash)
+    else:
+        raise Problem("not_found")
+    answer = AskLog.objects.filter(owned, public_id=public_id).select_related("street").first()
     if answer is None:
         raise Problem("not_found")
     return answer

@@ -178,3 +178,42 @@ def test_openapi_documents_the_assistant(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/assistant/ask" in paths
     assert "/api/v1/assistant/answers/{answer_id}/feedback" in paths
+
+
+def test_an_answer_and_its_feedback_belong_to_the_asker(client, world):
+    """Holding an answer's id is not enough: another browser, another resident or a bearer caller gets 404 and
+    changes nothing, so nobody can overwrite a resident's feedback or empty the street's review queue."""
+    from django.test import Client
+
+    from linli.assistant.selectors import review_queue
+    from linli.core.services import token_create
+    from linli.core.tests.factories import UserFactory
+
+    def rate(c, answer_id, helpful, **headers):
+        return c.post(
+            f"/api/v1/assistant/answers/{answer_id}/feedback",
+            data=json.dumps({"helpful": helpful, "comment": "别人的意见"}),
+            content_type="application/json",
+            **headers,
+        )
+
+    anonymous = ask(client, question="今天股票涨了吗", street=world.street.code).json()["answer_id"]
+    resident = UserFactory()
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token_create(user=resident)}"}
+    owned = ask(Client(), bearer, question="有什么活动", street=world.street.code).json()["answer_id"]
+    assert rate(Client(), owned, False, **bearer).status_code == 200  # the asker, by token: rated unhelpful
+    assert review_queue(street=world.street).count() == 2
+
+    intruder = UserFactory()
+    for answer_id in (anonymous, owned):
+        for c, headers in ((Client(), {}), (Client(), {"HTTP_AUTHORIZATION": f"Bearer {token_create(user=intruder)}"})):
+            resp = rate(c, answer_id, True, **headers)
+            assert resp.status_code == 404 and resp.json()["code"] == "not_found"
+    assert review_queue(street=world.street).count() == 2  # nothing emptied
+    assert AskLog.objects.get(public_id=owned).feedback_comment == "别人的意见"
+    assert AskLog.objects.get(public_id=owned).helpful is False
+
+    page = Client().get(f"/s/{world.street.code}/ask/?answer={anonymous}")  # another browser: no answer shown
+    assert page.status_code == 200 and 'id="answer"' not in page.content.decode()
+    assert Client().post(f"/assistant/answers/{anonymous}/feedback/", {"helpful": "1"}).status_code == 404
+    assert rate(client, anonymous, True).status_code == 200  # the anonymous asker's own browser may

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.assistant import selectors
-from linli.assistant.api import ask_rate_check, request_lang
+from linli.assistant.api import ask_rate_check, asker_of, request_lang
 from linli.assistant.models import AskLog
 from linli.assistant.services import ask as ask_services
 from linli.assistant.services import review as review_services
@@ -85,8 +85,15 @@ def ask_page(request: HttpRequest, code: str) -> HttpResponse:
         lat, lng = parse_coordinate(request.POST.get("lat")), parse_coordinate(request.POST.get("lng"))
         try:
             ask_rate_check(request)
+            asker, session_hash = asker_of(request, create=True)
             entry = ask_services.answer_question(
-                question=question, street=street, lat=lat, lng=lng, lang=request_lang(request)
+                question=question,
+                street=street,
+                lat=lat,
+                lng=lng,
+                lang=request_lang(request),
+                asker=asker,
+                session_hash=session_hash,
             )
         except Problem as problem:
             ctx["problem"] = problem_message(problem)
@@ -103,7 +110,8 @@ def ask_page(request: HttpRequest, code: str) -> HttpResponse:
         answer_id = request.GET.get("answer")
         if answer_id:
             try:
-                entry = selectors.answer_get(answer_id=answer_id)
+                asker, session_hash = asker_of(request)
+                entry = selectors.answer_get(answer_id=answer_id, asker=asker, session_hash=session_hash)
             except Problem:
                 entry = None
             if entry is not None and entry.street_id == street.pk:
@@ -116,7 +124,8 @@ def ask_page(request: HttpRequest, code: str) -> HttpResponse:
 def feedback_post(request: HttpRequest, answer_id: Any) -> HttpResponse:
     """The no-JS feedback form: mark the answer, then back to it on the chat page with a thank-you."""
     try:
-        entry = selectors.answer_get(answer_id=answer_id)
+        asker, session_hash = asker_of(request)
+        entry = selectors.answer_get(answer_id=answer_id, asker=asker, session_hash=session_hash)
     except Problem as exc:
         raise Http404(str(answer_id)) from exc
     helpful = request.POST.get("helpful")
