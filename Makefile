@@ -28,10 +28,11 @@ lock:
 	$(BIN)/pip-compile -q $(LOCK_OPTS) --extra dev -o requirements/dev.txt pyproject.toml
 
 ## make demo: install, migrate SQLite, load the sample street, serve on http://127.0.0.1:$(LINLI_PORT)
+## (the one-time sign-in codes are printed on the console: LINLI_SMS_CONSOLE_ALLOWED=1, the demo's SMS inbox)
 demo: $(STAMP)
 	$(BIN)/linli migrate --noinput
 	$(BIN)/linli demo
-	$(BIN)/linli serve --port $(LINLI_PORT)
+	LINLI_SMS_CONSOLE_ALLOWED=$${LINLI_SMS_CONSOLE_ALLOWED:-1} $(BIN)/linli serve --port $(LINLI_PORT)
 
 ## make test: the whole suite on SQLite (browser tests need /usr/bin/chromium)
 test: $(STAMP)

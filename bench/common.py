@@ -156,6 +156,7 @@ def django_env(tmp: Path, db: Database, *, redis: str | None = None, extra: dict
             "LINLI_CONN_MAX_AGE": "600",
             "LINLI_PG_PREPARED_STATEMENTS": os.environ.get("LINLI_BENCH_PG_PREPARED", "1"),
             "LINLI_DEBUG": "0",
+            "LINLI_SMS_CONSOLE_ALLOWED": "1",  # the bench's sign-ins read codes from the console backend
             "LINLI_SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
             "LINLI_VAR_DIR": str(tmp),
             "PYTHONPATH": str(ROOT / "src"),

@@ -7,6 +7,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
 django_asgi_app = get_asgi_application()
 
+from linli.core.sms import sms_backend_check  # noqa: E402
+
+sms_backend_check()  # no server that prints sign-in codes to its log outside a demo
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -211,6 +211,9 @@ LINLI_PORT = int(os.environ.get("LINLI_PORT", "8000"))
 LINLI_MAP_TILE_URL = os.environ.get("LINLI_MAP_TILE_URL", "")  # empty: plain background, no outside calls
 LINLI_MAP_TILE_ATTRIBUTION = os.environ.get("LINLI_MAP_TILE_ATTRIBUTION", "")
 LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.core.sms.ConsoleSmsBackend")
+# The console backend prints sign-in codes (and phone numbers) to the server's log: a server refuses to start with
+# it unless LINLI_DEBUG is on or this says the console is the intended inbox (`make demo` sets it).
+LINLI_SMS_CONSOLE_ALLOWED = env_bool("LINLI_SMS_CONSOLE_ALLOWED", False)
 LINLI_SMS_WEBHOOK_URL = os.environ.get("LINLI_SMS_WEBHOOK_URL", "")
 LINLI_SMS_WEBHOOK_TOKEN = os.environ.get("LINLI_SMS_WEBHOOK_TOKEN", "")
 LINLI_SMS_CODE_TTL_SECONDS = int(os.environ.get("LINLI_SMS_CODE_TTL_SECONDS", "300"))

@@ -9,9 +9,11 @@ from pydantic import Field
 
 
 class TapFilters(Schema):
-    """The access log's filters, shared by the list and its CSV export."""
+    """The access log's filters, shared by the list and its CSV export. In a query string (GET) `phone` takes
+    only a number's last 4 digits: a whole number goes in a POST body (`/access/taps/search`), so it never lands
+    in an access log."""
 
-    phone: str | None = Field(None, max_length=20)
+    phone: str | None = Field(None, max_length=20, description="GET: the last 4 digits; POST: a whole number too")
     gate: str | None = Field(None, max_length=20)
     compound: int | None = None
     decision: str | None = Field(None, pattern="^(allow|deny)$")
@@ -169,6 +171,13 @@ class TapRow(Schema):
     outcome: str
     opened: bool
     distance_m: int | None
+
+
+class TapSearchIn(TapFilters):
+    """POST /access/taps/search: the filters (a whole phone number allowed) and the page."""
+
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=200)
 
 
 class TapPage(Schema):

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -86,6 +87,27 @@ class OutboxSmsBackend:
     def clear(cls) -> None:
         with cls._lock:
             cls.outbox.clear()
+
+
+def sms_backend_check() -> None:
+    """Refuse to start a server whose SMS backend prints sign-in codes to its console, unless this is a
+    development or demo server (`LINLI_DEBUG=1`, or `LINLI_SMS_CONSOLE_ALLOWED=1` as `make demo` sets): in
+    production every code and phone number would land in the logs. Called by `linli serve` and the ASGI and
+    WSGI entry points."""
+    backend_cls = import_string(settings.LINLI_SMS_BACKEND)
+    if not (isinstance(backend_cls, type) and issubclass(backend_cls, ConsoleSmsBackend)):
+        return
+    if settings.DEBUG or getattr(settings, "LINLI_SMS_CONSOLE_ALLOWED", False):
+        return
+    raise ImproperlyConfigured(
+        "短信后端是控制台（ConsoleSmsBackend）：验证码和手机号会写进服务器日志，生产环境不能这样启动。"
+        "请设置 LINLI_SMS_BACKEND=linli.core.sms.WebhookSmsBackend 和 LINLI_SMS_WEBHOOK_URL；"
+        "演示或开发时设置 LINLI_SMS_CONSOLE_ALLOWED=1（或 LINLI_DEBUG=1）。\n"
+        "The SMS backend is the console (ConsoleSmsBackend): sign-in codes and phone numbers would go to the "
+        "server's log, so a production server does not start with it. Set "
+        "LINLI_SMS_BACKEND=linli.core.sms.WebhookSmsBackend and LINLI_SMS_WEBHOOK_URL; for a demo or development "
+        "set LINLI_SMS_CONSOLE_ALLOWED=1 (or LINLI_DEBUG=1)."
+    )
 
 
 def get_sms_backend() -> SmsBackend:

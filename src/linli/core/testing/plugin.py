@@ -42,6 +42,8 @@ from linli.core.testing.browser import watch_errors
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses to run there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Servers the tests start (`linli serve` in a subprocess) print SMS codes to their console like the demo's.
+os.environ.setdefault("LINLI_SMS_CONSOLE_ALLOWED", "1")
 
 # Hypothesis' per-example deadline (200 ms) and its too-slow health check are wall-clock assertions: on a busy
 # machine they fail tests whose behaviour is right. Off for every test; the benchmarks in bench/ measure time.

@@ -192,3 +192,33 @@ def test_client_ip_behind_local_proxy(rf):
     assert client_ip(proxied) == "198.51.100.7"
     junk = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="nonsense")
     assert client_ip(junk) == "127.0.0.1"
+
+
+def test_a_server_refuses_to_start_with_the_console_backend_outside_a_demo(settings):
+    """The console backend prints every sign-in code and phone number to the server's log: `linli serve` (and the
+    ASGI/WSGI entry points) refuse it unless LINLI_DEBUG is on or LINLI_SMS_CONSOLE_ALLOWED=1, as `make demo`
+    sets."""
+    from pathlib import Path
+
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from linli.core.sms import sms_backend_check
+
+    settings.LINLI_SMS_BACKEND = "linli.core.sms.ConsoleSmsBackend"
+    settings.DEBUG, settings.LINLI_SMS_CONSOLE_ALLOWED = False, False
+    with pytest.raises(ImproperlyConfigured, match="LINLI_SMS_CONSOLE_ALLOWED=1"):
+        sms_backend_check()
+    with pytest.raises(CommandError, match="短信后端是控制台") as exc:
+        call_command("serve", "--port", "8139")
+    assert exc.value.returncode == 1
+    settings.LINLI_SMS_CONSOLE_ALLOWED = True
+    sms_backend_check()
+    settings.LINLI_SMS_CONSOLE_ALLOWED, settings.DEBUG = False, True
+    sms_backend_check()
+    settings.DEBUG, settings.LINLI_SMS_BACKEND = False, "linli.core.sms.WebhookSmsBackend"
+    sms_backend_check()
+    makefile = (Path(settings.BASE_DIR).parent.parent / "Makefile").read_text()
+    demo = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert "LINLI_SMS_CONSOLE_ALLOWED=" in demo and "linli serve" in demo  # `make demo` still serves

@@ -19,10 +19,12 @@ from typing import Any
 
 import uvicorn
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from linli.core.background import start_embedded_scheduler, start_embedded_services
+from linli.core.sms import sms_backend_check
 
 
 class Command(BaseCommand):
@@ -39,6 +41,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            sms_backend_check()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc), returncode=1) from exc
         mode = settings.LINLI_MODE if opts["mode"] == "auto" else opts["mode"]
         host, port = opts["host"], opts["port"]
         if not settings.LINLI_SITE_URL_SET and port != settings.LINLI_PORT:
