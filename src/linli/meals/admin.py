@@ -137,8 +137,9 @@ class WalletEntryInline(ReadOnlyInline):
 class WalletAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Balances change only by top-ups, charges and refunds in the wallet services."""
 
-    list_display = ("user", "balance_fen", "updated_at")
-    readonly_fields = ("user", "balance_fen", "updated_at")
+    list_display = ("user", "street", "balance_fen", "updated_at")
+    list_filter = ("street",)
+    readonly_fields = ("user", "street", "balance_fen", "updated_at")
     inlines = [WalletEntryInline]
 
     def has_module_permission(self, request: HttpRequest) -> bool:

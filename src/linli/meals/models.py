@@ -252,15 +252,21 @@ class MealProfile(models.Model):
 
 
 class Wallet(models.Model):
-    """A resident's meal wallet. `balance_fen` changes only by conditional UPDATE with a ledger entry in the
-    same transaction, so it always equals the sum of the entries and never goes below zero."""
+    """A resident's meal wallet in one street: a street funds its own subsidies and counters, so money loaded at
+    a street's counter is spent on that street's meals and its staff see only that wallet. `balance_fen` changes
+    only by conditional UPDATE with a ledger entry in the same transaction, so it always equals the sum of the
+    entries and never goes below zero."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallets")
+    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="+")
     balance_fen = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(balance_fen__gte=0), name="wallet_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance_fen__gte=0), name="wallet_not_negative"),
+            models.UniqueConstraint(fields=["user", "street"], name="wallet_one_per_street"),
+        ]
         verbose_name = _("钱包 wallet")
         verbose_name_plural = _("钱包 wallets")
 

@@ -176,14 +176,22 @@ class WalletEntryOut(Schema):
     id: int
     kind: str
     amount_fen: int
-    balance_after_fen: int
+    balance_after_fen: int = Field(description="the balance of this entry's street wallet after it")
     order_id: int | None
+    street: str | None = Field(None, description="the street whose wallet the entry belongs to")
     note: str
     at: str
 
 
-class WalletOut(Schema):
+class StreetWalletOut(Schema):
+    street: str
+    street_name: str
     balance_fen: int
+
+
+class WalletOut(Schema):
+    balance_fen: int = Field(description="the sum over every street's wallet")
+    wallets: list[StreetWalletOut] = Field(description="one wallet per street: a street's money pays its meals")
     entries: list[WalletEntryOut]
 
 
@@ -192,10 +200,15 @@ class TopupIn(Schema):
     amount_fen: int = Field(..., gt=0, le=MAX_TOPUP_FEN)
     street: str = Field(..., max_length=40)
     note: str = Field("", max_length=200)
+    name: str = Field("", max_length=50, description="a number without an account: the person's name, checked")
+    confirm_new_account: bool = Field(
+        False, description="a number without an account: the clerk confirms the person (with `name`) to open one"
+    )
 
 
 class TopupOut(Schema):
     phone: str = Field(description="masked")
     amount_fen: int
-    balance_fen: int
+    balance_fen: int = Field(description="what the person holds in this street's wallet (never other streets')")
     entry_id: int
+    new_account: bool = False

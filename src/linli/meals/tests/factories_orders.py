@@ -32,7 +32,7 @@ class World:
     def resident(self, *, balance_fen: int = 10_000, birth_year: int | None = 1950) -> Any:
         user = UserFactory(birth_year=birth_year)
         if balance_fen:
-            wallet_topup(user=user, amount_fen=balance_fen, actor=None)
+            wallet_topup(user=user, amount_fen=balance_fen, actor=None, street=self.street)
         self.users.append(user)
         return user
 

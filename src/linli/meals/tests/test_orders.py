@@ -18,7 +18,7 @@ from linli.core.sms import OutboxSmsBackend
 from linli.meals.models import MealProfile, MenuItem, Order, OrderEvent, OrderLine, Wallet, WalletEntry
 from linli.meals.services import orders as order_services
 from linli.meals.services.order_states import order_transition
-from linli.meals.services.wallet import wallet_balance
+from linli.meals.services.wallet import wallet_balance, wallet_topup
 from linli.meals.tests.factories import KitchenFactory, MenuFactory, MenuItemFactory, PlaceFactory, PricingTierFactory
 from linli.meals.tests.factories_orders import build_world
 
@@ -539,6 +539,7 @@ def test_my_meal_orders_upcoming_and_past(client, world):
     user = world.resident(balance_fen=100_000)
     upcoming = post_order(client, user, world.body((world.soup, 1))).json()["order_id"]
     past_world = build_world(code="pastjie", date=timezone.localdate() - dt.timedelta(days=2))
+    wallet_topup(user=user, amount_fen=1000, actor=None, street=past_world.street)  # that street's wallet pays
     past_order = order_services.order_create(
         user=user, now=past_world.menu.cutoff_at - dt.timedelta(hours=5), **past_world.body((past_world.soup, 1))
     )

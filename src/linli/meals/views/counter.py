@@ -2,7 +2,9 @@
 
 A resident hands over cash or a subsidy card at the service point; the clerk types the phone number and the
 amount in yuan. The amount is parsed as a decimal into whole fen (never float), the top-up is audit-logged and
-the page shows the masked phone, the new balance and the resident's latest entries.
+the page shows the masked phone, the new balance and the latest entries of the person's wallet in this street
+(a street funds its own subsidies: other streets' wallets are not the clerk's to see). A number without an account
+is confirmed first: the clerk types the person's name and ticks that they checked who it is.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from linli.core import selectors as core_selectors
-from linli.core import services as core_services
 from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.models import Role, User
@@ -55,51 +56,65 @@ def _counter_streets(user: User) -> Any:
 
 @require_http_methods(["GET", "POST"])
 def counter(request: HttpRequest) -> HttpResponse:
+    """The counter: a top-up (POST) or a balance look-up (POST `action=lookup`: a phone number never goes into
+    the URL, so never into an access log). Staff see and top up only their street's wallet of a person; a number
+    without an account asks the clerk to confirm the person (name + tick) before one is opened."""
     street, streets, denied = staff_street_choice(request, _counter_streets, _forbidden)
     if denied:
         return denied
-    ctx: dict[str, Any] = {"street": street, "streets": streets, "problem": None, "done": None, "looked_up": None}
-    phone_raw = (request.POST.get("phone") or request.GET.get("phone") or "").strip()
+    ctx: dict[str, Any] = {
+        "street": street,
+        "streets": streets,
+        "problem": None,
+        "done": None,
+        "looked_up": None,
+        "confirm_new": False,
+    }
+    phone_raw = (request.POST.get("phone") or "").strip()
     ctx["phone"] = phone_raw
+    ctx["name"] = (request.POST.get("name") or "").strip()[:50]
     status = 200
     try:
-        if request.method == "POST":
-            try:
-                phone = normalize_phone(phone_raw)
-            except InvalidPhone:
-                raise Problem("invalid_phone") from None
+        if request.method == "POST" and request.POST.get("action") == "lookup":
+            phone = _phone(phone_raw)
+            found = User.objects.filter(phone=phone).first()
+            ctx["looked_up"] = (
+                _lookup(found, street) if found else {"phone": mask_phone(phone), "balance_fen": 0, "entries": []}
+            )
+        elif request.method == "POST":
             fen = yuan_to_fen(request.POST.get("amount", ""))
-            user = core_services.user_get_or_create(phone=phone)
-            entry = wallet_services.wallet_topup(
-                user=user,
+            user, entry = wallet_services.wallet_topup_by_phone(
+                phone=phone_raw,
                 amount_fen=fen,
                 actor=request_user(request),
                 street=street,
                 note=request.POST.get("note", "")[:200],
+                name=ctx["name"],
+                confirm_new_account=request.POST.get("confirm_new") == "1",
             )
-            ctx["done"] = {"phone": mask_phone(phone), "amount_fen": fen, "balance_fen": entry.balance_after_fen}
-            ctx["phone"] = ""
-            ctx["looked_up"] = _lookup(user)
-        elif phone_raw:
-            try:
-                phone = normalize_phone(phone_raw)
-            except InvalidPhone:
-                raise Problem("invalid_phone") from None
-            found = User.objects.filter(phone=phone).first()
-            ctx["looked_up"] = (
-                _lookup(found) if found else {"phone": mask_phone(phone), "balance_fen": 0, "entries": []}
-            )
+            ctx["done"] = {"phone": mask_phone(user.phone), "amount_fen": fen, "balance_fen": entry.balance_after_fen}
+            ctx["phone"] = ctx["name"] = ""
+            ctx["looked_up"] = _lookup(user, street)
     except Problem as problem:
         ctx["problem"] = problem_message(problem)
+        ctx["confirm_new"] = problem.code == "account_confirmation_required"
         status = problem.http_status
     return render(request, "meals/counter/counter.html", ctx, status=status)
 
 
-def _lookup(user: Any) -> dict[str, Any]:
+def _phone(raw: str) -> str:
+    try:
+        return normalize_phone(raw)
+    except InvalidPhone:
+        raise Problem("invalid_phone") from None
+
+
+def _lookup(user: Any, street: Any) -> dict[str, Any]:
+    """What the person holds in this street's wallet and its latest entries: never another street's."""
     return {
         "phone": mask_phone(user.phone),
-        "balance_fen": wallet_services.wallet_balance(user=user),
-        "entries": wallet_services.wallet_entries(user=user, limit=10),
+        "balance_fen": wallet_services.wallet_balance(user=user, street=street),
+        "entries": wallet_services.wallet_entries(user=user, street=street, limit=10),
     }
 
 

@@ -58,16 +58,20 @@ class Command(BaseCommand):
         topup.add_argument("phone", nargs="?")
         topup.add_argument("fen", nargs="?", help="amount in fen (分): 5000 is ¥50.00")
         topup.add_argument("--csv", dest="csv_file", help="batch file ('-' for stdin)")
-        topup.add_argument("--street", help="street code recorded on the entries")
+        topup.add_argument(
+            "--street", help="the street whose wallet is topped up (default: home street, or the only one)"
+        )
         topup.add_argument("--note", default="", help="a note on the ledger entries")
-        balance = sub.add_parser("balance", help="print a resident's balance in fen")
+        balance = sub.add_parser("balance", help="print a resident's balance in fen (all streets, or --street)")
         balance.add_argument("phone")
+        balance.add_argument("--street", help="only this street's wallet")
 
     @problems_exit_1
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "balance":
             user = core_services.user_get_or_create(phone=opts["phone"])
-            self.stdout.write(str(wallet_services.wallet_balance(user=user)))
+            only = street_get(code=opts["street"]) if opts.get("street") else None
+            self.stdout.write(str(wallet_services.wallet_balance(user=user, street=only)))
             return
         street = street_get(code=opts["street"]) if opts.get("street") else None
         rows = self._rows(opts)

@@ -333,7 +333,7 @@ def basket_quote(
         item = items_by_id[item_id]
         if item.daily_limit is not None and item.sold + wanted > item.daily_limit:
             raise _sold_out(item, wanted)
-    balance = wallet.wallet_balance(user=user)
+    balance = wallet.wallet_balance(user=user, street=basket.kitchen.street)  # the order is charged there
     return {
         **basket.bill.as_dict(),
         "menu_id": basket.menu.pk,

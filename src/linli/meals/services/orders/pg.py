@@ -60,7 +60,8 @@ from linli.meals.services.orders.rows import (
 # sorted, the CHECK constraints (`menu_item_not_oversold`, `wallet_not_negative`) back the gate.
 _ORDER_ONE_STATEMENT = """
 WITH wal AS MATERIALIZED (
-    SELECT id, balance_fen FROM {wallet} WHERE {wallet_user} = %(user)s FOR NO KEY UPDATE
+    SELECT id, balance_fen FROM {wallet} WHERE {wallet_user} = %(user)s AND {wallet_street} = %(street)s
+    FOR NO KEY UPDATE
 ), want (id, n) AS (
     VALUES {want}
 ), stock AS MATERIALIZED (
@@ -125,6 +126,7 @@ def _order_statement_sql(vendor: str, n_items: int, n_lines: int, n_discounts: i
     return _ORDER_ONE_STATEMENT.format(
         wallet=t(Wallet),
         wallet_user=c(Wallet, "user"),
+        wallet_street=c(Wallet, "street"),
         item=t(MenuItem),
         want=want,
         n_items=int(n_items),

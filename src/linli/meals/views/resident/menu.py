@@ -260,7 +260,7 @@ def _menu_context(request: HttpRequest, place: Place) -> dict[str, Any]:
         query = {"date": day.isoformat(), "slot": slot, "kitchen": str(m.kitchen_id)}
         kitchen_links.append({"name": m.kitchen.place.name, "url": f"?{urlencode(query)}", "current": m is menu})
     signed_in = request.user.is_authenticated
-    balance_fen = wallet_balance(user=request_user(request)) if signed_in else None
+    balance_fen = wallet_balance(user=request_user(request), street=place.street) if signed_in else None
     return {
         "street": place.street,
         "place": place,
@@ -346,6 +346,6 @@ def _place_order(request: HttpRequest, ctx: dict[str, Any]) -> HttpResponse:
         for dish in ctx["dishes"]:
             dish["remaining"] = fresh.get(dish["id"], dish["remaining"])
             dish["sold_out"] = dish["remaining"] == 0
-        ctx["balance_fen"] = wallet_balance(user=request_user(request))
+        ctx["balance_fen"] = wallet_balance(user=request_user(request), street=menu.kitchen.street)
         ctx["balance"] = yuan(ctx["balance_fen"])
     return render(request, "meals/resident/menu.html", ctx, status=problem.http_status)

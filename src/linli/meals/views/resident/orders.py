@@ -25,7 +25,7 @@ from linli.meals.models import (
 )
 from linli.meals.services import delivery
 from linli.meals.services import orders as order_services
-from linli.meals.services.wallet import wallet_balance, wallet_entries
+from linli.meals.services.wallet import wallet_balance, wallet_balances, wallet_entries
 from linli.meals.templatetags.linli_meals import yuan
 from linli.meals.views.resident.common import (
     SLOT_ORDER,
@@ -154,6 +154,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
             "amount": yuan(e.amount_fen),
             "balance_after": yuan(e.balance_after_fen),
             "note": e.note,
+            "street_name": e.wallet.street.name,
         }
         for e in wallet_entries(user=request_user(request), limit=30)
     ]
@@ -162,6 +163,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
         "upcoming": upcoming,
         "past": past[:30],
         "balance": yuan(wallet_balance(user=request_user(request))),
+        "wallets": [{**w, "balance": yuan(w["balance_fen"])} for w in wallet_balances(user=request_user(request))],
         "entries": entries,
         "placed": _int(request.GET.get("placed")),
         "cancelled": request.GET.get("cancelled") == "1",
