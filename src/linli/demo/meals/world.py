@@ -190,13 +190,15 @@ def demo_meals_load(*, street: Street, today: dt.date | None = None) -> MealsRes
 
 
 def meals_reset(street: Street) -> None:
-    """Delete the meals rows of `street` (orders, runs, menus, dishes, kitchens, tiers, profiles and the wallet
-    entries tied to it). Wallets of the affected residents are set back to the sum of their remaining entries,
-    so the ledger still adds up. Call inside the reset's transaction, before activities and places go."""
+    """Delete the meals rows of `street` (orders, runs, menus, dishes, kitchens, tiers, profiles, the street's
+    wallets and every wallet entry tied to it). Any other wallet that lost an entry is set back to the sum of its
+    remaining entries, so the ledger still adds up. Call inside the reset's transaction, before activities and
+    places go."""
 
-    entries = WalletEntry.objects.filter(Q(street=street) | Q(order__street=street))
+    entries = WalletEntry.objects.filter(Q(wallet__street=street) | Q(street=street) | Q(order__street=street))
     wallet_ids = set(entries.values_list("wallet_id", flat=True))
     entries.delete()
+    Wallet.objects.filter(street=street).delete()
     for wallet_id in wallet_ids:
         rest = WalletEntry.objects.filter(wallet_id=wallet_id).aggregate(s=Sum("amount_fen"))["s"] or 0
         Wallet.objects.filter(pk=wallet_id).update(balance_fen=max(0, rest))

@@ -78,9 +78,9 @@ def test_an_order_waiting_on_a_top_up_pays_with_the_new_balance():
     the wallet row and is paid from the new balance (it decides on the row it locked, not on its snapshot)."""
     world = build_world(code="topupwait")
     user = world.resident(balance_fen=0)
-    wallet_get_or_create(user=user)  # an empty wallet row: the top-up changes it
+    wallet_get_or_create(user=user, street=world.street)  # an empty wallet row: the top-up changes it
     status = order_while_row_is_held(
-        lambda: wallet_topup(user=user, amount_fen=1000, actor=None),
+        lambda: wallet_topup(user=user, amount_fen=1000, actor=None, street=world.street),
         lambda: order_services.order_create(user=user, **world.body((world.soup, 1))).status,
     )
     assert status == "placed", status
@@ -115,7 +115,7 @@ def test_top_ups_racing_the_orders_they_pay_for():
 
     def work(i: int) -> str:
         if i % 2:
-            wallet_topup(user=user, amount_fen=500, actor=None)
+            wallet_topup(user=user, amount_fen=500, actor=None, street=world.street)
             return "topped_up"
         return order_services.order_create(user=user, **world.body((world.soup, 1))).status
 
