@@ -147,7 +147,14 @@ def redis_channel_layer(url: str, **config: object) -> dict:
 # Redis: channel layer, cache and Celery broker in production.
 REDIS_URL = os.environ.get("LINLI_REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis away (stopped, restarting) reads as a miss and writes nothing: linli.core.cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "linli.core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }
     CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli"}}

@@ -396,6 +396,34 @@ def case_list(
     return qs.order_by("-created_at", "-id")
 
 
+CATCH_UP_LIMIT = 500
+
+
+def cases_changed_since(*, user: User, street: Street, since: datetime, limit: int = CATCH_UP_LIMIT) -> list[Case]:
+    """The street's cases changed at or after `since` that `user` hears of live (their grids' cases, every case
+    for street-wide staff, and the cases of categories naming a role they hold), oldest change first: what a
+    console missed while its socket was down."""
+    scope = staff_scope(user, street)
+    held_roles = set(
+        RoleAssignment.objects.filter(user=user, street=street, role__in=CASE_STAFF_ROLES).values_list(
+            "role", flat=True
+        )
+    )
+    if scope is None and not held_roles and not getattr(user, "is_superuser", False):
+        return []
+    qs = _case_qs().filter(street=street, updated_at__gte=since).order_by("updated_at", "id")
+    out = []
+    for case in qs[: limit * 4]:
+        visible = scope == "all" or (isinstance(scope, set) and case.grid_id in scope)
+        if not visible and held_roles & set(case.category.roles or []) - {Role.GRID_WORKER}:
+            visible = True
+        if visible:
+            out.append(case)
+            if len(out) >= limit:
+                break
+    return out
+
+
 def report_list_for_user(*, user: User) -> list[dict[str, Any]]:
     """A person's own reports with the current state of each report's case ("my reports")."""
     rows = (

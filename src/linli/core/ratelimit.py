@@ -4,18 +4,25 @@ The window starts at the first hit of a key and lasts `window_seconds`; at most 
 On Django's Redis cache a hit is one round trip (a Lua script: INCR, and the expiry on the window's first hit),
 through one Redis client kept with the cache (Django's cache methods build a new client on every call, which
 cost the gate tap more CPU than its database reads).
+
+While Redis is away (stopped, restarting, unreachable) every limit falls back to a per-process limiter with the
+same windows (`_LocalWindows`): a report or a gate tap is still answered, never a 500, and the limits hold per
+process until Redis answers again (`core.cache.redis_state` logs the outage once and retries after a second).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
+import threading
 import time
 from typing import Any
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
+
+from linli.core.cache import REDIS_DOWN_ERRORS, redis_state
 
 _PREFIX = "linli:rl:"
 
@@ -42,15 +49,54 @@ def _redis_script(backend: RedisCache) -> Any:
     return script
 
 
+class _LocalWindows:
+    """Fixed windows in this process's memory: the limiter while Redis is away. Bounded: expired windows are
+    dropped when the table grows."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window end, hits)
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> tuple[bool, int]:
+        now = time.monotonic()
+        with self._lock:
+            end, count = self._windows.get(key, (0.0, 0))
+            if end <= now:
+                end, count = now + window_seconds, 0
+            count += 1
+            self._windows[key] = (end, count)
+            if len(self._windows) > self.MAX_KEYS:
+                self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+        if count <= limit:
+            return True, 0
+        return False, max(1, math.ceil(end - now))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+
+_local = _LocalWindows()
+
+
 def hit(key: str, limit: int, window_seconds: int) -> tuple[bool, int]:
     """Count one hit on `key`. Return (allowed, retry_after_seconds); retry_after is 0 when allowed."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        redis_key = backend.make_and_validate_key(f"{_PREFIX}{key}")
-        count, left_ms = _redis_script(backend)(keys=[redis_key], args=[int(window_seconds * 1000)])
-        if int(count) <= limit:
-            return True, 0
-        return False, max(1, math.ceil(int(left_ms) / 1000))
+        if redis_state.available():
+            redis_key = backend.make_and_validate_key(f"{_PREFIX}{key}")
+            try:
+                count, left_ms = _redis_script(backend)(keys=[redis_key], args=[int(window_seconds * 1000)])
+            except REDIS_DOWN_ERRORS as exc:
+                redis_state.failed("rate limit", exc)
+            else:
+                redis_state.succeeded()
+                if int(count) <= limit:
+                    return True, 0
+                return False, max(1, math.ceil(int(left_ms) / 1000))
+        return _local.hit(key, limit, window_seconds)
     count_key = f"{_PREFIX}{key}"
     start_key = f"{count_key}:t"
     now = time.time()
@@ -75,6 +121,8 @@ def hit(key: str, limit: int, window_seconds: int) -> tuple[bool, int]:
 
 def reset(key: str) -> None:
     cache.delete_many([f"{_PREFIX}{key}", f"{_PREFIX}{key}:t"])
+    with _local._lock:
+        _local._windows.pop(key, None)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -13,6 +13,7 @@ Channel groups (the consumer subscribes a connected staff user to those their ro
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import threading
@@ -25,6 +26,7 @@ from django.db import transaction
 from linli.cases.models import Case, CaseStatus, Queue
 from linli.cases.selectors import grid_ancestor_ids
 from linli.cases.services.hotpath import role_holders
+from linli.core.cache import REDIS_DOWN_ERRORS, redis_state
 from linli.core.i18n import choice_label_in
 from linli.core.models import Role, User
 from linli.core.notifications import notify_user
@@ -127,7 +129,11 @@ async def _send_all(layer: Any, groups: list[str], message: dict[str, Any]) -> N
 def _group_send(groups: list[str], message: dict[str, Any]) -> None:
     """Send `message` to every group: on the process's channel-layer loop for a network layer, else (the
     in-memory layer of embedded mode and tests, whose queues belong to the caller's loop) in ONE async_to_sync
-    call for all groups."""
+    call for all groups.
+
+    While Redis is away the push is skipped (`core.cache.redis_state`: one failure, logged once, then a second
+    without trying): nothing waits on it, and the consoles, whose sockets dropped with Redis, catch up on every
+    change from the database when they reconnect (`CasesConsumer`'s cursor)."""
     try:
         layer = get_channel_layer()
         if layer is None:
@@ -135,8 +141,16 @@ def _group_send(groups: list[str], message: dict[str, Any]) -> None:
         if isinstance(layer, InMemoryChannelLayer):
             async_to_sync(_send_all)(layer, groups, message)
             return
+        if not redis_state.available():
+            return
         future = asyncio.run_coroutine_threadsafe(_send_all(layer, groups, message), _layer_loop.get())
-        future.result(timeout=SEND_TIMEOUT_S)
+        try:
+            future.result(timeout=SEND_TIMEOUT_S)
+        except (*REDIS_DOWN_ERRORS, concurrent.futures.TimeoutError) as exc:  # type: ignore[misc]
+            future.cancel()
+            redis_state.failed("case push", exc)
+            return
+        redis_state.succeeded()
     except Exception:  # noqa: BLE001 - a push failure must not break anything: the case is saved
         logger.exception("case push to %s failed", groups)
 

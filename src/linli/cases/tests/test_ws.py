@@ -177,3 +177,45 @@ def test_bad_path_is_refused():
             await comm.connect()
 
     run(scenario)
+
+
+def test_a_reconnecting_console_catches_up_by_its_cursor():
+    """A console that lost its socket (Redis restarting, a network change) reconnects with `?since=<cursor>` and
+    gets every change it missed from the database, then `caught_up` and live pushes; without a cursor, nothing
+    old is replayed."""
+    from urllib.parse import quote
+
+    from django.utils import timezone
+
+    world = build_world()
+    cursor = timezone.now().isoformat()
+    missed = [report(world, at).case_id for at in ((31.251, 121.381), (31.253, 121.384), (31.257, 121.391))]
+
+    async def scenario():
+        comm = WebsocketCommunicator(_app(), f"/ws/cases/casejie/?since={quote(cursor)}")
+        comm.scope["user"] = world.admin
+        assert (await comm.connect())[0]
+        hello_msg = await comm.receive_json_from(timeout=2)
+        assert hello_msg["type"] == "hello" and hello_msg["cursor"] >= cursor
+        got = []
+        while True:
+            msg = await comm.receive_json_from(timeout=2)
+            if msg["type"] == "caught_up":
+                break
+            got.append((msg["event"], msg["case"]["id"]))
+        assert sorted({cid for _e, cid in got}) == sorted(set(missed)) and all(e == "created" for e, _ in got)
+        assert msg["count"] == len(got)
+        await comm.disconnect()
+        fresh = await connect(world.admin)  # no cursor: only hello, nothing replayed
+        assert (await fresh.receive_json_from(timeout=2))["type"] == "hello"
+        assert await fresh.receive_nothing(timeout=0.3)
+        await fresh.disconnect()
+        outsider = WebsocketCommunicator(_app(), f"/ws/cases/casejie/?since={quote(cursor)}")
+        outsider.scope["user"] = world.gw_b  # a grid worker of another grid: none of the missed cases
+        assert (await outsider.connect())[0]
+        assert (await outsider.receive_json_from(timeout=2))["type"] == "hello"
+        caught_up = await outsider.receive_json_from(timeout=2)
+        assert caught_up["type"] == "caught_up" and caught_up["count"] == 0
+        await outsider.disconnect()
+
+    run(scenario)

@@ -219,6 +219,8 @@ def console(request: HttpRequest) -> HttpResponse:
         "console_config": {
             "street": street.code,
             "wsPath": f"/ws/cases/{street.code}/",
+            # The console's cursor: the socket's first connection replays every change since the list was read.
+            "since": timezone.now().isoformat(),
             "filters": {
                 "status": f["status"],
                 "category": f["category"],

@@ -222,3 +222,35 @@ def test_a_server_refuses_to_start_with_the_console_backend_outside_a_demo(setti
     makefile = (Path(settings.BASE_DIR).parent.parent / "Makefile").read_text()
     demo = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
     assert "LINLI_SMS_CONSOLE_ALLOWED=" in demo and "linli serve" in demo  # `make demo` still serves
+
+
+def test_rate_limits_fall_back_to_the_process_while_redis_is_away(settings, caplog):
+    """Redis stopped: the limiter answers from a per-process window (same limits), the cache reads a miss, and
+    the outage is logged once, not per request."""
+    import logging
+    import socket
+
+    from django.core.cache import caches
+
+    from linli.core.cache import redis_state
+
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.CACHES = {
+        "default": {"BACKEND": "linli.core.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
+    redis_state.reset()
+    ratelimit._local.clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="linli.redis"):
+            assert [ratelimit.hit("away", 2, 60)[0] for _ in range(3)] == [True, True, False]
+            assert ratelimit.hit("away", 2, 60)[1] >= 59
+            assert ratelimit.hit("other", 2, 60) == (True, 0)
+            redis_state._retry_at = 0.0  # a second later: tried again, still away, not logged again
+            assert caches["default"].get("k", "miss") == "miss" and caches["default"].add("k", 1) is False
+        outages = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
+        assert len(outages) == 1 and redis_state.down
+    finally:
+        redis_state.reset()
+        ratelimit._local.clear()

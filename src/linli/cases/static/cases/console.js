@@ -308,12 +308,16 @@
     }
   }
 
-  // ---- The socket, reconnecting with back-off; 4403 (not staff here) stops it.
+  // ---- The socket, reconnecting with back-off; 4403 (not staff here) stops it. The cursor is the latest change
+  // time seen (the page's render time at first): a reconnect asks for every change since, so nothing is missed.
   var delay = 1000;
+  var cursor = cfg.since || "";
+  function advance(at) { if (at && (!cursor || Date.parse(at) > Date.parse(cursor))) { cursor = at; } }
   function connect() {
     if (!("WebSocket" in window)) { return; }
     var proto = window.location.protocol === "https:" ? "wss:" : "ws:";
-    var ws = new WebSocket(proto + "//" + window.location.host + cfg.wsPath);
+    var query = cursor ? "?since=" + encodeURIComponent(cursor) : "";
+    var ws = new WebSocket(proto + "//" + window.location.host + cfg.wsPath + query);
     var ping = null;
     ws.onopen = function () {
       delay = 1000;
@@ -322,7 +326,8 @@
     ws.onmessage = function (evt) {
       var msg;
       try { msg = JSON.parse(evt.data); } catch (e) { return; }
-      if (msg.type === "case.changed") { onChange(msg); }
+      if (msg.type === "case.changed") { onChange(msg); advance(msg.case && msg.case.updated_at); }
+      if (msg.type === "hello" || msg.type === "caught_up") { advance(msg.cursor); }
       if (msg.type === "hello") {  // subscribed: changes from now on arrive here
         statusEl.hidden = false;
         statusEl.textContent = t.live || "";
