@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from linli.core.cache import REDIS_DOWN_ERRORS
+
+CLOSE_TRY_AGAIN = 1013
 
 
 class PlacesConsumer(AsyncJsonWebsocketConsumer):
@@ -14,13 +19,18 @@ class PlacesConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         code = self.scope["url_route"]["kwargs"]["street_code"]
-        self.group_name = f"places.{code}"
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
+        try:
+            await self.channel_layer.group_add(f"places.{code}", self.channel_name)
+        except REDIS_DOWN_ERRORS:  # the channel layer is away (Redis restarting): the client retries later
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
+        self.group_name = f"places.{code}"
 
     async def disconnect(self, close_code: int) -> None:
         if self.group_name:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            with contextlib.suppress(*REDIS_DOWN_ERRORS):
+                await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The stream is one-way; a ping keeps proxies from closing an idle socket.
