@@ -207,3 +207,46 @@ def test_a_photo_is_never_decoded_inside_a_transaction():
     processed = photo_process(jpeg_with_gps())
     with transaction.atomic():
         assert photo_process(processed) is processed  # already processed: passed through, nothing decoded
+
+
+def png_16_bit(side: int, color_type: int, sample: int = 0) -> bytes:
+    """A PNG of side × side pixels, 16 bits a sample, every sample `sample`: tiny on the wire."""
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[color_type]
+    row = b"\x00" + struct.pack(">H", sample) * (side * channels)
+    comp = zlib.compressobj(9)
+    idat = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 16, color_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("color_type", [6, 2], ids=["rgba16", "rgb16"])
+def test_a_small_16_bit_png_of_a_huge_canvas_is_refused_before_decoding(color_type):
+    # Issue 13: a 309 KB 16-bit RGBA PNG of 6,300 × 6,300 px grew the server by 466 MB. Decoded it holds 159 MB
+    # (RGBA at 8 bits) and its alpha-aware scaling as much again: over the decoding budget, refused from its header.
+    hostile = png_16_bit(6300, color_type)
+    assert len(hostile) < 320 * 1024
+    with pytest.raises(Problem) as info:
+        photo_process(SimpleUploadedFile("big.png", hostile))
+    assert info.value.code == "photo_invalid" and info.value.extra["reason"] == "too_many_pixels"
+    assert "6300×6300" in in_language(info.value.detail, "zh-hans")
+    assert "6300" in in_language(info.value.detail, "en")
+
+
+def test_a_16_bit_grey_png_is_decoded_at_8_bits_and_scaled_down():
+    # Grey at 16 bits decodes straight to 8 (the high byte), 40 MB instead of 80 MB plus a 160 MB RGB copy: within
+    # the budget, so the same 6,300-px canvas is accepted and scaled, with its greys right (not clipped to white).
+    result = photo_process(png_16_bit(6300, 0, sample=0x8000))
+    assert (result.width, result.height) == (2048, 2048)
+    assert open_result(result.content).convert("L").getpixel((1000, 1000)) == pytest.approx(128, abs=2)
+
+
+def test_the_decoding_budget_refuses_what_it_cannot_hold_and_a_48_megapixel_jpeg_is_decoded_at_half_scale():
+    big = io.BytesIO()
+    Image.new("RGB", (8000, 6000), (40, 90, 160)).save(big, format="JPEG", quality=60)
+    # 48 megapixels in the header; libjpeg decodes it at 1/2 (4000 × 3000, 48 MB): accepted.
+    result = photo_process(big.getvalue())
+    assert (result.width, result.height) == (2048, 1536)
+    # The same photo with a budget below its half-scale decode is refused, with its dimensions.
+    with pytest.raises(Problem) as info:
+        photo_process(big.getvalue(), max_decoded_bytes=4000 * 3000 * 4 - 1)
+    assert info.value.extra["reason"] == "too_many_pixels" and "8000×6000" in in_language(info.value.detail, "zh-hans")
