@@ -70,7 +70,7 @@ def asker_of(request: HttpRequest, *, create: bool = False) -> tuple[Any, str]:
     session = getattr(request, "session", None)
     if session is None:
         return user, ""
-    if session.session_key is None and create:
+    if session.session_key is None and create and user is None:  # a signed-in asker needs no session
         session[SESSION_MARK] = True
         session.save()
     key = session.session_key
