@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -157,6 +158,11 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return problem_response(request, Problem("too_large"))
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_form(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(request, Problem("bad_request", detail=_("表单格式不正确")))  # e.g. no boundary
 
 
 @api.exception_handler(TooManyFieldsSent)

@@ -391,6 +391,7 @@ def alert_out(a: AccessAlert) -> dict[str, Any]:
 
 
 @router.get("/access/alerts", response=list[AlertOut], auth=require_user, summary="通行告警 Alerts")
+@problems("permission_denied")
 def alert_list(request: HttpRequest, days: int = Query(7, ge=1, le=90)) -> list[dict[str, Any]]:
     user = request_user(request)
     if selectors.audit_scope(user) is None:

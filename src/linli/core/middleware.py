@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -95,7 +96,7 @@ class InputEdgeMiddleware:
         limit = settings.LINLI_MAX_UPLOAD_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
             return Problem("too_large", detail=format_lazy(_("请求内容不能超过 {mb} MB"), mb=limit // (1024 * 1024)))
-        if length and request.method in ("POST", "PUT", "PATCH") and request.path.startswith(_BODY_CHECKED):
+        if request.method in ("POST", "PUT", "PATCH") and request.path.startswith(_BODY_CHECKED):
             return _body_refusal(request)
         return None
 
@@ -119,9 +120,11 @@ def _body_refusal(request: HttpRequest) -> Problem | None:
             return Problem(
                 "bad_request", detail=_("表单字段过多"), errors=[field_error("", _("项目过多"), type="too_long")]
             )
+        except MultiPartParserError:  # e.g. multipart/form-data without a boundary
+            return Problem("bad_request", detail=_("表单格式不正确"))
         checked(fields, "", errors)
         checked(names, "files", errors)
-    elif ctype.endswith("json"):
+    elif ctype.endswith("json") and request.body:
         try:
             data = json.loads(request.body)
         except RecursionError:
