@@ -19,7 +19,8 @@ The rules:
   `_title`, optionally with a language suffix such as `name_en`) are one line: runs of white space become one
   space, invisible characters at the ends are dropped, and a value of only white space or invisible characters
   (zero-width spaces, U+3000) is refused;
-* integers fit a signed 64-bit column (±2^63); floats are finite; decimals are finite and below 10^18;
+* integers fit a signed 64-bit column (±2^63); a page number (an API field called `page`) is at most MAX_PAGE,
+  so that no page's offset overflows; floats are finite; decimals are finite and below 10^18;
 * dates and times lie between 1900-01-01 and 2100-12-31 (`DATE_MIN`, `DATE_MAX`).
 """
 
@@ -51,6 +52,7 @@ DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
 DECIMAL_LIMIT = Decimal(10) ** 18
 MAX_JSON_DEPTH = 64
+MAX_PAGE = 1_000_000  # × at most a few hundred rows a page: an OFFSET far inside 64 bits
 
 # Removed from every text: C0 controls but tab, LF and CR; DEL and C1; bidirectional embeddings, overrides and
 # isolates.
@@ -135,6 +137,11 @@ def check_date(value: dt.date) -> dt.date:
     return value
 
 
+def check_page(value: Any, field: str, errors: list[dict[str, Any]]) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_PAGE:
+        errors.append(field_error(field, format_lazy(_("页码不能超过 {max}"), max=MAX_PAGE), type="less_than_equal"))
+
+
 def checked(value: Any, field: str, errors: list[dict[str, Any]], *, label: bool = False, depth: int = 0) -> Any:
     """`value` (a validated parameter or body: text, numbers, dates, pydantic models, lists, dicts) with its text
     cleaned; each refused value adds a `field_error` to `errors` (the value is then returned unchanged)."""
@@ -166,6 +173,8 @@ def checked(value: Any, field: str, errors: list[dict[str, Any]], *, label: bool
         names = list(type(value).model_fields) + list(value.model_extra or {})
         for name in names:
             old = getattr(value, name, None)
+            if name == "page":
+                check_page(old, prefix + name, errors)
             new = checked(old, prefix + name, errors, label=is_label_field(name), depth=depth + 1)
             if new is not old:
                 value.__dict__[name] = new
@@ -191,6 +200,8 @@ def check_operation_inputs(view: F) -> F:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         errors: list[dict[str, Any]] = []
         for name, value in kwargs.items():
+            if name == "page":
+                check_page(value, name, errors)
             # A body schema's fields are named without the parameter (as ninja's own errors name them).
             field = "" if isinstance(value, BaseModel) else name
             kwargs[name] = checked(value, field, errors, label=is_label_field(name))
