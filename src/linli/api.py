@@ -45,6 +45,8 @@ class ProblemDocumentedSchema(OpenAPISchema):
         if set(operation.methods) - {"GET", "HEAD", "OPTIONS", "DELETE"}:
             implied += ["too_large", "bad_request"]  # a body over the limit; a form with too many fields
         codes += [(code, CATALOGUE[code][0]) for code in implied]
+        if set(operation.methods) - {"GET", "HEAD", "OPTIONS", "DELETE"}:
+            codes.append(("validation_error", 400))  # a body that is not JSON at all
         by_status: dict[int, list[str]] = {}
         for code, status in dict.fromkeys(codes):
             by_status.setdefault(status, []).append(code)
@@ -177,13 +179,15 @@ def _too_many_fields(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
-        # ninja could not parse the body: not JSON, not UTF-8, or nested too deep for the parser.
+        # ninja could not parse the body: not JSON, not UTF-8, or nested too deep for the parser (400; JSON that
+        # parses but is not what the operation takes is 422).
         return problem_response(
             request,
             Problem(
                 "validation_error",
                 detail=_("请求内容不是有效的 JSON"),
                 errors=[field_error("", _("不是有效的 JSON"), type="json_invalid")],
+                status=400,
             ),
         )
     code = {

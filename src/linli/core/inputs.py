@@ -3,7 +3,7 @@
 One set of rules, applied in three places (docs/architecture.md, "Input edges"):
 
 * `InputEdgeMiddleware` (linli.core.middleware) looks at the raw request: a path or query string with a NUL byte,
-  a body over the size limit (413); linli.api answers what ninja cannot parse (JSON too deep or not UTF-8: 422,
+  a body over the size limit (413); linli.api answers what ninja cannot parse (not JSON, not UTF-8, too deep: 400,
   more than DATA_UPLOAD_MAX_NUMBER_FIELDS form fields: 400);
 * `check_operation_inputs`, a django-ninja operation decorator that linli.api applies to every endpoint, walks the
   validated parameters and body (`checked`);

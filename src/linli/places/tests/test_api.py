@@ -257,9 +257,9 @@ def test_create_place_errors(client: Client, street):
     assert not Place.objects.filter(external_id="X").exists()
     problem(
         client.post("/api/v1/places", "{not json", content_type="application/json", **bearer(staff)),
-        422,
+        400,
         "validation_error",
-    )  # unparseable body: 422 like any input the API cannot read, problem+json
+    )  # unparseable body: 400, still problem+json
 
 
 def test_writes_need_sign_in_and_role(client: Client, street):
