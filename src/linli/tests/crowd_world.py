@@ -88,7 +88,7 @@ def main(argv: list[str]) -> None:
         for user, raw in zip(users, raws, strict=True):
             # No last_used_at: the first request of each token records it (the write a read may do once).
             ApiToken.objects.create(user=user, name="crowd", prefix=raw[:8], digest=token_digest(raw))
-            wallet = Wallet.objects.create(user=user, balance_fen=BALANCE_FEN)
+            wallet = Wallet.objects.create(user=user, street=street, balance_fen=BALANCE_FEN)
             WalletEntry.objects.create(
                 wallet=wallet, kind="topup", amount_fen=BALANCE_FEN, balance_after_fen=BALANCE_FEN, street=street,
                 note="crowd", at=now,

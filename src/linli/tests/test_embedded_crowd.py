@@ -56,6 +56,7 @@ def _env(var: Path, port: int) -> dict[str, str]:
             "LINLI_VAR_DIR": str(var),
             "LINLI_PORT": str(port),
             "LINLI_MQTT_URL": "mqtt://127.0.0.1:9",  # the embedded gate listener retries quietly; no shared broker
+            "LINLI_SMS_CONSOLE_ALLOWED": "1",  # a test server: SMS (booking confirmations) go to its log
             "PYTHONPATH": str(ROOT / "src"),
         }
     )
@@ -159,11 +160,12 @@ def _client_run(i: int, base: str, world: dict, photo: bytes, start: threading.B
                     tally.errors.append(f"{type(exc).__name__}: {exc}")
 
 
-def _wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"linli serve exited with {proc.returncode}")
+            tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise AssertionError(f"linli serve exited with {proc.returncode}:\n{tail}")
         try:
             if httpx.get(f"{base}/api/v1/ping", timeout=2).status_code == 200:
                 return
@@ -260,7 +262,7 @@ def test_a_crowd_on_the_embedded_server_gets_no_server_error_and_no_lost_or_doub
         )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, server)
+            _wait_ready(base, server, log_path)
             tally = Tally()
             start = threading.Barrier(CLIENTS)
             threads = [
