@@ -10,7 +10,7 @@ LOCK_OPTS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url
 LINLI_PORT ?= 8000
 export LINLI_PORT
 
-.PHONY: demo test test-pg bench lint venv lock clean write-map
+.PHONY: demo test test-pg fuzz bench lint venv lock clean write-map
 
 venv: $(STAMP)
 
@@ -42,6 +42,10 @@ test: $(STAMP)
 test-pg: $(STAMP)
 	LINLI_DATABASE_URL=$${LINLI_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} LINLI_REQUIRE_SERVICES=1 \
 		$(BIN)/python -m pytest
+
+## make fuzz: schemathesis over the whole API of a live server on the demo street (fuzz/run.py says how)
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/run.py
 
 ## make bench: benchmarks, JSON on stdout and in bench/results/
 bench: $(STAMP)
