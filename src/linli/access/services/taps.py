@@ -13,7 +13,7 @@ Checks, in order (the first failure is the answer's `reason`):
     entries per hour          rate_limited    (the policy's max per rider per hour, counted on allowed entries)
 
 Nothing is cached between taps: the gate, its policy and the rider's credential are read on every tap (one
-statement, `tapsql`: the tap's SQL is written once, not built by the ORM each time), so a suspension or revocation
+statement, `fast`: the tap's SQL is written once, not built by the ORM each time), so a suspension or revocation
 takes effect at the rider's next tap. An allowed tap costs three statements (read, insert, the command's result),
 a denied one two. No transaction is held open while waiting for the controller.
 """
@@ -32,7 +32,7 @@ from linli.access import gatewire
 from linli.access.gatewire import protocol
 from linli.access.models import AccessPolicy, CredentialStatus, Decision, Gate, RiderCredential, Tap
 from linli.access.selectors import reason_text
-from linli.access.services import tapsql
+from linli.access.services import fast
 from linli.access.services.gates import gate_online
 from linli.access.services.policy import within_hours
 from linli.access.services.tap_results import tap_command_result
@@ -80,7 +80,7 @@ def _credential(
         if policy is not None and policy.partners and here.partner.code not in policy.partners:
             return here, "partner_not_allowed"
         return here, None
-    rows = tapsql.rider_credentials(user.pk)
+    rows = fast.rider_credentials(user.pk)
     elsewhere = [c for c in rows if c.status == CredentialStatus.VERIFIED and c.expires_at > now]
     if not elsewhere:
         suspended = next((c for c in rows if c.status == CredentialStatus.SUSPENDED), None)
@@ -94,7 +94,7 @@ def _credential(
 
 
 def _check(
-    *, user: User, context: tapsql.TapContext, lat: float | None, lng: float | None, now: datetime
+    *, user: User, context: fast.TapContext, lat: float | None, lng: float | None, now: datetime
 ) -> tuple[RiderCredential | None, str | None, int | None]:
     gate, policy = context.gate, context.policy
     per_minute = int(getattr(settings, "LINLI_ACCESS_TAPS_PER_MINUTE", TAPS_PER_MINUTE))
@@ -130,7 +130,7 @@ def tap_decide(*, user: User, gate_token: str, lat: float | None = None, lng: fl
     reason: str | None
     try:
         public_id, _window, _mac = protocol.parse_gate_token(gate_token)
-        context = tapsql.tap_context(public_id=public_id, user_id=user.pk)
+        context = fast.tap_context(public_id=public_id, user_id=user.pk)
         if context is None:
             raise protocol.TokenInvalid("no such gate")
         gate = context.gate
@@ -142,7 +142,7 @@ def tap_decide(*, user: User, gate_token: str, lat: float | None = None, lng: fl
     else:
         credential, reason, distance = _check(user=user, context=context, lat=lat, lng=lng, now=now)
     decision = Decision.DENY if reason else Decision.ALLOW
-    tap = tapsql.tap_insert(
+    tap = fast.tap_insert(
         Tap(
             at=now,
             street_id=gate.street_id if gate else None,

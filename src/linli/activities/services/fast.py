@@ -118,7 +118,7 @@ def booking_write(*, activity: Activity, user: Any, source: str, actor: Any, now
     assert row is not None
     live, here, booking_id, status, _events = row
     if booking_id is None:
-        if app and here:
+        if here:  # a live booking of this person here (for staff too: the step-by-step path hits the index)
             raise already_booked()
         if street is not None and live >= street.booking_limit:
             raise limit_reached(street, int(live))

@@ -25,7 +25,7 @@ from django.db import transaction
 
 from linli.cases.models import Case, CaseStatus, Queue
 from linli.cases.selectors import grid_ancestor_ids
-from linli.cases.services.hotpath import role_holders
+from linli.cases.services.fast import role_holders
 from linli.core.cache import REDIS_DOWN_ERRORS, redis_state
 from linli.core.i18n import choice_label_in
 from linli.core.models import Role, User

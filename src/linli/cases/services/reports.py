@@ -16,7 +16,7 @@ Photos are validated and re-encoded (linli.core.photos) before the transaction o
 report and nothing is written (files stored before a rollback are removed).
 
 The statements of a report (street, category, grids at the point, the category lock, the merge search and the
-inserts) are plain SQL from `services/hotpath.py`: through the ORM they cost more CPU than the database spent on
+inserts) are plain SQL from `services/fast.py`: through the ORM they cost more CPU than the database spent on
 them (bench/bench_dispatch.py).
 """
 
@@ -48,7 +48,7 @@ from linli.cases.models import (
     ReportSource,
 )
 from linli.cases.selectors import MERGEABLE_STATUSES
-from linli.cases.services import hotpath, push
+from linli.cases.services import fast, push
 from linli.cases.services.case_states import MACHINE as CASE_MACHINE
 from linli.core.errors import Problem, field_error
 from linli.core.geo import haversine_m
@@ -163,7 +163,7 @@ def categories_default_create(*, street: Street) -> list[CaseCategory]:
 
 def street_for_report(code: str) -> Street:
     """The street a report names (linli.core.selectors.street_get, in plain SQL on the report path)."""
-    street = hotpath.street_by_code(code)
+    street = fast.street_by_code(code)
     if street is None:
         return street_get(code=code)  # raises unknown_street
     return street
@@ -171,7 +171,7 @@ def street_for_report(code: str) -> Street:
 
 def report_key_answered(*, user_id: int, scope: str, key: str) -> bool:
     """Whether this Idempotency-Key already holds an answer (its retry replays it: not a new report)."""
-    return hotpath.idempotency_answered(user_id=user_id, scope=scope, key=key)
+    return fast.idempotency_answered(user_id=user_id, scope=scope, key=key)
 
 
 def _unknown_category(street: Street, code: str) -> Problem:
@@ -183,7 +183,7 @@ def _unknown_category(street: Street, code: str) -> Problem:
 
 
 def category_get(*, street: Street, code: str) -> CaseCategory:
-    category = hotpath.category_by_code(street.pk, (code or "").strip())
+    category = fast.category_by_code(street.pk, (code or "").strip())
     if category is None:
         raise _unknown_category(street, code)
     return category
@@ -224,11 +224,11 @@ def locate(*, street: Street, lat: float, lng: float) -> Grid | None:
 def _locate(*, street: Street, lat: float, lng: float) -> tuple[Grid | None, list[int] | None]:
     """locate(), plus the grid's ancestor chain (root first) when the grids holding the point are exactly that
     chain (the usual nested grid tree), else None (the push then reads the chain from the grid tree)."""
-    hits = hotpath.grids_containing(street_id=street.pk, lat=lat, lng=lng)
+    hits = fast.grids_containing(street=street, lat=lat, lng=lng)
     if hits:
         chain_ok = hits[0].parent_id is None and all(hits[i].parent_id == hits[i - 1].pk for i in range(1, len(hits)))
         return hits[-1], ([g.pk for g in hits] if chain_ok else None)
-    if hotpath.street_has_grids(street.pk):
+    if fast.street_has_grids(street.pk):
         raise _outside(street)
     c_lat, c_lng = street.center_lat, street.center_lng
     if c_lat is not None and c_lng is not None and haversine_m(lat, lng, c_lat, c_lng) > STREET_RADIUS_M:
@@ -280,7 +280,7 @@ def photos_save(
         row = CasePhoto(case=case, report=report, kind=kind, width=photo.width, height=photo.height)
         row.image.save(f"{uuid.uuid4().hex}.{photo.ext}", ContentFile(photo.content), save=False)
         saved.append(row)
-        hotpath.insert(row, hotpath.PHOTO_FIELDS)
+        fast.insert(row, fast.PHOTO_FIELDS)
 
 
 def files_discard(saved: list[CasePhoto]) -> None:
@@ -312,7 +312,7 @@ def _merge_candidate(
     dlng = radius / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
     # Plain statements, no aggregate: the candidates in the bounding box (usually none), then, only for those
     # within the radius but opened before the window, whether a report of theirs falls in it.
-    boxed = hotpath.cases_in_box(
+    boxed = fast.cases_in_box(
         category_id=category.pk,
         statuses=sorted(MERGEABLE_STATUSES),
         lat0=lat - dlat,
@@ -436,7 +436,7 @@ def _report_write(
     saved: list[CasePhoto],
 ) -> Report:
     # Serialise reports of this street + category (see the module docstring).
-    hotpath.category_lock(category.pk)
+    fast.category_lock(category.pk)
     candidate, _distance = _merge_candidate(category=category, lat=lat, lng=lng, now=now)
     if candidate is not None and candidate.status not in MERGEABLE_STATUSES:
         candidate = None  # closed meanwhile (re-read under the row lock)
@@ -463,7 +463,7 @@ def _report_write(
             response_due_at=now + timedelta(minutes=category.response_minutes),
             resolution_due_at=now + timedelta(minutes=category.resolution_minutes),
         )
-        hotpath.insert(case, hotpath.CASE_FIELDS)
+        fast.insert(case, fast.CASE_FIELDS)
     else:
         case = candidate
         Case.objects.filter(pk=case.pk).update(reports_count=F("reports_count") + 1, updated_at=now)
@@ -487,10 +487,10 @@ def _report_write(
         attributes=attributes,
         created_at=now,
     )
-    hotpath.insert(report, hotpath.REPORT_FIELDS)
+    fast.insert(report, fast.REPORT_FIELDS)
     photos_save(case=case, photos=processed, kind=PhotoKind.REPORT, report=report, saved=saved)
     if new_case:
-        hotpath.insert_many(
+        fast.insert_many(
             [
                 CaseEvent(
                     case=case,
@@ -503,7 +503,7 @@ def _report_write(
                     data={"report_id": report.pk},
                 ),
             ],
-            hotpath.EVENT_FIELDS,
+            fast.EVENT_FIELDS,
         )
         CASE_MACHINE.move(
             case,

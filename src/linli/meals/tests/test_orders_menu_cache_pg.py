@@ -1,4 +1,4 @@
-"""The order path's per-process cache of menus, items, dishes and pricing tiers (PostgreSQL, `reads._menu_items`):
+"""The order path's per-process cache of menus, items, dishes and pricing tiers (PostgreSQL, `fast.menu_items_read`):
 an order after a change to any of those rows sees the change, in this process, at once; an order with nothing
 changed reads digests only. Skipped on SQLite (the cache is PostgreSQL's: the digests are computed there)."""
 
@@ -14,8 +14,8 @@ from django.utils import timezone
 from linli.core.errors import Problem
 from linli.core.testing import require_postgres
 from linli.meals.models import Dish, Kitchen, Menu, MenuItem, PricingTier
+from linli.meals.services import fast
 from linli.meals.services import orders as order_services
-from linli.meals.services.orders import reads
 from linli.meals.tests.factories import PricingTierFactory
 from linli.meals.tests.factories_orders import build_world
 from linli.places.models import Place
@@ -26,9 +26,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 @pytest.fixture(autouse=True)
 def _need_postgres():
     require_postgres("the menu cache tests")
-    reads.menu_cache_clear()
+    fast.menu_cache_clear()
     yield
-    reads.menu_cache_clear()
+    fast.menu_cache_clear()
 
 
 def _order(world, user, *items):

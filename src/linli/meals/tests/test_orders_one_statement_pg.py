@@ -1,4 +1,4 @@
-"""The PostgreSQL order path writes in one statement (`orders._order_write_pg`): it decides on the wallet and
+"""The PostgreSQL order path writes in one statement (`fast.order_write`): it decides on the wallet and
 menu-item rows it has locked, which may be newer than the statement's snapshot. These races change those rows
 between an order's snapshot and its lock (top-ups, cancellations, the kitchen raising a limit) and check that no
 order fails a CHECK constraint or writes half an order. Skipped on SQLite (see test_orders_race_pg.py).

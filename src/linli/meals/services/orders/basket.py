@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
@@ -22,47 +21,24 @@ from linli.meals.models import (
     Kitchen,
     MealProfile,
     Menu,
-    MenuItem,
     MenuStatus,
     OrderStatus,
     Slot,
 )
 from linli.meals.services import pricing, wallet
-from linli.meals.services.orders.reads import _menu_items, _serves, _street_tiers
+from linli.meals.services.fast import menu_items_read, place_served, street_tiers
+from linli.meals.services.order_records import Basket, Destination, sold_out
 
 STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
 ELDER_MIN_AGE = 60
 MAX_QUANTITY = 10
 MAX_LINES = 20
-PICKUP_CODE_ATTEMPTS = 8
 _SLOTS = tuple(Slot.values)  # `Slot.values` builds a new list on every call
 # A lunch may go to an activity the resident holds a seat for: confirmed or checked in. A waitlisted person
 # has no seat (and so no place at the table); no-show and cancelled bookings are not live.
 SEATED_BOOKING_STATUSES = tuple(s for s in ACTIVE_BOOKING_STATUSES if s != BookingStatus.WAITLISTED)
 # Statuses staff may still refund: before the meal is delivered.
 STAFF_REFUNDABLE = (OrderStatus.LOCKED, OrderStatus.IN_PRODUCTION, OrderStatus.OUT_FOR_DELIVERY)
-
-
-@dataclass
-class Destination:
-    type: str
-    place_id: int | None = None
-    activity: Activity | None = None
-    home_address: str = ""
-    home_lat: float | None = None
-    home_lng: float | None = None
-
-
-@dataclass
-class Basket:
-    """A checked basket: the menu, its items and what the order will be, before anything is written."""
-
-    menu: Menu
-    kitchen: Kitchen
-    lines: list[tuple[MenuItem, int, bool]]
-    destination: Destination
-    bill: pricing.Bill
-    portions: dict[int, int] = field(default_factory=dict)  # menu item id -> portions taken
 
 
 # ------------------------------------------------------------------------------------------ parsing
@@ -186,7 +162,7 @@ def _resolve_destination(
 ) -> Destination:
     if kind == DestinationType.PLACE:
         assert ref is not None
-        if not _serves(kitchen, ref, place_listed):
+        if not place_served(kitchen, ref, place_listed):
             raise _not_served(kitchen, _("该地点"))
         return Destination(type=kind, place_id=ref)
     if kind == DestinationType.ACTIVITY:
@@ -206,7 +182,7 @@ def _resolve_destination(
                 "not_eligible",
                 detail=_("只有已预约（已确认）该活动的居民才能把餐送到活动场地"),
             )
-        if not _serves(kitchen, activity.place_id):
+        if not place_served(kitchen, activity.place_id):
             raise _not_served(kitchen, format_lazy(_("活动场地「{name}」"), name=activity.place.name))
         return Destination(type=kind, place_id=activity.place_id, activity=activity)
     # home delivery
@@ -245,7 +221,7 @@ def basket_check(
     """Everything an order checks before it writes (no locks): input, menu, cut-off, destination, eligibility,
     and the bill. Raises a Problem on the first refusal. Used by `order_create` and by the quote endpoint.
 
-    The menu items may come from the process's cache (`_menu_items`, PostgreSQL): shared, never to be changed,
+    The menu items may come from the process's cache (`fast.menu_items_read`, PostgreSQL): shared, never to be changed,
     their `sold` stale; `fresh=True` reads them from the database (what the quote needs)."""
     now = now or timezone.now()
     on = _parse_date(date)
@@ -253,7 +229,7 @@ def basket_check(
     kind, ref = _parse_destination(destination)
     wanted = _parse_items(items)
 
-    found, profile, place_listed, tiers = _menu_items(
+    found, profile, place_listed, tiers = menu_items_read(
         [menu_item_id for menu_item_id, _q, _h in wanted],
         user_id=user.pk,
         place_id=ref if kind == DestinationType.PLACE else None,
@@ -294,31 +270,13 @@ def basket_check(
         slot=slot,
         on=on,
         lines=lines,
-        tiers=_street_tiers(kitchen.street_id) if tiers is None else tiers,
+        tiers=street_tiers(kitchen.street_id) if tiers is None else tiers,
         hardships=list(profile.hardships or []) if profile else [],
     )
     portions: dict[int, int] = defaultdict(int)
     for item, quantity, _half in lines:
         portions[item.pk] += quantity
     return Basket(menu=menu, kitchen=kitchen, lines=lines, destination=dest, bill=bill, portions=dict(portions))
-
-
-def _sold_out(item: MenuItem, wanted: int, stock: tuple[int | None, int] | None = None) -> Problem:
-    """`sold_out` for `item`; `stock`: its (daily_limit, sold) as just read under lock, else read now."""
-    if stock is None:
-        row = MenuItem.objects.filter(pk=item.pk).values_list("daily_limit", "sold").first()
-        stock = row if row else (item.daily_limit, item.sold)
-    limit, sold = stock
-    remaining = max(0, (limit or 0) - sold)
-    return Problem(
-        "sold_out",
-        detail=(
-            format_lazy(_("「{dish}」只剩 {remaining} 份"), dish=item.dish.name, remaining=remaining)
-            if remaining
-            else format_lazy(_("「{dish}」已售完"), dish=item.dish.name)
-        ),
-        extra={"menu_item_id": item.pk, "dish": item.dish.name, "remaining": remaining, "requested": wanted},
-    )
 
 
 def basket_quote(
@@ -332,7 +290,7 @@ def basket_quote(
     for item_id, wanted in sorted(basket.portions.items()):
         item = items_by_id[item_id]
         if item.daily_limit is not None and item.sold + wanted > item.daily_limit:
-            raise _sold_out(item, wanted)
+            raise sold_out(item, wanted)
     balance = wallet.wallet_balance(user=user, street=basket.kitchen.street)  # the order is charged there
     return {
         **basket.bill.as_dict(),

@@ -21,9 +21,9 @@ from linli.meals.models import (
     OrderStatus,
 )
 from linli.meals.services import pricing, wallet
+from linli.meals.services.order_records import _GIVE_BACK_PORTIONS, _portions_update
 from linli.meals.services.order_states import invalid_transition, order_transition
 from linli.meals.services.orders.basket import STAFF_REFUNDABLE, STAFF_ROLES, _check_open
-from linli.meals.services.orders.rows import _GIVE_BACK_PORTIONS, _portions_update
 
 # ------------------------------------------------------------------------------------------- cancel
 

@@ -1,4 +1,6 @@
-"""Plain SQL for the statements every tap runs (bench/bench_gate_tap.py: 200 taps/s).
+"""The access domain's fast paths: plain SQL for the statements every tap runs (bench/bench_gate_tap.py: 200
+taps/s). They have no step-by-step twin left in the services (the ORM version was replaced; `tests/test_fast.py`
+keeps it as the reference the plain SQL is checked against).
 
 Building a statement through the ORM costs more CPU than the database spends answering it (see
 linli/core/rawsql.py), and the tap ran four: the gate with its compound and policy, the rider's credentials, the
@@ -7,7 +9,7 @@ metadata (columns follow migrations; only identifiers are interpolated, values a
 
     context   the active gate by public id, its compound's name and place, its policy, and the rider's credential
               of the gate's street with its partner, in one row (LEFT JOINs: no policy, no credential there)
-    insert    the Tap row (every column written: checked at import, see `_check_fields`)
+    insert    the Tap row (every column written: checked at import)
     result    the open command's result on the tap, never overwriting an `opened`
 
 Nothing is cached between taps: the credential is read on every tap, so a suspension takes effect at the next one.
@@ -173,17 +175,11 @@ def tap_result_set(*, tap_id: int, command_id: str, outcome: str, opened: bool) 
         return cursor.rowcount > 0
 
 
-def _check_fields() -> None:
-    """Every concrete column of Tap but the primary key is written (a new column with a database default would
-    be silently left to it otherwise), and the partial models' fields exist: checked at import, so a migration
-    that changes them fails loudly here."""
-    wanted = {f.name for f in Tap._meta.concrete_fields if not f.primary_key}
-    if wanted != set(TAP_FIELDS):
-        raise RuntimeError(f"access.services.tapsql: Tap fields changed: {sorted(wanted ^ set(TAP_FIELDS))}")
-    for model, names in ((Compound, COMPOUND_FIELDS), (Partner, PARTNER_FIELDS)):
-        concrete = {f.name for f in model._meta.concrete_fields}
-        if not set(names) <= concrete:
-            raise RuntimeError(f"access.services.tapsql: {model.__name__} lost {sorted(set(names) - concrete)}")
-
-
-_check_fields()
+# Every column of Tap but the primary key is written (a new column with a database default would be silently
+# left to it otherwise), and the partial models' fields exist: checked at import, so a migration that changes them
+# fails loudly here.
+rawsql.insert_fields_check(Tap, TAP_FIELDS, where="access.services.fast")
+for _model, _names in ((Compound, COMPOUND_FIELDS), (Partner, PARTNER_FIELDS)):
+    _lost = set(_names) - {f.name for f in _model._meta.concrete_fields}
+    if _lost:
+        raise RuntimeError(f"access.services.fast: {_model.__name__} lost {sorted(_lost)}")

@@ -1,24 +1,50 @@
-"""The rows an order writes, by field name, for both write paths (`pg`, `sqlite`); the multi-row INSERT helper;
-the conditional portion updates (taking portions for an order, giving them back on cancellation).
+"""An order's records: the checked basket (`Basket`, `Destination`) and the rows both write paths write from it
+(`orders.create.order_write` step by step, `fast.order_write` in one statement on PostgreSQL), by field name; the
+multi-row INSERT helper; the conditional portion updates (taken for an order, given back on cancellation); the
+`sold_out` refusal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
+from linli.activities.models import Activity
 from linli.core import rawsql
-from linli.meals.models import (
-    MenuItem,
-    Order,
-    OrderStatus,
-)
+from linli.core.errors import Problem
+from linli.meals.models import Kitchen, Menu, MenuItem, Order, OrderStatus
 from linli.meals.services import pricing
-from linli.meals.services.orders.basket import Basket
+
+PICKUP_CODE_ATTEMPTS = 8
+
+
+@dataclass
+class Destination:
+    type: str
+    place_id: int | None = None
+    activity: Activity | None = None
+    home_address: str = ""
+    home_lat: float | None = None
+    home_lng: float | None = None
+
+
+@dataclass
+class Basket:
+    """A checked basket: the menu, its items and what the order will be, before anything is written."""
+
+    menu: Menu
+    kitchen: Kitchen
+    lines: list[tuple[MenuItem, int, bool]]
+    destination: Destination
+    bill: pricing.Bill
+    portions: dict[int, int] = field(default_factory=dict)  # menu item id -> portions taken
 
 
 def _insert_sql(model: Any, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
@@ -69,6 +95,10 @@ _ORDER_FIELDS = (
     "total_fen",
     "pickup_code",
     "created_at",
+    "delivered_at",
+    "collected_at",
+    "cancelled_at",
+    "run_stop",
 )
 _LINE_FIELDS = ("menu_item", "dish_name", "quantity", "half", "unit_price_fen", "line_fen")
 _DISCOUNT_FIELDS = ("tier", "label", "amount_fen")
@@ -96,6 +126,10 @@ def _order_values(*, user: Any, basket: Basket, now: dt.datetime, pickup_code: s
         "total_fen": bill.total_fen,
         "pickup_code": pickup_code,
         "created_at": now,
+        "delivered_at": None,
+        "collected_at": None,
+        "cancelled_at": None,
+        "run_stop": None,
     }
 
 
@@ -118,8 +152,8 @@ def _order_instance(*, order_id: int, user: Any, basket: Basket, values: dict[st
     """The Order just written, as an instance (no read back), carrying its bill for the API's answer.
 
     Built as the ORM builds a fetched row (`from_db`, values by position: several times cheaper than keyword
-    arguments); the columns the insert leaves out are NULL. Foreign keys by id, with the user and the activity
-    cached on it (the menu and kitchen may be the shared instances of the menu cache, see `reads._menu_items`:
+    arguments); the insert writes every column. Foreign keys by id, with the user and the activity
+    cached on it (the menu and kitchen may be the shared instances of the menu cache, see `fast.menu_items_read`:
     an order must not hold them)."""
     by_attname = {_ORDER_ATTNAMES[name]: value for name, value in values.items()}
     by_attname["id"] = order_id
@@ -150,3 +184,21 @@ def _portions_update(template: str, item_id: int, n: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(template.format(t=connection.ops.quote_name(MenuItem._meta.db_table)), [n, item_id, n])
         return cursor.rowcount == 1
+
+
+def sold_out(item: MenuItem, wanted: int, stock: tuple[int | None, int] | None = None) -> Problem:
+    """`sold_out` for `item`; `stock`: its (daily_limit, sold) as just read under lock, else read now."""
+    if stock is None:
+        row = MenuItem.objects.filter(pk=item.pk).values_list("daily_limit", "sold").first()
+        stock = row if row else (item.daily_limit, item.sold)
+    limit, sold = stock
+    remaining = max(0, (limit or 0) - sold)
+    return Problem(
+        "sold_out",
+        detail=(
+            format_lazy(_("「{dish}」只剩 {remaining} 份"), dish=item.dish.name, remaining=remaining)
+            if remaining
+            else format_lazy(_("「{dish}」已售完"), dish=item.dish.name)
+        ),
+        extra={"menu_item_id": item.pk, "dish": item.dish.name, "remaining": remaining, "requested": wanted},
+    )

@@ -1,4 +1,9 @@
-"""Plain SQL for the statements every hazard report runs (bench/bench_dispatch.py: 50 reports/s).
+"""The cases' fast paths: plain SQL for the statements every hazard report runs (bench/bench_dispatch.py: 50
+reports/s).
+
+    grids_containing   the twin of `linli.core.gis.grids_containing` (same name and signature; the step-by-step
+                       ORM version stays the reference and serves the non-hot callers: a split, the imports);
+                       `tests/test_fast.py` checks that both answer the same for generated points
 
 Building a statement through the ORM costs more CPU than the database spends answering it (see
 linli/core/rawsql.py), and a report runs about a dozen: street, category, grids at the point, the category lock,
@@ -81,12 +86,12 @@ def category_lock(category_id: int) -> None:
     rawsql.fetch_one(_sql(connection.vendor)["lock_category"], [category_id])
 
 
-def grids_containing(*, street_id: int, lat: float, lng: float) -> list[Grid]:
+def grids_containing(*, street: Street, lat: float, lng: float) -> list[Grid]:
     """linli.core.gis.grids_containing in plain SQL: every grid of the street whose polygon holds the point
     (boundary included), shallowest first."""
     sql = _sql(connection.vendor)["grids_at"]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [street_id, lat, lat, lng, lng])
+        cursor.execute(sql, [street.pk, lat, lat, lng, lng])
         rows = cursor.fetchall()
     point = Point(lng, lat)
     hits: list[Grid] = []
@@ -246,17 +251,12 @@ PHOTO_FIELDS = ("case", "report", "kind", "image", "width", "height", "created_a
 EVENT_FIELDS = ("case", "at", "actor", "action", "from_status", "to_status", "note", "data")
 
 
-def _check_fields() -> None:
-    """Every concrete column but the primary key is written (a new column with a database default would be
-    silently left to it otherwise): checked at import, so a migration that adds one fails loudly here."""
-
-    tables = ((Case, CASE_FIELDS), (Report, REPORT_FIELDS), (CasePhoto, PHOTO_FIELDS), (CaseEvent, EVENT_FIELDS))
-    for model, names in tables:
-        wanted = {f.name for f in model._meta.concrete_fields if not f.primary_key}
-        if wanted != set(names):
-            raise RuntimeError(
-                f"cases.services.hotpath: {model.__name__} fields changed: {sorted(wanted ^ set(names))}"
-            )
-
-
-_check_fields()
+# Every INSERT here names every column but the primary key (a new column would otherwise be left to its
+# database default on the report path only): checked at import.
+for _model, _names in (
+    (Case, CASE_FIELDS),
+    (Report, REPORT_FIELDS),
+    (CasePhoto, PHOTO_FIELDS),
+    (CaseEvent, EVENT_FIELDS),
+):
+    rawsql.insert_fields_check(_model, _names, where="cases.services.fast")
