@@ -215,15 +215,11 @@ def _outside(street: Street) -> Problem:
     )
 
 
-def locate(*, street: Street, lat: float, lng: float) -> Grid | None:
-    """The deepest grid holding the point; None when the street has no grids (the point must then be within
-    STREET_RADIUS_M of the street centre). Raises `outside_street` for a point outside the street."""
-    return _locate(street=street, lat=lat, lng=lng)[0]
-
-
-def _locate(*, street: Street, lat: float, lng: float) -> tuple[Grid | None, list[int] | None]:
-    """locate(), plus the grid's ancestor chain (root first) when the grids holding the point are exactly that
-    chain (the usual nested grid tree), else None (the push then reads the chain from the grid tree)."""
+def _grid_locate(*, street: Street, lat: float, lng: float) -> tuple[Grid | None, list[int] | None]:
+    """The deepest grid holding the point (None when the street has no grids: the point must then be within
+    STREET_RADIUS_M of the street centre; `outside_street` for a point outside the street), with its ancestor
+    chain (root first) when the grids holding the point are exactly that chain (the usual nested grid tree), else
+    None (the push then reads the chain from the grid tree)."""
     hits = fast.grids_containing(street=street, lat=lat, lng=lng)
     if hits:
         chain_ok = hits[0].parent_id is None and all(hits[i].parent_id == hits[i - 1].pk for i in range(1, len(hits)))
@@ -236,7 +232,7 @@ def _locate(*, street: Street, lat: float, lng: float) -> tuple[Grid | None, lis
     return None, None
 
 
-def route_for(grid: Grid | None) -> tuple[Grid | None, str]:
+def case_route(grid: Grid | None) -> tuple[Grid | None, str]:
     """(grid, queue): a unit or workstation grid handles its cases; no grid (or only the HQ-level grid) → HQ."""
     if grid is None or grid.level == GridLevel.HQ:
         return grid, Queue.HQ
@@ -383,7 +379,7 @@ def report_create(
     description = _text(description, name="description", max_length=MAX_DESCRIPTION)
     address = _text(address, name="address", max_length=MAX_ADDRESS)
     contact = contact or {}
-    grid, grid_chain = _locate(street=street, lat=lat_f, lng=lng_f)
+    grid, grid_chain = _grid_locate(street=street, lat=lat_f, lng=lng_f)
     processed = photos_process(photos)
 
     saved: list[CasePhoto] = []
@@ -444,7 +440,7 @@ def _report_write(
     new_case = candidate is None
     case: Case
     if candidate is None:
-        grid, queue = route_for(grid)
+        grid, queue = case_route(grid)
         # Opened new, then dispatched through the state machine in the same transaction (after its report and
         # photos): the timeline records both steps, the report (new) and new → dispatched.
         case = Case(

@@ -34,7 +34,7 @@ from linli.cases.selectors import MERGEABLE_STATUSES, case_get, grid_ancestor_id
 from linli.cases.services import push
 from linli.cases.services.case_states import MACHINE, STAMP, TRANSITIONS, case_invalid_transition
 from linli.cases.services.points import points_award_for_case
-from linli.cases.services.reports import files_discard, photos_process, photos_save, route_for, route_note
+from linli.cases.services.reports import case_route, files_discard, photos_process, photos_save, route_note
 from linli.core.errors import Problem, field_error
 from linli.core.gis import grids_containing
 from linli.core.i18n import Text, choice_label
@@ -253,7 +253,7 @@ def case_assign(
     if grid is not None:
         if grid.street_id != case.street_id:
             raise Problem("validation_error", errors=[field_error("grid", _("网格不属于该街道"))])
-        g, queue = route_for(grid)
+        g, queue = case_route(grid)
         fields.update(grid=g, queue=queue)
         notes.append(route_note(g, queue))
         case.grid, case.queue = g, queue
@@ -392,7 +392,7 @@ def case_split(
         categories = {r.category_id for r in reports}
         category = first.category if len(categories) == 1 else locked.category
         hits = grids_containing(street=locked.street, lat=first.lat, lng=first.lng)
-        grid, queue = route_for(hits[-1] if hits else None)
+        grid, queue = case_route(hits[-1] if hits else None)
         new = Case.objects.create(
             street=locked.street,
             category=category,

@@ -25,7 +25,7 @@ from linli.meals.models import (
     MenuStatus,
     Slot,
 )
-from linli.meals.views.resident.common import (
+from linli.meals.views.resident.context import (
     LUNCH_OFFER_FROM,
     LUNCH_OFFER_TO,
     kitchens_serving,

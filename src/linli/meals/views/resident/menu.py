@@ -30,7 +30,7 @@ from linli.meals.services import orders as order_services
 from linli.meals.services import pricing
 from linli.meals.services.wallet import wallet_balance
 from linli.meals.templatetags.linli_meals import yuan
-from linli.meals.views.resident.common import (
+from linli.meals.views.resident.context import (
     DAYS_SHOWN,
     SLOT_ORDER,
     _int,

@@ -27,7 +27,7 @@ from linli.meals.services import delivery
 from linli.meals.services import orders as order_services
 from linli.meals.services.wallet import wallet_balance, wallet_balances, wallet_entries
 from linli.meals.templatetags.linli_meals import yuan
-from linli.meals.views.resident.common import (
+from linli.meals.views.resident.context import (
     SLOT_ORDER,
     STEPS,
     _int,

@@ -1,4 +1,4 @@
-"""Helpers shared by the residents' meals pages: dates, the street, kitchens serving a place, problems in
+"""What the residents' meals pages share in their context: dates, the street, kitchens serving a place, problems in
 plain words.
 """
 
