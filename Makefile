@@ -10,7 +10,11 @@ LOCK_OPTS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url
 LINLI_PORT ?= 8000
 export LINLI_PORT
 
+<<<<<<< HEAD
 .PHONY: demo test test-pg fuzz bench lint venv lock clean write-map
+=======
+.PHONY: demo test test-pg tour bench lint venv lock clean write-map
+>>>>>>> 7b8e40f (The tour (make tour): every page of every role in Chromium, from linli/tour.py beside the URLs; pages styled for elders; sign-in after an expired session keeps the choice; the map's nearest results, typed places and the spot named in words)
 
 venv: $(STAMP)
 
@@ -37,6 +41,10 @@ demo: $(STAMP)
 ## make test: the whole suite on SQLite (browser tests need /usr/bin/chromium)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make tour: every page of every role in Chromium (linli/tour.py); screenshots in var/tour/ (also part of make test)
+tour: $(STAMP)
+	$(BIN)/python -m pytest src/linli/tests/test_tour.py -rA -s
 
 ## make test-pg: the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
 test-pg: $(STAMP)

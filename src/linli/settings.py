@@ -76,7 +76,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "linli.core.middleware.SecurityHeadersMiddleware",
     "linli.core.middleware.ElderModeMiddleware",
+    "linli.core.middleware.ResumeAfterSignInMiddleware",
 ]
+# A form sent with an expired token: the sign-in page (or the same page), with what was chosen kept (core.resume).
+CSRF_FAILURE_VIEW = "linli.core.views.csrf_failure"
 
 ROOT_URLCONF = "linli.urls"
 ASGI_APPLICATION = "linli.asgi.application"

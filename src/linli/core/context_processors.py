@@ -29,7 +29,10 @@ def holiday_notice(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def linli(request: HttpRequest) -> dict[str, Any]:
+    from linli.core.resume import take
+
     return {
+        "resume": take(request),
         "elder_mode": getattr(request, "elder_mode", False),
         "linli_mode": settings.LINLI_MODE,
         "map_tile_url": settings.LINLI_MAP_TILE_URL,

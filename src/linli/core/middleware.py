@@ -193,3 +193,25 @@ class ElderModeMiddleware:
         else:
             request.elder_mode = bool(user is not None and user.is_authenticated and user.elder_mode)  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class ResumeAfterSignInMiddleware:
+    """A signed-out POST that a view answers with the sign-in page keeps its fields for the page it came from
+    (`linli.core.resume`): after signing in, the form is filled again."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.method == "POST"
+            and response.status_code in (301, 302, 303)
+            and response.get("Location", "").startswith(str(settings.LOGIN_URL))
+            and not getattr(request, "linli_bearer", False)
+            and not request.user.is_authenticated
+        ):
+            from linli.core.resume import stash
+
+            stash(request)
+        return response

@@ -6,6 +6,7 @@ What every domain's pages share (the sign-in redirect, the staff street picker, 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import login, logout
@@ -22,6 +23,7 @@ from linli.core.forms import CodeForm, PhoneForm, ProfileForm
 from linli.core.pages import problem_message
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.ratelimit import client_ip
+from linli.core.resume import stash
 
 ELDER_COOKIE = "linli_elder"
 ONE_YEAR = 365 * 24 * 3600
@@ -39,7 +41,13 @@ def safe_next(request: HttpRequest, default: str = "/") -> str:
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, "")
-    ctx: dict[str, Any] = {"next": next_url, "step": "phone", "problem": None, "sent": None}
+    ctx: dict[str, Any] = {
+        "next": next_url,
+        "step": "phone",
+        "problem": None,
+        "sent": None,
+        "expired": request.GET.get("expired") == "1" or request.POST.get("expired") == "1",
+    }
     phone_form = PhoneForm(request.POST or None)
     code_form = CodeForm()
     status = 200
@@ -141,3 +149,29 @@ def elder_toggle_view(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(safe_next(request, "/"))
     response.set_cookie(ELDER_COOKIE, value, max_age=ONE_YEAR, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
     return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent with a token that no longer matches: the session expired (a new browser session) or a sign-in
+    elsewhere rotated it. Never Django's bare 403 page: the fields sent are kept for the page the form was on
+    (`linli.core.resume`), and the person goes back to it, through the sign-in page when signed out, where the
+    form is filled again to be checked and sent."""
+    page = _same_site_referer(request) or request.path
+    stash(request, urlsplit(page).path)
+    target = page if request.user.is_authenticated else f"{settings.LOGIN_URL}?next={quote(page)}&expired=1"
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=403)
+        response["HX-Redirect"] = target
+        return response
+    return HttpResponseRedirect(target)
+
+
+def _same_site_referer(request: HttpRequest) -> str:
+    """The path of the page the form was on, when the browser says and it is this site's."""
+    referer = request.headers.get("Referer", "")
+    if not referer or not url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return ""
+    parts = urlsplit(referer)
+    if parts.path.startswith(str(settings.LOGIN_URL)):
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")

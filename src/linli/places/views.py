@@ -22,7 +22,7 @@ from linli.core import selectors as core_selectors
 from linli.core.errors import Problem
 from linli.core.origins import origin_query, parse_origin
 from linli.core.pages import SESSION_STREET
-from linli.places import hooks, selectors
+from linli.places import gazetteer, hooks, selectors
 from linli.places.models import KIND_GROUP, Amenity
 from linli.places.needs import NEEDS, need_get
 
@@ -83,6 +83,12 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()[:100]
     open_only = request.GET.get("open") == "1"
     origin = parse_origin(request.GET.get("from"))
+    origin_label = ""
+    typed = (request.GET.get("at") or "").strip()[:100]
+    if origin is None and typed:  # "从哪里出发" typed: a place, compound, address or road of the street
+        spot = gazetteer.spot_find(street, typed)
+        if spot is not None:
+            origin, origin_label = (spot["lat"], spot["lng"]), spot["label"]
     origin_param = origin_query(origin)
     now = timezone.now()
 
@@ -104,6 +110,7 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
 
     without_origin = request.GET.copy()
     without_origin.pop("from", None)
+    without_origin.pop("at", None)
     map_url = reverse("places:street_map", args=[street.code])
     context = {
         "street": street,
@@ -116,6 +123,7 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
         "open_only": open_only,
         "origin": origin,
         "origin_param": origin_param,
+        "origin_label": origin_label,
         "now": now,
     }
     context["result_fragments"] = hooks.PLACE_RESULTS.urls(street=street, place_ids=[p["id"] for p in shown])

@@ -31,6 +31,7 @@ from linli.core.i18n import choice_label_in
 from linli.core.models import Role, User
 from linli.core.notifications import notify_user
 from linli.core.phones import mask_personal_text
+from linli.places.gazetteer import spot_texts
 
 logger = logging.getLogger("linli.cases.push")
 
@@ -215,16 +216,24 @@ def case_sms(*, users: list[User], message_zh: str, message_en: str = "") -> int
     return len(users)
 
 
-def _where(case: Case) -> str:
-    return case.address or (case.grid.name if case.grid else "") or f"{case.lat:.5f},{case.lng:.5f}"
+def where(case: Case) -> tuple[str, str]:
+    """Where the case is, in words a worker finds it by, in Chinese and English: the compound, the road, the
+    nearest service point (`linli.places.gazetteer`), then the reporter's own description of the spot."""
+    zh, en = spot_texts(case.street, case.lat, case.lng)
+    if not zh:
+        zh = en = (case.grid.name if case.grid else "") or f"{case.lat:.5f},{case.lng:.5f}"
+    if case.address:
+        zh, en = f"{zh}（{case.address}）", f"{en} ({case.address})"
+    return zh, en
 
 
 def case_sms_urgent(*, case: Case) -> int:
     """For urgent categories: SMS the receiving staff of a new case. Returns how many were told."""
     if not case.category.urgent:
         return 0
+    where_zh, where_en = where(case)
     return case_sms(
         users=case_receivers(case),
-        message_zh=f"紧急事件 #{case.pk}「{case.category.name_zh}」：{_where(case)}，请尽快处置。",
-        message_en=f"Urgent case #{case.pk} ({case.category.name_en or case.category.code}) at {_where(case)}.",
+        message_zh=f"紧急事件 #{case.pk}「{case.category.name_zh}」：{where_zh}，请尽快处置。",
+        message_en=f"Urgent case #{case.pk} ({case.category.name_en or case.category.code}) at {where_en}.",
     )

@@ -29,9 +29,11 @@ from linli.core import selectors as core_selectors
 from linli.core.auth import request_user
 from linli.core.charts import bar_chart
 from linli.core.errors import Problem
+from linli.core.geo import navigation_links
 from linli.core.i18n import Text, choice_label
 from linli.core.models import Grid
 from linli.core.pages import login_redirect, problem_message, staff_street_choice
+from linli.places.gazetteer import spot_name
 
 S = CaseStatus
 OPEN = ",".join(sorted(selectors.MERGEABLE_STATUSES))
@@ -136,6 +138,7 @@ def console_row(case: Case, now: datetime) -> dict[str, Any]:
     row["url"] = reverse("cases:console_case", args=[case.pk])
     row["time_left"] = time_left(case.resolution_due_at, now) if case.status in selectors.UNRESOLVED_STATUSES else None
     row["created_local"] = timezone.localtime(case.created_at).strftime("%m-%d %H:%M")
+    row["where"] = spot_name(case.street, case.lat, case.lng)["text"]
     return row
 
 
@@ -326,6 +329,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     now = timezone.now()
     photos = list(CasePhoto.objects.filter(case=case).order_by("created_at", "id"))
     supervisor = workflow.is_supervisor(request.user, case)
+    spot = spot_name(case.street, case.lat, case.lng)
     return {
         "street": case.street,
         "case": body,
@@ -339,6 +343,8 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "problem": None,
         "done": request.GET.get("done", ""),
         "console_url": f"{reverse('cases:console')}?street={case.street.code}",
+        "spot": spot,
+        "navigation": navigation_links(case.lat, case.lng, spot["text"] or f"#{case.pk}"),
         "case_map": {
             **map_config(case.street),
             "case": {"lat": case.lat, "lng": case.lng, "label": f"#{case.pk} {case.category.name_zh}"},

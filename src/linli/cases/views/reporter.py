@@ -36,6 +36,8 @@ from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.i18n import choice_label
 from linli.core.pages import login_redirect, problem_message
+from linli.places import gazetteer
+from linli.places import selectors as place_selectors
 
 ICONS = frozenset(
     {"fire_passage", "ebike_indoor_charging", "corridor_clutter", "abandoned_vehicle", "damaged_facility", "other"}
@@ -62,6 +64,18 @@ def map_config(street: Any) -> dict[str, Any]:
         "tileUrl": settings.LINLI_MAP_TILE_URL,
         "attribution": settings.LINLI_MAP_TILE_ATTRIBUTION,
         "center": [street.center_lat or 31.2304, street.center_lng or 121.4737],
+    }
+
+
+def report_map_config(street: Any) -> dict[str, Any]:
+    """The report map: without tiles, the street's own outlines (compounds, grids, roads) to find the spot by, and
+    the names the chosen spot is told by (`linli.places.gazetteer`)."""
+    outlines = gazetteer.outlines(street)
+    return {
+        **map_config(street),
+        "outlines": outlines,
+        "places": [[p.name, p.lat, p.lng] for p in place_selectors.place_list(street=street.code)],
+        "i18n": {"near": _("离 %(name)s 约 %(m)s 米"), "you": _("您在这里")},
     }
 
 
@@ -108,7 +122,7 @@ def report_page(request: HttpRequest, code: str) -> HttpResponse:
         "problem": None,
         "values": {},
         "result": None,
-        "map_config": map_config(street),
+        "map_config": report_map_config(street),
         "api_url": "/api/v1/reports",
         "my_reports_url": reverse("cases:my_reports"),
         "max_photos": report_services.MAX_REPORT_PHOTOS,

@@ -19,6 +19,7 @@
   var originInput = document.getElementById("origin-input");
   var originGo = document.getElementById("origin-go");
   var statusEl = document.getElementById("origin-status");
+  var atInput = document.getElementById("at-input");
   var byId = {};
   places.forEach(function (p) { byId[p.id] = p; });
 
@@ -26,7 +27,15 @@
   if (nearMe) { nearMe.hidden = false; }
   if (originBox) { originBox.hidden = false; }
 
-  function say(text) { if (statusEl) { statusEl.textContent = text || ""; } }
+  // A message about the origin: shown where the person is looking (scrolled into view, clear of the map and the
+  // bottom bar); a problem (location denied, no such place) in the alert style.
+  function say(text, problem) {
+    if (!statusEl) { return; }
+    statusEl.textContent = text || "";
+    statusEl.classList.toggle("origin-status--problem", !!(text && problem));
+    if (text) { statusEl.scrollIntoView({ block: "nearest" }); }
+  }
+  var showNearest = false;
 
   // ---- Map -------------------------------------------------------------------------------------
   var map = null;
@@ -71,6 +80,7 @@
   function initMap() {
     if (!mapEl || typeof L === "undefined") { return; }
     map = L.map(mapEl, { zoomControl: true, attributionControl: true, zoomSnap: 0.25 });
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     if (config.tileUrl) {
       L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.attribution || "" }).addTo(map);
     }
@@ -118,6 +128,10 @@
       } else {
         originMarker.setLatLng(origin);
       }
+      // From a place: the map shows it and the nearest few (the list's first ones), not the whole street.
+      points = ids.slice(0, 4).filter(function (id) { return markers[id]; }).map(function (id) {
+        return markers[id].getLatLng();
+      });
       points.push(L.latLng(origin[0], origin[1]));
     } else if (originMarker) {
       map.removeLayer(originMarker);
@@ -155,6 +169,8 @@
 
   function setOrigin(lat, lng, message) {
     fromInput.value = lat.toFixed(6) + "," + lng.toFixed(6);
+    if (atInput) { atInput.value = ""; }
+    showNearest = true;
     say(message);
     if (window.htmx) {
       window.htmx.trigger(form, "submit");
@@ -184,18 +200,33 @@
     if (originInput) { originInput.focus(); }
   }
 
+  // A typed place: one of the street's points by name, else the server's gazetteer (compounds, addresses, roads).
   function useTypedOrigin() {
-    var p = matchPlace(originInput.value);
-    if (!p) { say(t.noMatch); return; }
-    originInput.value = p.name;
-    setOrigin(p.lat, p.lng, (t.originSet || "").replace("%(name)s", p.name));
+    var text = (originInput.value || "").trim();
+    if (!text) { say(t.noMatch, true); originInput.focus(); return; }
+    var p = matchPlace(text);
+    if (p && normalise(p.name) === normalise(text)) {
+      setOrigin(p.lat, p.lng, (t.originSet || "").replace("%(name)s", p.name));
+      return;
+    }
+    if (atInput && window.htmx) {
+      atInput.value = text;
+      fromInput.value = "";
+      showNearest = true;
+      say(t.locating);
+      window.htmx.trigger(form, "submit");
+    } else if (p) {
+      setOrigin(p.lat, p.lng, (t.originSet || "").replace("%(name)s", p.name));
+    } else {
+      say(t.noMatch, true);
+    }
   }
 
   if (nearMe) {
     nearMe.addEventListener("click", function () {
       if (!navigator.geolocation) {
-        say(t.geoUnsupported);
         openOriginBox();
+        say(t.geoUnsupported, true);
         return;
       }
       say(t.locating);
@@ -207,8 +238,8 @@
         },
         function () {
           nearMe.removeAttribute("aria-busy");
-          say(t.geoDenied);
           openOriginBox();
+          say(t.geoDenied, true);
         },
         { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 }
       );
@@ -233,12 +264,36 @@
   // ---- htmx: drop empty parameters from shareable URLs, resync markers after each swap ----------
   document.body.addEventListener("htmx:configRequest", function (e) {
     if (e.detail.elt !== form) { return; }
-    ["need", "q", "from", "open"].forEach(function (k) {
+    ["need", "q", "from", "open", "at"].forEach(function (k) {
       if (!e.detail.parameters[k]) { delete e.detail.parameters[k]; }
     });
   });
   document.body.addEventListener("htmx:afterSettle", function (e) {
-    if (e.detail.target === results) { syncMarkers(true); }
+    if (e.detail.target !== results) { return; }
+    // A typed place the server found: it answers with the point and its name; an unknown one says so.
+    var count = document.getElementById("results-count");
+    var found = count && count.getAttribute("data-origin");
+    if (atInput && atInput.value) {
+      var label = count && count.getAttribute("data-origin-label");
+      atInput.value = "";
+      if (found) {
+        fromInput.value = found;
+        say((t.originSet || "").replace("%(name)s", label || ""));
+      } else {
+        showNearest = false;
+        say(t.noMatch, true);
+      }
+    }
+    syncMarkers(true);
+    // "附近": the nearest ones on screen at once: the list scrolled to its top (under the map), the first one marked.
+    if (showNearest) {
+      showNearest = false;
+      var first = results.querySelector("[data-place-id]");
+      if (first) {
+        highlight(Number(first.getAttribute("data-place-id")), false);
+        results.scrollIntoView({ block: "start", behavior: "smooth" });
+      }
+    }
   });
   // The language and elder-mode switches come back to the page as it is now (with its filters).
   document.body.addEventListener("htmx:pushedIntoHistory", function () {

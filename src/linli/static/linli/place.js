@@ -7,6 +7,7 @@
   var config = JSON.parse(cfgEl.textContent);
   var p = config.place;
   var map = L.map(el, { scrollWheelZoom: false, dragging: !L.Browser.mobile });
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>'); // no flag: a neutral attribution
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.attribution || "" }).addTo(map);
   }

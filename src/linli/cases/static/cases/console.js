@@ -13,6 +13,7 @@
     if (!el || typeof L === "undefined") { return null; }
     el.hidden = false;
     var map = L.map(el, { zoomControl: true, attributionControl: true });
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>'); // no flag: a neutral attribution
     if (cfg.tileUrl) { L.tileLayer(cfg.tileUrl, { maxZoom: 19, attribution: cfg.attribution || "" }).addTo(map); }
     return map;
   }

@@ -47,13 +47,119 @@
     }
   }
 
+  // ---- The spot in words (the same rules as linli.places.gazetteer): compound · road · nearest place ----------
+  var outlines = config.outlines || { compounds: [], grids: [], roads: [] };
+  var t = config.i18n || {};
+  function flat(lat, lng, refLat) {
+    return [lng * 111000 * Math.cos(refLat * Math.PI / 180), lat * 111000];
+  }
+  function segDist(p, a, b) {
+    var dx = b[0] - a[0], dy = b[1] - a[1];
+    var len = dx * dx + dy * dy;
+    var k = len ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len)) : 0;
+    var x = a[0] + k * dx - p[0], y = a[1] + k * dy - p[1];
+    return Math.sqrt(x * x + y * y);
+  }
+  function inRing(lng, lat, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > lat) !== (yj > lat) && lng < (xj - xi) * (lat - yi) / (yj - yi) + xi) { inside = !inside; }
+    }
+    return inside;
+  }
+  function inGeometry(lng, lat, g) {
+    if (!g) { return false; }
+    if (g.type === "Polygon") { return inRing(lng, lat, g.coordinates[0]); }
+    if (g.type === "MultiPolygon") { return g.coordinates.some(function (poly) { return inRing(lng, lat, poly[0]); }); }
+    return false;
+  }
+  function spotWords(lat, lng) {
+    var here = flat(lat, lng, lat);
+    var parts = [];
+    var compound = null;
+    var best = 61;
+    outlines.compounds.forEach(function (c) {
+      if (compound === null && inGeometry(lng, lat, c.geometry)) { compound = c.name; best = 0; return; }
+      var d = segDist(here, flat(c.lat, c.lng, lat), flat(c.lat, c.lng, lat));
+      if (d < best) { best = d; compound = c.name; }
+    });
+    if (compound) { parts.push(compound); }
+    var road = null;
+    var roadBest = 401;
+    outlines.roads.forEach(function (r) {
+      for (var i = 0; i + 1 < r.line.length; i++) {
+        var d = segDist(here, flat(r.line[i][0], r.line[i][1], lat), flat(r.line[i + 1][0], r.line[i + 1][1], lat));
+        if (d < roadBest) { roadBest = d; road = r.name; }
+      }
+    });
+    if (road) { parts.push(road); }
+    var near = null;
+    var nearBest = 1001;
+    (config.places || []).forEach(function (p) {
+      var q = flat(p[1], p[2], lat);
+      var d = Math.sqrt(Math.pow(q[0] - here[0], 2) + Math.pow(q[1] - here[1], 2));
+      if (d < nearBest) { nearBest = d; near = p[0]; }
+    });
+    if (near) {
+      parts.push(nearBest < 15 ? near : (t.near || "").replace("%(name)s", near).replace("%(m)s", Math.round(nearBest)));
+    }
+    return parts.join(" · ");
+  }
+
   // A point from the browser or the map: sent as coordinates, and it replaces a chosen spot.
   function setPoint(lat, lng, note) {
     latInput.value = lat.toFixed(6);
     lngInput.value = lng.toFixed(6);
     if (spotSelect) { spotSelect.value = ""; }
-    say(note);
+    var words = spotWords(lat, lng);
+    say(words ? note + "：" + words : note);
     showPoint(lat, lng);
+  }
+
+  // Without map tiles the street's own outlines give something to find the spot by: unit grids (dashed),
+  // compounds (named) and roads (named lines through the addresses on them).
+  function drawOutlines() {
+    var names = L.layerGroup();
+    if (!config.tileUrl) {
+      outlines.grids.forEach(function (g) {
+        L.geoJSON(g.geometry, { interactive: false, style: { color: "#6b7280", weight: 1, dashArray: "4 4", fill: false } }).addTo(map);
+      });
+      outlines.roads.forEach(function (r) {
+        var line = L.polyline(r.line, { interactive: false, color: "#9ca3af", weight: 9, opacity: 0.55, lineCap: "round" }).addTo(map);
+        line.bindTooltip(r.name, { permanent: true, direction: "center", className: "outline-label outline-label--road" });
+        names.addLayer(line);
+      });
+    }
+    outlines.compounds.forEach(function (c) {
+      var shape = c.geometry && c.geometry.type !== "Point" ?
+        L.geoJSON(c.geometry, { interactive: false, style: { color: "#b45309", weight: 2, fillColor: "#fde68a", fillOpacity: 0.35 } }) :
+        L.circleMarker([c.lat, c.lng], { interactive: false, radius: 6, color: "#b45309", fillOpacity: 0.6 });
+      shape.addTo(map);
+      var label = L.marker([c.lat, c.lng], { interactive: false, keyboard: false, opacity: 0 });
+      label.bindTooltip(c.name, { permanent: true, direction: "center", className: "outline-label" });
+      names.addLayer(label);
+    });
+    // Names only when there is room for them.
+    function toggleNames() {
+      if (map.getZoom() >= 16) { names.addTo(map); } else { map.removeLayer(names); }
+    }
+    map.on("zoomend", toggleNames);
+    toggleNames();
+  }
+
+  // Where one is: if the browser already may tell (no question asked), a blue dot shows it.
+  function showWhereIAm() {
+    if (!map || !navigator.permissions || !navigator.geolocation) { return; }
+    navigator.permissions.query({ name: "geolocation" }).then(function (p) {
+      if (p.state !== "granted") { return; }
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        L.circleMarker([pos.coords.latitude, pos.coords.longitude], {
+          radius: 9, color: "#fff", weight: 3, fillColor: "#1d4ed8", fillOpacity: 1, interactive: false
+        }).addTo(map).bindTooltip(t.you || "", { permanent: false });
+        if (!latInput.value) { map.setView([pos.coords.latitude, pos.coords.longitude], 17); }
+      }, function () {}, { maximumAge: 60000, timeout: 10000 });
+    }).catch(function () {});
   }
 
   // A compound or place from the list: the server locates it (the spot is sent, the coordinates are cleared).
@@ -74,8 +180,11 @@
     mapEl.hidden = false;
     document.getElementById("locate-hint").hidden = false;
     map = L.map(mapEl, { zoomControl: true, attributionControl: true });
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>'); // no flag: a neutral attribution
     if (config.tileUrl) { L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.attribution || "" }).addTo(map); }
     map.setView(config.center || [31.23, 121.47], 16);
+    drawOutlines();
+    showWhereIAm();
     map.on("click", function (e) { setPoint(e.latlng.lat, e.latlng.lng, msg.msgPicked); });
   } else if (coordsMore) {
     coordsMore.hidden = false;

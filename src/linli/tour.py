@@ -1,0 +1,196 @@
+"""The tour: every page of every role, kept beside the URL configuration (`linli/urls.py`).
+
+`make tour` (src/linli/tests/test_tour.py) signs in as each role of the sample street (`linli demo`), opens every
+stop below in Chinese and in English, and fails on what a person would trip over: a console error or CSP
+violation, a page wider than the screen, a tap target under 48 px in elder mode, a form control left at the
+browser's default style, Chinese left on an English page, text below 4.5:1 contrast (axe-core, serious and
+critical). It saves a screenshot per stop, role and language in `var/tour/` (LINLI_TOUR_DIR).
+
+A URL pattern that is neither a stop nor in EXCLUDED fails `test_every_url_pattern_is_on_the_tour`: a new page
+joins the tour when it is added. Paths are templates filled from the sample street: {street}, {place} (a meal
+point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}, {day}, {compound}, {gate},
+{display_key}, {case}, {question}.
+
+Roles (how the page is seen):
+- `resident`: the elderly sample resident (胡阿姨, 78) in elder mode on a 390 px phone;
+- `visitor`: the same phone in elder mode, not signed in;
+- `rider`: the sample rider on a 390 px phone;
+- `staff`: a 1366 px screen, signed in as the stop's `account` (a `linli.demo.ACCOUNTS` key; `admin` by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("visitor", "resident", "rider", "staff")
+ELDER_ROLES = ("visitor", "resident")
+LANGUAGES = ("zh-hans", "en")
+
+
+@dataclass(frozen=True)
+class Stop:
+    name: str  # the URL pattern's name (namespace:name), or "error:<what>" for a page no pattern names
+    path: str  # a template, filled from the sample street
+    roles: tuple[str, ...]
+    account: str = "admin"  # for the staff role: who signs in
+    status: int = 200  # the answer expected
+    action: str = ""  # "drop-session" (then reload) or "drop-session-then-submit" (the `submit` button)
+    submit: str = "main form[method=post] [type=submit]"
+    redirects: bool = False  # the path answers with a redirect to the page toured
+
+
+STOPS: list[Stop] = [
+    # core
+    Stop("core:login", "/login/", ("visitor",)),
+    Stop("core:me", "/me/", ("resident", "rider", "staff")),
+    # places
+    Stop("places:home", "/", ("visitor",), redirects=True),
+    Stop("places:street_map", "/s/{street}/", ("resident", "rider")),
+    Stop("places:detail", "/places/{place}/", ("resident",)),
+    # activities
+    Stop("activities:street_list", "/s/{street}/activities/", ("resident",)),
+    Stop("activities:detail", "/activities/{activity}/", ("resident",)),
+    Stop("activities:my_bookings", "/me/bookings/", ("resident",)),
+    Stop("activities:booking_cancel", "/me/bookings/{booking}/cancel/", ("resident",)),
+    Stop("activities:staff_list", "/staff/activities/?street={street}", ("staff",), account="station_staff"),
+    Stop("activities:staff_new", "/staff/activities/new/?street={street}", ("staff",), account="station_staff"),
+    Stop("activities:staff_edit", "/staff/activities/{activity}/edit/", ("staff",), account="station_staff"),
+    Stop("activities:staff_cancel", "/staff/activities/{activity}/cancel/", ("staff",), account="station_staff"),
+    Stop("activities:staff_bookings", "/staff/activities/{activity}/bookings/", ("staff",), account="station_staff"),
+    Stop("activities:staff_checkin", "/staff/activities/{activity}/checkin/", ("staff",), account="station_staff"),
+    # meals
+    Stop("meals:resident_home", "/meals/", ("resident",)),
+    Stop("meals:resident_menu", "/meals/p/{place}/", ("resident",)),
+    Stop("meals:resident_orders", "/me/meals/", ("resident",)),
+    Stop("meals:resident_order", "/me/meals/orders/{order}/", ("resident",)),
+    Stop("meals:quality_rate", "/me/meals/orders/{order}/rate/", ("resident",)),
+    Stop("meals:kitchen_menus", "/kitchen/menus/", ("staff",), account="kitchen_operator"),
+    Stop("meals:kitchen_menus_import", "/kitchen/menus/import/", ("staff",), account="kitchen_operator"),
+    Stop("meals:kitchen_menu", "/kitchen/menus/{kitchen}/{day}/lunch/", ("staff",), account="kitchen_operator"),
+    Stop("meals:kitchen_settings", "/kitchen/settings/", ("staff",), account="kitchen_operator"),
+    Stop("meals:kitchen_production", "/kitchen/production/", ("staff",), account="kitchen_operator"),
+    Stop("meals:kitchen_labels", "/kitchen/labels/", ("staff",), account="kitchen_operator"),
+    Stop("meals:kitchen_runs", "/kitchen/runs/", ("staff",), account="kitchen_operator"),
+    Stop("meals:kitchen_collect", "/kitchen/collect/", ("staff",), account="station_staff"),
+    Stop("meals:quality_kitchen", "/kitchen/quality/", ("staff",), account="kitchen_operator"),
+    Stop("meals:rider_runs", "/rider/runs/", ("rider",)),
+    Stop("meals:quality_home", "/quality/", ("staff",), account="food_supervisor"),
+    Stop("meals:quality_inspect", "/quality/kitchens/{kitchen}/inspect/", ("staff",), account="food_supervisor"),
+    Stop("meals:quality_tasting", "/quality/kitchens/{kitchen}/tasting/", ("staff",), account="food_supervisor"),
+    Stop("meals:staff_report", "/staff/meals/?street={street}", ("staff",)),
+    Stop("meals:counter", "/staff/meals/counter/?street={street}", ("staff",)),
+    # cases
+    Stop("cases:report", "/s/{street}/report/", ("rider", "resident")),
+    Stop("cases:sentinels", "/s/{street}/sentinels/", ("rider",)),
+    Stop("cases:my_reports", "/me/reports/", ("rider",)),
+    Stop("cases:console", "/staff/cases/?street={street}", ("staff",)),
+    Stop("cases:console_case", "/staff/cases/{case}/", ("staff",)),
+    # access
+    Stop("access:tap", "/access/tap/", ("rider",)),
+    Stop("access:home", "/access/", ("staff",), account="property_manager"),
+    Stop("access:compound", "/access/compounds/{compound}/", ("staff",), account="property_manager"),
+    Stop("access:gate", "/access/gates/{gate}/", ("staff",), account="property_manager"),
+    Stop("access:display", "/access/gates/{gate}/display/", ("staff",), account="property_manager"),
+    Stop("access:display_public", "/access/display/{display_key}/", ("staff",), account=""),
+    Stop("access:riders", "/access/staff/riders/?street={street}", ("staff",)),
+    Stop("access:audit", "/access/audit/", ("staff",), account="property_manager"),
+    # assistant
+    Stop("assistant:ask", "/s/{street}/ask/", ("resident",)),
+    Stop("assistant:review_queue", "/staff/assistant/?street={street}", ("staff",)),
+    Stop("assistant:review_question", "/staff/assistant/questions/{question}/", ("staff",)),
+    # pages no URL pattern names: the error pages, and a form sent after the session expired
+    Stop("error:404", "/tour/no-such-page/", ("resident", "staff"), status=404),
+    Stop("error:403", "/staff/cases/?street={street}", ("resident",), status=403),
+    Stop("error:expired-session", "/me/meals/", ("resident",), action="drop-session"),
+    Stop(
+        "error:csrf",
+        "/me/",
+        ("resident",),
+        action="drop-session-then-submit",
+        submit="form[action='/me/'] [type=submit]",
+    ),
+]
+
+# URL patterns that are not pages, each with the reason. A namespace ending in ":" covers the namespace.
+EXCLUDED: dict[str, str] = {
+    "admin:": "Django's back office (its own templates and styles)",
+    "api-v1:": "the JSON API (its document is walked by core/tests/test_openapi.py)",
+    "open311_": "Open311 GeoReport v2: XML and JSON for partner systems",
+    "set_language": "POST only: the language switch in the header",
+    "core:logout": "POST only: redirects",
+    "core:elder": "POST only: the elder-mode switch redirects",
+    "activities:staff_publish": "POST only: redirects to the staff list",
+    "activities:venue_activities": "an htmx fragment of places:detail (toured there)",
+    "activities:map_link": "an htmx fragment of places:street_map (toured there)",
+    "activities:map_badges": "an htmx fragment of places:street_map (toured there)",
+    "meals:resident_order_cancel": "POST only: redirects to meals:resident_orders",
+    "meals:resident_order_collect": "POST only: redirects to meals:resident_orders",
+    "meals:lunch_offer_fragment": "an htmx fragment of activities:my_bookings and activities:detail (toured there)",
+    "meals:kitchen_menu_item": "POST only: redirects to meals:kitchen_menu",
+    "meals:kitchen_menu_item_remove": "POST only: redirects to meals:kitchen_menu",
+    "meals:kitchen_menu_publish": "POST only: redirects to meals:kitchen_menus",
+    "meals:kitchen_menu_unpublish": "POST only: redirects to meals:kitchen_menus",
+    "meals:quality_photo": "an image (an inspection photo)",
+    "meals:staff_report_csv": "a CSV download",
+    "cases:photo": "an image (a report's photo)",
+    "cases:console_bulk": "POST only: redirects to cases:console",
+    "cases:console_move": "POST only: redirects to cases:console_case",
+    "cases:console_merge": "POST only: redirects to cases:console_case",
+    "cases:console_split": "POST only: redirects to cases:console_case",
+    "access:rider_photo": "an image (a rider's photo)",
+    "assistant:feedback": "POST only: an htmx answer",
+    "assistant:curated_deactivate": "POST only: redirects to assistant:review_queue",
+    "assistant:synonym_delete": "POST only: redirects to assistant:review_queue",
+}
+
+# Chinese that stays on an English page on purpose (beyond the street's own data: names of places, people,
+# dishes and activities, addresses, which the test reads from the database).
+ENGLISH_KEEP: list[str] = [
+    "中文",  # the language switch names the other language in that language
+    "电动车",  # the assistant's synonyms page gives examples of the words residents type
+    "电瓶车",
+]
+# ... and patterns of it: a masked name (a reporter "张**").
+ENGLISH_KEEP_PATTERNS: list[str] = [r"[\u4e00-\u9fff]\*+"]
+
+# Console messages that are not the page's fault, each with the reason.
+CONSOLE_IGNORED: list[str] = [
+    # The tour's server is pytest-django's WSGI live server, without WebSockets; the live pushes are tested
+    # against uvicorn by cases/tests/test_browser_cases.py.
+    r"WebSocket connection to .* failed",
+]
+
+# Failures known and not yet fixed: (stop name, role, language or "*", check) -> why. A known failure that no
+# longer happens fails the tour too, so this list only shrinks.
+ENGLISH = "issue 15 item 5: English complete (street names, dates, categories on these pages)"
+KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {
+    ("access:compound", "staff", "en", "untranslated"): ENGLISH,
+    ("access:home", "staff", "en", "untranslated"): ENGLISH,
+    ("access:riders", "staff", "en", "untranslated"): ENGLISH,
+    ("access:tap", "rider", "en", "untranslated"): ENGLISH,
+    ("activities:staff_list", "staff", "en", "untranslated"): ENGLISH,
+    ("assistant:review_queue", "staff", "en", "untranslated"): ENGLISH,
+    ("cases:console", "staff", "en", "untranslated"): ENGLISH,
+    ("cases:console_case", "staff", "en", "untranslated"): ENGLISH,
+    ("cases:my_reports", "rider", "en", "untranslated"): ENGLISH,
+    ("cases:report", "resident", "en", "untranslated"): ENGLISH,
+    ("cases:report", "rider", "en", "untranslated"): ENGLISH,
+    ("core:me", "rider", "en", "untranslated"): ENGLISH,
+    ("core:me", "staff", "en", "untranslated"): ENGLISH,
+    ("meals:counter", "staff", "en", "untranslated"): ENGLISH,
+    ("meals:kitchen_menu", "staff", "en", "untranslated"): ENGLISH,
+    ("meals:kitchen_menus", "staff", "en", "untranslated"): ENGLISH,
+    ("meals:kitchen_menus_import", "staff", "en", "untranslated"): ENGLISH,
+    ("meals:quality_home", "staff", "en", "untranslated"): ENGLISH,
+    ("meals:resident_menu", "resident", "en", "untranslated"): ENGLISH,
+    ("meals:resident_order", "resident", "en", "untranslated"): ENGLISH,
+    ("meals:resident_orders", "resident", "en", "untranslated"): ENGLISH,
+    ("meals:staff_report", "staff", "en", "untranslated"): ENGLISH,
+}
+
+
+def excluded_reason(name: str) -> str | None:
+    for key, reason in EXCLUDED.items():
+        if name == key or (key.endswith((":", "_")) and name.startswith(key)):
+            return reason
+    return None
