@@ -10,11 +10,7 @@ LOCK_OPTS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url
 LINLI_PORT ?= 8000
 export LINLI_PORT
 
-<<<<<<< HEAD
-.PHONY: demo test test-pg fuzz bench lint venv lock clean write-map
-=======
-.PHONY: demo test test-pg tour bench lint venv lock clean write-map
->>>>>>> 7b8e40f (The tour (make tour): every page of every role in Chromium, from linli/tour.py beside the URLs; pages styled for elders; sign-in after an expired session keeps the choice; the map's nearest results, typed places and the spot named in words)
+.PHONY: demo test test-pg fuzz tour bench lint venv lock clean write-map
 
 venv: $(STAMP)
 
