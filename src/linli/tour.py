@@ -37,6 +37,7 @@ class Stop:
     action: str = ""  # "drop-session" (then reload) or "drop-session-then-submit" (the `submit` button)
     submit: str = "main form[method=post] [type=submit]"
     redirects: bool = False  # the path answers with a redirect to the page toured
+    expect: str = ""  # a selector the page must show (what the scene is about)
 
 
 STOPS: list[Stop] = [
@@ -101,7 +102,7 @@ STOPS: list[Stop] = [
     # pages no URL pattern names: the error pages, and a form sent after the session expired
     Stop("error:404", "/tour/no-such-page/", ("resident", "staff"), status=404),
     Stop("error:403", "/staff/cases/?street={street}", ("resident",), status=403),
-    Stop("error:expired-session", "/me/meals/", ("resident",), action="drop-session"),
+    Stop("error:expired-session", "/me/meals/", ("resident",), action="drop-session", expect="input[name=phone]"),
     Stop(
         "error:csrf",
         "/me/",

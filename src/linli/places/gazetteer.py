@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,35 +91,34 @@ def _road_distance(road: Road, lat: float, lng: float) -> float:
 
 @dataclass
 class _Index:
-    at: float
     compounds: list[tuple[str, Any, float, float]]  # (name, shape, lat, lng)
     roads: dict[str, Road]
     places: list[tuple[str, float, float]]
 
 
-_INDEX: dict[int, _Index] = {}
-INDEX_SECONDS = 60  # compounds, roads and places change rarely: a minute-old copy names a spot well enough
-
-
 def _index(street: Street) -> _Index:
-    found = _INDEX.get(street.pk)
-    if found is None or time.monotonic() - found.at > INDEX_SECONDS:
-        found = _Index(
-            at=time.monotonic(),
-            compounds=[
-                (c.name, shape(c.geometry), c.lat, c.lng)
-                for c in Compound.objects.filter(street=street).only("name", "geometry", "lat", "lng")
-            ],
-            roads=_roads(street),
-            places=list(Place.objects.filter(street=street).values_list("name", "lat", "lng")),
-        )
-        _INDEX[street.pk] = found
-    return found
+    return _Index(
+        compounds=[
+            (c.name, shape(c.geometry), c.lat, c.lng)
+            for c in Compound.objects.filter(street=street).only("name", "geometry", "lat", "lng")
+        ],
+        roads=_roads(street),
+        places=list(Place.objects.filter(street=street).values_list("name", "lat", "lng")),
+    )
+
+
+def spot_namer(street: Street) -> Callable[[float, float], dict[str, Any]]:
+    """`name(lat, lng)` for many points of one street (a list of cases): the street's data is read once."""
+    index = _index(street)
+    return lambda lat, lng: _spot(index, lat, lng)
 
 
 def spot_name(street: Street, lat: float, lng: float) -> dict[str, Any]:
     """The point in words: {compound, road, near: {name, distance_m}, text} (text in the active language)."""
-    index = _index(street)
+    return _spot(_index(street), lat, lng)
+
+
+def _spot(index: _Index, lat: float, lng: float) -> dict[str, Any]:
     here = Point(lng, lat)
     compound = None
     best = None
@@ -127,11 +126,7 @@ def spot_name(street: Street, lat: float, lng: float) -> dict[str, Any]:
         if geom.geom_type != "Point" and geom.covers(here):
             compound, best = name, 0.0
             break
-        d = (
-            haversine_m(lat, lng, c_lat, c_lng)
-            if geom.geom_type == "Point"
-            else geom.distance(here) * METRES_PER_DEGREE
-        )
+        d = haversine_m(lat, lng, c_lat, c_lng) if geom.geom_type == "Point" else geom.distance(here) * METRES_PER_DEGREE
         if d <= NEAR_COMPOUND_M and (best is None or d < best):
             compound, best = name, d
     road = None

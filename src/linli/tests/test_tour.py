@@ -369,6 +369,8 @@ def visit(page: Any, url: str, stop: tour.Stop, elder: bool, lang: str, axe: str
         page.wait_for_function(WAIT_FOR_FRAGMENTS, timeout=5_000)
     except Exception:  # noqa: BLE001 - reported as a finding
         problems.setdefault("status", []).append("htmx fragments still loading after 5 s")
+    if stop.expect and page.locator(stop.expect).count() == 0:
+        problems.setdefault("status", []).append(f"{stop.expect} is not on {page.url}")
     checks = page.evaluate(PAGE_CHECKS_JS, elder)
     csp = page.evaluate("() => window.__cspViolations")
     if stop.status != 200:  # the error page's own status is logged as a failed load

@@ -9,6 +9,7 @@ live rows, the beep and the unread badge. Every `Problem` is shown as a message 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -33,7 +34,7 @@ from linli.core.geo import navigation_links
 from linli.core.i18n import Text, choice_label
 from linli.core.models import Grid
 from linli.core.pages import login_redirect, problem_message, staff_street_choice
-from linli.places.gazetteer import spot_name
+from linli.places.gazetteer import spot_name, spot_namer
 
 S = CaseStatus
 OPEN = ",".join(sorted(selectors.MERGEABLE_STATUSES))
@@ -133,12 +134,14 @@ def _case_list(user: Any, street: Any, f: dict[str, Any]) -> Any:
     )
 
 
-def console_row(case: Case, now: datetime) -> dict[str, Any]:
+def console_row(
+    case: Case, now: datetime, namer: Callable[[float, float], dict[str, Any]] | None = None
+) -> dict[str, Any]:
     row = selectors.case_row(case, now=now)
     row["url"] = reverse("cases:console_case", args=[case.pk])
     row["time_left"] = time_left(case.resolution_due_at, now) if case.status in selectors.UNRESOLVED_STATUSES else None
     row["created_local"] = timezone.localtime(case.created_at).strftime("%m-%d %H:%M")
-    row["where"] = spot_name(case.street, case.lat, case.lng)["text"]
+    row["where"] = (namer or spot_namer(case.street))(case.lat, case.lng)["text"]
     return row
 
 
@@ -183,7 +186,8 @@ def console(request: HttpRequest) -> HttpResponse:
     try:
         qs = _case_list(request.user, street, f)
         count = qs.count()
-        rows = [console_row(c, now) for c in qs[:LIST_LIMIT]]
+        namer = spot_namer(street)
+        rows = [console_row(c, now, namer) for c in qs[:LIST_LIMIT]]
     except Problem as exc:
         problem = exc
     by_grid: dict[str, dict[str, Any]] = {}
