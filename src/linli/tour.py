@@ -140,6 +140,7 @@ EXCLUDED: dict[str, str] = {
     "cases:console_split": "POST only: redirects to cases:console_case",
     "access:rider_photo": "an image (a rider's photo)",
     "assistant:feedback": "POST only: an htmx answer",
+    "assistant:map_panel": "an htmx fragment of places:street_map (toured there)",
     "assistant:curated_deactivate": "POST only: redirects to assistant:review_queue",
     "assistant:synonym_delete": "POST only: redirects to assistant:review_queue",
 }

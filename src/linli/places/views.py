@@ -156,6 +156,7 @@ def street_map(request: HttpRequest, code: str) -> HttpResponse:
         "i18n": {
             "you": _("您的位置"),
             "locating": _("正在获取您的位置…"),
+            "finding": _("正在查找这个地点…"),
             "geoDenied": _("无法获取您的位置。请在“从哪里出发”框中输入地址或地点名称。"),
             "geoUnsupported": _("这个浏览器不能定位。请在“从哪里出发”框中输入地址或地点名称。"),
             "noMatch": _("没有找到这个地址或地点，请换个说法。"),

@@ -213,7 +213,7 @@
       atInput.value = text;
       fromInput.value = "";
       showNearest = true;
-      say(t.locating);
+      say(t.finding);
       window.htmx.trigger(form, "submit");
     } else if (p) {
       setOrigin(p.lat, p.lng, (t.originSet || "").replace("%(name)s", p.name));
