@@ -234,6 +234,21 @@ PAGE_CHECKS_JS = r"""
     }
     if (why) out.unstyled.push(`${describe(el)}: ${why}`);
   }
+  // Type in elder mode: body text at least 20 px, and nothing on the page under 16 px.
+  if (elder) {
+    const body = parseFloat(getComputedStyle(document.body).fontSize);
+    if (body < 20) out.small.push(`body text is ${body}px`);
+    const tiny = new Set();
+    const walk = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n && tiny.size < 4; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !el || el.closest('.leaflet-container, .visually-hidden, script, style')) continue;
+      if (!el.checkVisibility()) continue;
+      const size = parseFloat(getComputedStyle(el).fontSize);
+      if (size < 16) tiny.add(`${describe(el)} text is ${size.toFixed(1)}px`);
+    }
+    out.small.push(...tiny);
+  }
   // Tap targets in elder mode: at least 48 x 48 px (a checkbox counts with its label; links inside a sentence
   // are exempt, as WCAG 2.5.8 exempts them; the map's own attribution is exempt).
   if (elder) {
@@ -279,6 +294,38 @@ PAGE_CHECKS_JS = r"""
     }
   }
   return out;
+}
+"""
+
+# Nothing under a fixed bar: scrolled to the end, the page's last buttons and links can be tapped (the point at
+# their middle is theirs, not a fixed bottom bar's or a floating button's).
+COVERED_JS = r"""
+() => {
+  window.scrollTo(0, document.documentElement.scrollHeight);
+  const found = [];
+  const targets = [...document.querySelectorAll('main a[href], main button, main input:not([type=hidden]), main select')]
+    .filter((el) => el.checkVisibility({opacityProperty: true, visibilityProperty: true}) && !el.closest('.leaflet-container, [style*="position: fixed"]'))
+    .filter((el) => getComputedStyle(el).position !== 'fixed' && !el.closest('.bottom-bar, .assistant-entry'))
+    .slice(-4);
+  for (const el of targets) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.bottom <= 0 || r.top >= window.innerHeight) continue;
+    const x = r.left + r.width / 2, y = Math.min(r.top + r.height * 0.85, window.innerHeight - 1);  // its lower part too
+    const top = document.elementFromPoint(x, y);
+    if (!top || top.contains(el) || el.contains(top) || (el.labels && [...el.labels].some((l) => l.contains(top)))) continue;
+    // Covered by what stays put at the bottom (a bar, a floating button); a sticky map at the top is scrolled under.
+    let fixed = null;
+    for (let p = top; p && p !== document.body; p = p.parentElement) {
+      const pos = getComputedStyle(p).position;
+      if (pos === 'fixed' || pos === 'sticky') { fixed = p; break; }
+    }
+    if (fixed && fixed.getBoundingClientRect().top >= window.innerHeight / 2) {
+      const cover = top.closest('[class]');
+      found.push(`${el.tagName.toLowerCase()} "${(el.innerText || el.value || '').trim().slice(0, 20)}" is under ${cover ? cover.className.toString().slice(0, 40) : top.tagName}`);
+    }
+  }
+  window.scrollTo(0, 0);
+  return found;
 }
 """
 
@@ -378,6 +425,7 @@ def visit(page: Any, url: str, stop: tour.Stop, elder: bool, lang: str, axe: str
     errors = [e for e in errors if not any(re.search(p, e) for p in tour.CONSOLE_IGNORED)]
     problems["console"] = errors + [f"CSP: {c}" for c in csp]
     problems["overflow"] = checks["overflow"]
+    problems["covered"] = page.evaluate(COVERED_JS)
     problems["tap-target"] = checks["small"]
     problems["default-style"] = checks["unstyled"]
     if lang == "en":
