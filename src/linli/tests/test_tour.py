@@ -186,7 +186,7 @@ def data_strings() -> list[str]:
 
 PAGE_CHECKS_JS = r"""
 (elder) => {
-  const out = {overflow: [], small: [], unstyled: [], texts: []};
+  const out = {overflow: [], small: [], type: [], unstyled: [], texts: []};
   const vw = document.documentElement.clientWidth;
   const visible = (el) => el.checkVisibility({opacityProperty: true, visibilityProperty: true});
   const describe = (el) => {
@@ -237,7 +237,7 @@ PAGE_CHECKS_JS = r"""
   // Type in elder mode: body text at least 20 px, and nothing on the page under 16 px.
   if (elder) {
     const body = parseFloat(getComputedStyle(document.body).fontSize);
-    if (body < 20) out.small.push(`body text is ${body}px`);
+    if (body < 20) out.type.push(`body text is ${body}px`);
     const tiny = new Set();
     const walk = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
     for (let n = walk.nextNode(); n && tiny.size < 4; n = walk.nextNode()) {
@@ -247,7 +247,7 @@ PAGE_CHECKS_JS = r"""
       const size = parseFloat(getComputedStyle(el).fontSize);
       if (size < 16) tiny.add(`${describe(el)} text is ${size.toFixed(1)}px`);
     }
-    out.small.push(...tiny);
+    out.type.push(...tiny);
   }
   // Tap targets in elder mode: at least 48 x 48 px (a checkbox counts with its label; links inside a sentence
   // are exempt, as WCAG 2.5.8 exempts them; the map's own attribution is exempt).
@@ -427,6 +427,7 @@ def visit(page: Any, url: str, stop: tour.Stop, elder: bool, lang: str, axe: str
     problems["overflow"] = checks["overflow"]
     problems["covered"] = page.evaluate(COVERED_JS)
     problems["tap-target"] = checks["small"]
+    problems["type-size"] = checks["type"]
     problems["default-style"] = checks["unstyled"]
     if lang == "en":
         problems["untranslated"] = untranslated(checks["texts"], visit.keep)  # type: ignore[attr-defined]

@@ -55,6 +55,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "lat": case.lat,
         "lng": case.lng,
         "address": case.address,
+        "where": spot_texts(case.street, case.lat, case.lng)[0],  # the spot in words (compound · road · place)
         "description": mask_personal_text(case.description),  # as the list shows it (its text filter searches it)
         "reports_count": case.reports_count,
         "created_at": case.created_at.isoformat(),

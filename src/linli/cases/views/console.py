@@ -249,7 +249,7 @@ def console(request: HttpRequest) -> HttpResponse:
                 "id": r["id"],
                 "lat": r["lat"],
                 "lng": r["lng"],
-                "label": f"#{r['id']} {r['category']['name']}",
+                "label": f"#{r['id']} {r['category']['name']}" + (f" · {r['where']}" if r["where"] else ""),
                 "url": r["url"],
             }
             for r in rows

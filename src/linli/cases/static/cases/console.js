@@ -190,7 +190,15 @@
     sla.textContent = left ? left.label : "—";
     cell(tr, sla, "case-row__sla");
     cell(tr, c.reports_count, "case-row__count");
-    cell(tr, c.address || "", "case-row__where");
+    var where = cell(tr, "", "case-row__where");
+    if (c.where) {
+      var spot = document.createElement("span"); spot.className = "case-row__spot"; spot.textContent = c.where;
+      where.appendChild(spot);
+    }
+    if (c.address || !c.where) {
+      var note = document.createElement("span"); note.className = "muted"; note.textContent = c.address || "";
+      where.appendChild(note);
+    }
     var when = new Date(c.created_at);
     var pad = function (n) { return ("0" + n).slice(-2); };
     cell(tr, pad(when.getMonth() + 1) + "-" + pad(when.getDate()) + " " + pad(when.getHours()) + ":" + pad(when.getMinutes())).className = "muted";
