@@ -126,7 +126,11 @@ def _spot(index: _Index, lat: float, lng: float) -> dict[str, Any]:
         if geom.geom_type != "Point" and geom.covers(here):
             compound, best = name, 0.0
             break
-        d = haversine_m(lat, lng, c_lat, c_lng) if geom.geom_type == "Point" else geom.distance(here) * METRES_PER_DEGREE
+        d = (
+            haversine_m(lat, lng, c_lat, c_lng)
+            if geom.geom_type == "Point"
+            else geom.distance(here) * METRES_PER_DEGREE
+        )
         if d <= NEAR_COMPOUND_M and (best is None or d < best):
             compound, best = name, d
     road = None
