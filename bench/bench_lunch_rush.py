@@ -235,7 +235,9 @@ def populate_main(tokens_file: str, n_users: int) -> None:
             batch_size=5000,
         )
         # What wallet_topup writes, in bulk: the balance and its ledger entry agree.
-        wallets = Wallet.objects.bulk_create([Wallet(user=u, balance_fen=BALANCE_FEN) for u in users], batch_size=5000)
+        wallets = Wallet.objects.bulk_create(
+            [Wallet(user=u, street=street, balance_fen=BALANCE_FEN) for u in users], batch_size=5000
+        )
         WalletEntry.objects.bulk_create(
             [
                 WalletEntry(wallet=w, kind="topup", amount_fen=BALANCE_FEN, balance_after_fen=BALANCE_FEN, street=street,
