@@ -253,7 +253,7 @@ def tap_row(tap: Tap) -> dict[str, Any]:
         "gate_name": tap.gate.name if tap.gate else "",
         "compound": tap.compound.name if tap.compound else "",
         "rider": mask_phone(tap.rider.phone) if tap.rider else None,
-        "rider_name": credential.real_name if credential else (tap.rider.display_name if tap.rider else ""),
+        "rider_name": str(tap.rider) if tap.rider else "",
         "partner": credential.partner.name if credential else "",
         "decision": tap.decision,
         "reason": tap.reason,
@@ -309,3 +309,29 @@ def alert_list_for_user(user: User, *, days: int = 7) -> QuerySet[AccessAlert]:
         return AccessAlert.objects.none()
     since = timezone.now() - timedelta(days=days)
     return AccessAlert.objects.filter(scope, at__gte=since).select_related("gate", "compound", "rider")
+
+
+# -------------------------------------------------------------------------------- riders meals may not use
+
+HOLD_REASONS: dict[str, Text] = {
+    "suspended": gettext_lazy("该骑手的资格已暂停，不能派单"),
+    "revoked": gettext_lazy("该骑手的认证已撤销，不能派单"),
+    "expired": gettext_lazy("该骑手的认证已过期，请先续期"),
+}
+
+
+def riders_on_hold(*, street: Any, user_ids: list[int], now: datetime | None = None) -> dict[int, Text]:
+    """Registered into meals' `rider_hold_register`: the riders whose credential in `street` is suspended,
+    revoked or expired are not offered for a run. A rider without a credential here is left to meals' own
+    rule (the street's rider role)."""
+    now = now or timezone.now()
+    held: dict[int, Text] = {}
+    rows = RiderCredential.objects.filter(street=street, user_id__in=user_ids).values_list(
+        "user_id", "status", "expires_at"
+    )
+    for user_id, status, expires_at in rows:
+        if status != "verified":
+            held[user_id] = HOLD_REASONS.get(status, HOLD_REASONS["suspended"])
+        elif expires_at <= now:
+            held[user_id] = HOLD_REASONS["expired"]
+    return held

@@ -79,6 +79,7 @@ class MeOut(Schema):
     display_name: str
     elder_mode: bool
     language: str
+    birth_year: int | None
     roles: list[RoleOut]
 
 
@@ -92,6 +93,7 @@ class MePatch(Schema):
     display_name: str | None = Field(None, max_length=50)
     elder_mode: bool | None = None
     language: str | None = Field(None, max_length=10)
+    birth_year: int | None = Field(None, description="only the year; null clears it")
 
 
 class SignedOut(Schema):
@@ -105,6 +107,7 @@ def me_dict(user: Any) -> dict[str, Any]:
         "display_name": user.display_name,
         "elder_mode": user.elder_mode,
         "language": user.language,
+        "birth_year": user.birth_year,
         "roles": [
             {"street": r.street.code, "street_name": r.street.name, "role": r.role}
             for r in selectors.user_role_list(user)
@@ -161,6 +164,7 @@ def patch_me(request: HttpRequest, payload: MePatch) -> dict:
         display_name=payload.display_name,
         elder_mode=payload.elder_mode,
         language=payload.language,
+        birth_year=payload.birth_year if "birth_year" in payload.model_fields_set else services.KEEP,
     )
     return me_dict(user)
 

@@ -68,6 +68,7 @@ CATALOGUE: dict[str, tuple[int, Text]] = {
     "pickup_code_invalid": (422, _("取餐码无效")),
     "photo_invalid": (422, _("照片无效")),
     "run_invalid_transition": (409, _("配送批次当前状态下不能进行此操作")),
+    "rider_unavailable": (409, _("该骑手暂不能接单")),
     "unknown_category": (422, _("没有这个事件类别")),
     "case_invalid_transition": (409, _("事件当前状态下不能进行此操作")),
     "outside_street": (422, _("该位置不在本街道范围内")),

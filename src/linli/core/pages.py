@@ -50,4 +50,6 @@ def problem_message(problem: Problem) -> dict[str, Any]:
         "detail": str(problem.detail),
         "code": problem.code,
         "retry_after": problem.extra.get("retry_after"),
+        # Where the person can put it right (e.g. "/me/" for a missing birth year); pages link it with ?next=.
+        "fix": problem.extra.get("fix"),
     }

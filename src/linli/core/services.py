@@ -149,10 +149,22 @@ def user_get_or_create(*, phone: str, display_name: str = "") -> User:
     return user
 
 
+# The earliest birth year a person may give (a typo such as 1049 is refused rather than made 977 years old).
+BIRTH_YEAR_MIN = 1900
+KEEP = object()  # user_update: leave the field as it is (None clears the birth year)
+
+
 @transaction.atomic
 def user_update(
-    *, user: User, display_name: str | None = None, elder_mode: bool | None = None, language: str | None = None
+    *,
+    user: User,
+    display_name: str | None = None,
+    elder_mode: bool | None = None,
+    language: str | None = None,
+    birth_year: Any = KEEP,
 ) -> User:
+    """Change a person's own settings. `birth_year` is only the year (PIPL: enough for the elder tiers and the
+    elders' activities); None clears it."""
     fields = []
     if display_name is not None:
         display_name = display_name.strip()
@@ -179,6 +191,20 @@ def user_update(
             )
         user.language = language
         fields.append("language")
+    if birth_year is not KEEP:
+        this_year = timezone.localdate().year
+        if birth_year is not None and not (BIRTH_YEAR_MIN <= int(birth_year) <= this_year):
+            raise Problem(
+                "validation_error",
+                errors=[
+                    field_error(
+                        "birth_year",
+                        format_lazy(_("出生年份应在 {first} 到 {last} 之间"), first=BIRTH_YEAR_MIN, last=this_year),
+                    )
+                ],
+            )
+        user.birth_year = None if birth_year is None else int(birth_year)
+        fields.append("birth_year")
     if fields:
         user.save(update_fields=fields)
     return user

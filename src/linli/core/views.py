@@ -20,6 +20,7 @@ from linli.core import selectors, services, workbench
 from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.forms import CodeForm, PhoneForm, ProfileForm
+from linli.core.hooks import ME_PANEL
 from linli.core.pages import problem_message
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.ratelimit import client_ip
@@ -112,8 +113,11 @@ def me_view(request: HttpRequest) -> HttpResponse:
                     user=user,  # type: ignore[arg-type]
                     display_name=form.cleaned_data["display_name"],
                     language=form.cleaned_data["language"],
+                    birth_year=form.cleaned_data["birth_year"],
                 )
-                response = HttpResponseRedirect(request.path + "?saved=1")
+                # Sent here by a page that needed a detail (the elders' activity asks for the birth year): back to it.
+                back = safe_next(request, "")
+                response = HttpResponseRedirect(back or request.path + "?saved=1")
                 lang = form.cleaned_data["language"]
                 if lang:
                     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, max_age=ONE_YEAR)
@@ -122,10 +126,21 @@ def me_view(request: HttpRequest) -> HttpResponse:
                 return response
             except Problem as exc:
                 problem = problem_message(exc)
+                for err in exc.errors:
+                    if err.get("field") in form.fields:
+                        form.add_error(err["field"], str(err.get("message", "")))
     else:
-        form = ProfileForm(initial={"display_name": user.display_name, "language": user.language})  # type: ignore[union-attr]
+        form = ProfileForm(
+            initial={
+                "display_name": user.display_name,  # type: ignore[union-attr]
+                "language": user.language,  # type: ignore[union-attr]
+                "birth_year": user.birth_year or "",  # type: ignore[union-attr]
+            }
+        )
         saved = request.GET.get("saved") == "1"
     ctx = {
+        "next": safe_next(request, ""),
+        "me_fragments": ME_PANEL.urls(user=user),
         "form": form,
         "problem": problem,
         "saved": saved,

@@ -70,7 +70,7 @@ ACCOUNTS = [
         "property_manager", "13800000006", "赵经理（示例）", "物业经理", "property manager", "property_manager"
     ),
     DemoAccount("food_supervisor", "13800000007", "孙阿姨（示例）", "食安监督员", "food supervisor", "food_supervisor"),
-    DemoAccount("rider", "13800000008", "张师傅（示例骑手）", "骑手", "rider", "rider"),
+    DemoAccount("rider", "13800000008", "张召（示例骑手）", "骑手", "rider", "rider"),
     DemoAccount("resident", "13800000009", "小林（示例居民）", "居民", "resident"),
     DemoAccount("elder", "13800000010", "胡阿姨（示例，78岁）", "老年居民", "elderly resident", elder=True),
 ]

@@ -22,7 +22,7 @@ from linli.access.services import gates as gate_services
 from linli.access.services import policy as policy_services
 from linli.access.services import riders as rider_services
 from linli.core.models import Compound, Street, User
-from linli.core.services import user_get_or_create, user_update
+from linli.core.services import user_get_or_create
 
 # (compound external id, gate name, device id)
 GATES = [
@@ -40,11 +40,12 @@ POLICIES = [
     ("wl-cmp-007", "", ["eleme", "meituan"], None),
 ]
 PARTNERS = [("eleme", "饿了么"), ("meituan", "美团")]
-# (phone, real name, partner code, display name, suspended)
+# (phone, real name, partner code, suspended). The verified real name is the rider's one name everywhere (meals'
+# runs, the gate, cases): verification writes it into the person's display name.
 RIDERS = [
-    ("13800000008", "张召", "eleme", None, False),  # the demo rider account (ACCOUNTS["rider"])
-    ("13800000081", "王磊", "meituan", "王师傅（示例骑手，美团）", False),
-    ("13800000082", "刘强", "meituan", "刘师傅（示例骑手，已暂停）", True),
+    ("13800000008", "张召（示例骑手）", "eleme", False),  # the demo rider account (ACCOUNTS["rider"])
+    ("13800000081", "王磊（示例骑手）", "meituan", False),
+    ("13800000082", "刘强（示例骑手）", "meituan", True),
 ]
 MANAGER_PHONE = "+8613800000006"  # the demo property manager (ACCOUNTS["property_manager"])
 MANAGED = ["wl-cmp-002", "wl-cmp-003", "wl-cmp-005"]
@@ -117,12 +118,10 @@ def demo_access_load(*, street: Street, stdout: Any = None) -> AccessDemo:
                 policy_services.policy_set(
                     compound=compounds[ext], actor=None, hours=hours, partners=partners, max_per_hour=max_per_hour
                 )
-        for phone, real_name, partner, display_name, suspended in RIDERS:
-            user = user_get_or_create(phone=phone, display_name=display_name or "")
-            if display_name and user.display_name != display_name:
-                user_update(user=user, display_name=display_name)
+        for phone, real_name, partner, suspended in RIDERS:
+            user = user_get_or_create(phone=phone, display_name=real_name)
             credential = RiderCredential.objects.filter(user=user, street=street).first()
-            if credential is None:
+            if credential is None or credential.real_name != real_name or user.display_name != real_name:
                 credential = rider_services.rider_verify(
                     street=street, phone=phone, partner=partner, real_name=real_name, actor=None
                 )

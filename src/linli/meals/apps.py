@@ -10,12 +10,15 @@ class MealsConfig(AppConfig):
         """Meals extends lower domains through their hooks; they never import meals (docs/architecture.md)."""
         # Imported here, not at the top: apps.py is loaded before the app registry can import models.
         from linli.activities import hooks as activity_hooks
+        from linli.core import hooks as core_hooks
         from linli.core import transfers
         from linli.meals.services.kitchen_places import KitchenServes
         from linli.meals.services.menus import menus_import
         from linli.meals.views.resident.lunch_offer import lunch_offer_url
+        from linli.meals.views.resident.panels import elder_tier_url
         from linli.places import hooks as place_hooks
 
         place_hooks.place_property_register(KitchenServes())
         activity_hooks.BOOKING_PANEL.register(lunch_offer_url, key="meals.lunch_offer")
+        core_hooks.ME_PANEL.register(elder_tier_url, key="meals.elder_tier")
         transfers.importer_register("menus", menus_import, reads="text")

@@ -33,7 +33,7 @@ from linli.core.errors import Problem, field_error
 from linli.core.models import Role, Street, User
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.photos import photo_process
-from linli.core.services import audit_log, role_assign, user_get_or_create
+from linli.core.services import audit_log, role_assign, user_get_or_create, user_update
 
 DEFAULT_DAYS = 180
 MAX_DAYS = 3 * 365
@@ -143,6 +143,9 @@ def _verify(
     credential.expires_at = now + timedelta(days=days)
     credential.updated_at = now
     credential.save()
+    if user.display_name != real_name:
+        # One name everywhere (meals' runs, cases, the gate): the person's own, set to the name staff verified.
+        user_update(user=user, display_name=real_name)
     role_assign(user=user, street=street, role=Role.RIDER, actor=actor)
     audit_log(
         actor=actor,

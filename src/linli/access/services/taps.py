@@ -189,7 +189,7 @@ def tap_answer(result: TapResult, *, lang: str = "zh-hans", photo_url: str | Non
         "outcome": result.outcome or None,
         "tap_id": result.tap.pk,
         "rider": (
-            {"name": credential.real_name, "partner": credential.partner.name, "photo_url": photo_url}
+            {"name": str(result.tap.rider), "partner": credential.partner.name, "photo_url": photo_url}
             if credential is not None and result.decision == Decision.ALLOW
             else None
         ),

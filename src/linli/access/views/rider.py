@@ -56,7 +56,8 @@ def tap_page(request: HttpRequest) -> HttpResponse:
         "token": token,
         "answer": answer,
         "credentials": [{"c": c, "active": credential_active(c, now), "photo": photo_url(c)} for c in credentials],
-        "rider_name": next((c.real_name for c in credentials if credential_active(c, now)), user.display_name),
+        # One name everywhere: the person's own (verification writes the verified real name into it).
+        "rider_name": str(user),
     }
     return render(request, "access/tap.html", ctx, status=200)
 

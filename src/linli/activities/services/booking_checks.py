@@ -58,7 +58,7 @@ def check_audience(activity: Activity, user: Any, now: datetime) -> None:
         if not birth_year:
             raise Problem(
                 "audience_mismatch",
-                detail=_("该活动面向60岁以上老年人。请先在「我的」页面（/me/）填写出生年份"),
+                detail=_("该活动面向60岁以上老年人。请先在「我的」页面填写出生年份"),
                 extra={"audience": audience, "fix": "/me/"},
             )
         if timezone.localtime(now).year - birth_year < ELDERLY_MIN_AGE:

@@ -149,7 +149,7 @@ def list_runs(
     auth=require_user,
     summary="指定骑手 Assign a rider",
 )
-@problems("not_found", "permission_denied", "run_invalid_transition")
+@problems("not_found", "permission_denied", "run_invalid_transition", "rider_unavailable")
 def assign_run(request: HttpRequest, run_id: int, payload: AssignIn) -> dict[str, Any]:
     """Kitchen staff give a planned run to a rider of the street (`validation_error` on `rider_id` otherwise)."""
     run = kitchen_selectors.run_get(run_id=run_id)

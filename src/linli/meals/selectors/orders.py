@@ -85,7 +85,7 @@ def _run(order: Order) -> dict[str, Any] | None:
     return {
         "id": run.pk,
         "status": run.status,
-        "rider": {"name": rider.display_name, "phone": mask_phone(rider.phone)} if rider else None,
+        "rider": {"name": str(rider), "phone": mask_phone(rider.phone)} if rider else None,
         "handed_over_at": stop.handed_over_at.isoformat() if stop.handed_over_at else None,
     }
 

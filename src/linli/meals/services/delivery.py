@@ -33,6 +33,7 @@ from linli.core.phones import mask_phone
 from linli.core.selectors import require_role, user_has_role, user_street_ids
 from linli.core.services import audit_log
 from linli.core.transitions import StateMachine, Step
+from linli.meals.hooks import riders_held
 from linli.meals.models import (
     DeliveryRun,
     DeliveryStop,
@@ -371,6 +372,13 @@ def run_assign(*, run: DeliveryRun, rider: Any, actor: Any) -> DeliveryRun:
             detail=_("该用户不是本街道的骑手"),
             errors=[{"field": "rider_id", "message": _("不是本街道的骑手")}],
         )
+    held = riders_held(street=run.kitchen.street, user_ids=[rider.pk])
+    if held:
+        raise Problem(
+            "rider_unavailable",
+            detail=held[rider.pk],
+            errors=[{"field": "rider_id", "message": held[rider.pk]}],
+        )
     if not DeliveryRun.objects.filter(pk=run.pk, status=R.PLANNED).update(rider=rider):
         run.refresh_from_db(fields=["status"])
         raise run_invalid(run, "assigned", _("配送批次已出发，不能再更换骑手"))
@@ -527,7 +535,7 @@ def run_to_dict(run: DeliveryRun, *, with_orders: bool = False) -> dict[str, Any
         "status_label": str(choice_label(RunStatus, run.status)),
         "status_zh": choice_label_in(RunStatus, run.status, "zh-hans"),  # for clients written against the first API
         "rider_id": run.rider_id,
-        "rider": (run.rider.display_name or mask_phone(run.rider.phone)) if run.rider else None,
+        "rider": str(run.rider) if run.rider else None,
         "distance_m": run.distance_m,
         "picked_up_at": run.picked_up_at.isoformat() if run.picked_up_at else None,
         "done_at": run.done_at.isoformat() if run.done_at else None,

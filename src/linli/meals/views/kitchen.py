@@ -26,6 +26,7 @@ from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.models import Role, RoleAssignment
 from linli.core.pages import problem_message
+from linli.meals.hooks import riders_held
 from linli.meals.models import DeliveryRun, Kitchen, Order, OrderStatus, Slot
 from linli.meals.selectors import kitchen as ks
 from linli.meals.services import delivery
@@ -140,8 +141,11 @@ def labels(request: HttpRequest) -> HttpResponse:
 
 
 def _riders(kitchen: Kitchen) -> list[Any]:
+    """The street's riders who may get a run (a suspended or expired rider is never offered)."""
     assignments = RoleAssignment.objects.filter(street=kitchen.street, role=Role.RIDER).select_related("user")
-    return sorted({a.user for a in assignments}, key=lambda u: (u.display_name or "", u.pk))
+    people = {a.user for a in assignments}
+    held = riders_held(street=kitchen.street, user_ids=[u.pk for u in people])
+    return sorted((u for u in people if u.pk not in held), key=lambda u: (u.display_name or "", u.pk))
 
 
 @require_http_methods(["GET", "POST"])
@@ -180,7 +184,7 @@ def runs(request: HttpRequest) -> HttpResponse:
             status = exc.http_status
     run_list = delivery.run_list_for_user(user=request.user, on=ctx["on"], slot=ctx["slot"], kitchen=kitchen)
     ctx["runs"] = [delivery.run_to_dict(r, with_orders=True) for r in run_list]
-    ctx["riders"] = [{"id": u.pk, "name": u.display_name or str(u)} for u in _riders(kitchen)]
+    ctx["riders"] = [{"id": u.pk, "name": str(u)} for u in _riders(kitchen)]
     ctx["map_config"] = {
         "tileUrl": settings.LINLI_MAP_TILE_URL,
         "attribution": settings.LINLI_MAP_TILE_ATTRIBUTION,

@@ -262,7 +262,7 @@ def basket_check(
                 detail=format_lazy(
                     _("「{name}」是长者优惠套餐，限60岁以上居民（请先在「我的」页面填写出生年份）"), name=item.dish.name
                 ),
-                extra={"menu_item_id": item.pk},
+                extra={"menu_item_id": item.pk, **({"fix": "/me/"} if age is None else {})},
             )
     bill = pricing.bill_compute(
         street=kitchen.street,

@@ -19,10 +19,12 @@ from django.urls import URLPattern, path
 from linli.meals.views.resident.lunch_offer import activity_lunch_offer, booking_lunch_offer, lunch_offer_fragment
 from linli.meals.views.resident.menu import meals_home, place_menu
 from linli.meals.views.resident.orders import my_order, my_order_cancel, my_order_collect, my_orders
+from linli.meals.views.resident.panels import elder_tier_fragment
 
 __all__ = [
     "activity_lunch_offer",
     "booking_lunch_offer",
+    "elder_tier_fragment",
     "lunch_offer_fragment",
     "meals_home",
     "my_order",
@@ -41,4 +43,5 @@ urlpatterns: list[URLPattern] = [
     path("me/meals/orders/<int:order_id>/cancel/", my_order_cancel, name="resident_order_cancel"),
     path("me/meals/orders/<int:order_id>/collect/", my_order_collect, name="resident_order_collect"),
     path("meals/lunch-offer/<int:booking_id>/", lunch_offer_fragment, name="lunch_offer_fragment"),
+    path("meals/me/elder-tier/", elder_tier_fragment, name="elder_tier_fragment"),
 ]
