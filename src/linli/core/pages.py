@@ -52,4 +52,6 @@ def problem_message(problem: Problem) -> dict[str, Any]:
         "retry_after": problem.extra.get("retry_after"),
         # Where the person can put it right (e.g. "/me/" for a missing birth year); pages link it with ?next=.
         "fix": problem.extra.get("fix"),
+        # The per-field messages ("重新打开须填写理由"), for pages that show no field beside them.
+        "messages": [str(e.get("message", "")) for e in problem.errors if e.get("message")],
     }

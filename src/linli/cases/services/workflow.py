@@ -4,7 +4,7 @@
      │          │             │                          ▲  │            │            │
      └──────────┴─────────────┴──► rejected (reason)     │  └────────────┴────────────┘
                                                          └── reopened to in_progress (safety officer / admin;
-                                                             a closed case within REOPEN_DAYS)
+                                                             a closed case within REOPEN_DAYS; needs a reason)
 
 - accept / start / resolve / reject: the grid worker of the case's grid or of one of its ancestors, the street's
   safety officers and admins ("handlers"); reject needs a reason.
@@ -151,6 +151,10 @@ def case_transition(
         )
     if to_status == S.REJECTED and not reason:
         raise Problem("validation_error", errors=[field_error("reason", _("驳回须填写理由"))])
+    reopen = to_status == S.IN_PROGRESS and from_status in REOPEN_FROM
+    if reopen and not reason:
+        # Undoing someone's finished work: the handler and the record need to know why.
+        raise Problem("validation_error", errors=[field_error("reason", _("重新打开须填写理由"))])
     if to_status == S.RESOLVED:
         errors = []
         if not photo_list:
@@ -185,7 +189,7 @@ def case_transition(
                 case,
                 to_status,
                 actor=actor,
-                note=reason if to_status == S.REJECTED else note,
+                note=reason if to_status == S.REJECTED or reopen else note,
                 now=now,
                 fields=fields,
                 data={"photos": len(processed)} if processed else {},

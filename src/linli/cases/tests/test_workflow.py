@@ -13,6 +13,7 @@ from linli.cases.selectors import leaderboard
 from linli.cases.services.reports import report_create
 from linli.cases.services.workflow import (
     REOPEN_DAYS,
+    REOPEN_FROM,
     STAMP,
     TRANSITIONS,
     case_assign,
@@ -59,6 +60,8 @@ def move_kwargs(world, from_status: str, to_status: str) -> dict:
         kw.update(photos=[jpeg()], note="已清理完毕")
     if to_status == S.REJECTED:
         kw["reason"] = "现场未发现问题"
+    if to_status == S.IN_PROGRESS and from_status in REOPEN_FROM:
+        kw["reason"] = "复查发现未处理好"
     return kw
 
 
@@ -134,9 +137,9 @@ def test_who_may_handle_a_dispatched_case(world, who, to_status, allowed):
 def test_grid_workers_cannot_verify_close_reopen_or_dispatch(world, from_status, to_status):
     case = case_at(world, from_status)
     with pytest.raises(Problem) as exc:
-        case_transition(case=case, to_status=to_status, actor=world.gw_unit)
+        case_transition(case=case, to_status=to_status, actor=world.gw_unit, reason="复查未通过")
     assert exc.value.code == "permission_denied"
-    case_transition(case=case, to_status=to_status, actor=world.safety)
+    case_transition(case=case, to_status=to_status, actor=world.safety, reason="复查未通过")
 
 
 def test_staff_of_another_street_cannot_touch_the_case(world):
@@ -233,10 +236,20 @@ def test_reopening_a_closed_case_only_within_the_reopen_window(world):
     case = case_at(world, S.CLOSED)
     with pytest.raises(Problem) as exc:
         case_transition(
-            case=case, to_status=S.IN_PROGRESS, actor=world.safety, now=NOW + dt.timedelta(days=REOPEN_DAYS, hours=1)
+            case=case,
+            to_status=S.IN_PROGRESS,
+            actor=world.safety,
+            reason="居民反映又堆上了",
+            now=NOW + dt.timedelta(days=REOPEN_DAYS, hours=1),
         )
     assert exc.value.code == "case_invalid_transition"
-    case_transition(case=case, to_status=S.IN_PROGRESS, actor=world.safety, now=NOW + dt.timedelta(days=1))
+    case_transition(
+        case=case,
+        to_status=S.IN_PROGRESS,
+        actor=world.safety,
+        reason="居民反映又堆上了",
+        now=NOW + dt.timedelta(days=1),
+    )
     fresh = Case.objects.get(pk=case.pk)
     assert fresh.status == S.IN_PROGRESS and fresh.closed_at is None
 
@@ -261,7 +274,7 @@ def test_verification_earns_rider_reporters_points_once_per_report(world, django
     ]
     assert any("哨兵积分" in m.message for m in OutboxSmsBackend.outbox if m.phone == world.rider.phone)
     # Reopened and verified again: nobody is paid twice.
-    case_transition(case=case, to_status=S.IN_PROGRESS, actor=world.safety)
+    case_transition(case=case, to_status=S.IN_PROGRESS, actor=world.safety, reason="复查未通过")
     case_transition(case=case, to_status=S.RESOLVED, actor=world.gw_unit, note="再次处置", photos=[jpeg()])
     case_transition(case=case, to_status=S.VERIFIED, actor=world.safety)
     assert SentinelPoints.objects.count() == 2

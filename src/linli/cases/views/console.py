@@ -320,7 +320,17 @@ def allowed_moves(case: Case, user: Any) -> list[dict[str, str]]:
         if (level == workflow.SUPERVISOR and not supervisor) or (level == workflow.HANDLER and not handler):
             continue
         reopen = to_status == S.IN_PROGRESS and case.status in workflow.REOPEN_FROM
-        moves.append({"to": to_status, "label": _("重新打开") if reopen else str(label)})
+        moves.append(
+            {"to": to_status, "label": _("重新打开") if reopen else str(label), "reopen": reopen, "kind": "primary"}
+        )
+    # The expected next step first and primary (verify before reopen, dispatch before reject); going back or
+    # refusing comes last, as a secondary or danger button.
+    moves.sort(key=lambda m: m["reopen"] or m["to"] == S.REJECTED)
+    for m in moves:
+        if m["reopen"]:
+            m["kind"] = "secondary"
+        elif m["to"] == S.REJECTED:
+            m["kind"] = "danger"
     return moves
 
 
