@@ -90,6 +90,7 @@ def check_in(request: HttpRequest, activity_id: int, data: CheckInIn) -> dict:
     booking = booking_check_in(activity=activity, actor=request_user(request), payload=data.payload, code=data.code)
     body = booking_to_dict(booking, with_activity=False)
     body["name"] = booking.user.display_name
+    body["already_checked_in"] = getattr(booking, "already_checked_in", False)
     return body
 
 

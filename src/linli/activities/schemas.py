@@ -133,6 +133,9 @@ class DeskBookingOut(BookingFields):
     """A booking as the check-in desk sees it (no activity: the desk is at it)."""
 
     name: str | None = Field(None, description="the person's chosen name (check-in answers)")
+    already_checked_in: bool | None = Field(
+        None, description="a second scan of the same code: checked in before, at `checked_in_at` (check-in answers)"
+    )
 
 
 class NoShowsOut(Schema):

@@ -19,7 +19,9 @@ from linli.core.selectors import user_has_role
 
 STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF)
 ELDERLY_MIN_AGE = 60
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at the desk
+# Digits only: an elderly resident reads the code aloud at the desk ("三七零五…"), and a letter such as B/8 or
+# S/5 is misheard; 10^8 codes, drawn at random and unique (a collision is retried).
+CODE_ALPHABET = "0123456789"
 CODE_LENGTH = 8
 
 LIVE_IN = ", ".join(f"'{s}'" for s in ACTIVE_BOOKING_STATUSES)

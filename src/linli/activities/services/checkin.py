@@ -2,7 +2,7 @@
 
 The QR code carries `signing.dumps({"b": booking id, "a": activity id}, salt="linli.checkin", compress=True)`:
 signed with the SECRET_KEY (HMAC), so it can neither be guessed nor altered. Staff may instead type the
-booking's short code; letters that look alike (O/0, I/1) are read as the same character.
+booking's short code (digits; older codes may hold letters, where O/0 and I/1 are read as the same character).
 """
 
 from __future__ import annotations
@@ -105,12 +105,14 @@ def booking_check_in(
     code: str | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Check a booking in by QR payload or typed code. A second scan returns the booking unchanged."""
+    """Check a booking in by QR payload or typed code. A second scan returns the booking unchanged, marked
+    `already_checked_in = True` (not stored) so the desk can say "已于10:02签到"."""
     require_role(actor, street=activity.street, roles=CHECKIN_ROLES)
     if activity.status == ActivityStatus.CANCELLED:
         raise _invalid(_("该活动已取消"))
     booking = _find_booking(activity=activity, payload=payload, code=code)
     if booking.status == BookingStatus.CHECKED_IN:
+        booking.already_checked_in = True  # type: ignore[attr-defined]
         return booking
     if booking.status == BookingStatus.WAITLISTED:
         raise _invalid(

@@ -293,3 +293,27 @@ def test_api_refuses_residents_and_other_streets(street, client: Client):
         client.post("/api/v1/activities/999999/checkins", body, "application/json", **bearer(booking.user)).status_code
         == 404
     )
+
+
+def test_codes_are_digits_that_can_be_read_aloud(street, staff):
+    activity = make_activity(street, capacity=20)
+    codes = [booking_create(activity=activity, user=UserFactory()).code for _ in range(12)]
+    assert all(code.isdigit() and len(code) == 8 for code in codes)
+
+
+def test_a_second_scan_at_the_desk_says_when_it_was_checked_in(street, staff):
+    activity = make_activity(street)
+    booking = booking_create(activity=activity, user=UserFactory(display_name="胡阿姨"))
+    first_at = timezone.now().replace(hour=2, minute=2, second=0, microsecond=0)  # 10:02 in Shanghai
+    booking_check_in(activity=activity, actor=staff, code=booking.code, now=first_at)
+    Booking.objects.filter(pk=booking.pk).update(checked_in_at=first_at)
+    client = Client()
+    client.force_login(staff)
+    url = f"/staff/activities/{activity.id}/checkin/"
+    again = client.post(url, {"action": "checkin", "payload": booking_qr_payload(booking)}).content.decode()
+    assert 'data-outcome="already"' in again and "已于10:02签到" in again and "胡阿姨" in again
+    api = client.post(
+        f"/api/v1/activities/{activity.id}/checkins", json.dumps({"code": booking.code}), "application/json"
+    )
+    assert api.status_code == 200 and api.json()["already_checked_in"] is True
+    assert BookingEvent.objects.filter(booking=booking, to_status="checked_in").count() == 1

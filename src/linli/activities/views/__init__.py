@@ -524,7 +524,13 @@ def staff_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
                         payload=checkin_form.cleaned_data["payload"] or None,
                         code=checkin_form.cleaned_data["code"] or None,
                     )
-                    result = {"kind": "checked_in", "booking": booking, "name": str(booking.user)}
+                    already = getattr(booking, "already_checked_in", False)
+                    result = {
+                        "kind": "already" if already else "checked_in",
+                        "booking": booking,
+                        "name": str(booking.user),
+                        "at": timezone.localtime(booking.checked_in_at) if booking.checked_in_at else None,
+                    }
                     checkin_form = CheckInForm()
                 else:
                     status = 422

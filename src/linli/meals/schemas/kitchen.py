@@ -94,6 +94,8 @@ class RunStop(Schema):
     handed_over_at: str | None
     handed_over_to: str
     navigation: NavigationLinks
+    address: str = Field("", description="the meal point's or venue's address, or the home address")
+    phone: str = Field("", description="whom the rider calls: the place's phone, or the resident's at a home stop")
     orders: int
     order_list: list[StopOrder] | None = Field(None, description="the stop's orders (rider and staff views)")
 

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -484,6 +484,10 @@ def stop_hand_over(*, stop: DeliveryStop, actor: Any, to_name: str = "", now: da
 # -------------------------------------------------------------------------------------------- reads
 
 
+# A run's stops with their places (address and phone on the rider's list), in one query per list.
+RUN_STOPS = Prefetch("stops", queryset=DeliveryStop.objects.select_related("place"))
+
+
 def run_list_for_user(
     *, user: Any, on: date, slot: str | None = None, kitchen: Kitchen | None = None
 ) -> list[DeliveryRun]:
@@ -493,11 +497,11 @@ def run_list_for_user(
         qs = qs.filter(slot=slot)
     if kitchen is not None:
         if _is_kitchen_staff(user, kitchen):
-            return list(qs.filter(kitchen=kitchen).prefetch_related("stops"))
-        return list(qs.filter(kitchen=kitchen, rider=user).prefetch_related("stops"))
+            return list(qs.filter(kitchen=kitchen).prefetch_related(RUN_STOPS))
+        return list(qs.filter(kitchen=kitchen, rider=user).prefetch_related(RUN_STOPS))
     staff_streets = user_street_ids(user, roles=KITCHEN_ROLES)
 
-    return list(qs.filter(Q(rider=user) | Q(kitchen__street_id__in=staff_streets)).prefetch_related("stops"))
+    return list(qs.filter(Q(rider=user) | Q(kitchen__street_id__in=staff_streets)).prefetch_related(RUN_STOPS))
 
 
 def run_to_dict(run: DeliveryRun, *, with_orders: bool = False) -> dict[str, Any]:
@@ -516,6 +520,14 @@ def run_to_dict(run: DeliveryRun, *, with_orders: bool = False) -> dict[str, Any
         }
         orders = list(s.orders.all().select_related("user"))
         item["orders"] = len(orders)
+        place = s.place
+        if place is not None:
+            item["address"], item["phone"] = place.address, place.phone
+        else:
+            # A home stop: the address the resident gave, and their number so the rider can ring from the gate.
+            home = next((o for o in orders if o.home_address), None)
+            item["address"] = home.home_address if home else s.label
+            item["phone"] = next((o.user.phone for o in orders if o.user.phone), "")
         if with_orders:
             item["order_list"] = [
                 {"id": o.pk, "pickup_code": o.pickup_code, "status": o.status, "phone": mask_phone(o.user.phone or "")}

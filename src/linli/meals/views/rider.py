@@ -67,7 +67,7 @@ def rider_runs(request: HttpRequest) -> HttpResponse:
             status = exc.http_status
     runs = DeliveryRun.objects.filter(rider=user, date=today).select_related("kitchen__place", "rider")
     ctx = {
-        "runs": [delivery.run_to_dict(r, with_orders=True) for r in runs.prefetch_related("stops")],
+        "runs": [delivery.run_to_dict(r, with_orders=True) for r in runs.prefetch_related(delivery.RUN_STOPS)],
         "today": today,
         "problem": problem,
     }
