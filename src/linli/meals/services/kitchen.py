@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
+from linli.core.i18n import choice_label_in
 from linli.core.models import Role, User
+from linli.core.notifications import notify_user
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
-from linli.meals.models import Menu, MenuStatus, Order, OrderStatus
+from linli.meals.models import Menu, MenuStatus, Order, OrderStatus, Slot
 from linli.meals.services.menus.cutoffs import MENU_MACHINE
 from linli.meals.services.order_states import orders_transition_bulk
 
@@ -38,6 +40,29 @@ def _lock_orders(*, menu_id: int, actor: User | None, now: datetime) -> int:
         note=LOCK_NOTE,
         now=now,
     )
+
+
+def early_lock_orderers(menu: Menu) -> list[User]:
+    """The residents an early lock of `menu` affects: those with a live order on it (the kitchen's confirmation
+    names how many)."""
+    live = (OrderStatus.PLACED, OrderStatus.LOCKED)
+    ids = set(Order.objects.filter(menu_id=menu.pk, status__in=live).values_list("user_id", flat=True))
+    return list(User.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def _tell_early_lock(*, menu: Menu) -> None:
+    day = menu.date
+    slot_zh = choice_label_in(Slot, menu.slot, "zh-hans")
+    slot_en = choice_label_in(Slot, menu.slot, "en")
+    place = menu.kitchen.place.name
+    for user in early_lock_orderers(menu):
+        notify_user(
+            user=user,
+            message_zh=f"{place}{day.month}月{day.day}日{slot_zh}已提前截单，您的订餐会按单制作，"
+            "不能再修改或取消；如有问题请联系服务点。",
+            message_en=f"{place} closed ordering early for {slot_en.lower()} on {day:%d %b}: your order will be "
+            "cooked as placed and can no longer be changed or cancelled. Questions: ask the service point.",
+        )
 
 
 def menus_lock_due(*, now: datetime | None = None) -> int:
@@ -75,7 +100,8 @@ def menus_lock_due(*, now: datetime | None = None) -> int:
 @transaction.atomic
 def menu_lock(*, menu: Menu, actor: User, now: datetime | None = None) -> Menu:
     """Kitchen staff close ordering early (e.g. the kitchen has run out). Locking a locked menu changes nothing;
-    a draft menu cannot be locked."""
+    a draft menu cannot be locked. Before the cut-off, every resident with an order is told by SMS that it can
+    no longer be changed (their lunch is being prepared as ordered)."""
     require_role(actor, street=menu.kitchen.street, roles=KITCHEN_ROLES)
     now = now or timezone.now()
     menu.refresh_from_db(fields=["status", "locked_at"])
@@ -89,6 +115,8 @@ def menu_lock(*, menu: Menu, actor: User, now: datetime | None = None) -> Menu:
             audit_log(
                 actor=actor, action="meals.menu_lock", street=menu.kitchen.street, obj=menu, data={"orders": moved}
             )
+            if now < menu.cutoff_at:
+                _tell_early_lock(menu=menu)
     if menu.status != MenuStatus.LOCKED:
         raise Problem(
             "menu_invalid",

@@ -81,7 +81,9 @@ def test_production_page_defaults_to_today_lunch_and_links_exports(site):
 def test_production_page_lock_then_start(site):
     c = _client(site["operator"])
     base = {"kitchen": site["kitchen"].pk, "date": site["menu"].date.isoformat(), "slot": "lunch"}
-    r = c.post("/kitchen/production/", {**base, "action": "lock"})
+    r = c.post("/kitchen/production/", {**base, "action": "lock"})  # asks first
+    assert 'id="lock-confirm"' in r.content.decode()
+    r = c.post("/kitchen/production/", {**base, "action": "lock", "confirm": "1"})
     assert r.status_code == 200 and 'id="start-button"' in r.content.decode()
     site["menu"].refresh_from_db()
     assert site["menu"].status == MenuStatus.LOCKED

@@ -108,9 +108,12 @@ def production(request: HttpRequest) -> HttpResponse:
         try:
             if menu is None:
                 raise Problem("menu_not_available")
-            if action == "lock":
+            if action == "lock" and request.POST.get("confirm") != "1":
+                # Locking early cannot be undone and tells every resident who ordered: ask first.
+                ctx["confirm_lock"] = {"residents": len(kitchen_services.early_lock_orderers(menu))}
+            elif action == "lock":
                 kitchen_services.menu_lock(menu=menu, actor=request_user(request))
-                ctx["done"] = _("已截单，生产单已确定。")
+                ctx["done"] = _("已截单，生产单已确定，已短信通知下单的居民。")
             elif action == "start":
                 moved = kitchen_services.production_start(menu=menu, actor=request_user(request))
                 ctx["done"] = _("已开始制作：%(n)s 份订单。") % {"n": moved}
