@@ -12,13 +12,16 @@ class MealsConfig(AppConfig):
         from linli.activities import hooks as activity_hooks
         from linli.core import hooks as core_hooks
         from linli.core import transfers
+        from linli.meals.services.booking_lunch import on_booking_cancelled
         from linli.meals.services.kitchen_places import KitchenServes
         from linli.meals.services.menus import menus_import
         from linli.meals.views.resident.lunch_offer import lunch_offer_url
-        from linli.meals.views.resident.panels import elder_tier_url
+        from linli.meals.views.resident.panels import booking_cancel_lunch_url, elder_tier_url
         from linli.places import hooks as place_hooks
 
         place_hooks.place_property_register(KitchenServes())
         activity_hooks.BOOKING_PANEL.register(lunch_offer_url, key="meals.lunch_offer")
         core_hooks.ME_PANEL.register(elder_tier_url, key="meals.elder_tier")
+        activity_hooks.BOOKING_CANCEL_PANEL.register(booking_cancel_lunch_url, key="meals.booking_cancel_lunch")
+        activity_hooks.booking_cancel_register(on_booking_cancelled, key="meals.booking_lunch")
         transfers.importer_register("menus", menus_import, reads="text")

@@ -9,6 +9,7 @@ after it, so all of them queue on the same row lock in the same order (no deadlo
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from linli.activities import hooks
 from linli.activities.models import (
     Activity,
     ActivityStatus,
@@ -331,9 +333,18 @@ def waitlist_promote(*, activity: Activity, actor: Any = None, now: datetime | N
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking, actor: Any, reason: str = "", now: datetime | None = None) -> Booking:
+def booking_cancel(
+    *,
+    booking: Booking,
+    actor: Any,
+    reason: str = "",
+    now: datetime | None = None,
+    choices: Mapping[str, str] | None = None,
+) -> Booking:
     """Cancel a booking. The booker may cancel before the activity's cancellation deadline (default: its start);
-    the street's staff always. A freed seat goes at once to the first person on the waitlist, who is told."""
+    the street's staff always. A freed seat goes at once to the first person on the waitlist, who is told.
+    `choices` (the cancel form's fields) go to the domains hooked in with `hooks.booking_cancel_register`
+    (meals: what to do with a lunch ordered to the venue)."""
     now = now or timezone.now()
     activity = booking.activity
     is_owner = actor is not None and getattr(actor, "pk", None) == booking.user_id
@@ -354,6 +365,7 @@ def booking_cancel(*, booking: Booking, actor: Any, reason: str = "", now: datet
             )
     was_seat = booking.status in SEAT_STATUSES
     booking_transition(booking=booking, to_status=BookingStatus.CANCELLED, actor=actor, note=reason, now=now)
+    hooks.booking_cancelled(booking=booking, actor=actor, choices=choices or {}, now=now)
     if was_seat and activity.status == ActivityStatus.PUBLISHED and now < activity.end:
         waitlist_promote(activity=activity, actor=actor, now=now, limit=1)
     return booking

@@ -283,10 +283,14 @@ def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
         "now": timezone.now(),
         "problem": None,
         "back_url": reverse("activities:my_bookings"),
+        # Pieces of other domains inside the form, posted with it (meals: the lunch ordered to the venue).
+        "cancel_fragments": hooks.BOOKING_CANCEL_PANEL.urls(booking=booking),
     }
     if request.method == "POST":
         try:
-            booking_services.booking_cancel(booking=booking, actor=request.user, reason="resident")
+            booking_services.booking_cancel(
+                booking=booking, actor=request.user, reason="resident", choices=request.POST.dict()
+            )
         except Problem as problem:
             return _problem_response(request, "activities/cancel_booking.html", ctx, problem)
         return HttpResponseRedirect(reverse("activities:my_bookings") + "?cancelled=1")

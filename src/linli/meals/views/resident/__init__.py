@@ -19,10 +19,11 @@ from django.urls import URLPattern, path
 from linli.meals.views.resident.lunch_offer import activity_lunch_offer, booking_lunch_offer, lunch_offer_fragment
 from linli.meals.views.resident.menu import meals_home, place_menu
 from linli.meals.views.resident.orders import my_order, my_order_cancel, my_order_collect, my_orders
-from linli.meals.views.resident.panels import elder_tier_fragment
+from linli.meals.views.resident.panels import booking_cancel_lunch_fragment, elder_tier_fragment
 
 __all__ = [
     "activity_lunch_offer",
+    "booking_cancel_lunch_fragment",
     "booking_lunch_offer",
     "elder_tier_fragment",
     "lunch_offer_fragment",
@@ -44,4 +45,9 @@ urlpatterns: list[URLPattern] = [
     path("me/meals/orders/<int:order_id>/collect/", my_order_collect, name="resident_order_collect"),
     path("meals/lunch-offer/<int:booking_id>/", lunch_offer_fragment, name="lunch_offer_fragment"),
     path("meals/me/elder-tier/", elder_tier_fragment, name="elder_tier_fragment"),
+    path(
+        "meals/booking-cancel/<int:booking_id>/",
+        booking_cancel_lunch_fragment,
+        name="booking_cancel_lunch_fragment",
+    ),
 ]

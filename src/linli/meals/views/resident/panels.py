@@ -3,6 +3,8 @@ MealsConfig.ready()):
 
 - core's "我的" (`core.hooks.ME_PANEL`): "我的长者优惠", the elder tier the resident's birth year gives them in
   their street (or what to fill in to get one).
+- activities' "取消预约" form (`activities.hooks.BOOKING_CANCEL_PANEL`): the lunch ordered to the venue, with the
+  choice "一起取消" or "改送到助餐点" posted with the cancellation (`services.booking_lunch`).
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from linli.activities.models import Booking
+from linli.activities.selectors import booking_get_for_user
 from linli.core.auth import request_user
+from linli.core.errors import Problem
 from linli.meals.models import DiscountType, PricingTier, TierKind
-from linli.meals.services import pricing
+from linli.meals.services import booking_lunch, pricing
 from linli.meals.templatetags.linli_meals import yuan
 from linli.meals.views.resident.common import _street_for
 
@@ -55,3 +60,37 @@ def elder_tier_fragment(request: HttpRequest) -> HttpResponse:
         "first_age": tiers[0].min_age if tiers else None,
     }
     return render(request, "meals/resident/_elder_tier.html", ctx)
+
+
+def booking_cancel_lunch_url(*, booking: Booking, **_: Any) -> str | None:
+    """The provider registered into activities' BOOKING_CANCEL_PANEL: only when a lunch goes to the venue."""
+    if not booking_lunch.venue_lunches(user_id=booking.user_id, activity_id=booking.activity_id):
+        return None
+    return reverse("meals:booking_cancel_lunch_fragment", args=[booking.pk])
+
+
+@login_required
+@require_GET
+def booking_cancel_lunch_fragment(request: HttpRequest, booking_id: int) -> HttpResponse:
+    try:
+        booking = booking_get_for_user(booking_id=booking_id, user=request_user(request))
+    except Problem as exc:
+        raise Http404(str(booking_id)) from exc
+    if booking.user_id != request.user.pk:
+        raise Http404(str(booking_id))
+    now = timezone.now()
+    lunches = []
+    for order in booking_lunch.venue_lunches(user_id=booking.user_id, activity_id=booking.activity_id):
+        open_ = order.status == "placed" and order.menu.cutoff_at > now
+        lunches.append(
+            {
+                "order": order,
+                "field": booking_lunch.choice_field(order),
+                "open": open_,
+                "cutoff": timezone.localtime(order.menu.cutoff_at),
+                "points": booking_lunch.meal_points_for(order) if open_ else [],
+            }
+        )
+    return render(
+        request, "meals/resident/_booking_cancel_lunch.html", {"lunches": lunches, "move": booking_lunch.MOVE}
+    )
