@@ -13,7 +13,7 @@ class ActionOut(Schema):
 
 
 class CardOut(Schema):
-    type: str = Field(..., description="place | activity | menu_item | contact")
+    type: str = Field(..., description="place | activity | menu_item | contact | page")
     id: int | str
     title: str
     subtitle: str

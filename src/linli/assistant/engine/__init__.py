@@ -18,6 +18,7 @@ from django.utils import translation
 from linli.assistant.engine import dates, events, guide, meals, places
 from linli.assistant.engine.cards import Action, Card, EngineAnswer
 from linli.assistant.engine.ctx import Ctx
+from linli.assistant.engine.english import from_english
 from linli.assistant.engine.intents import INTENTS, parse
 from linli.assistant.engine.knowledge import lexicon
 from linli.assistant.engine.matching import normalize
@@ -50,9 +51,13 @@ def answer(
         return EngineAnswer("unknown", "", (), 0.0, {})
     at = dates.now_shanghai(now)
     lang = "en" if (lang or "").lower().startswith("en") else "zh-hans"
+    said = from_english(question or "")
+    if said is not None:
+        lang = "en"  # asked in English: answered in English, whatever the page's language
     with translation.override(lang):
         lex = lexicon(street)
-        parsed = parse(question or "", lex, now=at, synonyms=synonyms)
+        parsed = parse(said if said is not None else question or "", lex, now=at, synonyms=synonyms)
+        parsed.question = question or ""
         ctx = Ctx(parsed=parsed, street=street, lex=lex, lat=lat, lng=lng, now=at, lang=lang)
         handlers: dict[str, Callable[[Ctx], EngineAnswer]] = {
             "activities": events.activities,

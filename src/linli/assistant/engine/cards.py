@@ -26,7 +26,7 @@ class Action:
 
 @dataclass(frozen=True)
 class Card:
-    type: str  # "place" | "activity" | "menu_item" | "contact"
+    type: str  # "place" | "activity" | "menu_item" | "contact" | "page"
     id: int | str
     title: str
     subtitle: str
@@ -130,3 +130,8 @@ def menu_item_card(item: Any, menu: Any, place: Any) -> Card:
 def contact_card(key: str, title: str, phone: str, subtitle: str = "") -> Card:
     """A phone number from the data: `key` is 'street-<id>' or 'committee-<id>' (or a place's card instead)."""
     return Card("contact", key, title, subtitle or phone, tel(phone), (call_action(phone),))
+
+
+def link_card(key: str, title: str, url: str) -> Card:
+    """One of the site's pages, to open with a tap (how-to answers name the page; they never print its path)."""
+    return Card("page", key, title, "", url, (Action("open", pgettext("assistant", "打开"), url),))

@@ -24,6 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from django.urls import Resolver404, resolve
+
 from linli.activities.models import Activity
 from linli.assistant.engine import answer, dates
 from linli.assistant.engine.cards import Card
@@ -92,6 +94,12 @@ def card_exists(card: Card, street: Street) -> bool:
             return Street.objects.filter(pk=pk, hotline__isnull=False).exists()
         if kind == "committee":
             return Committee.objects.filter(pk=pk).exists()
+    if card.type == "page":  # one of the site's own pages
+        try:
+            resolve(card.url)
+        except Resolver404:
+            return False
+        return True
     return False
 
 

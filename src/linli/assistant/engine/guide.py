@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from linli.activities.selectors import activity_list
-from linli.assistant.engine.cards import Card, EngineAnswer, activity_card, contact_card, place_card
+from linli.assistant.engine.cards import Card, EngineAnswer, activity_card, contact_card, link_card, place_card
 from linli.places.models import EATING_KINDS, Place
 from linli.places.selectors import place_to_dict, places_nearest
 
@@ -37,35 +37,37 @@ def how_to(ctx: Any) -> EngineAnswer:
     links = _links(ctx, topic)
     texts = {
         "book": _(
-            "预约活动：打开活动页面（%(url)s），选好活动点“预约”，登录后即完成；名额满了可以候补。"
+            "预约活动：打开“%(page)s”，选好活动点“预约”，登录后即完成；名额满了可以候补。"
             "预约成功后在“我的预约”里能看到签到码。"
         ),
         "cancel": _(
-            "取消预约：打开“我的预约”（%(url)s），找到那场活动点“取消”。请在活动的取消截止时间之前操作，名额会让给候补的居民。"
+            "取消预约：打开“%(page)s”，找到那场活动点“取消”。请在活动的取消截止时间之前操作，名额会让给候补的居民。"
         ),
         "order": _(
-            "点餐：打开社区助餐（%(url)s），选助餐点、日期和餐次，选好菜下单，用钱包付款；"
+            "点餐：打开“%(page)s”，选助餐点、日期和餐次，选好菜下单，用钱包付款；"
             "请在截单时间前下单，到助餐点报取餐码取餐。"
         ),
-        "cancel_order": _("取消订餐：打开“我的订餐”（%(url)s），在截单时间之前点“取消”，钱会退回钱包。"),
+        "cancel_order": _("取消订餐：打开“%(page)s”，在截单时间之前点“取消”，钱会退回钱包。"),
         "report": _(
-            "发现消防通道堵塞、楼道堆物、飞线充电等隐患，请用“随手拍”上报（%(url)s）：拍照、说明位置，"
+            "发现消防通道堵塞、楼道堆物、飞线充电等隐患，请用“%(page)s”上报：拍照、说明位置，"
             "提交后会实时推送给网格员和平安专员处理，您可以在“我的上报”里看进度。紧急情况请直接拨打119或110。"
         ),
     }
-    text = texts[topic] % {"url": links[0]["url"]}
-    cards: list[Card] = []
+    # The page by its name in the text, never a raw path: the link is a card to tap.
+    text = texts[topic] % {"page": links[0]["label"]}
+    cards: list[Card] = [link_card(f"page-{topic}-{i}", link["label"], link["url"]) for i, link in enumerate(links)]
     if topic in ("book", "cancel"):
         words = list(p.title_words) + [e.key for e in p.entities("activity")]
         if words:
             qs = activity_list(street=ctx.street).filter(end__gt=ctx.now)
             for w in words[:1]:
                 qs = qs.filter(title__icontains=w)
-            cards = [activity_card(a) for a in qs[:3]]
+            cards = [activity_card(a) for a in qs[:3]] + cards
         elif topic == "book":  # no activity named: the next ones, each with its one-tap "book"
-            cards = [activity_card(a) for a in activity_list(street=ctx.street).filter(start__gt=ctx.now)[:3]]
+            upcoming = activity_list(street=ctx.street).filter(start__gt=ctx.now)[:3]
+            cards = [activity_card(a) for a in upcoming] + cards
     elif topic == "order":
-        cards = _meal_places(ctx)
+        cards = _meal_places(ctx) + cards
     facts = {"topic": topic, "links": links, "url": links[0]["url"]}
     return EngineAnswer("how_to", text, tuple(cards), p.confidence, facts)
 

@@ -225,7 +225,8 @@ def opening_hours(ctx: Ctx) -> EngineAnswer:
             lines.append(ctx.labelled(place.name, ctx.items(parts)) + ctx.stop())
             facts.setdefault("open", any_open)
         facts.setdefault("place_id", place.pk)
-        cards.append(place_card(place, subtitle=expr))
+        # The card says today's hours in words ("今天开放 08:00-17:00"), never the opening_hours syntax.
+        cards.append(place_card(place, subtitle=_day_text(ctx, expr, ctx.today, place.street_id)[0]))
     return EngineAnswer("opening_hours", "".join(lines), tuple(cards), confidence, facts)
 
 

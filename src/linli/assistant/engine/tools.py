@@ -127,8 +127,14 @@ def call_tool(
 
 def _search_places(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
     qs = place_list(street=street, kind=args.get("kind") or None, q=args.get("q") or None)[:MAX_ITEMS]
+    # Hours as today's spans, not the opening_hours syntax (a model would quote it to the resident).
     return {"items": [{"card": place_card(p).as_dict(), "kind": p.kind, "address": p.address, "phone": p.phone,
-                       "opening_hours": p.opening_hours} for p in qs]}  # fmt: skip
+                       "hours_known": bool(p.opening_hours), "open_today": _spans(p, now)} for p in qs]}  # fmt: skip
+
+
+def _spans(place: Any, now: dt.datetime) -> list[list[str]]:
+    spans = day_intervals(place.opening_hours or "", now.date(), place.street_id)
+    return [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in spans]
 
 
 def _nearest(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.datetime) -> dict[str, Any]:
@@ -181,7 +187,7 @@ def _hours(args: dict[str, Any], *, street: Street, lat: Any, lng: Any, now: dt.
         "items": [
             {"card": place_card(place).as_dict(), "date": day.isoformat(), "day_type": day_type(day, place.street_id),
              "official_holiday_data": calendar.has_official_data(day.year),
-             "opening_hours": place.opening_hours, "hours_known": bool(place.opening_hours),
+             "hours_known": bool(place.opening_hours),
              "open": [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in spans]}
         ]
     }  # fmt: skip

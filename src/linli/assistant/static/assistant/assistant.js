@@ -12,7 +12,6 @@
   var log = document.getElementById("assistant-log");
   var errorEl = document.getElementById("assistant-error");
   var statusEl = document.getElementById("assistant-status");
-  var sendBtn = document.getElementById("assistant-send");
   var template = document.getElementById("assistant-answer-template");
   var ZERO = "00000000-0000-0000-0000-000000000000";
 
@@ -42,19 +41,34 @@
     });
   }
   /* Where the resident is: on the map, the origin chosen there now (near me, a typed place); on the chat page, the
-   * location it was opened with (?from=). */
+   * location it was opened with; else the page's own ?from= (a list sorted "near me"). */
+  function pair(text) {
+    var parts = String(text || "").split(",");
+    if (parts.length !== 2 || !parts[0] || !parts[1] || !isFinite(parts[0]) || !isFinite(parts[1])) { return null; }
+    return { lat: Number(parts[0]), lng: Number(parts[1]) };
+  }
   function origin() {
     var mapFrom = document.getElementById("from-input");
-    var lat = "";
-    var lng = "";
-    if (mapFrom) {
-      var parts = mapFrom.value.split(",");
-      if (parts.length === 2) { lat = parts[0]; lng = parts[1]; }
-    } else {
-      lat = document.getElementById("assistant-lat").value;
-      lng = document.getElementById("assistant-lng").value;
-    }
-    return lat && lng && isFinite(lat) && isFinite(lng) ? { lat: Number(lat), lng: Number(lng) } : null;
+    if (mapFrom && pair(mapFrom.value)) { return pair(mapFrom.value); }
+    var lat = document.getElementById("assistant-lat").value;
+    var lng = document.getElementById("assistant-lng").value;
+    if (lat && lng) { return pair(lat + "," + lng); }
+    return pair(new URLSearchParams(window.location.search).get("from"));
+  }
+  /* "附近…" with no location on the page: ask the browser once (a refusal or a timeout asks without). */
+  var NEAR = /附近|最近的|离我|周边|就近|near ?me|nearby|nearest|closest|around here/i;
+  function locate(question, done) {
+    var where = origin();
+    if (where || !NEAR.test(question) || !navigator.geolocation) { done(where); return; }
+    var finished = false;
+    var finish = function (value) { if (!finished) { finished = true; done(value); } };
+    window.setTimeout(function () { finish(null); }, 9000);
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var here = { lat: pos.coords.latitude, lng: pos.coords.longitude };
+      document.getElementById("assistant-lat").value = here.lat.toFixed(6);
+      document.getElementById("assistant-lng").value = here.lng.toFixed(6);
+      finish(here);
+    }, function () { finish(null); }, { enableHighAccuracy: false, timeout: 8000, maximumAge: 300000 });
   }
 
   function bindFeedback(fb) {
@@ -143,30 +157,45 @@
 
   Array.prototype.forEach.call(log.querySelectorAll(".assistant-feedback"), bindFeedback);
 
+  /* One question at a time: a question typed (or a suggestion tapped) while the last one loads waits its turn
+   * instead of being dropped; each is answered in the order asked. */
+  var queue = [];
+  var busy = false;
+  function next() {
+    if (busy || !queue.length) { return; }
+    busy = true;
+    var question = queue.shift();
+    statusEl.textContent = queue.length ? msg.msgThinking + " (+" + queue.length + ")" : msg.msgThinking;
+    var settle = function () {
+      busy = false;
+      statusEl.textContent = queue.length ? msg.msgQueued : "";
+      next();
+    };
+    locate(question, function (where) {
+      var payload = { question: question, street: msg.street };
+      if (where) { payload.lat = where.lat; payload.lng = where.lng; }
+      post(msg.api, payload).then(function (r) {
+        if (r.ok && r.body && r.body.answer_id) {
+          render(question, r.body);
+        } else {
+          fail(problemText(r.body));
+        }
+        settle();
+      }).catch(function () {
+        fail(msg.msgNetwork);
+        settle();
+      });
+    });
+  }
   form.addEventListener("submit", function (evt) {
     evt.preventDefault();
     var suggestion = evt.submitter && evt.submitter.name === "suggestion" ? evt.submitter.value : "";
     var question = (suggestion || input.value).trim();
-    var payload = { question: question, street: msg.street };
-    var where = origin();
-    if (where) { payload.lat = where.lat; payload.lng = where.lng; }
     fail("");
-    statusEl.textContent = msg.msgThinking;
-    sendBtn.disabled = true;
-    post(msg.api, payload).then(function (r) {
-      statusEl.textContent = "";
-      sendBtn.disabled = false;
-      if (r.ok && r.body && r.body.answer_id) {
-        render(question, r.body);
-        input.value = "";
-      } else {
-        fail(problemText(r.body));
-      }
-    }).catch(function () {
-      statusEl.textContent = "";
-      sendBtn.disabled = false;
-      fail(msg.msgNetwork);
-    });
+    if (!suggestion) { input.value = ""; }
+    queue.push(question);
+    if (busy) { statusEl.textContent = msg.msgQueued; }
+    next();
   });
 
   /* On the service map: the 问一问 button opens the chat as a panel instead of leaving the map. */

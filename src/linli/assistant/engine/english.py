@@ -1,0 +1,303 @@
+"""Common questions asked in English, said in the Chinese words the rules understand.
+
+The engine's rules are Chinese keywords on purpose (traceable, tunable by staff). An English question ("Where is
+the nearest toilet?", "What's for lunch today?", "How do I book an activity?") is rewritten phrase by phrase into
+those words ("最近的 哪里 厕所", "午饭 菜单 今天", "怎么 预约 活动") and answered in English. Words the table does not
+know are kept when they may be a name in pinyin ("Wanli", "shu fa ke" stays as it is: no English phrase in it)
+and dropped when they are English glue ("the", "is", "any").
+"""
+
+from __future__ import annotations
+
+import re
+
+# Longest phrases first where one contains another; matched on word boundaries, case-insensitive.
+PHRASES: list[tuple[str, str]] = [
+    # how-to
+    ("cancel my booking", "取消预约"),
+    ("cancel a booking", "取消预约"),
+    ("cancel my order", "取消订餐"),
+    ("cancel an order", "取消订餐"),
+    ("cancel my lunch", "取消订餐"),
+    ("report a hazard", "上报隐患"),
+    ("report a problem", "上报"),
+    ("fire exit", "消防通道"),
+    ("blocked", "堵塞"),
+    ("hazard", "隐患"),
+    ("report", "上报"),
+    ("cancel", "取消"),
+    ("sign up", "报名"),
+    ("book", "预约"),
+    ("booking", "预约"),
+    ("reserve", "预约"),
+    ("register", "报名"),
+    ("order lunch", "订午饭"),
+    ("order a meal", "订餐"),
+    ("order food", "订餐"),
+    ("order", "点餐"),
+    ("how do i", "怎么"),
+    ("how can i", "怎么"),
+    ("how to", "怎么"),
+    # contact
+    ("phone number", "电话"),
+    ("telephone", "电话"),
+    ("hotline", "热线"),
+    ("phone", "电话"),
+    ("contact", "联系"),
+    ("call", "电话"),
+    ("residents committee", "居委"),
+    ("residents' committee", "居委"),
+    ("neighbourhood committee", "居委"),
+    ("neighborhood committee", "居委"),
+    # hours
+    ("opening hours", "几点开门"),
+    ("open hours", "几点开门"),
+    ("what time", "几点"),
+    ("when does", "几点"),
+    ("is it open", "开吗"),
+    ("open now", "现在开吗"),
+    ("opens", "几点开"),
+    ("open", "开门"),
+    ("closes", "几点关"),
+    ("close", "关门"),
+    ("closed", "关门"),
+    # needs
+    ("charge my phone", "手机充电"),
+    ("phone charging", "手机充电"),
+    ("charge my e-bike", "电瓶车充电"),
+    ("e-bike", "电瓶车"),
+    ("ebike", "电瓶车"),
+    ("electric bike", "电瓶车"),
+    ("scooter", "电瓶车"),
+    ("charging", "充电"),
+    ("charge", "充电"),
+    ("toilet", "厕所"),
+    ("restroom", "厕所"),
+    ("bathroom", "厕所"),
+    ("washroom", "厕所"),
+    ("drinking water", "喝水"),
+    ("water", "喝水"),
+    ("take a break", "歇脚"),
+    ("rest", "歇脚"),
+    ("elder canteen", "长者食堂"),
+    ("elderly canteen", "长者食堂"),
+    ("seniors canteen", "长者食堂"),
+    ("senior canteen", "长者食堂"),
+    ("canteen", "食堂"),
+    ("dining hall", "食堂"),
+    ("meal point", "助餐点"),
+    ("place to eat", "吃饭的地方"),
+    ("eat", "吃饭"),
+    ("doctor", "看病"),
+    ("clinic", "看病"),
+    ("blood pressure", "量血压"),
+    ("medical", "助医"),
+    ("job", "找工作"),
+    ("jobs", "找工作"),
+    ("employment", "就业"),
+    ("social security", "社保"),
+    ("paperwork", "办事"),
+    ("library", "书房"),
+    ("reading room", "书房"),
+    ("wifi", "wifi"),
+    ("wi-fi", "wifi"),
+    ("parking", "停车"),
+    ("lawyer", "律师"),
+    ("legal aid", "法律"),
+    ("rider station", "骑手驿站"),
+    # near
+    ("near me", "附近"),
+    ("nearby", "附近"),
+    ("nearest", "最近的"),
+    ("closest", "最近的"),
+    ("around here", "附近"),
+    ("where can i", "哪里"),
+    ("where is", "哪里"),
+    ("where's", "哪里"),
+    ("where are", "哪里"),
+    ("where", "哪里"),
+    # meals
+    ("what's for lunch", "午饭吃什么"),
+    ("what is for lunch", "午饭吃什么"),
+    ("what's for dinner", "晚饭吃什么"),
+    ("menu", "菜单吃什么"),
+    ("dishes", "菜"),
+    ("breakfast", "早饭"),
+    ("lunch", "午饭"),
+    ("dinner", "晚饭"),
+    ("supper", "晚饭"),
+    ("how much", "多少钱"),
+    ("price", "价格"),
+    ("discount", "优惠"),
+    ("elder price", "优惠"),
+    ("food", "吃饭"),
+    ("meals", "吃饭"),
+    ("meal", "吃饭"),
+    # activities
+    ("what's on", "有什么活动"),
+    ("what is on", "有什么活动"),
+    ("activities", "活动"),
+    ("activity", "活动"),
+    ("events", "活动"),
+    ("event", "活动"),
+    ("classes", "课"),
+    ("class", "课"),
+    ("calligraphy", "书法"),
+    ("tai chi", "太极"),
+    ("taichi", "太极"),
+    ("lectures", "讲座"),
+    ("lecture", "讲座"),
+    ("talk", "讲座"),
+    ("for kids", "亲子"),
+    ("children", "亲子"),
+    ("market", "市集"),
+    ("volunteer", "志愿"),
+    ("is there", "有没有"),
+    ("are there", "有没有"),
+    ("any", "有没有"),
+    # dates
+    ("day after tomorrow", "后天"),
+    ("today", "今天"),
+    ("tonight", "今天晚上"),
+    ("tomorrow", "明天"),
+    ("this weekend", "这周末"),
+    ("next weekend", "下周末"),
+    ("weekend", "周末"),
+    ("this week", "这周"),
+    ("next week", "下周"),
+    ("this month", "这个月"),
+    ("next month", "下个月"),
+    ("right now", "现在"),
+    ("now", "现在"),
+    ("morning", "上午"),
+    ("afternoon", "下午"),
+    ("evening", "晚上"),
+]
+_DAYS = [("monday", "一"), ("tuesday", "二"), ("wednesday", "三"), ("thursday", "四"), ("friday", "五"),
+         ("saturday", "六"), ("sunday", "日")]  # fmt: skip
+for _day, _n in _DAYS:
+    PHRASES += [(f"next {_day}", f"下周{_n}"), (f"this {_day}", f"这周{_n}"), (_day, f"周{_n}")]
+PHRASES.sort(key=lambda pair: -len(pair[0]))
+
+# English glue, dropped once a phrase was recognised (kept words may be names in pinyin).
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "am",
+        "was",
+        "be",
+        "do",
+        "does",
+        "did",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "it",
+        "its",
+        "this",
+        "that",
+        "there",
+        "here",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "by",
+        "and",
+        "or",
+        "can",
+        "could",
+        "would",
+        "will",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "please",
+        "tell",
+        "know",
+        "want",
+        "need",
+        "like",
+        "find",
+        "get",
+        "go",
+        "some",
+        "which",
+        "who",
+        "whom",
+        "what",
+        "when",
+        "how",
+        "why",
+        "have",
+        "has",
+        "had",
+        "let",
+        "us",
+        "s",
+        "t",
+        "d",
+        "ll",
+        "ve",
+        "re",
+        "up",
+        "out",
+        "about",
+        "near",
+        "street",
+        "community",
+        "service",
+        "services",
+        "centre",
+        "center",
+        "place",
+        "places",
+        "one",
+        "ones",
+        "any",
+        "what's",
+        "it's",
+        "there's",
+        "i'm",
+        "don't",
+        "where's",
+    ]
+)
+_WORD = re.compile(r"[a-z][a-z'\-]*|\d+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])")
+
+
+_PATTERNS = [(_pattern(en), zh) for en, zh in PHRASES]
+
+
+def from_english(question: str) -> str | None:
+    """The question in the rules' Chinese words, or None when it is not English (Chinese, pinyin, empty)."""
+    text = (question or "").strip().lower().replace("’", "'")
+    if not text or _CJK.search(text):
+        return None
+    found: list[tuple[int, str]] = []
+    for pattern, zh in _PATTERNS:
+        for m in pattern.finditer(text):
+            found.append((m.start(), zh))
+            text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
+    if not found:
+        return None
+    kept = [(m.start(), m.group(0)) for m in _WORD.finditer(text) if m.group(0) not in STOPWORDS]
+    return " ".join(word for _pos, word in sorted(found + kept))
