@@ -308,11 +308,11 @@ def _staff_case(request: HttpRequest, case_id: int) -> tuple[Case | None, HttpRe
         raise Http404(str(case_id)) from problem
 
 
-def allowed_moves(case: Case, user: Any) -> list[dict[str, str]]:
+def allowed_moves(case: Case, user: Any) -> list[dict[str, Any]]:
     """The moves of the transition table from the case's status that `user` may make, as buttons."""
     supervisor = workflow.is_supervisor(user, case)
     handler = supervisor or workflow.is_handler(user, case)
-    moves = []
+    moves: list[dict[str, Any]] = []
     for to_status, label in MOVE_LABELS.items():
         if to_status not in workflow.TRANSITIONS.get(case.status, frozenset()):
             continue
@@ -325,7 +325,7 @@ def allowed_moves(case: Case, user: Any) -> list[dict[str, str]]:
         )
     # The expected next step first and primary (verify before reopen, dispatch before reject); going back or
     # refusing comes last, as a secondary or danger button.
-    moves.sort(key=lambda m: m["reopen"] or m["to"] == S.REJECTED)
+    moves.sort(key=lambda m: bool(m["reopen"] or m["to"] == S.REJECTED))
     for m in moves:
         if m["reopen"]:
             m["kind"] = "secondary"

@@ -50,7 +50,7 @@ def meal_points_for(order: Order) -> list[Place]:
     kitchen: Kitchen = order.kitchen
     places = list(
         Place.objects.filter(Q(pk__in=kitchen.serves.values("pk")) | Q(pk=kitchen.place_id), kind__in=EATING_KINDS)
-        .exclude(pk=order.destination_place_id)
+        .exclude(pk=order.destination_place_id or 0)
         .order_by("name", "pk")
     )
     usual = (
@@ -59,7 +59,7 @@ def meal_points_for(order: Order) -> list[Place]:
         .values_list("destination_place_id", flat=True)
         .first()
     )
-    places.sort(key=lambda p: p.pk != usual)
+    places.sort(key=lambda p: p.pk != usual)  # stable: by name after the usual one
     return places
 
 
