@@ -15,14 +15,18 @@ from linli.activities.services.bookings import booking_cancel, booking_create
 from linli.core.testing import with_fragments
 from linli.meals.models import Menu, Order, OrderStatus
 from linli.meals.services.wallet import wallet_balance
-from linli.meals.tests.test_resident_pages import _activity_on_menu_day, client_for, meals, text
+from linli.meals.tests.factories_resident import Meals, activity_on_menu_day, build_meals, client_for, text
 
 pytestmark = pytest.mark.django_db
-__all__ = ["meals"]  # the fixture, shared with the resident pages' tests
+
+
+@pytest.fixture
+def meals() -> Meals:
+    return build_meals()
 
 
 def _booked_with_lunch(meals):
-    activity = _activity_on_menu_day(meals, place=meals.venue, end=dt.time(11, 30))
+    activity = activity_on_menu_day(meals, place=meals.venue, end=dt.time(11, 30))
     user = meals.resident()
     booking = booking_create(activity=activity, user=user, source="app")
     client = client_for(user)
@@ -86,7 +90,7 @@ def test_after_the_cutoff_the_form_says_the_lunch_still_comes(meals):
 
 
 def test_no_lunch_no_question(meals):
-    activity = _activity_on_menu_day(meals, place=meals.venue, end=dt.time(11, 30))
+    activity = activity_on_menu_day(meals, place=meals.venue, end=dt.time(11, 30))
     user = meals.resident()
     booking = booking_create(activity=activity, user=user, source="app")
     client = client_for(user)

@@ -14,14 +14,18 @@ from django.utils import timezone
 from linli.activities.models import Booking, BookingStatus
 from linli.core.testing import with_fragments
 from linli.meals.models import Order
-from linli.meals.tests.test_resident_pages import _activity_on_menu_day, client_for, meals, text
+from linli.meals.tests.factories_resident import Meals, activity_on_menu_day, build_meals, client_for, text
 
 pytestmark = pytest.mark.django_db
-__all__ = ["meals"]  # the fixture, shared with the resident pages' tests
+
+
+@pytest.fixture
+def meals() -> Meals:
+    return build_meals()
 
 
 def test_new_elder_sets_birth_year_from_the_refusal_books_and_gets_the_elder_price(meals):
-    activity = _activity_on_menu_day(meals, place=meals.venue, end=dt.time(11, 30))
+    activity = activity_on_menu_day(meals, place=meals.venue, end=dt.time(11, 30))
     type(activity).objects.filter(pk=activity.pk).update(audience="elderly")
     user = meals.resident(age=None)
     client = client_for(user)

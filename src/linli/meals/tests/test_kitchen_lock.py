@@ -6,16 +6,48 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from linli.core.sms import OutboxSmsBackend
 from linli.meals.models import Menu, MenuStatus, OrderStatus
 from linli.meals.services.kitchen import menus_lock_due
-from linli.meals.tests.factories import OrderFactory, UserFactory
-from linli.meals.tests.test_kitchen_pages import _client, site
+from linli.meals.tests.factories import (
+    DishFactory,
+    KitchenFactory,
+    MenuFactory,
+    MenuItemFactory,
+    OrderFactory,
+    PlaceFactory,
+    RoleAssignmentFactory,
+    StreetFactory,
+    UserFactory,
+)
+from linli.meals.tests.factories_kitchen import order_with_lines
 
 pytestmark = pytest.mark.django_db
-__all__ = ["site"]  # the fixture, shared with the kitchen pages' tests
+
+
+@pytest.fixture
+def site():
+    street = StreetFactory(code="lockstreet")
+    kitchen = KitchenFactory(street=street, place__name="长寿路中央厨房")
+    menu = MenuFactory(kitchen=kitchen, date=timezone.localdate())
+    item = MenuItemFactory(menu=menu, dish=DishFactory(kitchen=kitchen, name="番茄炒蛋"))
+    point = PlaceFactory(street=street, name="乙助餐点", kind="meal_point")
+    kitchen.serves.add(point)
+    resident = UserFactory(display_name="王奶奶", phone="+8613700001234")
+    order = order_with_lines(
+        menu=menu, destination_place=point, user=resident, pickup_code="135790", lines=[(item, 1, False)]
+    )
+    operator = RoleAssignmentFactory(street=street, role="kitchen_operator").user
+    return {"kitchen": kitchen, "menu": menu, "order": order, "operator": operator}
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,47 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from linli.meals.services.delivery import run_assign
-from linli.meals.tests.factories import UserFactory
-from linli.meals.tests.test_delivery import _order, _plan, dlv
+from linli.meals.models import OrderStatus
+from linli.meals.services.delivery import run_assign, runs_plan
+from linli.meals.tests.factories import (
+    KitchenFactory,
+    MenuFactory,
+    OrderFactory,
+    PlaceFactory,
+    RoleAssignmentFactory,
+    StreetFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
-__all__ = ["dlv"]  # the fixture, shared with the delivery tests
+
+
+@pytest.fixture
+def dlv():
+    street = StreetFactory(code="stopstreet")
+    kitchen = KitchenFactory(street=street, place__lat=31.25, place__lng=121.39, place__name="中央厨房")
+    menu = MenuFactory(kitchen=kitchen, date=timezone.localdate(), status="locked")
+    point = PlaceFactory(street=street, name="P0", kind="meal_point", lat=31.252, lng=121.392)
+    return {
+        "kitchen": kitchen,
+        "menu": menu,
+        "points": [point],
+        "operator": RoleAssignmentFactory(street=street, role="kitchen_operator").user,
+        "rider": RoleAssignmentFactory(street=street, role="rider").user,
+    }
+
+
+def _order(dlv, place_index=0, **kw):
+    kw.setdefault("status", OrderStatus.LOCKED)
+    if "destination_place" not in kw and kw.get("destination_type") != "home":
+        kw["destination_place"] = dlv["points"][place_index]
+    return OrderFactory(menu=dlv["menu"], **kw)
+
+
+def _plan(dlv):
+    return runs_plan(kitchen=dlv["kitchen"], date=dlv["menu"].date, slot="lunch", actor=dlv["operator"])
 
 
 def test_each_stop_has_address_and_phone_and_one_number(dlv):
