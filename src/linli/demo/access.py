@@ -137,10 +137,12 @@ def demo_access_load(*, street: Street, stdout: Any = None) -> AccessDemo:
 
 
 def _print(result: AccessDemo, out: Any) -> None:
+    # Links to open as printed: the site's own address (LINLI_SITE_URL, which follows LINLI_PORT), like the QR codes.
+    site = gate_services.site_url()
     out.write("")
     out.write("门禁 Gates（碰一碰 tap to enter; 密钥 secrets in " + str(result.file) + "）:")
     for g in result.gates:
-        out.write(f"  {g['public_id']}  {g['compound_name']} {g['name']}  展示屏 display: {g['display_path']}")
+        out.write(f"  {g['public_id']}  {g['compound_name']} {g['name']}  展示屏 display: {site}{g['display_path']}")
     first = result.gates[0]["public_id"] if result.gates else "gXXXXXXXXXXXX"
     out.write(f"  模拟门禁 simulate a gate: linli gate-sim --gate {first}")
     out.write("骑手 Riders: " + "；".join(f"{p} {n}（{s}）" for p, n, s in result.riders))

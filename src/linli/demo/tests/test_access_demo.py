@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from linli.access.gatewire import protocol
 from linli.access.models import Gate, RiderCredential
 from linli.access.selectors import managed_compound_ids
+from linli.access.services.gates import gate_qr_url
 from linli.core.models import User
 from linli.demo.access import GATES, demo_access_load
 from linli.demo.loader import demo_load, demo_reset
@@ -38,3 +40,15 @@ def test_demo_access_writes_the_gate_secrets_and_is_idempotent(settings: Any, tm
     # `--reset` can still delete the sample street with its gates, riders and taps.
     assert demo_reset()
     assert not Gate.objects.filter(public_id=first.gates[0]["public_id"]).exists()
+
+
+def test_demo_links_and_gate_qr_codes_follow_the_site_address(settings: Any, tmp_path: Any) -> None:
+    """`LINLI_PORT=8171 make demo` (the site URL follows the port): printed links and QR codes use that address."""
+    settings.VAR_DIR = tmp_path
+    settings.LINLI_SITE_URL = "http://127.0.0.1:8171"
+    out = StringIO()
+    result = demo_access_load(street=demo_load().street, stdout=out)
+    printed = out.getvalue()
+    assert printed.count("http://127.0.0.1:8171/access/display/") == len(GATES)
+    gate = Gate.objects.get(public_id=result.gates[0]["public_id"])
+    assert gate_qr_url(gate)[0].startswith("http://127.0.0.1:8171/")

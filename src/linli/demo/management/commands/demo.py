@@ -90,5 +90,6 @@ class Command(BaseCommand):
         for found in optional_services():
             out.write(f"  {'✓' if found.found else '·'} {found.text}")
         port = os.environ.get("LINLI_PORT") or str(getattr(settings, "LINLI_PORT", 8000))
+        site = str(getattr(settings, "LINLI_SITE_URL", "") or f"http://127.0.0.1:{port}").rstrip("/")
         out.write("")
-        out.write(self.style.SUCCESS(f"打开 Open: http://127.0.0.1:{port}/"))
+        out.write(self.style.SUCCESS(f"打开 Open: {site}/"))
