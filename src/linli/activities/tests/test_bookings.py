@@ -77,7 +77,7 @@ def test_confirmed_then_waitlisted_then_full(django_capture_on_commit_callbacks)
     assert (activity.booked, activity.waitlisted) == (1, 1)
     assert not Booking.objects.filter(user=c).exists()
     counters_match(activity)
-    assert len(first.code) == 8 and set(first.code) <= set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+    assert len(first.code) == 8 and first.code.isdigit()  # read aloud at the desk
     ev = BookingEvent.objects.get(booking=first)
     assert (ev.from_status, ev.to_status, ev.actor_id) == ("", "confirmed", a.pk)
 

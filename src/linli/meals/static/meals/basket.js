@@ -102,6 +102,13 @@
     refreshBill();
   }
 
+  // Back from signing in again after the session expired mid-order (?resume=1): the basket that was sent.
+  if (form.getAttribute("data-resume") === "1") {
+    try {
+      var sent = window.sessionStorage.getItem(key + ":sent");
+      if (sent && !window.sessionStorage.getItem(key)) window.sessionStorage.setItem(key, sent);
+    } catch (e) { /* private mode */ }
+  }
   // Restore the basket kept in this tab (a fresh GET); after a POST the server's quantities win.
   if (form.getAttribute("data-restore") === "1") {
     var state = read();
@@ -143,7 +150,12 @@
   form.addEventListener("submit", function (event) {
     var submitter = event.submitter;
     if (submitter && submitter.value === "order") {
-      try { window.sessionStorage.removeItem(key); } catch (e) { /* ignore */ }
+      try {
+        // Kept aside (not restored on a normal visit) in case the order comes back through the sign-in page.
+        var current = window.sessionStorage.getItem(key);
+        if (current) window.sessionStorage.setItem(key + ":sent", current);
+        window.sessionStorage.removeItem(key);
+      } catch (e) { /* ignore */ }
     }
   });
 })();

@@ -311,7 +311,11 @@ def place_menu(request: HttpRequest, place_id: int) -> HttpResponse:
     )
     if request.method == "POST" and request.POST.get("action") == "order":
         if not request.user.is_authenticated:
-            return HttpResponseRedirect(ctx["login_url"])
+            # Signed out meanwhile (the session expired): back to this day's menu after signing in, where the
+            # basket (kept in the browser) is waiting.
+            kept = {k: request.POST[k] for k in ("date", "slot", "activity") if request.POST.get(k)}
+            back = request.path + "?" + urlencode({**kept, "resume": "1"})
+            return HttpResponseRedirect("/login/?next=" + quote(back))
         return _place_order(request, ctx)
     if partial:
         return render(request, "meals/resident/_bill.html", ctx)
