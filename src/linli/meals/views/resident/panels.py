@@ -25,7 +25,7 @@ from linli.core.errors import Problem
 from linli.meals.models import DiscountType, PricingTier, TierKind
 from linli.meals.services import booking_lunch, pricing
 from linli.meals.templatetags.linli_meals import yuan
-from linli.meals.views.resident.common import _street_for
+from linli.meals.views.resident.context import _street_for
 
 
 def elder_tier_url(*, user: Any, **_: Any) -> str | None:
