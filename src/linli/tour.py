@@ -141,6 +141,8 @@ EXCLUDED: dict[str, str] = {
     "access:rider_photo": "an image (a rider's photo)",
     "assistant:feedback": "POST only: an htmx answer",
     "assistant:map_panel": "an htmx fragment of places:street_map (toured there)",
+    "meals:booking_cancel_lunch_fragment": "an htmx fragment of a booking's cancel step (toured with 我的预约)",
+    "meals:elder_tier_fragment": "an htmx fragment of 我的 (toured there)",
     "assistant:curated_deactivate": "POST only: redirects to assistant:review_queue",
     "assistant:synonym_delete": "POST only: redirects to assistant:review_queue",
 }

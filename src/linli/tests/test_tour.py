@@ -9,6 +9,7 @@ var/tour/ (LINLI_TOUR_DIR), named <role>-<language>-<stop>.png.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import re
 import threading
@@ -447,6 +448,8 @@ def test_tour(live_server: Any, chromium_browser: Any, settings: Any, tmp_path: 
 
     def build() -> None:
         try:
+            # A transactional test before this one may have flushed the service catalogue its migration seeds.
+            importlib.import_module("linli.places.migrations.0002_default_service_catalogue").seed(apps, None)
             box["world"] = tour_world()
             box["keep"] = tour.ENGLISH_KEEP + data_strings()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
