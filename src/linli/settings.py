@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "linli.cases",
     "linli.assistant",
     "linli.access",
+    "linli.affairs",
     "linli.demo",  # `linli demo`: the sample street, composed over every domain
 ]
 

@@ -99,6 +99,8 @@ STOPS: list[Stop] = [
     Stop("assistant:ask", "/s/{street}/ask/", ("resident",)),
     Stop("assistant:review_queue", "/staff/assistant/?street={street}", ("staff",)),
     Stop("assistant:review_question", "/staff/assistant/questions/{question}/", ("staff",)),
+    # affairs
+    Stop("affairs:street_list", "/s/{street}/affairs/", ("resident",)),
     # pages no URL pattern names: the error pages, and a form sent after the session expired
     Stop("error:404", "/tour/no-such-page/", ("resident", "staff"), status=404),
     Stop("error:403", "/staff/cases/?street={street}", ("resident",), status=403),

@@ -21,6 +21,7 @@ urlpatterns: list = [
     path("", include("linli.cases.urls")),
     path("", include("linli.access.urls")),
     path("", include("linli.assistant.urls")),
+    path("", include("linli.affairs.urls")),
     path("open311/v2/", include("linli.cases.open311")),
 ]
 if settings.DEBUG:

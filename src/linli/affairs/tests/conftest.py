@@ -1,0 +1,1 @@
+"""The affairs tests' fixtures (shared ones come from the core pytest plugin)."""
