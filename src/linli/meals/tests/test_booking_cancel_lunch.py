@@ -15,14 +15,9 @@ from linli.activities.services.bookings import booking_cancel, booking_create
 from linli.core.testing import with_fragments
 from linli.meals.models import Menu, Order, OrderStatus
 from linli.meals.services.wallet import wallet_balance
-from linli.meals.tests.factories_resident import Meals, activity_on_menu_day, build_meals, client_for, text
+from linli.meals.tests.factories_resident import activity_on_menu_day, client_for, text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def meals() -> Meals:
-    return build_meals()
 
 
 def _booked_with_lunch(meals):

@@ -14,14 +14,9 @@ from django.utils import timezone
 from linli.activities.models import Booking, BookingStatus
 from linli.core.testing import with_fragments
 from linli.meals.models import Order
-from linli.meals.tests.factories_resident import Meals, activity_on_menu_day, build_meals, client_for, text
+from linli.meals.tests.factories_resident import activity_on_menu_day, client_for, text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def meals() -> Meals:
-    return build_meals()
 
 
 def test_new_elder_sets_birth_year_from_the_refusal_books_and_gets_the_elder_price(meals):
