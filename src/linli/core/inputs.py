@@ -87,6 +87,10 @@ def is_label_field(name: str) -> bool:
 def clean_text(value: str, *, label: bool = False) -> str:
     """`value` with the removed characters gone (and, for a label, on one line, ends trimmed); raises InputError
     for a NUL byte, a lone surrogate, or a label that shows nothing."""
+    if not label and value.isprintable():
+        # The common case, at the cost of one C loop: no NUL, surrogate or removed character is printable (they
+        # are all in the categories Cc, Cf and Cs), and nothing else applies to a text that is not a label.
+        return value
     if "\x00" in value:
         raise InputError(_("不能包含空字符（NUL）"), "nul_character")
     if _SURROGATE.search(value):
@@ -142,6 +146,12 @@ def check_page(value: Any, field: str, errors: list[dict[str, Any]]) -> None:
         errors.append(field_error(field, format_lazy(_("页码不能超过 {max}"), max=MAX_PAGE), type="less_than_equal"))
 
 
+@functools.cache
+def _model_fields(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """A schema's declared fields, each with whether it holds a label: read once per schema class."""
+    return tuple((name, is_label_field(name)) for name in model.model_fields)
+
+
 def checked(value: Any, field: str, errors: list[dict[str, Any]], *, label: bool = False, depth: int = 0) -> Any:
     """`value` (a validated parameter or body: text, numbers, dates, pydantic models, lists, dicts) with its text
     cleaned; each refused value adds a `field_error` to `errors` (the value is then returned unchanged)."""
@@ -170,12 +180,14 @@ def checked(value: Any, field: str, errors: list[dict[str, Any]], *, label: bool
         return value
     prefix = f"{field}." if field else ""
     if isinstance(value, BaseModel):
-        names = list(type(value).model_fields) + list(value.model_extra or {})
-        for name in names:
+        fields = _model_fields(type(value))
+        if value.model_extra:
+            fields += tuple((name, is_label_field(name)) for name in value.model_extra)
+        for name, is_label in fields:
             old = getattr(value, name, None)
             if name == "page":
                 check_page(old, prefix + name, errors)
-            new = checked(old, prefix + name, errors, label=is_label_field(name), depth=depth + 1)
+            new = checked(old, prefix + name, errors, label=is_label, depth=depth + 1)
             if new is not old:
                 value.__dict__[name] = new
         return value
