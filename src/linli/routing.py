@@ -1,6 +1,7 @@
 """WebSocket routes (served by uvicorn under /ws/)."""
 
+from linli.care.routing import websocket_urlpatterns as care_ws
 from linli.cases.routing import websocket_urlpatterns as cases_ws
 from linli.places.routing import websocket_urlpatterns as places_ws
 
-websocket_urlpatterns = [*places_ws, *cases_ws]
+websocket_urlpatterns = [*places_ws, *cases_ws, *care_ws]

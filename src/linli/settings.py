@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "linli.assistant",
     "linli.access",
     "linli.affairs",
+    "linli.care",
     "linli.demo",  # `linli demo`: the sample street, composed over every domain
 ]
 
@@ -178,6 +179,8 @@ CELERY_BEAT_SCHEDULE = {
     "cases-sla-sweep": {"task": "cases.sla_sweep", "schedule": 60.0},
     # Gate access: alerts on unusual patterns (repeated denials, a gate offline at the lunch peak).
     "access-alert-sweep": {"task": "access.alert_sweep", "schedule": 60.0},
+    # Care: the calls' clocks (60 s acknowledge), the missed check-in ladder, the 8-hour channel, follow-ups.
+    "care-sweep": {"task": "care.sweep", "schedule": 15.0},
 }
 
 # Languages: zh-Hans first, English second.

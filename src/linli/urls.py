@@ -22,6 +22,7 @@ urlpatterns: list = [
     path("", include("linli.access.urls")),
     path("", include("linli.assistant.urls")),
     path("", include("linli.affairs.urls")),
+    path("", include("linli.care.urls")),
     path("open311/v2/", include("linli.cases.open311")),
 ]
 if settings.DEBUG:

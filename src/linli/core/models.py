@@ -167,6 +167,8 @@ class Role(models.TextChoices):
     PROPERTY_MANAGER = "property_manager", _("物业 property manager")
     FOOD_SUPERVISOR = "food_supervisor", _("食安监督员 food-safety supervisor")
     RIDER = "rider", _("骑手 rider")
+    SOCIAL_WORKER = "social_worker", _("社工 social worker")
+    CARE_LEAD = "care_lead", _("关爱负责人 care lead")
 
 
 STAFF_ROLES = frozenset(r for r in Role if r != Role.RIDER)

@@ -1,0 +1,71 @@
+"""The register: visible only to care roles (a grid worker sees nothing), masked in lists and exports, every
+staff view audit-logged; the resident sees what is held and asks for a correction."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from linli.care.models import Correction
+from linli.care.services import register
+from linli.care.tests.factories import build_care_world
+from linli.core.errors import Problem
+from linli.core.models import AuditLog
+from linli.core.services import token_create
+
+pytestmark = pytest.mark.django_db
+
+
+def _bearer(user) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token_create(user=user)}"}
+
+
+def test_grid_worker_without_the_role_sees_nothing():
+    w = build_care_world()
+    c = Client()
+    assert c.get("/api/v1/care/people?street=carejie", **_bearer(w.grid_worker)).status_code == 403
+    assert c.get("/api/v1/care/calls?street=carejie", **_bearer(w.grid_worker)).status_code == 403
+    c.force_login(w.grid_worker)
+    for url in ("/staff/care/people/", "/staff/care/", "/staff/care/day/", f"/staff/care/people/{w.person.pk}/",
+                "/staff/care/people.csv", "/staff/care/lead/"):  # fmt: skip
+        resp = c.get(url)
+        assert resp.status_code == 403, url
+        assert "骨质疏松" not in resp.content.decode()
+    assert not AuditLog.objects.filter(action__startswith="care.person.view").exists()
+
+
+def test_lists_and_exports_are_masked_and_every_view_is_audited():
+    w = build_care_world()
+    c = Client()
+    body = c.get("/api/v1/care/people?street=carejie", **_bearer(w.responders[0])).json()
+    assert body[0]["phone"] == "138****1111" and body[0]["id_number"] == "310***********1234"
+    assert AuditLog.objects.filter(action="care.register.list", actor=w.responders[0]).count() == 1
+    c.force_login(w.responders[0])
+    html = c.get("/staff/care/people/").content.decode()
+    assert "138****1111" in html and "13800001111" not in html and "310101193501011234" not in html
+    csv = c.get("/staff/care/people.csv").content.decode("utf-8-sig")
+    assert "138****1111" in csv and "13800001111" not in csv and "310101193501011234" not in csv
+    assert AuditLog.objects.filter(action="care.register.export").count() == 1
+    page = c.get(f"/staff/care/people/{w.person.pk}/").content.decode()
+    assert "骨质疏松" in page
+    assert AuditLog.objects.filter(action="care.person.view.entry", object_id=str(w.person.pk)).count() == 1
+
+
+def test_resident_sees_what_is_held_and_asks_for_a_correction():
+    w = build_care_world()
+    c = Client()
+    c.force_login(w.resident)
+    html = c.get("/care/").content.decode()
+    assert "3号楼 502室" in html and "骨质疏松" in html and "王小明" in html and "呼叫居委" in html
+    c.post("/care/", {"action": "correction", "text": "我搬到了5号楼"})
+    assert Correction.objects.get().text == "我搬到了5号楼"
+    staff = Client()
+    staff.force_login(w.lead)
+    assert "我搬到了5号楼" in staff.get("/staff/care/people/").content.decode()
+
+
+def test_consent_is_required():
+    w = build_care_world()
+    with pytest.raises(Problem) as exc:
+        register.person_register(actor=w.lead, committee=w.committee, name="李阿婆", groups=["elderly_80"], consent_by="")
+    assert exc.value.code == "care_consent_required"

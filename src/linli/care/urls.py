@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+app_name = "care"
+
+urlpatterns = [
+    path("", include("linli.care.views.resident")),
+    path("", include("linli.care.views.staff")),
+]
