@@ -101,6 +101,14 @@ STOPS: list[Stop] = [
     Stop("assistant:review_question", "/staff/assistant/questions/{question}/", ("staff",)),
     # affairs
     Stop("affairs:street_list", "/s/{street}/affairs/", ("resident",)),
+    # care (the superuser admin holds every role; the sample street has no care data yet: pages show their empty states)
+    Stop("care:home", "/care/", ("resident",)),
+    Stop("care:console", "/staff/care/?street={street}", ("staff",)),
+    Stop("care:hotline", "/staff/care/hotline/?street={street}", ("staff",)),
+    Stop("care:people", "/staff/care/people/?street={street}", ("staff",)),
+    Stop("care:person_new", "/staff/care/people/new/?street={street}", ("staff",)),
+    Stop("care:day", "/staff/care/day/?street={street}", ("staff",)),
+    Stop("care:lead", "/staff/care/lead/?street={street}", ("staff",)),
     # pages no URL pattern names: the error pages, and a form sent after the session expired
     Stop("error:404", "/tour/no-such-page/", ("resident", "staff"), status=404),
     Stop("error:403", "/staff/cases/?street={street}", ("resident",), status=403),
@@ -147,6 +155,11 @@ EXCLUDED: dict[str, str] = {
     "meals:elder_tier_fragment": "an htmx fragment of 我的 (toured there)",
     "assistant:curated_deactivate": "POST only: redirects to assistant:review_queue",
     "assistant:synonym_delete": "POST only: redirects to assistant:review_queue",
+    "care:me_panel": "an htmx fragment of 我的 (toured there)",
+    "care:people_csv": "a CSV download",
+    "care:call": "a call's page: the sample street has no care calls yet (issue 17 item 7)",
+    "care:person": "a registered person's page: the sample street has no care register yet (issue 17 item 7)",
+    "care:visit": "a visit's page: the sample street has no 8-hour requests yet (issue 17 item 7)",
 }
 
 # Chinese that stays on an English page on purpose (beyond the street's own data: names of places, people,

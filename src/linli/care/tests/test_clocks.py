@@ -67,7 +67,11 @@ def test_eight_hour_channel_reminds_at_6h_and_escalates_at_8h_each_once():
     assert visits.visits_sweep(now=t0 + timedelta(hours=8)) == {"reminded": 0, "escalated": 1}
     assert w.lead.phone in {m.phone for m in OutboxSmsBackend.outbox}
     assert visits.visits_sweep(now=t0 + timedelta(hours=9)) == {"reminded": 0, "escalated": 0}
-    assert list(VisitEvent.objects.filter(visit=visit).values_list("action", flat=True)) == ["created", "reminded", "escalated"]
+    assert list(VisitEvent.objects.filter(visit=visit).values_list("action", flat=True)) == [
+        "created",
+        "reminded",
+        "escalated",
+    ]
 
 
 def test_visit_recorded_with_photo_and_signature_needs_follow_up(settings):

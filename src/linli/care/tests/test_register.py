@@ -67,5 +67,7 @@ def test_resident_sees_what_is_held_and_asks_for_a_correction():
 def test_consent_is_required():
     w = build_care_world()
     with pytest.raises(Problem) as exc:
-        register.person_register(actor=w.lead, committee=w.committee, name="李阿婆", groups=["elderly_80"], consent_by="")
+        register.person_register(
+            actor=w.lead, committee=w.committee, name="李阿婆", groups=["elderly_80"], consent_by=""
+        )
     assert exc.value.code == "care_consent_required"
