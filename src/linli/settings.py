@@ -181,6 +181,13 @@ CELERY_BEAT_SCHEDULE = {
     "access-alert-sweep": {"task": "access.alert_sweep", "schedule": 60.0},
     # Care: the calls' clocks (60 s acknowledge), the missed check-in ladder, the 8-hour channel, follow-ups.
     "care-sweep": {"task": "care.sweep", "schedule": 15.0},
+    # Affairs: appointment reminders, no-shows (and the no-show rule), pre-reviews past their review deadline
+    # escalated to the centre's head, files deleted after retention, slots made for the next 60 days.
+    "affairs-send-reminders": {"task": "affairs.send_reminders", "schedule": 300.0},
+    "affairs-no-show-sweep": {"task": "affairs.no_show_sweep", "schedule": 600.0},
+    "affairs-escalate-prereviews": {"task": "affairs.escalate_prereviews", "schedule": 300.0},
+    "affairs-purge-prereview-files": {"task": "affairs.purge_prereview_files", "schedule": 3600.0},
+    "affairs-materialise-slots": {"task": "affairs.materialise_slots", "schedule": 3600.0 * 6},
 }
 
 # Languages: zh-Hans first, English second.

@@ -9,7 +9,7 @@ critical). It saves a screenshot per stop, role and language in `var/tour/` (LIN
 A URL pattern that is neither a stop nor in EXCLUDED fails `test_every_url_pattern_is_on_the_tour`: a new page
 joins the tour when it is added. Paths are templates filled from the sample street: {street}, {place} (a meal
 point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}, {day}, {compound}, {gate},
-{display_key}, {case}, {question}.
+{display_key}, {case}, {question}, {affair_item}, {affair_prereview}, {affair_appointment}.
 
 Roles (how the page is seen):
 - `resident`: the elderly sample resident (胡阿姨, 78) in elder mode on a 390 px phone;
@@ -100,7 +100,6 @@ STOPS: list[Stop] = [
     Stop("assistant:review_queue", "/staff/assistant/?street={street}", ("staff",)),
     Stop("assistant:review_question", "/staff/assistant/questions/{question}/", ("staff",)),
     # affairs
-    Stop("affairs:street_list", "/s/{street}/affairs/", ("resident",)),
     # care (the superuser admin holds every role; the sample street has no care data yet: pages show their empty states)
     Stop("care:home", "/care/", ("resident",)),
     Stop("care:console", "/staff/care/?street={street}", ("staff",)),
@@ -109,6 +108,22 @@ STOPS: list[Stop] = [
     Stop("care:person_new", "/staff/care/people/new/?street={street}", ("staff",)),
     Stop("care:day", "/staff/care/day/?street={street}", ("staff",)),
     Stop("care:lead", "/staff/care/lead/?street={street}", ("staff",)),
+    Stop("affairs:street_list", "/s/{street}/affairs/", ("resident", "visitor")),
+    Stop("affairs:item_detail", "/affairs/items/{affair_item}/", ("resident",)),
+    Stop("affairs:prereview_new", "/affairs/items/{affair_item}/prereview/", ("resident",)),
+    Stop("affairs:book", "/affairs/items/{affair_item}/book/", ("resident",)),
+    Stop("affairs:my_affairs", "/me/affairs/", ("resident",)),
+    Stop("affairs:my_prereview", "/me/affairs/prereviews/{affair_prereview}/", ("resident",)),
+    Stop("affairs:my_appointment", "/me/affairs/appointments/{affair_appointment}/", ("resident",)),
+    Stop("affairs:staff_catalogue", "/staff/affairs/?street={street}", ("staff",), account="station_staff"),
+    Stop("affairs:staff_item_new", "/staff/affairs/items/new/?street={street}", ("staff",), account="station_staff"),
+    Stop("affairs:staff_item_edit", "/staff/affairs/items/{affair_item}/", ("staff",), account="station_staff"),
+    Stop("affairs:staff_prereviews", "/staff/affairs/prereviews/?street={street}", ("staff",), account="station_staff"),
+    Stop(
+        "affairs:staff_prereview", "/staff/affairs/prereviews/{affair_prereview}/", ("staff",), account="station_staff"
+    ),
+    Stop("affairs:staff_book", "/staff/affairs/book/?street={street}&q=社保卡", ("staff",), account="station_staff"),
+    Stop("affairs:staff_templates", "/staff/affairs/templates/?street={street}", ("staff",)),
     # pages no URL pattern names: the error pages, and a form sent after the session expired
     Stop("error:404", "/tour/no-such-page/", ("resident", "staff"), status=404),
     Stop("error:403", "/staff/cases/?street={street}", ("resident",), status=403),
@@ -160,6 +175,8 @@ EXCLUDED: dict[str, str] = {
     "care:call": "a call's page: the sample street has no care calls yet (issue 17 item 7)",
     "care:person": "a registered person's page: the sample street has no care register yet (issue 17 item 7)",
     "care:visit": "a visit's page: the sample street has no 8-hour requests yet (issue 17 item 7)",
+    "affairs:prereview_file": "a pre-review's file (an image or a PDF), for its owner and the reviewers",
+    "affairs:my_appointment_ics": "an iCalendar file",
 }
 
 # Chinese that stays on an English page on purpose (beyond the street's own data: names of places, people,

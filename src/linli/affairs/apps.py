@@ -10,9 +10,17 @@ class AffairsConfig(AppConfig):
         """Affairs registers into lower domains' hooks (import/export kinds, street defaults, the assistant's
         answer providers); no lower domain imports affairs (docs/architecture.md)."""
         # Imported here, not at the top: apps.py is loaded before the app registry can import models.
-        from linli.affairs.services import defaults
-        from linli.core import street_defaults
+        from linli.affairs import selectors
+        from linli.affairs.services import assistant_answers, defaults
+        from linli.affairs.services.items_import import items_import
+        from linli.assistant import hooks as assistant_hooks
+        from linli.core import street_defaults, transfers
 
         street_defaults.street_defaults_register(
-            key="affairs", label="社区事务规则 affairs policy", create_missing=defaults.street_defaults_create
+            key="affairs",
+            label="社区事务规则与同义词 affairs policy and synonyms",
+            create_missing=defaults.street_defaults_create,
         )
+        transfers.importer_register("affairs", items_import, reads="text")
+        transfers.exporter_register("affairs", selectors.items_export_csv)
+        assistant_hooks.answer_provider_register("affairs", assistant_answers.affairs_answer)

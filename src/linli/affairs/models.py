@@ -12,6 +12,8 @@ The window queue (tickets, calls), remote video sessions and metrics live in lat
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
@@ -23,10 +25,23 @@ from linli.core.models import Street
 from linli.places.models import Place
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files outside MEDIA_ROOT, under `LINLI_PRIVATE_ROOT` (default `var/private`), read at each use (tests move
+    it). Nothing serves this folder: only the permission-checked view reads it."""
+
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        return str(getattr(settings, "LINLI_PRIVATE_ROOT", "") or settings.VAR_DIR / "private")
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
 def private_storage() -> FileSystemStorage:
     """Pre-review files live outside MEDIA_ROOT: they are served only through the permission-checked view
     (`affairs:prereview_file`), never by a static file server."""
-    return FileSystemStorage(location=settings.VAR_DIR / "private")
+    return PrivateStorage()
 
 
 class Channel(models.TextChoices):

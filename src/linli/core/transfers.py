@@ -3,7 +3,8 @@ its `AppConfig.ready()` (core's grids and compounds are here), so the commands i
 
 An importer is `f(*, street, collection) -> ImportResult` fed the parsed JSON of a GeoJSON FeatureCollection
 (`reads="geojson"`), or `f(*, street, text) -> ImportResult` fed the file's raw text (`reads="text"`: iCalendar,
-CSV). An exporter is `f(*, street) -> dict`, written as JSON (the import format, so export → import round-trips).
+CSV). An exporter is `f(*, street) -> dict`, written as JSON (the import format, so export → import round-trips), or
+`f(*, street) -> str` for a text format (CSV), written as it is.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ class Importer:
 
 
 _importers: dict[str, Importer] = {}
-_exporters: dict[str, Callable[..., dict[str, Any]]] = {}
+_exporters: dict[str, Callable[..., dict[str, Any] | str]] = {}
 
 
 def importer_register(kind: str, run: Callable[..., ImportResult], *, reads: Reads = "geojson") -> None:
     _importers[kind] = Importer(kind, run, reads)
 
 
-def exporter_register(kind: str, run: Callable[..., dict[str, Any]]) -> None:
+def exporter_register(kind: str, run: Callable[..., dict[str, Any] | str]) -> None:
     _exporters[kind] = run
 
 
@@ -40,7 +41,7 @@ def importer_get(kind: str) -> Importer | None:
     return _importers.get(kind)
 
 
-def exporter_get(kind: str) -> Callable[..., dict[str, Any]] | None:
+def exporter_get(kind: str) -> Callable[..., dict[str, Any] | str] | None:
     return _exporters.get(kind)
 
 

@@ -25,6 +25,7 @@ from linli.demo import (
     load_collection,
 )
 from linli.demo.activities import demo_activities_ics
+from linli.demo.affairs import affairs_demo_load, affairs_demo_reset
 from linli.demo.cases import cases_demo_load, cases_demo_reset
 from linli.demo.meals import demo_meals_load, meals_reset
 from linli.places.services import places_import, places_index_bump
@@ -60,6 +61,9 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         # Activity.place and ActivitySeries.place are PROTECT (a venue with activities can't vanish): activities
         # (with their bookings) go first.
 
+        # Appointments and pre-reviews point at sample residents and places (PROTECT): before the meals reset,
+        # which deletes the sample residents.
+        affairs_demo_reset(street)
         # Meal orders point at activities, venues and menus (PROTECT): the meals rows go first.
         meals_reset(street)
         Activity.objects.filter(street=street).delete()
@@ -144,4 +148,5 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         known = {account.key for account, _user in result.accounts}
         result.accounts.extend((a, u) for a, u in meals.accounts if a.key not in known)
         result.imports["cases"] = cases_demo_load(street).counts
+        result.imports["affairs"] = affairs_demo_load(street).counts
     return result

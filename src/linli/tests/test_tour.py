@@ -55,7 +55,22 @@ def test_every_url_pattern_is_on_the_tour() -> None:
 
 def test_every_stop_names_the_pattern_its_path_opens() -> None:
     """Stale entries fail too: each stop's path (ids filled with 1) resolves to the pattern the stop names."""
-    filler = dict.fromkeys(("place", "venue", "activity", "booking", "order", "kitchen", "case", "question"), "1")
+    filler = dict.fromkeys(
+        (
+            "place",
+            "venue",
+            "activity",
+            "booking",
+            "order",
+            "kitchen",
+            "case",
+            "question",
+            "affair_item",
+            "affair_prereview",
+            "affair_appointment",
+        ),
+        "1",
+    )
     filler.update(street="wanli", day="2026-01-05", compound="1", gate="gabc", display_key="k")
     for stop in tour.STOPS:
         path = stop.path.format(**filler).split("?")[0]
@@ -79,6 +94,7 @@ def tour_world() -> dict[str, Any]:
     from linli.access.models import Gate
     from linli.activities.models import Activity, Booking
     from linli.activities.services.bookings import booking_create
+    from linli.affairs.models import Appointment, PreReview
     from linli.assistant.services.ask import answer_question
     from linli.cases.models import Case
     from linli.core.models import Compound
@@ -136,6 +152,9 @@ def tour_world() -> dict[str, Any]:
     compound = Compound.objects.filter(street=street, gates__isnull=False).order_by("pk").first()
     case = Case.objects.filter(street=street).order_by("pk").first()
     assert gate is not None and compound is not None and case is not None
+    affair_appointment = Appointment.objects.filter(user=elder, status="booked").order_by("start").first()
+    affair_prereview = PreReview.objects.filter(user=elder).order_by("-pk").first()
+    assert affair_appointment is not None and affair_prereview is not None
     return {
         "users": users,
         "fill": {
@@ -151,6 +170,9 @@ def tour_world() -> dict[str, Any]:
             "display_key": gate.display_key,
             "case": case.pk,
             "question": question.pk,
+            "affair_item": affair_appointment.item_id,
+            "affair_prereview": affair_prereview.pk,
+            "affair_appointment": affair_appointment.pk,
         },
     }
 

@@ -1,15 +1,21 @@
-"""Per-street defaults of affairs: the street's policy (no-show rule, cut-offs, file retention)."""
+"""Per-street defaults of affairs: the street's policy (no-show rule, cut-offs, file retention) and the common
+residents' words for affairs (synonyms staff may edit)."""
 
 from __future__ import annotations
 
-from linli.affairs.models import Policy
+from linli.affairs.models import Policy, Synonym
+from linli.affairs.services.search import DEFAULT_SYNONYMS
 from linli.core.models import Street
 
 
 def street_defaults_create(street: Street) -> int:
-    """The street's affairs policy with the default rule, unless it has one; returns the rows created."""
+    """The street's affairs policy with the default rule and the common synonyms it lacks; the rows created."""
     _policy, created = Policy.objects.get_or_create(street=street)
-    return int(created)
+    n = int(created)
+    have = set(Synonym.objects.filter(street=street).values_list("term", "means"))
+    missing = [Synonym(street=street, term=t, means=m) for t, m in DEFAULT_SYNONYMS if (t, m) not in have]
+    Synonym.objects.bulk_create(missing)
+    return n + len(missing)
 
 
 def policy_for(street: Street | int) -> Policy:

@@ -15,7 +15,10 @@ from linli.core.selectors import street_get
 
 
 class Command(BaseCommand):
-    help = "导出 GeoJSON Export GeoJSON: linli export {places,grids,compounds} --street CODE [-o FILE]"
+    help = (
+        "导出 Export: linli export {places,grids,compounds} --street CODE [-o FILE] (GeoJSON), "
+        "linli export affairs --street CODE (事项目录 CSV, the import format)"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", help=f"what to export: {', '.join(transfers.export_kinds())}")
@@ -30,7 +33,8 @@ class Command(BaseCommand):
             target = street_get(code=street)
         except Problem as p:
             raise CommandError(both_languages(p.detail)) from None
-        body = json.dumps(exporter(street=target), ensure_ascii=False, indent=1)
+        data = exporter(street=target)
+        body = data.rstrip("\n") if isinstance(data, str) else json.dumps(data, ensure_ascii=False, indent=1)
         if output == "-":
             self.stdout.write(body)
         else:

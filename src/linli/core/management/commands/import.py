@@ -44,7 +44,9 @@ class Command(BaseCommand):
         "linli import activities FILE.ics --street CODE, "
         "linli import menus FILE.csv --street CODE (菜单表格 menu CSV, columns "
         "date,slot,kitchen,dish,price_fen,half_price_fen,daily_limit,tags; kitchen = place id; prices in fen; "
-        "tags split by '|': soft low_salt low_sugar low_oil vegetarian spicy halal, allergen:<code>, set, elder_set)"
+        "tags split by '|': soft low_salt low_sugar low_oil vegetarian spicy halal, allergen:<code>, set, elder_set), "
+        "linli import affairs FILE.csv --street CODE (事项目录 affairs catalogue, columns code,name,department,channels,"
+        "prereview,entrusted,time_limit_days,fee_fen,eligibility,materials,keywords,legal_basis)"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
