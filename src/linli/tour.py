@@ -9,7 +9,8 @@ critical). It saves a screenshot per stop, role and language in `var/tour/` (LIN
 A URL pattern that is neither a stop nor in EXCLUDED fails `test_every_url_pattern_is_on_the_tour`: a new page
 joins the tour when it is added. Paths are templates filled from the sample street: {street}, {place} (a meal
 point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}, {day}, {compound}, {gate},
-{display_key}, {case}, {question}, {affair_item}, {affair_prereview}, {affair_appointment}.
+{display_key}, {case}, {question}, {affair_item}, {affair_prereview}, {affair_appointment}, {care_call}, {care_person},
+{care_visit}.
 
 Roles (how the page is seen):
 - `resident`: the elderly sample resident (胡阿姨, 78) in elder mode on a 390 px phone;
@@ -100,14 +101,6 @@ STOPS: list[Stop] = [
     Stop("assistant:review_queue", "/staff/assistant/?street={street}", ("staff",)),
     Stop("assistant:review_question", "/staff/assistant/questions/{question}/", ("staff",)),
     # affairs
-    # care (the superuser admin holds every role; the sample street has no care data yet: pages show their empty states)
-    Stop("care:home", "/care/", ("resident",)),
-    Stop("care:console", "/staff/care/?street={street}", ("staff",)),
-    Stop("care:hotline", "/staff/care/hotline/?street={street}", ("staff",)),
-    Stop("care:people", "/staff/care/people/?street={street}", ("staff",)),
-    Stop("care:person_new", "/staff/care/people/new/?street={street}", ("staff",)),
-    Stop("care:day", "/staff/care/day/?street={street}", ("staff",)),
-    Stop("care:lead", "/staff/care/lead/?street={street}", ("staff",)),
     Stop("affairs:street_list", "/s/{street}/affairs/", ("resident", "visitor")),
     Stop("affairs:item_detail", "/affairs/items/{affair_item}/", ("resident",)),
     Stop("affairs:prereview_new", "/affairs/items/{affair_item}/prereview/", ("resident",)),
@@ -124,6 +117,17 @@ STOPS: list[Stop] = [
     ),
     Stop("affairs:staff_book", "/staff/affairs/book/?street={street}&q=社保卡", ("staff",), account="station_staff"),
     Stop("affairs:staff_templates", "/staff/affairs/templates/?street={street}", ("staff",)),
+    # care: the elder (on the sample register) presses the call button; a social worker and the care lead
+    Stop("care:home", "/care/", ("resident",), expect="#care-call"),
+    Stop("care:console", "/staff/care/?street={street}", ("staff",), account="social_worker", expect="#care-calls li"),
+    Stop("care:call", "/staff/care/calls/{care_call}/", ("staff",), account="social_worker"),
+    Stop("care:hotline", "/staff/care/hotline/?street={street}", ("staff",), account="social_worker"),
+    Stop("care:people", "/staff/care/people/?street={street}", ("staff",), account="social_worker"),
+    Stop("care:person", "/staff/care/people/{care_person}/", ("staff",), account="social_worker"),
+    Stop("care:person_new", "/staff/care/people/new/?street={street}", ("staff",), account="social_worker"),
+    Stop("care:day", "/staff/care/day/?street={street}", ("staff",), account="social_worker"),
+    Stop("care:visit", "/staff/care/visits/{care_visit}/", ("staff",), account="social_worker"),
+    Stop("care:lead", "/staff/care/lead/?street={street}", ("staff",), account="care_lead", expect="#care-rates"),
     # pages no URL pattern names: the error pages, and a form sent after the session expired
     Stop("error:404", "/tour/no-such-page/", ("resident", "staff"), status=404),
     Stop("error:403", "/staff/cases/?street={street}", ("resident",), status=403),
@@ -172,9 +176,6 @@ EXCLUDED: dict[str, str] = {
     "assistant:synonym_delete": "POST only: redirects to assistant:review_queue",
     "care:me_panel": "an htmx fragment of 我的 (toured there)",
     "care:people_csv": "a CSV download",
-    "care:call": "a call's page: the sample street has no care calls yet (issue 17 item 7)",
-    "care:person": "a registered person's page: the sample street has no care register yet (issue 17 item 7)",
-    "care:visit": "a visit's page: the sample street has no 8-hour requests yet (issue 17 item 7)",
     "affairs:prereview_file": "a pre-review's file (an image or a PDF), for its owner and the reviewers",
     "affairs:my_appointment_ics": "an iCalendar file",
 }

@@ -42,6 +42,7 @@ class CallOut(Schema):
     committee: str
     kind: str
     kind_label: str
+    kind_label_en: str
     status: str
     status_label: str
     status_label_en: str
@@ -57,6 +58,8 @@ class CallOut(Schema):
     acknowledged_by: str
     on_site_at: str | None
     actions: list[str]
+    action_labels: list[str]
+    action_labels_en: list[str]
     escalated: bool
 
 

@@ -73,6 +73,8 @@ ACCOUNTS = [
     DemoAccount("rider", "13800000008", "张召（示例骑手）", "骑手", "rider", "rider"),
     DemoAccount("resident", "13800000009", "小林（示例居民）", "居民", "resident"),
     DemoAccount("elder", "13800000010", "胡阿姨（示例，78岁）", "老年居民", "elderly resident", elder=True),
+    DemoAccount("social_worker", "13800000041", "钱社工（示例）", "社工", "social worker", "social_worker"),
+    DemoAccount("care_lead", "13800000042", "孔主任（示例，关爱负责人）", "关爱负责人", "care lead", "care_lead"),
 ]
 
 

@@ -26,6 +26,7 @@ from linli.demo import (
 )
 from linli.demo.activities import demo_activities_ics
 from linli.demo.affairs import affairs_demo_load, affairs_demo_reset
+from linli.demo.care import care_demo_load, care_demo_reset
 from linli.demo.cases import cases_demo_load, cases_demo_reset
 from linli.demo.meals import demo_meals_load, meals_reset
 from linli.places.services import places_import, places_index_bump
@@ -54,6 +55,7 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
     with transaction.atomic():
         # Cases, reports and categories protect each other and point at grids: they go first.
         cases_demo_reset(street)
+        care_demo_reset(street)
         # Grid.parent is PROTECT: remove units, then workstations, then the HQ before the street cascades.
         for level in (GridLevel.UNIT, GridLevel.WORKSTATION, GridLevel.HQ):
             Grid.objects.filter(street=street, level=level).delete()
@@ -149,4 +151,6 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         result.accounts.extend((a, u) for a, u in meals.accounts if a.key not in known)
         result.imports["cases"] = cases_demo_load(street).counts
         result.imports["affairs"] = affairs_demo_load(street).counts
+        by_key = {account.key: user for account, user in result.accounts}
+        result.imports["care"] = care_demo_load(street, accounts=by_key).counts
     return result

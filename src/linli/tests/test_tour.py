@@ -68,6 +68,9 @@ def test_every_stop_names_the_pattern_its_path_opens() -> None:
             "affair_item",
             "affair_prereview",
             "affair_appointment",
+            "care_call",
+            "care_person",
+            "care_visit",
         ),
         "1",
     )
@@ -96,6 +99,9 @@ def tour_world() -> dict[str, Any]:
     from linli.activities.services.bookings import booking_create
     from linli.affairs.models import Appointment, PreReview
     from linli.assistant.services.ask import answer_question
+    from linli.care.models import Call as CareCall
+    from linli.care.models import Person as CarePerson
+    from linli.care.models import VisitRequest as CareVisit
     from linli.cases.models import Case
     from linli.core.models import Compound
     from linli.demo.access import demo_access_load
@@ -173,6 +179,9 @@ def tour_world() -> dict[str, Any]:
             "affair_item": affair_appointment.item_id,
             "affair_prereview": affair_prereview.pk,
             "affair_appointment": affair_appointment.pk,
+            "care_call": CareCall.objects.filter(street=street).order_by("-created_at").first().pk,
+            "care_person": CarePerson.objects.filter(street=street).order_by("pk").first().pk,
+            "care_visit": CareVisit.objects.filter(street=street, status="open").first().pk,
         },
     }
 

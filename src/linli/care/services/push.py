@@ -25,7 +25,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
-from linli.care.models import Call, CallEvent, CallKind, CallStatus
+from linli.care.models import Call, CallAction, CallEvent, CallKind, CallStatus
 from linli.care.selectors import person_card
 from linli.core.cache import REDIS_DOWN_ERRORS, redis_state
 from linli.core.i18n import choice_label_in
@@ -56,7 +56,8 @@ def call_summary(call: Call) -> dict[str, Any]:
         "street": call.street.code,
         "committee": call.committee.name,
         "kind": call.kind,
-        "kind_label": choice_label_in(CallKind, call.kind, "zh-hans"),
+        "kind_label": choice_label_in(CallKind, call.kind, "zh-hans"),  # a push reaches every console
+        "kind_label_en": choice_label_in(CallKind, call.kind, "en"),
         "status": call.status,
         "status_label": choice_label_in(CallStatus, call.status, "zh-hans"),
         "status_label_en": choice_label_in(CallStatus, call.status, "en"),
@@ -72,6 +73,8 @@ def call_summary(call: Call) -> dict[str, Any]:
         "acknowledged_by": str(call.acknowledged_by) if call.acknowledged_by_id and call.acknowledged_by else "",
         "on_site_at": call.on_site_at.isoformat() if call.on_site_at else None,
         "actions": list(call.actions or []),
+        "action_labels": [choice_label_in(CallAction, a, "zh-hans") for a in call.actions or []],
+        "action_labels_en": [choice_label_in(CallAction, a, "en") for a in call.actions or []],
         "escalated": call.escalated_at is not None,
     }
 
@@ -108,7 +111,14 @@ def group_send(groups: list[str], message: dict[str, Any]) -> bool:
         if layer is None:
             return False
         if isinstance(layer, InMemoryChannelLayer):
-            async_to_sync(_send_all)(layer, groups, message)
+            send = async_to_sync(_send_all)
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                send(layer, groups, message)
+            else:  # a thread that runs an event loop (a test driving a browser): send from another thread
+                with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                    pool.submit(send, layer, groups, message).result(timeout=SEND_TIMEOUT_S)
             return True
         if not redis_state.available():
             return False

@@ -3,6 +3,7 @@ down (SMS fallback, the call stays open and escalates), and each clock with a co
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from unittest import mock
 
@@ -22,10 +23,15 @@ from linli.core.sms import OutboxSmsBackend
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _sync(fn, *args):  # noqa: ANN001, ANN202 - async_to_sync from a thread without an event loop
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(async_to_sync(fn), *args).result(timeout=10)
+
+
 def _listen(user_id: int) -> tuple[object, str]:
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group("carejie", user_id), channel)
+    channel = _sync(layer.new_channel)
+    _sync(layer.group_add, user_group("carejie", user_id), channel)
     return layer, channel
 
 
@@ -34,7 +40,7 @@ def test_emergency_call_reaches_every_responder_on_duty():
     listeners = [_listen(u.pk) for u in w.responders]
     call = calls.call_create(kind="emergency", source="button", person=w.person, actor=w.resident)
     for layer, channel in listeners:
-        msg = async_to_sync(layer.receive)(channel)
+        msg = _sync(layer.receive, channel)
         assert msg["type"] == "care.call" and msg["call"]["id"] == call.pk
         assert msg["call"]["address"] == "建新小区 3号楼 502室"
         assert "13900002222" in {k["phone"] for k in msg["call"]["person"]["contacts"]}

@@ -41,11 +41,16 @@ from linli.core.charts import bar_chart
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.i18n import choice_label
+from linli.core.local_time import WEEKDAYS, day_names
 from linli.core.models import Committee, Compound, Street, User
 from linli.core.pages import login_redirect, problem_message, staff_street_choice
 from linli.core.spreadsheets import csv_bytes
 
-WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+
+def weekday_names() -> list[str]:
+    """Monday first, in the request's language."""
+    names = day_names()
+    return [str(names[code]) for code in WEEKDAYS]
 
 
 def _forbidden(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -392,17 +397,17 @@ def lead(request: HttpRequest) -> HttpResponse:
     calls = list(selectors.calls_recent(street=street)[:50])
     for c in calls:
         c.ack_seconds = int((c.acknowledged_at - c.created_at).total_seconds()) if c.acknowledged_at else None  # type: ignore[attr-defined]
+    weekdays = weekday_names()
     shifts = list(selectors.shifts(street=street))
     for s in shifts:
-        s.weekday_name = WEEKDAYS[s.weekday]  # type: ignore[attr-defined]
+        s.weekday_name = weekdays[s.weekday]  # type: ignore[attr-defined]
     staff = User.objects.filter(roles__street=street, roles__role__in=selectors.CARE_ROLES).distinct()
     ctx = _base(street, streets, "lead") | {
         "rates": rates,
         "chart": chart,
         "calls": calls,
         "shifts": shifts,
-        "weekdays": list(enumerate(WEEKDAYS)),
-        "weekday_names": WEEKDAYS,
+        "weekdays": list(enumerate(weekdays)),
         "committees": Committee.objects.filter(street=street),
         "staff": staff,
         "register_count": selectors.person_list(street=street).count(),

@@ -11,6 +11,8 @@
   var i18n = document.getElementById("care-i18n").dataset;
   var csrf = (document.querySelector("#csrf-form input[name=csrfmiddlewaretoken]") || {}).value || "";
   var map = null, markers = {};
+  var en = document.documentElement.lang === "en";
+  function label(call, name) { return (en && call[name + "_en"]) || call[name]; }
 
   function initMap() {
     var el = document.getElementById("care-map");
@@ -81,10 +83,10 @@
       if (isNew) { beep(); }
     }
     li.dataset.status = call.status;
-    setText(li, "kind_label", call.kind_label); setText(li, "id", call.id); setText(li, "status_label", call.status_label);
+    setText(li, "kind_label", label(call, "kind_label")); setText(li, "id", call.id); setText(li, "status_label", label(call, "status_label"));
     setText(li, "committee", call.committee); setText(li, "address", call.address);
     setText(li, "created_at", (call.created_at || "").slice(11, 19));
-    setText(li, "actions", (call.actions || []).join(" · "));
+    setText(li, "actions", (label(call, "action_labels") || []).join(" · "));
     var link = li.querySelector("[data-f='link']"); if (link) { link.href = cfg.call_url.replace("{id}", call.id); }
     renderCard(li, call);
     pin(call);
