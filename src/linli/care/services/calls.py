@@ -24,6 +24,7 @@ from linli.core.errors import Problem, field_error
 from linli.core.models import Committee, User
 from linli.core.notifications import notify_user
 from linli.core.phones import InvalidPhone, normalize_phone
+from linli.core.services import audit_log
 
 S = CallStatus
 ACK_WITHIN = timedelta(seconds=60)
@@ -93,6 +94,9 @@ def call_create(
         _escalate(call, now=now, reason="nobody_on_duty")
         return call
     call_push(call=call, event="created", users=responders)
+    if person is not None:  # the person's card goes to each responder's console: who was shown it
+        audit_log(actor=None, action="care.person.view.pushed", street=call.street, obj=person,
+                  data={"call": call.pk, "to": call.notified})  # fmt: skip
     return call
 
 
@@ -107,6 +111,9 @@ def _escalate(call: Call, *, now: datetime, reason: str) -> None:
     )  # fmt: skip
     told = {u.pk: u for u in [*leads, *backup]}
     Call.objects.filter(pk=call.pk).update(notified=sorted({*call.notified, *told}))
+    if call.person is not None:
+        audit_log(actor=None, action="care.person.view.pushed", street=call.street, obj=call.person,
+                  data={"call": call.pk, "to": sorted(told)})  # fmt: skip
     call_push(call=call, event="escalated", users=list(told.values()), sms_fallback=False)
     where = (call.person.address if call.person else "") or call.address_given or call.committee.name
     for user in told.values():

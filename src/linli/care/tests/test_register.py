@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from linli.care.models import Correction
-from linli.care.services import register
+from linli.care.services import calls, register, visits
 from linli.care.tests.factories import build_care_world
 from linli.core.errors import Problem
 from linli.core.models import AuditLog
@@ -71,3 +71,26 @@ def test_consent_is_required():
             actor=w.lead, committee=w.committee, name="李阿婆", groups=["elderly_80"], consent_by=""
         )
     assert exc.value.code == "care_consent_required"
+
+
+def test_every_staff_view_of_an_entry_is_audited():
+    """Each page or answer that shows a registered person's data to staff leaves an audit row naming the viewer."""
+    w = build_care_world()
+    call = calls.call_create(kind="emergency", source="button", person=w.person)
+    visit = visits.visit_request_create(person=w.person, what="长护险", requested_by=w.lead)
+    assert AuditLog.objects.filter(action="care.person.view.pushed", object_id=str(w.person.pk)).exists()
+    c = Client()
+    c.force_login(w.responders[0])
+    for url, action in (
+        ("/staff/care/", "care.person.view.console"),
+        (f"/staff/care/calls/{call.pk}/", "care.person.view.call"),
+        (f"/staff/care/people/{w.person.pk}/", "care.person.view.entry"),
+        (f"/staff/care/visits/{visit.pk}/", "care.person.view.visit"),
+        ("/staff/care/people/", "care.register.list"),
+        ("/staff/care/hotline/", "care.register.list"),
+        ("/staff/care/day/", "care.register.list"),
+        ("/staff/care/people.csv", "care.register.export"),
+    ):
+        before = AuditLog.objects.filter(action=action, actor=w.responders[0]).count()
+        assert c.get(url).status_code == 200, url
+        assert AuditLog.objects.filter(action=action, actor=w.responders[0]).count() == before + 1, url

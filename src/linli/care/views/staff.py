@@ -77,7 +77,11 @@ def console(request: HttpRequest) -> HttpResponse:
         return denied
     assert street is not None
     user = request_user(request)
-    open_calls = [call_summary(c) for c in selectors.calls_open(street=street)]
+    live = list(selectors.calls_open(street=street))
+    open_calls = [call_summary(c) for c in live]
+    for c in live:
+        if c.person is not None:
+            register.person_view(actor=user, person=c.person, what="console")
     on_duty = rota.on_duty(committee_ids=list(Committee.objects.filter(street=street).values_list("pk", flat=True)))
     me_on_duty = any(u.pk == user.pk for users in on_duty.values() for u in users)
     config = {
@@ -158,8 +162,10 @@ def hotline(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(reverse("care:call", args=[call.pk]))
         except Problem as exc:
             problem = problem_message(exc)
+    people_list = list(selectors.person_list(street=street))
+    register.register_list_audit(actor=user, street=street, count=len(people_list))
     ctx = _base(street, streets, "hotline") | {
-        "people": selectors.person_list(street=street),
+        "people": people_list,
         "committees": Committee.objects.filter(street=street),
         "kinds": CallKind.choices,
         "problem": problem,
@@ -320,11 +326,14 @@ def day(request: HttpRequest) -> HttpResponse:
             problem = problem_message(exc) if isinstance(exc, Problem) else None
     now = timezone.now()
     tasks = list(selectors.followups_for(user=user, street=street))
+    visits_open = list(selectors.visits_open(street=street))
+    alerts = list(selectors.alerts_open(street=street))
+    register.register_list_audit(actor=user, street=street, count=len(tasks) + len(visits_open) + len(alerts))
     ctx = _base(street, streets, "day") | {
         "followups": tasks,
         "overdue": [f for f in tasks if f.due_at < now],
-        "visits": selectors.visits_open(street=street),
-        "alerts": selectors.alerts_open(street=street),
+        "visits": visits_open,
+        "alerts": alerts,
         "now": now,
         "problem": problem,
     }
