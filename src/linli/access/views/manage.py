@@ -33,8 +33,6 @@ from linli.core.pages import problem_message
 from linli.core.phones import InvalidPhone, mask_phone, normalize_phone
 from linli.core.selectors import user_street_ids
 
-STAFF_CSS = ("activities/activities.css", "access/access.css")
-
 
 def _login(request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"/login/?next={quote(request.get_full_path())}")
