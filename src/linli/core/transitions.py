@@ -29,9 +29,11 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 
 from linli.core import rawsql
 from linli.core.errors import Problem
+from linli.core.i18n import Text, choice_label
 
 M = TypeVar("M", bound=models.Model)
 
@@ -191,6 +193,49 @@ class StateMachine(Generic[M]):
                 return False
             cursor.execute(insert, event_params)
         return True
+
+
+def refusal(
+    code: str, choices: type[models.Choices], message: Text, /, **names: Callable[[Any], Any]
+) -> Callable[[Any, str, str], Problem]:
+    """The usual `refused` of a machine: Problem `code` whose detail is `message` formatted with `status` and
+    `to_status` (the statuses' labels) and each of `names` (a placeholder → a function of the object), and whose
+    extra members name both statuses."""
+
+    def refused(obj: Any, from_status: str, to_status: str) -> Problem:
+        return Problem(
+            code,
+            detail=format_lazy(
+                message,
+                status=choice_label(choices, from_status),
+                to_status=choice_label(choices, to_status),
+                **{name: read(obj) for name, read in names.items()},
+            ),
+            extra={"from_status": from_status, "to_status": to_status},
+        )
+
+    return refused
+
+
+def event_row(
+    subject: str, /, *, note_max: int = 500, **more: Callable[[Step[Any]], Any]
+) -> Callable[[Step[Any]], dict[str, Any]]:
+    """The usual `event_row` of a machine: `subject` (the moved object's id), `at`, `actor`, `from_status`,
+    `to_status`, `note` (cut to `note_max`), and each of `more` (a column → a function of the step)."""
+
+    def row(step: Step[Any]) -> dict[str, Any]:
+        values = {
+            subject: step.obj.pk,
+            "at": step.now,
+            "actor": step.actor_id,
+            "from_status": step.from_status,
+            "to_status": step.to_status,
+            "note": step.note[:note_max],
+        }
+        values.update({name: read(step) for name, read in more.items()})
+        return values
+
+    return row
 
 
 def _actor_id(actor: Any) -> int | None:

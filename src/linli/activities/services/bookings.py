@@ -43,8 +43,7 @@ from linli.activities.services.booking_checks import (  # noqa: F401 - STAFF_ROL
 )
 from linli.core import rawsql
 from linli.core.errors import Problem
-from linli.core.i18n import choice_label
-from linli.core.transitions import StateMachine, Step
+from linli.core.transitions import StateMachine, event_row, refusal
 
 logger = logging.getLogger("linli.activities")
 
@@ -78,28 +77,12 @@ def _counter_delta(from_status: str, to_status: str) -> tuple[int, int]:
     return booked, waitlisted
 
 
-def _invalid_transition(booking: Booking, from_status: str, to_status: str) -> Problem:
-    return Problem(
-        "booking_invalid_transition",
-        detail=format_lazy(
-            _("预约 {code} 当前为「{status}」，不能改为「{to_status}」"),
-            code=booking.code,
-            status=choice_label(BookingStatus, from_status),
-            to_status=choice_label(BookingStatus, to_status),
-        ),
-        extra={"from_status": from_status, "to_status": to_status},
-    )
-
-
-def _event_row(step: Step[Booking]) -> dict[str, Any]:
-    return {
-        "booking": step.obj.pk,
-        "at": step.now,
-        "actor": step.actor_id,
-        "from_status": step.from_status,
-        "to_status": step.to_status,
-        "note": step.note[:500],
-    }
+_invalid_transition = refusal(
+    "booking_invalid_transition",
+    BookingStatus,
+    _("预约 {code} 当前为「{status}」，不能改为「{to_status}」"),
+    code=lambda booking: booking.code,
+)
 
 
 MACHINE = StateMachine(
@@ -109,7 +92,7 @@ MACHINE = StateMachine(
     stamps=_STAMP,
     event_model=BookingEvent,
     event_fields=EVENT_FIELDS,
-    event_row=_event_row,
+    event_row=event_row("booking"),
 )
 
 

@@ -8,15 +8,10 @@ move, and what it needs (photos, a reason), is `services.workflow`'s; a report o
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.cases.models import Case, CaseEvent, CaseStatus
-from linli.core.errors import Problem
-from linli.core.i18n import choice_label
-from linli.core.transitions import StateMachine, Step
+from linli.core.transitions import StateMachine, event_row, refusal
 
 S = CaseStatus
 
@@ -46,30 +41,12 @@ STAMP: dict[str, str] = {
 EVENT_FIELDS = ("case", "at", "actor", "action", "from_status", "to_status", "note", "data")
 
 
-def case_invalid_transition(case: Case, from_status: str, to_status: str) -> Problem:
-    return Problem(
-        "case_invalid_transition",
-        detail=format_lazy(
-            _("事件 #{case} 当前为「{status}」，不能改为「{to_status}」"),
-            case=case.pk,
-            status=choice_label(CaseStatus, from_status),
-            to_status=choice_label(CaseStatus, to_status),
-        ),
-        extra={"from_status": from_status, "to_status": to_status},
-    )
-
-
-def _event_row(step: Step[Case]) -> dict[str, Any]:
-    return {
-        "case": step.obj.pk,
-        "at": step.now,
-        "actor": step.actor_id,
-        "action": "transition",
-        "from_status": step.from_status,
-        "to_status": step.to_status,
-        "note": step.note[:500],
-        "data": dict(step.data),
-    }
+case_invalid_transition = refusal(
+    "case_invalid_transition",
+    CaseStatus,
+    _("事件 #{case} 当前为「{status}」，不能改为「{to_status}」"),
+    case=lambda case: case.pk,
+)
 
 
 MACHINE = StateMachine(
@@ -79,5 +56,5 @@ MACHINE = StateMachine(
     stamps=STAMP,
     event_model=CaseEvent,
     event_fields=EVENT_FIELDS,
-    event_row=_event_row,
+    event_row=event_row("case", action=lambda step: "transition", data=lambda step: dict(step.data)),
 )

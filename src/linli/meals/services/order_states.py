@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.i18n import choice_label
-from linli.core.transitions import StateMachine, Step
+from linli.core.transitions import StateMachine, event_row, refusal
 from linli.meals.models import Order, OrderEvent, OrderStatus
 
 S = OrderStatus
@@ -46,28 +46,12 @@ STAMP: dict[str, str] = {
 }
 
 
-def invalid_transition(order: Order, from_status: str, to_status: str) -> Problem:
-    return Problem(
-        "order_invalid_transition",
-        detail=format_lazy(
-            _("订单 #{order} 当前为「{status}」，不能改为「{to_status}」"),
-            order=order.pk,
-            status=choice_label(OrderStatus, from_status),
-            to_status=choice_label(OrderStatus, to_status),
-        ),
-        extra={"from_status": from_status, "to_status": to_status},
-    )
-
-
-def _event_row(step: Step[Order]) -> dict[str, Any]:
-    return {
-        "order": step.obj.pk,
-        "at": step.now,
-        "actor": step.actor_id,
-        "from_status": step.from_status,
-        "to_status": step.to_status,
-        "note": step.note[:300],
-    }
+invalid_transition = refusal(
+    "order_invalid_transition",
+    OrderStatus,
+    _("订单 #{order} 当前为「{status}」，不能改为「{to_status}」"),
+    order=lambda order: order.pk,
+)
 
 
 MACHINE = StateMachine(
@@ -77,7 +61,7 @@ MACHINE = StateMachine(
     stamps=STAMP,
     event_model=OrderEvent,
     event_fields=("order", "at", "actor", "from_status", "to_status", "note"),
-    event_row=_event_row,
+    event_row=event_row("order", note_max=300),
 )
 
 
