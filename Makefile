@@ -45,7 +45,7 @@ tour: $(STAMP)
 ## make test-pg: the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
 test-pg: $(STAMP)
 	LINLI_DATABASE_URL=$${LINLI_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} LINLI_REQUIRE_SERVICES=1 \
-		$(BIN)/python -m pytest
+		$(BIN)/python -m pytest $${LINLI_PYTEST_ARGS:-}
 
 ## make fuzz: schemathesis over the whole API of a live server on the demo street (fuzz/run.py says how)
 fuzz: $(STAMP)
