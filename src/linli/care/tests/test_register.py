@@ -3,7 +3,10 @@ staff view audit-logged; the resident sees what is held and asks for a correctio
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from linli.care.models import Correction
@@ -94,3 +97,14 @@ def test_every_staff_view_of_an_entry_is_audited():
         before = AuditLog.objects.filter(action=action, actor=w.responders[0]).count()
         assert c.get(url).status_code == 200, url
         assert AuditLog.objects.filter(action=action, actor=w.responders[0]).count() == before + 1, url
+
+
+def test_the_device_command_prints_the_token_once_and_it_calls(capsys):
+    w = build_care_world()
+    call_command("care", "device", str(w.person.pk), "--json")
+    token = json.loads(capsys.readouterr().out)["token"]
+    resp = Client().post("/api/v1/care/calls", {"kind": "help"}, content_type="application/json",
+                         HTTP_X_DEVICE_TOKEN=token)  # fmt: skip
+    assert resp.status_code == 201 and resp.json()["person"]["id"] == w.person.pk
+    call_command("care", "sweep", "--json")
+    assert "calls" in json.loads(capsys.readouterr().out)
