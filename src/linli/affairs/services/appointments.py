@@ -145,7 +145,9 @@ def appointment_book(
     phone (then the suspension of online booking does not apply)."""
     now = now or timezone.now()
     slot_obj = (
-        slot if isinstance(slot, Slot) else Slot.objects.select_related("resource", "template").filter(pk=slot).first()
+        slot
+        if isinstance(slot, Slot)
+        else Slot.objects.select_related("resource__place", "template").filter(pk=slot).first()
     )
     if slot_obj is None:
         raise Problem("not_found", detail=_("没有这个时段"))
@@ -156,11 +158,9 @@ def appointment_book(
             "booking_suspended",
             detail=_("因多次预约未到，您的网上预约已暂停，请致电社区事务受理服务中心预约"),
         )
-    if Appointment.objects.filter(user=user, item=item, status=S.BOOKED).exists():
-        raise Problem(
-            "appointment_exists", detail=format_lazy(_("您已预约「{item}」，可在“我的办事”改约"), item=item.name)
-        )
-    linked = _prereview_for(user, item, prereview)
+    # A second live appointment for the item is refused by the database's unique constraint (below), which also
+    # decides a race: no read here.
+    linked = _prereview_for(user, item, prereview) if (item.prereview or prereview is not None) else None
     try:
         with transaction.atomic():
             if not _take_place(slot_obj.pk):
@@ -169,7 +169,7 @@ def appointment_book(
                 street_id=item.street_id,
                 item=item,
                 slot=slot_obj,
-                resource_id=slot_obj.resource_id,
+                resource=slot_obj.resource,
                 user=user,
                 prereview=linked,
                 code=_code(),
@@ -197,8 +197,9 @@ def appointment_book(
                     obj=appointment,
                     data={"item": item.code},
                 )
-            zh, en = notify.booked_message(appointment, slot_obj, item)
-            notify.notify_user(user=user, message_zh=zh, message_en=en)
+                # The caller booked on the phone gets the booking by SMS (online, the page shows it).
+                zh, en = notify.booked_message(appointment, slot_obj, item)
+                notify.notify_user(user=user, message_zh=zh, message_en=en)
     except IntegrityError:
         # The one-live-appointment-per-item constraint lost a race with this person's other request.
         raise Problem(
@@ -250,7 +251,9 @@ def appointment_reschedule(
         raise MACHINE.refused(appointment, appointment.status, S.BOOKED)
     _cutoff_check(appointment, actor, now, staff=staff)
     new = (
-        slot if isinstance(slot, Slot) else Slot.objects.select_related("resource", "template").filter(pk=slot).first()
+        slot
+        if isinstance(slot, Slot)
+        else Slot.objects.select_related("resource__place", "template").filter(pk=slot).first()
     )
     if new is None:
         raise Problem("not_found", detail=_("没有这个时段"))
