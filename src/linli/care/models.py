@@ -377,3 +377,26 @@ class FollowUpEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class CarePolicy(models.Model):
+    """A street's care clocks (per-street defaults, `linli street defaults`): the telecare-style targets by
+    default — acknowledged within 60 s, someone on the way within 5 min, on site within 30 min — and the 8-hour
+    channel's reminder and deadline."""
+
+    street = models.OneToOneField(Street, on_delete=models.CASCADE, related_name="care_policy")
+    ack_seconds = models.PositiveIntegerField(_("响应时限（秒） acknowledge within (s)"), default=60)
+    on_the_way_minutes = models.PositiveIntegerField(_("出发时限（分钟） on the way within (min)"), default=5)
+    on_site_minutes = models.PositiveIntegerField(_("到场时限（分钟） on site within (min)"), default=30)
+    visit_hours = models.PositiveIntegerField(_("上门特办时限（小时） door-to-door within (h)"), default=8)
+    visit_reminder_hours = models.PositiveIntegerField(_("上门特办提醒（小时） reminder after (h)"), default=6)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(ack_seconds__gte=10), name="care_policy_ack_min"),
+            models.CheckConstraint(
+                condition=Q(visit_reminder_hours__lt=models.F("visit_hours")), name="care_policy_visit"
+            ),
+        ]
+        verbose_name = _("关爱时限 care clocks")
+        verbose_name_plural = _("关爱时限 care clocks")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from linli.care.models import Alert, AlertEvent, AlertStatus
-from linli.care.services.state_common import EVENT_FIELDS_TAIL, event_row_for, refusal
-from linli.core.transitions import StateMachine
+from linli.core.transitions import StateMachine, Step, event_row, refusal
 
 A = AlertStatus
 
@@ -28,12 +29,25 @@ ALERT_STAMPS: dict[str, str] = {
 }
 
 
+def _action(step: Step[Any]) -> str:
+    return str(step.data.get("action", "transition"))
+
+
+def _data(step: Step[Any]) -> dict[str, Any]:
+    return {k: v for k, v in step.data.items() if k != "action"}
+
+
 ALERT_MACHINE: StateMachine[Alert] = StateMachine(
     model=Alert,
     table=ALERT_TRANSITIONS,
-    refused=refusal("care_alert_invalid_transition", _("报平安提醒"), AlertStatus),
+    refused=refusal(
+        "care_alert_invalid_transition",
+        AlertStatus,
+        _("报平安提醒 #{id} 当前为「{status}」，不能改为「{to_status}」"),
+        id=lambda o: o.pk,
+    ),
     stamps=ALERT_STAMPS,
     event_model=AlertEvent,
-    event_fields=("alert", *EVENT_FIELDS_TAIL),
-    event_row=event_row_for("alert"),
+    event_fields=("alert", "at", "actor", "action", "from_status", "to_status", "note", "data"),
+    event_row=event_row("alert", action=_action, data=_data),
 )

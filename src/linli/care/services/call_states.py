@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from linli.care.models import Call, CallEvent, CallStatus
-from linli.care.services.state_common import EVENT_FIELDS_TAIL, event_row_for, refusal
-from linli.core.transitions import StateMachine
+from linli.core.transitions import StateMachine, Step, event_row, refusal
 
 C = CallStatus
 
@@ -30,12 +31,25 @@ CALL_STAMPS: dict[str, str] = {
 }
 
 
+def _action(step: Step[Any]) -> str:
+    return str(step.data.get("action", "transition"))
+
+
+def _data(step: Step[Any]) -> dict[str, Any]:
+    return {k: v for k, v in step.data.items() if k != "action"}
+
+
 CALL_MACHINE: StateMachine[Call] = StateMachine(
     model=Call,
     table=CALL_TRANSITIONS,
-    refused=refusal("care_call_invalid_transition", _("呼叫"), CallStatus),
+    refused=refusal(
+        "care_call_invalid_transition",
+        CallStatus,
+        _("呼叫 #{id} 当前为「{status}」，不能改为「{to_status}」"),
+        id=lambda o: o.pk,
+    ),
     stamps=CALL_STAMPS,
     event_model=CallEvent,
-    event_fields=("call", *EVENT_FIELDS_TAIL),
-    event_row=event_row_for("call"),
+    event_fields=("call", "at", "actor", "action", "from_status", "to_status", "note", "data"),
+    event_row=event_row("call", action=_action, data=_data),
 )

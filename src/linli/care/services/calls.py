@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linli.care.models import Call, CallAction, CallEvent, CallKind, CallSource, CallStatus, Person
+from linli.care.models import Call, CallAction, CallEvent, CallKind, CallSource, CallStatus, CarePolicy, Person
 from linli.care.services import followups as followup_services
+from linli.care.services import policy
 from linli.care.services.call_states import CALL_MACHINE
 from linli.care.services.push import call_push
 from linli.care.services.rota import care_leads, next_committee_on_duty, responders_on_duty
@@ -27,9 +28,6 @@ from linli.core.phones import InvalidPhone, normalize_phone
 from linli.core.services import audit_log
 
 S = CallStatus
-ACK_WITHIN = timedelta(seconds=60)
-ON_THE_WAY_WITHIN = timedelta(minutes=5)
-ON_SITE_WITHIN = timedelta(minutes=30)
 
 
 def _event(call: Call, action: str, *, actor: User | None = None, note: str = "", data: dict | None = None,
@@ -119,8 +117,8 @@ def _escalate(call: Call, *, now: datetime, reason: str) -> None:
     for user in told.values():
         notify_user(
             user=user,
-            message_zh=f"呼叫 #{call.pk} 在{ACK_WITHIN.seconds}秒内无人响应，已升级：{where}（{call.committee.name}）。",
-            message_en=f"Care call #{call.pk} was not acknowledged within 60 s and is escalated to you: {where}.",
+            message_zh=f"呼叫 #{call.pk} 无人及时响应，已升级：{where}（{call.committee.name}）。",
+            message_en=f"Care call #{call.pk} was not acknowledged in time and is escalated to you: {where}.",
         )
 
 
@@ -202,23 +200,29 @@ def calls_sweep(*, now: datetime | None = None) -> dict[str, int]:
     5 min or on site within 30 min → the care leads are told (a "late" event). Idempotent."""
     now = now or timezone.now()
     counts = {"escalated": 0, "late_on_the_way": 0, "late_on_site": 0}
-    for call_id in Call.objects.filter(status=S.NEW, created_at__lte=now - ACK_WITHIN).values_list("pk", flat=True):
+    policies: dict[int, CarePolicy] = {}
+    soonest = timedelta(seconds=policy.shortest("ack_seconds"))
+    for call_id in Call.objects.filter(status=S.NEW, created_at__lte=now - soonest).values_list("pk", flat=True):
         with transaction.atomic():
             call = Call.objects.select_for_update().select_related("committee", "street", "person").get(pk=call_id)
-            if call.status != S.NEW:
+            if call.status != S.NEW or call.created_at > now - policy.ack_within(
+                policy.policy_for(call.street_id, policies)
+            ):
                 continue
             _escalate(call, now=now, reason="not_acknowledged")
             counts["escalated"] += 1
     checks = (
-        ("on_the_way", ON_THE_WAY_WITHIN, (S.NEW, S.ESCALATED, S.ACKNOWLEDGED)),
-        ("on_site", ON_SITE_WITHIN, (S.NEW, S.ESCALATED, S.ACKNOWLEDGED, S.ON_THE_WAY)),
+        ("on_the_way", "on_the_way_minutes", (S.NEW, S.ESCALATED, S.ACKNOWLEDGED)),
+        ("on_site", "on_site_minutes", (S.NEW, S.ESCALATED, S.ACKNOWLEDGED, S.ON_THE_WAY)),
     )
-    for step, within, statuses in checks:
-        due = Call.objects.filter(status__in=statuses, kind=CallKind.EMERGENCY, created_at__lte=now - within)
+    for step, field, statuses in checks:
+        soonest = timedelta(minutes=policy.shortest(field))
+        due = Call.objects.filter(status__in=statuses, kind=CallKind.EMERGENCY, created_at__lte=now - soonest)
         for call_id in due.values_list("pk", flat=True):
             with transaction.atomic():
                 call = Call.objects.select_for_update().select_related("committee", "street", "person").get(pk=call_id)
-                if step in (call.late_steps or []) or call.status not in statuses:
+                within = timedelta(minutes=getattr(policy.policy_for(call.street_id, policies), field))
+                if step in (call.late_steps or []) or call.status not in statuses or call.created_at > now - within:
                     continue
                 call.late_steps = [*(call.late_steps or []), step]
                 call.save(update_fields=["late_steps"])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from linli.care.models import FollowUp, FollowUpEvent, FollowUpStatus
-from linli.care.services.state_common import EVENT_FIELDS_TAIL, event_row_for, refusal
-from linli.core.transitions import StateMachine
+from linli.core.transitions import StateMachine, Step, event_row, refusal
 
 F = FollowUpStatus
 
@@ -19,12 +20,25 @@ FOLLOWUP_TRANSITIONS: dict[str, frozenset[str]] = {
 FOLLOWUP_STAMPS: dict[str, str] = {F.DONE: "done_at"}
 
 
+def _action(step: Step[Any]) -> str:
+    return str(step.data.get("action", "transition"))
+
+
+def _data(step: Step[Any]) -> dict[str, Any]:
+    return {k: v for k, v in step.data.items() if k != "action"}
+
+
 FOLLOWUP_MACHINE: StateMachine[FollowUp] = StateMachine(
     model=FollowUp,
     table=FOLLOWUP_TRANSITIONS,
-    refused=refusal("care_followup_invalid_transition", _("回访"), FollowUpStatus),
+    refused=refusal(
+        "care_followup_invalid_transition",
+        FollowUpStatus,
+        _("回访 #{id} 当前为「{status}」，不能改为「{to_status}」"),
+        id=lambda o: o.pk,
+    ),
     stamps=FOLLOWUP_STAMPS,
     event_model=FollowUpEvent,
-    event_fields=("followup", *EVENT_FIELDS_TAIL),
-    event_row=event_row_for("followup"),
+    event_fields=("followup", "at", "actor", "action", "from_status", "to_status", "note", "data"),
+    event_row=event_row("followup", action=_action, data=_data),
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from linli.care.models import VisitEvent, VisitRequest, VisitStatus
-from linli.care.services.state_common import EVENT_FIELDS_TAIL, event_row_for, refusal
-from linli.core.transitions import StateMachine
+from linli.core.transitions import StateMachine, Step, event_row, refusal
 
 V = VisitStatus
 
@@ -21,12 +22,25 @@ VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
 VISIT_STAMPS: dict[str, str] = {V.ON_SITE: "arrived_at", V.COMPLETED: "done_at", V.FOLLOW_UP: "done_at"}
 
 
+def _action(step: Step[Any]) -> str:
+    return str(step.data.get("action", "transition"))
+
+
+def _data(step: Step[Any]) -> dict[str, Any]:
+    return {k: v for k, v in step.data.items() if k != "action"}
+
+
 VISIT_MACHINE: StateMachine[VisitRequest] = StateMachine(
     model=VisitRequest,
     table=VISIT_TRANSITIONS,
-    refused=refusal("care_visit_invalid_transition", _("上门特办"), VisitStatus),
+    refused=refusal(
+        "care_visit_invalid_transition",
+        VisitStatus,
+        _("上门特办 #{id} 当前为「{status}」，不能改为「{to_status}」"),
+        id=lambda o: o.pk,
+    ),
     stamps=VISIT_STAMPS,
     event_model=VisitEvent,
-    event_fields=("visit", *EVENT_FIELDS_TAIL),
-    event_row=event_row_for("visit"),
+    event_fields=("visit", "at", "actor", "action", "from_status", "to_status", "note", "data"),
+    event_row=event_row("visit", action=_action, data=_data),
 )

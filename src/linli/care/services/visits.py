@@ -1,5 +1,5 @@
 """The 8-hour channel (上门特办): a door-to-door request of a registered person, visited within 8 hours: a
-reminder at 6 h and an escalation at 8 h, each once (`visits_sweep`). The visit is recorded on the phone: arrival,
+reminder at 6 h and an escalation at 8 h, each once (`visits_sweep`; the hours are the street's `CarePolicy`). The visit is recorded on the phone: arrival,
 what was done, photos of documents (checked and re-encoded by `linli.core.photos` before the transaction), the
 resident's signature, completed or follow-up needed."""
 
@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.care import hooks
-from linli.care.models import Person, VisitEvent, VisitPhoto, VisitRequest, VisitStatus
+from linli.care.models import CarePolicy, Person, VisitEvent, VisitPhoto, VisitRequest, VisitStatus
 from linli.care.services import followups as followup_services
+from linli.care.services import policy
 from linli.care.services.rota import care_leads, responders_on_duty
 from linli.care.services.text import text_in
 from linli.care.services.visit_states import VISIT_MACHINE
@@ -28,8 +29,6 @@ from linli.core.notifications import notify_user
 from linli.core.photos import ProcessedPhoto, photo_process
 
 V = VisitStatus
-SLA = timedelta(hours=8)
-REMIND_AT = timedelta(hours=6)
 MAX_PHOTOS = 6
 MAX_SIGNATURE_BYTES = 300_000
 
@@ -49,9 +48,10 @@ def visit_request_create(
     if not what:
         raise Problem("validation_error", errors=[field_error("what", _("请写明需要上门办理的事项"))])
     now = now or timezone.now()
+    clocks = policy.policy_for(person.street_id)
     visit = VisitRequest.objects.create(
         street_id=person.street_id, committee_id=person.committee_id, person=person, what=what, item_ref=item_ref[:80],
-        requested_by=requested_by if requested_by and requested_by.pk else None, created_at=now, due_at=now + SLA,
+        requested_by=requested_by if requested_by and requested_by.pk else None, created_at=now, due_at=now + timedelta(hours=clocks.visit_hours),
     )  # fmt: skip
     VisitEvent.objects.create(visit=visit, at=now, actor=visit.requested_by, action="created",
                                              from_status="", to_status=V.OPEN, note="", data={})  # fmt: skip
@@ -133,7 +133,12 @@ def visits_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     counts = {"reminded": 0, "escalated": 0}
     open_visits = VisitRequest.objects.filter(status=V.OPEN).select_related("person", "committee")
-    for visit in open_visits.filter(reminded_at__isnull=True, created_at__lte=now - REMIND_AT):
+    policies: dict[int, CarePolicy] = {}
+    soonest = timedelta(hours=policy.shortest("visit_reminder_hours"))
+    for visit in open_visits.filter(reminded_at__isnull=True, created_at__lte=now - soonest):
+        remind_at = timedelta(hours=policy.policy_for(visit.street_id, policies).visit_reminder_hours)
+        if visit.created_at > now - remind_at:
+            continue
         with transaction.atomic():
             if not VisitRequest.objects.filter(pk=visit.pk, reminded_at__isnull=True).update(reminded_at=now):
                 continue

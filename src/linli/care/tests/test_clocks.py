@@ -10,10 +10,11 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from linli.care.models import AlertEvent, AlertStatus, FollowUp, VisitEvent, VisitStatus
-from linli.care.services import checks, followups, visits
+from linli.care.models import AlertEvent, AlertStatus, CarePolicy, FollowUp, VisitEvent, VisitStatus
+from linli.care.services import calls, checks, followups, visits
 from linli.care.tests.factories import build_care_world
 from linli.core.sms import OutboxSmsBackend
+from linli.core.street_defaults import street_defaults_apply
 from linli.core.tests.factories import jpeg
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -100,3 +101,16 @@ def test_overdue_followup_escalates_to_the_lead_once():
     f = FollowUp.objects.get(label="24h")
     followups.followup_done(followup=f, actor=w.responders[0], note="电话回访，恢复良好")
     assert FollowUp.objects.get(pk=f.pk).status == "done"
+
+
+def test_a_street_gets_its_care_clocks_as_a_default_and_the_sweep_follows_them():
+    w = build_care_world()
+    assert street_defaults_apply(street=w.street)["care"] == 1
+    assert street_defaults_apply(street=w.street)["care"] == 0
+    CarePolicy.objects.filter(street=w.street).update(ack_seconds=30)
+    t0 = timezone.now()
+    call = calls.call_create(kind="emergency", source="button", person=w.person, now=t0)
+    assert calls.calls_sweep(now=t0 + timedelta(seconds=29))["escalated"] == 0
+    assert calls.calls_sweep(now=t0 + timedelta(seconds=31))["escalated"] == 1
+    call.refresh_from_db()
+    assert call.status == "escalated"
