@@ -38,6 +38,7 @@ from linli.affairs.schemas import (
     SlotOut,
 )
 from linli.affairs.services import appointments as appointment_services
+from linli.affairs.services import fast
 from linli.affairs.services import prereviews as prereview_services
 from linli.affairs.services.calendar import appointment_ics_bytes
 from linli.affairs.services.defaults import cancel_cutoff_minutes
@@ -234,7 +235,7 @@ def book(request: HttpRequest, payload: AppointmentIn) -> HttpResponse:
         item = Item.objects.filter(pk=payload.item).first()
         if item is None:
             raise Problem("not_found", detail=_("没有这个事项"))
-        appointment = appointment_services.appointment_book(
+        appointment = fast.appointment_book(
             slot=payload.slot, item=item, user=user, prereview=payload.prereview, note=payload.note
         )
         appointment.item = item

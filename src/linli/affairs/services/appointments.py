@@ -76,31 +76,76 @@ def suspension_active(*, user: User, street_id: int, now: datetime) -> Suspensio
     )
 
 
+def slot_refusal(
+    *,
+    item: Item,
+    slot_start: datetime,
+    slot_closed: bool,
+    resource_name: str,
+    resource_kind: str,
+    resource_open: bool,
+    restricted_elsewhere: bool,
+    now: datetime,
+) -> Problem | None:
+    """The refusal of booking `item` in a slot described by these facts (not whether a place is free), in the
+    order the checks run: `slot_closed`, `not_eligible_channel`, `too_soon`, `too_late`; None when it may.
+    `resource_open`: the resource is active and of the item's street; `restricted_elsewhere`: the slot's template
+    is for chosen items and this one is not among them. Shared by both twins (services.fast)."""
+    if slot_closed or not resource_open or not item.is_active:
+        return Problem("slot_closed", detail=_("该时段不开放预约，请选择其他时段"))
+    channel = KIND_CHANNEL[ResourceKind(resource_kind)]
+    if channel not in (item.channels or []):
+        return Problem(
+            "not_eligible_channel",
+            detail=format_lazy(_("「{item}」不能在「{resource}」办理"), item=item.name, resource=resource_name),
+        )
+    if restricted_elsewhere:
+        return Problem(
+            "not_eligible_channel",
+            detail=format_lazy(_("这个时段只接待指定事项，「{item}」请选择其他时段"), item=item.name),
+        )
+    if slot_start < now + timedelta(minutes=item.min_notice_minutes):
+        return Problem(
+            "too_soon",
+            detail=format_lazy(_("请至少提前 {minutes} 分钟预约"), minutes=item.min_notice_minutes),
+        )
+    if slot_start > now + timedelta(days=item.max_days_ahead):
+        return Problem("too_late", detail=format_lazy(_("最多可预约 {days} 天内的时段"), days=item.max_days_ahead))
+    return None
+
+
 def slot_checks(*, slot: Slot, item: Item, now: datetime) -> None:
     """Whether `item` may be booked in `slot` now (not whether a place is free): `slot_closed`,
     `not_eligible_channel`, `too_soon`, `too_late`."""
     resource = slot.resource
-    if slot.closed or not resource.is_active or resource.street_id != item.street_id or not item.is_active:
-        raise Problem("slot_closed", detail=_("该时段不开放预约，请选择其他时段"))
-    channel = KIND_CHANNEL[ResourceKind(resource.kind)]
-    if channel not in (item.channels or []):
-        raise Problem(
-            "not_eligible_channel",
-            detail=format_lazy(_("「{item}」不能在「{resource}」办理"), item=item.name, resource=resource.name),
-        )
     template = slot.template
-    if template is not None and template.restricted and not template.items.filter(pk=item.pk).exists():
-        raise Problem(
-            "not_eligible_channel",
-            detail=format_lazy(_("这个时段只接待指定事项，「{item}」请选择其他时段"), item=item.name),
-        )
-    if slot.start < now + timedelta(minutes=item.min_notice_minutes):
-        raise Problem(
-            "too_soon",
-            detail=format_lazy(_("请至少提前 {minutes} 分钟预约"), minutes=item.min_notice_minutes),
-        )
-    if slot.start > now + timedelta(days=item.max_days_ahead):
-        raise Problem("too_late", detail=format_lazy(_("最多可预约 {days} 天内的时段"), days=item.max_days_ahead))
+    refusal = slot_refusal(
+        item=item,
+        slot_start=slot.start,
+        slot_closed=slot.closed,
+        resource_name=resource.name,
+        resource_kind=resource.kind,
+        resource_open=resource.is_active and resource.street_id == item.street_id,
+        restricted_elsewhere=template is not None
+        and template.restricted
+        and not template.items.filter(pk=item.pk).exists(),
+        now=now,
+    )
+    if refusal is not None:
+        raise refusal
+
+
+def suspended_problem() -> Problem:
+    return Problem(
+        "booking_suspended",
+        detail=_("因多次预约未到，您的网上预约已暂停，请致电社区事务受理服务中心预约"),
+    )
+
+
+def exists_problem(item: Item) -> Problem:
+    return Problem(
+        "appointment_exists", detail=format_lazy(_("您已预约「{item}」，可在“我的办事”改约"), item=item.name)
+    )
 
 
 def _take_place(slot_id: int) -> bool:
@@ -154,10 +199,7 @@ def appointment_book(
     slot_checks(slot=slot_obj, item=item, now=now)
     source = AppointmentSource.STAFF if booked_by is not None else AppointmentSource.APP
     if source == AppointmentSource.APP and suspension_active(user=user, street_id=item.street_id, now=now):
-        raise Problem(
-            "booking_suspended",
-            detail=_("因多次预约未到，您的网上预约已暂停，请致电社区事务受理服务中心预约"),
-        )
+        raise suspended_problem()
     # A second live appointment for the item is refused by the database's unique constraint (below), which also
     # decides a race: no read here.
     linked = _prereview_for(user, item, prereview) if (item.prereview or prereview is not None) else None
@@ -202,9 +244,7 @@ def appointment_book(
                 notify.notify_user(user=user, message_zh=zh, message_en=en)
     except IntegrityError:
         # The one-live-appointment-per-item constraint lost a race with this person's other request.
-        raise Problem(
-            "appointment_exists", detail=format_lazy(_("您已预约「{item}」，可在“我的办事”改约"), item=item.name)
-        ) from None
+        raise exists_problem(item) from None
     return appointment
 
 
