@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
 from linli.care.selectors import CARE_ROLES, LEAD_ROLES, calls_open
-from linli.care.services.push import call_summary, lead_group, user_group
+from linli.care.services.push import call_summary, lead_group, presence_join, presence_leave, user_group
 from linli.core.cache import REDIS_DOWN_ERRORS
 from linli.core.models import RoleAssignment, Street
 
@@ -53,6 +53,7 @@ def open_call_summaries(street_code: str) -> list[dict[str, Any]]:
 
 class CareConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
+    user_id: int | None = None
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -70,6 +71,10 @@ class CareConsumer(AsyncJsonWebsocketConsumer):
             logger.info("care console subscription refused: %s", exc.__class__.__name__)
             await self.close(code=CLOSE_TRY_AGAIN)
             return
+        user = self.scope.get("user")
+        self.user_id = getattr(user, "pk", None)
+        if self.user_id:
+            await database_sync_to_async(presence_join)(self.user_id)
         await self.send_json({"type": "hello", "street": code, "cursor": timezone.now().isoformat()})
         for summary in await database_sync_to_async(open_call_summaries)(code):
             await self.send_json({"type": "care.call", "event": "open", "call": summary})
@@ -83,6 +88,9 @@ class CareConsumer(AsyncJsonWebsocketConsumer):
                 await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
 
     async def disconnect(self, close_code: int) -> None:
+        if getattr(self, "user_id", None):
+            await database_sync_to_async(presence_leave)(self.user_id)
+            self.user_id = None
         groups, self.groups_joined = self.groups_joined, []
         try:
             for group in groups:

@@ -1,4 +1,5 @@
-"""Telling responders about calls: a WebSocket push to each on-duty responder's console, SMS when it fails.
+"""Telling responders about calls: a WebSocket push to each on-duty responder's console, SMS when it fails and
+to each responder with no console open (consoles record their presence in the cache).
 
 Both go out after COMMIT: the call is stored before anyone is told, and a rolled-back call tells nobody. A
 failing channel layer (Redis away) or SMS backend is logged and recorded on the call (`push_failed`), never
@@ -22,6 +23,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,6 +46,39 @@ def user_group(street_code: str, user_id: int) -> str:
 
 def lead_group(street_code: str) -> str:
     return f"care.{street_code}.lead"
+
+
+PRESENCE_TTL_S = 3600  # a console that vanished without closing (a crashed process) stops counting after an hour
+
+
+def _presence_key(user_id: int) -> str:
+    return f"care:console:{user_id}"
+
+
+def presence_join(user_id: int) -> None:
+    """A responder's console connected (consumers.CareConsumer): pushes reach them live."""
+    try:
+        if not cache.add(_presence_key(user_id), 1, PRESENCE_TTL_S):
+            cache.incr(_presence_key(user_id))
+    except Exception:  # noqa: BLE001 - without presence the fallback SMS goes out, which is the safe side
+        logger.warning("care console presence not recorded for user %s", user_id)
+
+
+def presence_leave(user_id: int) -> None:
+    try:
+        if cache.decr(_presence_key(user_id)) <= 0:
+            cache.delete(_presence_key(user_id))
+    except Exception:  # noqa: BLE001, S110 - a missing or unreadable key: nothing to leave
+        pass
+
+
+def consoles_open(user_ids: list[int]) -> set[int]:
+    """Those of `user_ids` with a console connected now (an unreadable cache counts as none)."""
+    try:
+        found = cache.get_many([_presence_key(u) for u in user_ids])
+    except Exception:  # noqa: BLE001
+        return set()
+    return {u for u in user_ids if (found.get(_presence_key(u)) or 0) > 0}
 
 
 def call_summary(call: Call) -> dict[str, Any]:
@@ -169,7 +204,15 @@ def call_push(*, call: Call, event: str, users: list[User], sms_fallback: bool =
     call_id = call.pk
 
     def send() -> None:
-        if not group_send(groups, message) and sms_fallback:
+        pushed = group_send(groups, message)
+        if not sms_fallback:
+            return
+        if not pushed:
             _fallback(call_id, users, zh, en)
+            return
+        online = consoles_open([u.pk for u in users])
+        offline = [u for u in users if u.pk not in online]  # no console open: the push reached nobody
+        for user in offline:
+            notify_user(user=user, message_zh=zh, message_en=en)
 
     transaction.on_commit(send)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linli.care.models import Call, CallEvent, CallStatus, FollowUp
 from linli.care.services import calls, register
-from linli.care.services.push import user_group
+from linli.care.services.push import presence_join, presence_leave, user_group
 from linli.care.tests.factories import build_care_world
 from linli.core.services import token_create
 from linli.core.sms import OutboxSmsBackend
@@ -125,3 +125,14 @@ def test_device_api_and_problems():
     ok = c.post(f"/api/v1/care/calls/{mine.json()['id']}/moves", {"move": "acknowledge"},
                 content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token_create(user=w.responders[1])}")  # fmt: skip
     assert ok.status_code == 200 and ok.json()["status"] == "acknowledged"
+
+
+def test_a_responder_without_a_console_open_gets_the_call_by_sms():
+    w = build_care_world()
+    presence_join(w.responders[0].pk)  # the first has the console open, the second does not
+    try:
+        calls.call_create(kind="emergency", source="button", person=w.person)
+    finally:
+        presence_leave(w.responders[0].pk)
+    phones = {m.phone for m in OutboxSmsBackend.outbox}
+    assert w.responders[1].phone in phones and w.responders[0].phone not in phones
