@@ -15,6 +15,8 @@ gate_tap (`bench_gate_tap.py`: (a) open_gate → simulated controller → `opene
 p99 tap → opened <= 150 ms).
 gate_waits (`bench_gate_waits.py`: the gate wire's bounded waits — timeout, broker down, long poll — take their
 time and no more; the tests assert what they answer).
+order_cpu (`bench_order_cpu.py`: CPU per lunch order ÷ CPU per ping in the application process, the ratio a
+loaded machine barely moves; compare it between commits).
 photo_memory (`bench_photo_memory.py`: peak RSS growth of decoding one photo, hostile 16-bit PNGs against a 12 MP
 phone JPEG, each in a fresh process).
 """
