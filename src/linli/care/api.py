@@ -25,7 +25,7 @@ from linli.care.schemas import (
 )
 from linli.care.services import calls as call_services
 from linli.care.services import checks, register, visits
-from linli.care.services.push import call_summary
+from linli.care.services.push import call_summary, summary_of
 from linli.core import ratelimit
 from linli.core.auth import request_user, require_user
 from linli.core.errors import Problem
@@ -114,13 +114,13 @@ def create_call(request: HttpRequest, payload: CallIn) -> HttpResponse:
                 kind=payload.kind, source=CallSource.HOTLINE, person=person, committee=committee, actor=user,
                 caller_phone=payload.caller_phone, address_given=payload.address_given, note=payload.note,
             )  # fmt: skip
-        return 201, call_summary(call)
+        return 201, summary_of(call)
 
     return idempotent(request, scope="care_call", run=run)
 
 
 def _created(call: Any) -> HttpResponse:
-    return HttpResponse(json.dumps(call_summary(call), ensure_ascii=False), status=201, content_type="application/json")
+    return HttpResponse(json.dumps(summary_of(call), ensure_ascii=False), status=201, content_type="application/json")
 
 
 @router.post("/care/calls/{int:call_id}/moves", response=CallOut, auth=require_user, summary="响应呼叫 Move a call")

@@ -69,6 +69,7 @@ def call_create(
         except InvalidPhone:
             raise Problem("invalid_phone", errors=[field_error("caller_phone", _("手机号格式不正确"))]) from None
     now = now or timezone.now()
+    responders = responders_on_duty(committee=committee, at=now)
     call = Call.objects.create(
         street_id=committee.street_id,
         committee=committee,
@@ -80,10 +81,8 @@ def call_create(
         note=text_in(note, field="note", max_len=500),
         created_at=now,
         created_by=actor if actor is not None and actor.pk else None,
+        notified=[u.pk for u in responders],
     )
-    responders = responders_on_duty(committee=committee, at=now)
-    call.notified = [u.pk for u in responders]
-    call.save(update_fields=["notified"])
     CallEvent.objects.create(
         call=call, at=now, actor=call.created_by, action="created", from_status="", to_status=S.NEW,
         note="", data={"source": source, "notified": call.notified},

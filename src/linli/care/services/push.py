@@ -114,6 +114,11 @@ def call_summary(call: Call) -> dict[str, Any]:
     }
 
 
+def summary_of(call: Call) -> dict[str, Any]:
+    """The summary the last push of `call` in this request carried, else a fresh one."""
+    return call.__dict__.get("_care_summary") or call_summary(call)
+
+
 class _LayerLoop:
     """One event loop per process in a daemon thread, for a network channel layer (channels_redis keeps its
     connection pools per loop: a fresh loop per push would pay a new connection each time)."""
@@ -195,6 +200,7 @@ def call_push(*, call: Call, event: str, users: list[User], sms_fallback: bool =
     cannot go out."""
     code = call.street.code
     summary = call_summary(call)
+    call.__dict__["_care_summary"] = summary  # the API's answer to a new call reuses it (`summary_of`)
     message = {"type": MESSAGE_TYPE, "event": event, "call": summary}
     groups = [user_group(code, u.pk) for u in users] + [lead_group(code)]
     where = summary["address"] or call.committee.name
