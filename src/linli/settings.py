@@ -6,6 +6,7 @@ in-process background work. Production sets LINLI_DATABASE_URL (PostgreSQL) and 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -253,6 +254,11 @@ LINLI_MQTT_URL = os.environ.get("LINLI_MQTT_URL", "mqtt://127.0.0.1:1883")
 # LINLI_PORT (so `LINLI_PORT=8080 make demo` prints QR codes that work).
 LINLI_SITE_URL_SET = bool(os.environ.get("LINLI_SITE_URL"))
 LINLI_SITE_URL = (os.environ.get("LINLI_SITE_URL") or f"http://127.0.0.1:{LINLI_PORT}").rstrip("/")
+# Remote video windows (affairs): the RTCIceServer list both browsers use, as JSON. None by default (browsers on
+# one network find each other directly); where a NAT lies between a remote point and the centre, a TURN server
+# such as coturn: '[{"urls": "turn:turn.example.org:3478", "username": "linli", "credential": "..."}]'.
+# docs/affairs-window.md says how. Media never passes through Linli itself.
+LINLI_ICE_SERVERS = json.loads(os.environ.get("LINLI_ICE_SERVERS", "") or "[]")
 # Gate access: how far (metres) from the compound a tap with a location may be, how long a tap waits for the
 # controller's "opened" report (seconds), and how many tap attempts a rider may make per minute.
 LINLI_ACCESS_MAX_DISTANCE_M = int(os.environ.get("LINLI_ACCESS_MAX_DISTANCE_M", "300"))

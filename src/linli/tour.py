@@ -10,7 +10,8 @@ A URL pattern that is neither a stop nor in EXCLUDED fails `test_every_url_patte
 joins the tour when it is added. Paths are templates filled from the sample street: {street}, {place} (a meal
 point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}, {day}, {compound}, {gate},
 {display_key}, {case}, {question}, {affair_item}, {affair_prereview}, {affair_appointment}, {care_call}, {care_person},
-{care_visit}.
+{care_visit}, {centre} (the affairs centre), {counter} (its window 1), {ticket} (a queue ticket's token),
+{remote_session}.
 
 Roles (how the page is seen):
 - `resident`: the elderly sample resident (胡阿姨, 78) in elder mode on a 390 px phone;
@@ -128,6 +129,29 @@ STOPS: list[Stop] = [
     Stop("care:day", "/staff/care/day/?street={street}", ("staff",), account="social_worker"),
     Stop("care:visit", "/staff/care/visits/{care_visit}/", ("staff",), account="social_worker"),
     Stop("care:lead", "/staff/care/lead/?street={street}", ("staff",), account="care_lead", expect="#care-rates"),
+    # affairs: the window queue, remote windows, the centre head's metrics (issue 16 items 4-6)
+    Stop("affairs:kiosk", "/staff/affairs/centres/{centre}/kiosk/", ("staff",), account="station_staff"),
+    Stop(
+        "affairs:kiosk_ticket",
+        "/staff/affairs/centres/{centre}/kiosk/{ticket}/",
+        ("staff",),
+        account="station_staff",
+        expect="#ticket-number",
+    ),
+    Stop("affairs:window", "/staff/affairs/window/?counter={counter}", ("staff",), account="station_staff"),
+    Stop("affairs:hall", "/affairs/centres/{centre}/hall/", ("staff",), account="", expect="#hall-now"),
+    Stop("affairs:ticket", "/affairs/t/{ticket}/", ("visitor",), expect="#ticket-number"),
+    Stop("affairs:take_ticket", "/affairs/centres/{centre}/ticket/", ("resident",)),
+    Stop("affairs:remote_console", "/staff/affairs/remote/", ("staff",), account="station_staff"),
+    Stop(
+        "affairs:remote_call",
+        "/staff/affairs/remote/sessions/{remote_session}/",
+        ("staff",),
+        account="station_staff",
+        expect="#rv-state",
+    ),
+    Stop("affairs:metrics", "/staff/affairs/metrics/?street={street}", ("staff",), expect="#metrics-charts svg"),
+    Stop("affairs:skills", "/staff/affairs/skills/?street={street}", ("staff",)),
     # pages no URL pattern names: the error pages, and a form sent after the session expired
     Stop("error:404", "/tour/no-such-page/", ("resident", "staff"), status=404),
     Stop("error:403", "/staff/cases/?street={street}", ("resident",), status=403),
@@ -172,6 +196,11 @@ EXCLUDED: dict[str, str] = {
     "assistant:map_panel": "an htmx fragment of places:street_map (toured there)",
     "meals:booking_cancel_lunch_fragment": "an htmx fragment of a booking's cancel step (toured with 我的预约)",
     "meals:elder_tier_fragment": "an htmx fragment of 我的 (toured there)",
+    "affairs:window_action": "POST only: redirects to affairs:window",
+    "affairs:remote_answer": "POST only: redirects to affairs:remote_call",
+    "affairs:remote_end": "POST only: redirects to affairs:window or affairs:remote_console",
+    "affairs:metrics_csv": "a CSV download",
+    "affairs:remote_recording": "a video download (POST: the clerk's browser uploads the recording)",
     "assistant:curated_deactivate": "POST only: redirects to assistant:review_queue",
     "assistant:synonym_delete": "POST only: redirects to assistant:review_queue",
     "care:me_panel": "an htmx fragment of 我的 (toured there)",

@@ -24,3 +24,7 @@ urlpatterns = [
     path("staff/affairs/templates/", staff.staff_templates, name="staff_templates"),
     path("staff/affairs/book/", staff.staff_book, name="staff_book"),
 ]
+
+from linli.affairs.urls_desk import urlpatterns as desk_urlpatterns  # noqa: E402 - the queue, remote windows, metrics
+
+urlpatterns += desk_urlpatterns

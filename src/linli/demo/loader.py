@@ -26,6 +26,7 @@ from linli.demo import (
 )
 from linli.demo.activities import demo_activities_ics
 from linli.demo.affairs import affairs_demo_load, affairs_demo_reset
+from linli.demo.affairs_queue import demo_queue_load, demo_queue_reset
 from linli.demo.care import care_demo_load, care_demo_reset
 from linli.demo.cases import cases_demo_load, cases_demo_reset
 from linli.demo.meals import demo_meals_load, meals_reset
@@ -64,7 +65,8 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         # (with their bookings) go first.
 
         # Appointments and pre-reviews point at sample residents and places (PROTECT): before the meals reset,
-        # which deletes the sample residents.
+        # which deletes the sample residents. The queue's tickets and remote sessions point at them: first.
+        demo_queue_reset(street)
         affairs_demo_reset(street)
         # Meal orders point at activities, venues and menus (PROTECT): the meals rows go first.
         meals_reset(street)
@@ -153,4 +155,6 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         result.imports["affairs"] = affairs_demo_load(street).counts
         by_key = {account.key: user for account, user in result.accounts}
         result.imports["care"] = care_demo_load(street, accounts=by_key).counts
+        clerks = [u for a, u in result.accounts if a.key in ("station_staff", "admin")]
+        result.imports["affairs_queue"] = demo_queue_load(street=street, clerks=clerks)
     return result

@@ -75,6 +75,7 @@ def test_every_stop_names_the_pattern_its_path_opens() -> None:
         "1",
     )
     filler.update(street="wanli", day="2026-01-05", compound="1", gate="gabc", display_key="k")
+    filler.update(centre="1", counter="1", ticket="tok", remote_session="1")
     for stop in tour.STOPS:
         path = stop.path.format(**filler).split("?")[0]
         if stop.name.startswith("error:"):
@@ -151,6 +152,7 @@ def tour_world() -> dict[str, Any]:
     assert order is not None, "no open menu of the sample street takes an order"
 
     question = answer_question(question="下周六有书法课吗", street=street)
+    queue_fill = tour_queue(street, users)
     kitchen = Kitchen.objects.filter(street=street).order_by("pk").first()
     assert kitchen is not None
     day = Menu.objects.filter(kitchen=kitchen, date__gte=timezone.localdate()).order_by("date").first()
@@ -182,8 +184,28 @@ def tour_world() -> dict[str, Any]:
             "care_call": CareCall.objects.filter(street=street).order_by("-created_at").first().pk,
             "care_person": CarePerson.objects.filter(street=street).order_by("pk").first().pk,
             "care_visit": CareVisit.objects.filter(street=street, status="open").first().pk,
+            **queue_fill,
         },
     }
+
+
+def tour_queue(street: Any, users: dict[str, Any]) -> dict[str, Any]:
+    """The window queue's stops: the street's affairs centre, its window 1, a ticket of today (the elder's walk-in)
+    and a remote session opened by the station staff at the first remote point."""
+    from linli.affairs.models import Counter, Item, Resource
+    from linli.affairs.services.queue import counter_create, ticket_walk_in
+    from linli.affairs.services.remote import remote_session_open
+    from linli.places.models import Place, PlaceKind
+
+    centre = Place.objects.filter(street=street, kind=PlaceKind.AFFAIRS_CENTER).order_by("pk").first()
+    assert centre is not None, "the sample street has no affairs centre"
+    counter = Counter.objects.filter(place=centre).order_by("number").first() or counter_create(place=centre, number=1)
+    item = Item.objects.filter(street=street, is_active=True).order_by("code").first()
+    ticket = ticket_walk_in(place=centre, item=item, user=users["elder"])
+    point = Resource.objects.filter(street=street, kind="remote").order_by("pk").first()
+    assert point is not None, "the sample street has no remote service point"
+    session = remote_session_open(resource=point, actor=users["station_staff"])
+    return {"centre": centre.pk, "counter": counter.pk, "ticket": ticket.token, "remote_session": session.pk}
 
 
 def data_strings() -> list[str]:
