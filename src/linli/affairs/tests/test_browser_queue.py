@@ -90,3 +90,62 @@ def test_check_in_by_qr_call_on_the_hall_screen_and_serve(asgi_live_server, brow
     phone.wait_for_selector("#ticket-status[data-status='served']")
     for page in (hall, kiosk, phone, clerk):
         assert page.errors == [], page.errors
+
+
+def test_issue_16_done_when_search_prereview_book_then_check_in_call_hall_and_serve(
+    asgi_live_server, browser_context_factory
+):
+    """The whole walk of issue 16's "done when": the resident's part (factories_browser: find "补办社保卡", pre-review
+    two photos, one flagged and corrected, approved, book), then on the appointment's day the kiosk reads the QR,
+    the clerk calls the number, the hall screen shows it and the clerk records "served"."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linli.affairs.models import Appointment, Slot
+    from linli.affairs.services.appointments import appointment_qr_payload
+    from linli.affairs.services.queue import counter_create
+    from linli.affairs.tests.factories_browser import walk_to_booked_appointment
+
+    server = asgi_live_server
+    world, resident, appointment = walk_to_booked_appointment(server, browser_context_factory)
+    # The appointment's day has come: its slot starts in ten minutes.
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=10)
+    Slot.objects.filter(pk=appointment.slot_id).update(start=start, end=start + timedelta(minutes=30))
+    Appointment.objects.filter(pk=appointment.pk).update(start=start, end=start + timedelta(minutes=30))
+    counter = counter_create(place=world.centre, number=3)
+
+    hall = watch_errors(browser_context_factory(viewport={"width": 1920, "height": 1080}).new_page())
+    hall.goto(f"{server.url}/affairs/centres/{world.centre.pk}/hall/")
+    hall.wait_for_selector("#hall-live[data-live='1']")
+
+    # The kiosk's camera reads the QR shown on the resident's appointment page.
+    kiosk = signed_in_page(browser_context_factory, server, world.clerk)
+    kiosk.goto(f"{server.url}/staff/affairs/centres/{world.centre.pk}/kiosk/")
+    kiosk.evaluate(
+        "(v) => { document.getElementById('checkin-payload').value = v; document.getElementById('checkin-form').submit(); }",
+        appointment_qr_payload(appointment),
+    )
+    kiosk.wait_for_selector("#ticket-number")
+    assert kiosk.inner_text("#ticket-number") == "A001"
+    # The resident's appointment page now shows the queue number.
+    resident.goto(f"{server.url}/me/affairs/appointments/{appointment.pk}/")
+    assert "A001" in resident.inner_text("#queue-number")
+
+    clerk = signed_in_page(browser_context_factory, server, world.clerk)
+    clerk.goto(f"{server.url}/staff/affairs/window/?counter={counter.pk}")
+    clerk.click("#call-next")
+    clerk.wait_for_selector("#current-number")
+    assert clerk.inner_text("#current-number") == "A001"
+    assert "预审通过" in clerk.inner_text("#prereview-status")
+    hall.wait_for_function("() => document.getElementById('now-number').textContent === 'A001'", timeout=2000)
+    assert hall.inner_text("#now-counter") == "3号窗口"
+
+    clerk.click("#outcome-served")
+    clerk.wait_for_selector("#call-next")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.COMPLETED
+    assert appointment.prereview.status == PreReviewStatus.COMPLETED
+    assert QueueTicket.objects.get(appointment=appointment).status == TicketStatus.SERVED
+    for page in (hall, kiosk, clerk):
+        assert page.errors == [], page.errors
