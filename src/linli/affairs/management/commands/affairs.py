@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext_lazy as _
 
 from linli.affairs.models import Resource, ResourceKind
 from linli.affairs.services import slots as slot_services
@@ -33,7 +34,7 @@ def _place(ref: str, street_code: str | None) -> Place:
     found = list(qs.filter(pk=int(ref))) if ref.isdigit() else []
     found = found or list(qs.filter(external_id=ref)[:2])
     if len(found) != 1:
-        detail = "没有这个点位 no such place" if not found else "多个街道有这个点位，请加 --street / give --street"
+        detail = _("没有这个点位") if not found else _("多个街道有这个点位，请加 --street")
         raise Problem("not_found", detail=detail, errors=[field_error("place", detail)])
     return found[0]
 
@@ -41,7 +42,7 @@ def _place(ref: str, street_code: str | None) -> Place:
 def _resource(ref: str) -> Resource:
     resource = Resource.objects.select_related("street", "place").filter(pk=int(ref) if ref.isdigit() else 0).first()
     if resource is None:
-        raise Problem("not_found", detail="没有这个预约资源 no such resource (use its id: linli affairs resource list)")
+        raise Problem("not_found", detail=_("没有这个预约资源（用编号：linli affairs resource list）"))
     return resource
 
 
