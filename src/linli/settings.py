@@ -101,6 +101,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "linli.core.context_processors.linli",
             ],
+            # Dates and translated names in the page's language, in every template (core/templatetags).
+            "builtins": ["linli.core.templatetags.linli_l10n"],
         },
     }
 ]

@@ -228,31 +228,7 @@ CONSOLE_IGNORED: list[str] = [
 
 # Failures known and not yet fixed: (stop name, role, language or "*", check) -> why. A known failure that no
 # longer happens fails the tour too, so this list only shrinks.
-ENGLISH = "issue 15 item 5: English complete (street names, dates, categories on these pages)"
-KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {
-    ("access:compound", "staff", "en", "untranslated"): ENGLISH,
-    ("access:home", "staff", "en", "untranslated"): ENGLISH,
-    ("access:riders", "staff", "en", "untranslated"): ENGLISH,
-    ("access:tap", "rider", "en", "untranslated"): ENGLISH,
-    ("activities:staff_list", "staff", "en", "untranslated"): ENGLISH,
-    ("assistant:review_queue", "staff", "en", "untranslated"): ENGLISH,
-    ("cases:console", "staff", "en", "untranslated"): ENGLISH,
-    ("cases:console_case", "staff", "en", "untranslated"): ENGLISH,
-    ("cases:my_reports", "rider", "en", "untranslated"): ENGLISH,
-    ("cases:report", "resident", "en", "untranslated"): ENGLISH,
-    ("cases:report", "rider", "en", "untranslated"): ENGLISH,
-    ("core:me", "rider", "en", "untranslated"): ENGLISH,
-    ("core:me", "staff", "en", "untranslated"): ENGLISH,
-    ("meals:counter", "staff", "en", "untranslated"): ENGLISH,
-    ("meals:kitchen_menu", "staff", "en", "untranslated"): ENGLISH,
-    ("meals:kitchen_menus", "staff", "en", "untranslated"): ENGLISH,
-    ("meals:kitchen_menus_import", "staff", "en", "untranslated"): ENGLISH,
-    ("meals:quality_home", "staff", "en", "untranslated"): ENGLISH,
-    ("meals:resident_menu", "resident", "en", "untranslated"): ENGLISH,
-    ("meals:resident_order", "resident", "en", "untranslated"): ENGLISH,
-    ("meals:resident_orders", "resident", "en", "untranslated"): ENGLISH,
-    ("meals:staff_report", "staff", "en", "untranslated"): ENGLISH,
-}
+KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {}
 
 
 def excluded_reason(name: str) -> str | None:

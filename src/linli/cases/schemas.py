@@ -14,6 +14,7 @@ from linli.cases.services import workflow
 class CategoryRef(Schema):
     code: str
     name: str
+    name_en: str = ""
 
 
 class GridRef(Schema):
@@ -140,6 +141,7 @@ class BulkOut(Schema):
 class CategoryStats(Schema):
     code: str
     name: str
+    name_en: str = ""
     total: int
     open: int
     closed: int

@@ -235,7 +235,7 @@ def case_row(case: Case, *, now: datetime | None = None) -> dict[str, Any]:
         "id": case.pk,
         "status": case.status,
         "status_label": str(choice_label(CaseStatus, case.status)),
-        "category": {"code": case.category.code, "name": case.category.name_zh},
+        "category": {"code": case.category.code, "name": case.category.name_zh, "name_en": case.category.name_en},
         "grid": {"external_id": case.grid.external_id, "name": case.grid.name} if case.grid else None,
         "queue": case.queue,
         "reports_count": case.reports_count,
@@ -290,7 +290,7 @@ def case_to_dict(case: Case, *, user: User | None = None) -> dict[str, Any]:
         "status": case.status,
         "status_label": str(choice_label(CaseStatus, case.status)),
         "status_label_en": choice_label_in(CaseStatus, case.status, "en"),
-        "category": {"code": case.category.code, "name": case.category.name_zh},
+        "category": {"code": case.category.code, "name": case.category.name_zh, "name_en": case.category.name_en},
         "grid": {"external_id": case.grid.external_id, "name": case.grid.name} if case.grid else None,
         "queue": case.queue,
         "reports_count": case.reports_count,
@@ -439,7 +439,7 @@ def report_list_for_user(*, user: User) -> list[dict[str, Any]]:
                 "report_id": r.pk,
                 "created_at": _iso(r.created_at),
                 "street": r.street.code,
-                "category": {"code": r.category.code, "name": r.category.name_zh},
+                "category": {"code": r.category.code, "name": r.category.name_zh, "name_en": r.category.name_en},
                 "description": r.description,
                 "lat": r.lat,
                 "lng": r.lng,
@@ -484,7 +484,15 @@ def case_stats(*, user: User, street: Street, days: int = 30, now: datetime | No
     qs = case_list(user=user, street=street).filter(created_at__gte=now - timedelta(days=days))
     by_cat: dict[str, dict[str, Any]] = {}
     for cat in category_list_for_street(street=street):
-        by_cat[cat.code] = {"code": cat.code, "name": cat.name_zh, "total": 0, "open": 0, "closed": 0, "rejected": 0}
+        by_cat[cat.code] = {
+            "code": cat.code,
+            "name": cat.name_zh,
+            "name_en": cat.name_en,
+            "total": 0,
+            "open": 0,
+            "closed": 0,
+            "rejected": 0,
+        }
     all_hours: list[float] = []
     hours_by_cat: dict[str, list[float]] = {}
     for case in qs.exclude(status=CaseStatus.MERGED):
@@ -493,6 +501,7 @@ def case_stats(*, user: User, street: Street, days: int = 30, now: datetime | No
             {
                 "code": case.category.code,
                 "name": case.category.name_zh,
+                "name_en": case.category.name_en,
                 "total": 0,
                 "open": 0,
                 "closed": 0,

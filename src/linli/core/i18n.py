@@ -67,3 +67,46 @@ def choice_label_in(choices: type[models.Choices], value: Any, lang: str) -> str
 def _labels_in(choices: type[models.Choices], lang: str) -> dict[Any, str]:
     with translation.override(lang):
         return {value: str(label) for value, label in choices.choices}
+
+
+def is_english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+# A day (and a time) as a page shows it: Chinese month and day, or the English short month.
+DAY_FORMATS = {"zh": ("n月j日", "n月j日 H:i"), "en": ("M j", "M j, H:i")}
+WEEKDAY_FORMATS = {"zh": ("n月j日 l", "n月j日 l H:i"), "en": ("l, M j", "l, M j, H:i")}
+
+
+def local_date(value: Any, *, time: bool = False, weekday: bool = False) -> str:
+    """`12月7日` (`12月7日 09:30`) or `Dec 7` (`Dec 7, 09:30`) in the active language; "" for no value. An aware
+    datetime is shown in the local time zone, as Django's `date` filter does."""
+    import datetime as dt
+
+    from django.utils import dateformat, timezone
+
+    if value in (None, ""):
+        return ""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    fmt = (WEEKDAY_FORMATS if weekday else DAY_FORMATS)["en" if is_english() else "zh"][1 if time else 0]
+    return dateformat.format(value, fmt)
+
+
+def local_name(row: Any, field: str = "name") -> Any:
+    """A row's name in the active language: its English twin (`<field>_en`) on an English page when it has one,
+    else the Chinese (`<field>`, or `<field>_zh`). Works on model instances and on dicts."""
+
+    def get(key: str) -> Any:
+        return row.get(key) if isinstance(row, dict) else getattr(row, key, None)
+
+    if row is None:
+        return ""
+    chinese = get(field)
+    if chinese is None:
+        chinese = get(f"{field}_zh")
+    if is_english():
+        english = get(f"{field}_en")
+        if english:
+            return english
+    return chinese if chinese is not None else ""

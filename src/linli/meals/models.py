@@ -204,6 +204,7 @@ class PricingTier(models.Model):
     street = models.ForeignKey(Street, on_delete=models.CASCADE, related_name="pricing_tiers")
     kind = models.CharField(max_length=16, choices=TierKind.choices)
     name = models.CharField(_("名称 name"), max_length=60)
+    name_en = models.CharField(_("英文名 English name"), max_length=80, blank=True)
     min_age = models.PositiveSmallIntegerField(_("起始年龄 from age"), null=True, blank=True)
     hardship = models.CharField(max_length=20, choices=Hardship.choices, blank=True)
     discount_type = models.CharField(max_length=10, choices=DiscountType.choices)

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from pypinyin import Style, lazy_pinyin
 from shapely.geometry import LineString, Point, shape
 
 from linli.core.geo import haversine_m
@@ -51,6 +52,22 @@ class Road:
         along = [(x - mx) * dx + (y - my) * dy for x, y in xy]
         ends = [(mx + t * dx, my + t * dy) for t in (min(along), max(along))]
         return [_degrees(x, y, ref) for x, y in ends]
+
+
+# A road's English name as Shanghai's road signs give it: the name in pinyin and the kind of road ("真金路" →
+# "Zhenjin Rd"). Longest suffix first.
+ROAD_KINDS_EN = (("大道", "Ave"), ("公路", "Hwy"), ("路", "Rd"), ("街", "St"), ("巷", "Ln"))
+
+
+def road_label(name: str) -> str:
+    """A road's name in the active language: as it is in Chinese, in pinyin with its kind in English."""
+    if not name or not (translation.get_language() or "").startswith("en"):
+        return name
+    for suffix, kind in ROAD_KINDS_EN:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            stem = "".join(lazy_pinyin(name[: -len(suffix)], style=Style.NORMAL, errors="default"))
+            return f"{stem.capitalize()} {kind}"
+    return "".join(lazy_pinyin(name, style=Style.NORMAL, errors="default")).capitalize()
 
 
 def road_of(address: str) -> tuple[str, int] | None:
@@ -149,7 +166,7 @@ def _spot(index: _Index, lat: float, lng: float) -> dict[str, Any]:
 
 def spot_text(spot: dict[str, Any]) -> str:
     """ "万里城一期 · 真金路 · 离 万里城一期助医点 约 40 米" in the active language (names stay as they are)."""
-    parts = [x for x in (spot.get("compound"), spot.get("road")) if x]
+    parts = [x for x in (spot.get("compound"), road_label(spot.get("road") or "")) if x]
     near = spot.get("near")
     if near and near["distance_m"] <= 1000:
         if near["distance_m"] < 15:
@@ -188,7 +205,7 @@ def spot_find(street: Street, text: str) -> dict[str, Any] | None:
     def middle(road: Road) -> dict[str, Any]:
         lat = sum(p[1] for p in road.points) / len(road.points)
         lng = sum(p[2] for p in road.points) / len(road.points)
-        return {"lat": lat, "lng": lng, "label": road.name, "kind": "road"}
+        return {"lat": lat, "lng": lng, "label": road_label(road.name), "kind": "road"}
 
     numbered = any(ch.isdigit() for ch in q)  # "真金路" is the road; "真金路588弄" an address on it
     for exact in (True, False):
@@ -206,7 +223,7 @@ def spot_find(street: Street, text: str) -> dict[str, Any] | None:
         if not found[1]:
             return middle(road)
         _n, lat, lng = min(road.points, key=lambda p: abs(p[0] - found[1]))
-        return {"lat": lat, "lng": lng, "label": road.name, "kind": "road"}
+        return {"lat": lat, "lng": lng, "label": road_label(road.name), "kind": "road"}
     for name, road in roads.items():
         if name in q or q in name:
             return middle(road)
@@ -223,5 +240,5 @@ def outlines(street: Street) -> dict[str, Any]:
         {"name": g.name, "geometry": g.geometry}
         for g in Grid.objects.filter(street=street, level=GridLevel.UNIT).order_by("external_id")
     ]
-    roads = [{"name": r.name, "line": r.line()} for r in _roads(street).values() if len(r.points) >= 2]
+    roads = [{"name": road_label(r.name), "line": r.line()} for r in _roads(street).values() if len(r.points) >= 2]
     return {"compounds": compounds, "grids": grids, "roads": roads}

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from linli.activities.selectors import activity_list
 from linli.assistant.engine.cards import Card, EngineAnswer, activity_card, contact_card, link_card, place_card
+from linli.core.i18n import local_name
 from linli.places.models import EATING_KINDS, Place
 from linli.places.selectors import place_to_dict, places_nearest
 
@@ -100,7 +101,13 @@ def unknown(ctx: Any) -> EngineAnswer:
     else:
         lead = _("这个问题我还答不上来，已经记下来请工作人员补充。")
     text = lead + (
-        _("您可以拨打%(street)s服务热线%(phone)s。") % {"street": ctx.street.name, "phone": hotline} if hotline else ""
+        _("您可以拨打%(street)s服务热线%(phone)s。") % {"street": local_name(ctx.street), "phone": hotline}
+        if hotline
+        else ""
     )
-    cards = (contact_card(f"street-{ctx.street.pk}", ctx.street.name, hotline, _("街道服务热线")),) if hotline else ()
+    cards = (
+        (contact_card(f"street-{ctx.street.pk}", local_name(ctx.street), hotline, _("街道服务热线")),)
+        if hotline
+        else ()
+    )
     return EngineAnswer("unknown", text, cards, 0.0, {"hotline": hotline})

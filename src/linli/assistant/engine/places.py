@@ -13,6 +13,7 @@ from linli.assistant.engine.ctx import Ctx, join
 from linli.assistant.engine.matching import core_of
 from linli.core.geo import haversine_m, walk_minutes
 from linli.core.holidays import calendar
+from linli.core.i18n import local_name
 from linli.core.models import Committee
 from linli.places.hours import day_intervals, day_type, hours_status
 from linli.places.models import EATING_KINDS, Place
@@ -267,8 +268,12 @@ def contact(ctx: Ctx) -> EngineAnswer:
         return EngineAnswer("contact", text, cards, 0.8, facts)
     hotline = ctx.hotline()
     facts["phone"] = hotline
-    text = _("%(street)s服务热线：%(phone)s。") % {"street": ctx.street.name, "phone": hotline}
-    cards = (contact_card(f"street-{ctx.street.pk}", ctx.street.name, hotline, _("街道服务热线")),) if hotline else ()
+    text = _("%(street)s服务热线：%(phone)s。") % {"street": local_name(ctx.street), "phone": hotline}
+    cards = (
+        (contact_card(f"street-{ctx.street.pk}", local_name(ctx.street), hotline, _("街道服务热线")),)
+        if hotline
+        else ()
+    )
     return EngineAnswer("contact", text, cards, 0.75, facts)
 
 

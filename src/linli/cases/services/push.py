@@ -49,7 +49,12 @@ def case_summary(case: Case) -> dict[str, Any]:
         "status": case.status,
         "status_label": choice_label_in(CaseStatus, case.status, "zh-hans"),  # a push reaches every console
         "status_label_en": choice_label_in(CaseStatus, case.status, "en"),
-        "category": {"code": category.code, "name": category.name_zh, "urgent": category.urgent},
+        "category": {
+            "code": category.code,
+            "name": category.name_zh,
+            "name_en": category.name_en,
+            "urgent": category.urgent,
+        },
         "grid": {"id": grid.pk, "external_id": grid.external_id, "name": grid.name} if grid else None,
         "queue": case.queue,
         "lat": case.lat,

@@ -63,7 +63,11 @@ def test_report_then_detail_for_the_reporter(client, world):
         "photos", "timeline",
     ):  # fmt: skip
         assert key in detail
-    assert detail["status_label"] == "已派单" and detail["category"] == {"code": "corridor_clutter", "name": "楼道堆物"}
+    assert detail["status_label"] == "已派单" and detail["category"] == {
+        "code": "corridor_clutter",
+        "name": "楼道堆物",
+        "name_en": "Clutter in stairwell",
+    }
     assert detail["grid"] == {"external_id": world.grids["a1"].external_id, "name": "A1单元"}
     assert detail["address"] == "真金路588弄3号楼" and detail["created_at"].endswith("+08:00")
     assert [p["kind"] for p in detail["photos"]] == ["report"]

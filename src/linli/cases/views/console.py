@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, npgettext
+from django.utils.translation import gettext_lazy, ngettext, npgettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.cases import selectors
@@ -31,7 +31,7 @@ from linli.core.auth import request_user
 from linli.core.charts import bar_chart
 from linli.core.errors import Problem
 from linli.core.geo import navigation_links
-from linli.core.i18n import Text, choice_label
+from linli.core.i18n import Text, choice_label, local_name
 from linli.core.models import Grid
 from linli.core.pages import login_redirect, problem_message, staff_street_choice
 from linli.places.gazetteer import spot_name, spot_namer
@@ -150,25 +150,25 @@ def _chart(user: Any, street: Any) -> dict[str, Any]:
     cats = [c for c in stats["categories"] if c["total"]]
     if not cats:
         return {"stats": stats, "counts": None, "hours": None}
-    labels = [c["name"] for c in cats]
+    labels = [str(local_name(c)) for c in cats]
     counts = bar_chart(
-        title="近30天事件（按类别）Cases in the last 30 days by category",
+        title=_("近30天事件（按类别）"),
         labels=labels,
         series=[
-            ("未办结", [c["open"] for c in cats]),
-            ("已办结", [c["closed"] for c in cats]),
-            ("驳回", [c["rejected"] for c in cats]),
+            (_("未办结"), [c["open"] for c in cats]),
+            (_("已办结"), [c["closed"] for c in cats]),
+            (_("驳回"), [c["rejected"] for c in cats]),
         ],
-        unit="件",
+        unit=pgettext("chart unit: cases", "件"),
     )
     with_hours = [c for c in cats if c["median_hours_to_close"] is not None]
     hours = None
     if with_hours:
         hours = bar_chart(
-            title="办结用时中位数（小时）Median hours to close",
-            labels=[c["name"] for c in with_hours],
-            series=[("中位数", [c["median_hours_to_close"] for c in with_hours])],
-            unit="小时",
+            title=_("办结用时中位数（小时）"),
+            labels=[str(local_name(c)) for c in with_hours],
+            series=[(_("中位数"), [c["median_hours_to_close"] for c in with_hours])],
+            unit=pgettext("chart unit", "小时"),
         )
     return {"stats": stats, "counts": counts, "hours": hours}
 
@@ -249,7 +249,7 @@ def console(request: HttpRequest) -> HttpResponse:
                 "id": r["id"],
                 "lat": r["lat"],
                 "lng": r["lng"],
-                "label": f"#{r['id']} {r['category']['name']}" + (f" · {r['where']}" if r["where"] else ""),
+                "label": f"#{r['id']} {local_name(r['category'])}" + (f" · {r['where']}" if r["where"] else ""),
                 "url": r["url"],
             }
             for r in rows
@@ -361,7 +361,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "navigation": navigation_links(case.lat, case.lng, spot["text"] or f"#{case.pk}"),
         "case_map": {
             **map_config(case.street),
-            "case": {"lat": case.lat, "lng": case.lng, "label": f"#{case.pk} {case.category.name_zh}"},
+            "case": {"lat": case.lat, "lng": case.lng, "label": f"#{case.pk} {local_name(case.category)}"},
             "reports": [{"lat": r["lat"], "lng": r["lng"]} for r in body.get("reports", [])],
         },
     }

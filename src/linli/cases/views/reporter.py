@@ -34,7 +34,7 @@ from linli.cases.services.locations import report_location, spot_choices
 from linli.core import selectors as core_selectors
 from linli.core.auth import request_user
 from linli.core.errors import Problem
-from linli.core.i18n import choice_label
+from linli.core.i18n import choice_label, local_name
 from linli.core.pages import login_redirect, problem_message
 from linli.places import gazetteer
 from linli.places import selectors as place_selectors
@@ -92,7 +92,7 @@ def _report_result(user: Any, report_id: str | None) -> dict[str, Any] | None:
     return {
         "report_id": report.pk,
         "case_id": case.pk,
-        "category": report.category.name_zh,
+        "category": local_name(report.category),
         "status": case.status,
         "status_label": choice_label(CaseStatus, case.status),
         "others": max(case.reports_count - 1, 0),

@@ -86,6 +86,15 @@ TIERS = [
     ("hardship", "低保补贴 每单5元（示例）", None, "dibao", "fixed", 500),
     ("hardship", "独居补贴 每单2元（示例）", None, "living_alone", "fixed", 200),
 ]
+# The tiers' English names (shown on English pages), by the Chinese name.
+TIER_NAMES_EN = {
+    "60岁以上 九折（示例）": "Aged 60+: 10% off (sample)",
+    "70岁以上 八折（示例）": "Aged 70+: 20% off (sample)",
+    "80岁以上 七折（示例）": "Aged 80+: 30% off (sample)",
+    "90岁以上 六折（示例）": "Aged 90+: 40% off (sample)",
+    "低保补贴 每单5元（示例）": "Dibao subsidy: ¥5 per order (sample)",
+    "独居补贴 每单2元（示例）": "Living-alone subsidy: ¥2 per order (sample)",
+}
 
 
 @dataclass(frozen=True)

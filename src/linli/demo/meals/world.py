@@ -18,6 +18,7 @@ from linli.demo.meals.data import (
     KITCHENS,
     MEAL_RESIDENTS,
     SH,
+    TIER_NAMES_EN,
     TIERS,
     MealsResult,
     _as_time,
@@ -128,9 +129,12 @@ def _tiers(street: Street) -> int:
             lookup["min_age"] = min_age
         else:
             lookup["hardship"] = hardship
-        _tier, made = PricingTier.objects.get_or_create(
-            **lookup, defaults={"name": name, "discount_type": dtype, "value": value}
+        name_en = TIER_NAMES_EN.get(name, "")
+        tier, made = PricingTier.objects.get_or_create(
+            **lookup, defaults={"name": name, "name_en": name_en, "discount_type": dtype, "value": value}
         )
+        if not made and not tier.name_en and tier.name == name and name_en:  # loaded before tiers had English
+            PricingTier.objects.filter(pk=tier.pk).update(name_en=name_en)
         created += made
     return created
 

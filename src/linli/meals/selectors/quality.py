@@ -321,9 +321,14 @@ def street_report(*, street: Street, date_from: dt.date, date_to: dt.date) -> di
     totals = money_row(orders.aggregate(**money))
 
     subsidies = [
-        {"label": r["label"], "orders": r["orders"], "amount_fen": int(r["amount_fen"] or 0)}
+        {
+            "label": r["label"],
+            "label_en": r["tier__name_en"] or "",
+            "orders": r["orders"],
+            "amount_fen": int(r["amount_fen"] or 0),
+        }
         for r in OrderDiscount.objects.filter(order__in=orders)
-        .values("label")
+        .values("label", "tier__name_en")
         .annotate(orders=Count("order_id", distinct=True), amount_fen=Sum("amount_fen"))
         .order_by("-amount_fen", "label")
     ]

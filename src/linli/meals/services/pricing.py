@@ -39,6 +39,7 @@ class BillDiscount:
     tier_id: int | None
     label: str
     amount_fen: int
+    label_en: str = ""  # the tier's English name, for an English page (`label` is what the bill keeps)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def discounts_compute(
         if amount <= 0:
             continue
         remaining -= amount
-        out.append(BillDiscount(tier_id=tier.pk, label=tier.name, amount_fen=amount))
+        out.append(BillDiscount(tier_id=tier.pk, label=tier.name, amount_fen=amount, label_en=tier.name_en))
     return out
 
 

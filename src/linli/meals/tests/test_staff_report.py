@@ -80,8 +80,8 @@ def test_report_sums(world):
     }
     # Subsidies per tier label; their sum is the sum of the counted orders' discounts.
     assert r["subsidies"] == [
-        {"label": "低保", "orders": 2, "amount_fen": 1000},
-        {"label": "80-89岁", "orders": 2, "amount_fen": 600},
+        {"label": "低保", "label_en": "", "orders": 2, "amount_fen": 1000},
+        {"label": "80-89岁", "label_en": "", "orders": 2, "amount_fen": 600},
     ]
     assert sum(s["amount_fen"] for s in r["subsidies"]) == r["totals"]["discount_fen"]
     by_kitchen = {row["kitchen"]: row for row in r["sales_by_kitchen"]}

@@ -372,7 +372,7 @@ def kitchen_menus_import(request: HttpRequest) -> HttpResponse:
         ctx: dict[str, Any] = {
             "street": street,
             "streets": streets,
-            "help": menus_csv.CSV_HELP,
+            "help": menus_csv.csv_help(),
             "columns": ",".join(menus_csv.CSV_COLUMNS),
             "result": None,
             "problem": None,

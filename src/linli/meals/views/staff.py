@@ -22,6 +22,7 @@ from linli.core import charts
 from linli.core import selectors as core_selectors
 from linli.core.auth import request_user
 from linli.core.errors import Problem
+from linli.core.i18n import local_name
 from linli.core.pages import problem_message
 from linli.core.services import audit_log
 from linli.core.spreadsheets import CsvWriter
@@ -95,7 +96,7 @@ def report_charts(report: dict[str, Any]) -> dict[str, str]:
         "subsidies": charts.bar_chart(
             title=_("各档补贴金额（元）"),
             desc=_("按价格档统计的优惠补贴金额，单位元"),
-            labels=[s["label"] for s in report["subsidies"]],
+            labels=[str(local_name(s, "label")) for s in report["subsidies"]],
             series=[(subsidy, [s["amount_fen"] for s in report["subsidies"]])],
             fmt=charts.yuan,
             unit=yuan_unit,

@@ -54,7 +54,9 @@ def test_a_spot_inside_a_compound_is_named_by_the_compound_its_road_and_the_near
     with translation.override("zh-hans"):
         assert gazetteer.spot_text(spot).startswith("万里城一期 · 真金路 · 离 ")
     zh, en = gazetteer.spot_texts(street, 31.2601, 121.3957)
-    assert zh.endswith(" 米") and " m from " in en and en.startswith("万里城一期 · 真金路")
+    assert (
+        zh.endswith(" 米") and " m from " in en and en.startswith("万里城一期 · Zhenjin Rd")
+    )  # the road in pinyin, as its signs
 
 
 def test_a_spot_on_the_east_west_road_is_on_that_road_not_in_a_compound(street):
@@ -105,3 +107,15 @@ def test_outlines_give_compounds_grids_and_straight_roads(street):
     assert set(roads) == {"真金路", "大渡河路"}
     (a_lat, a_lng), (b_lat, b_lng) = roads["大渡河路"]
     assert abs(a_lat - b_lat) < 0.001 < abs(a_lng - b_lng), "an east-west road drawn east-west"
+
+
+def test_a_road_is_named_in_pinyin_on_an_english_page():
+    with translation.override("en"):
+        assert [gazetteer.road_label(r) for r in ("真金路", "大渡河路", "世纪大道", "")] == [
+            "Zhenjin Rd",
+            "Daduhe Rd",
+            "Shiji Ave",
+            "",
+        ]
+    with translation.override("zh-hans"):
+        assert gazetteer.road_label("真金路") == "真金路"

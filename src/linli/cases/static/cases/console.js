@@ -155,11 +155,14 @@
   function statusPill(c) {
     var s = document.createElement("span");
     s.className = "case-status case-status--" + c.status;
-    s.textContent = c.status_label;
+    s.textContent = (ENGLISH && c.status_label_en) || c.status_label;
     return s;
   }
 
   var UNRESOLVED = { "new": 1, dispatched: 1, accepted: 1, in_progress: 1 };
+  // A push reaches every console in both languages: the page's own.
+  var ENGLISH = (document.documentElement.lang || "").indexOf("en") === 0;
+  function catName(c) { return (ENGLISH && c.category.name_en) || c.category.name; }
 
   function buildRow(c) {
     var tr = document.createElement("tr");
@@ -175,7 +178,7 @@
     var a = document.createElement("a");
     a.className = "case-link"; a.href = caseUrl(c.id); a.textContent = "#" + c.id;
     cell(tr, a);
-    var cat = cell(tr, c.category.name, "case-row__category");
+    var cat = cell(tr, catName(c), "case-row__category");
     if (c.category.urgent) {
       var b = document.createElement("span"); b.className = "badge badge--urgent"; b.textContent = t.urgent || "";
       cat.appendChild(document.createTextNode(" ")); cat.appendChild(b);
@@ -224,7 +227,7 @@
       var q = f.q.trim().toLowerCase();
       var id = q.replace(/^#/, "");
       var byId = /^\d+$/.test(id) && Number(id) === c.id;
-      if (!byId && !contains(c.description, q) && !contains(c.address, q) && !contains(c.category.name, q)) { return false; }
+      if (!byId && !contains(c.description, q) && !contains(c.address, q) && !contains(c.category.name, q) && !contains(c.category.name_en, q)) { return false; }
     }
     if (f.status === "all") { return true; }
     if (f.status === "open" || !f.status) { return (f.open || []).indexOf(c.status) >= 0; }
@@ -309,7 +312,7 @@
     bumpTotal(1);
     bumpGrid(gridKey(c), c, 1);
     var hadMarkers = Object.keys(markers).length > 0;
-    addMarker({ id: c.id, lat: c.lat, lng: c.lng, label: "#" + c.id + " " + c.category.name, url: caseUrl(c.id) });
+    addMarker({ id: c.id, lat: c.lat, lng: c.lng, label: "#" + c.id + " " + catName(c), url: caseUrl(c.id) });
     if (map && !hadMarkers) { map.setView([c.lat, c.lng], 16); }
     if (msg.event === "created") {
       setUnread(unread + 1);

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
@@ -33,18 +34,26 @@ from linli.meals.services.menus.publish import menus_publish_all
 from linli.places.models import KITCHEN_KINDS, Place
 
 CSV_COLUMNS = ("date", "slot", "kitchen", "dish", "price_fen", "half_price_fen", "daily_limit", "tags")
-CSV_HELP = (
+CSV_HELP_ZH = (
     "菜单表格 CSV（UTF-8，可带 BOM，Excel 另存为“CSV UTF-8”即可），第一行为列名："
     "date,slot,kitchen,dish,price_fen,half_price_fen,daily_limit,tags。"
     "date 日期 2026-12-01；slot 餐次 breakfast/lunch/dinner（或 早餐/午餐/晚餐）；kitchen 厨房或食堂点位编号；"
     "dish 菜名；price_fen 价格（分，12 元写 1200）；half_price_fen 半份价格（分，可空）；daily_limit 每日限量（可空=不限）；"
     "tags 标签用 | 分隔：soft 软烂、low_salt 少盐、low_sugar、low_oil、vegetarian、spicy、halal，"
     "过敏原 allergen:peanut 等（gluten crustacean fish egg peanut soy milk tree_nut sesame），"
-    "set 套餐，elder_set 长者优惠套餐。同一厨房、日期、餐次、菜名再次导入即更新。整份文件有错则不写入任何数据。\n"
+    "set 套餐，elder_set 长者优惠套餐。同一厨房、日期、餐次、菜名再次导入即更新。整份文件有错则不写入任何数据。"
+)
+CSV_HELP_EN = (
     "Menu CSV (UTF-8, BOM allowed): header date,slot,kitchen,dish,price_fen,half_price_fen,daily_limit,tags; "
     "kitchen = the place's external id; prices in fen; tags separated by '|' (DishTag codes, allergen:<code>, "
     "set, elder_set). Re-importing updates by (kitchen, date, slot, dish). All or nothing."
 )
+CSV_HELP = f"{CSV_HELP_ZH}\n{CSV_HELP_EN}"
+
+
+def csv_help() -> str:
+    """The format in the page's language."""
+    return CSV_HELP_EN if (get_language() or "").startswith("en") else CSV_HELP_ZH
 
 
 @dataclass

@@ -12,11 +12,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from linli.core.auth import request_user
 from linli.core.errors import Problem
-from linli.core.i18n import choice_label
+from linli.core.i18n import choice_label, local_name
 from linli.meals.models import (
     DestinationType,
     Order,
@@ -94,7 +95,10 @@ def _order_card(order: Order, now: dt.datetime, collect: bool) -> dict[str, Any]
             {"name": line.dish_name, "quantity": line.quantity, "half": line.half, "amount": yuan(line.line_fen)}
             for line in order.lines.all()
         ],
-        "discounts": [{"label": d.label, "amount": yuan(d.amount_fen)} for d in order.discounts.all()],
+        "discounts": [
+            {"label": d.label, "label_en": d.tier.name_en if d.tier else "", "amount": yuan(d.amount_fen)}
+            for d in order.discounts.all()
+        ],
         "list": yuan(order.list_fen),
         "discount": yuan(order.discount_fen),
         "total": yuan(order.total_fen),
@@ -126,7 +130,7 @@ def _my_orders(user: Any) -> QuerySet[Order]:
     return (
         Order.objects.filter(user=user)
         .select_related("menu", "kitchen__place", "destination_place", "activity")
-        .prefetch_related("lines", "discounts", "events")
+        .prefetch_related("lines", "discounts__tier", "events")
     )
 
 
@@ -153,8 +157,9 @@ def my_orders(request: HttpRequest) -> HttpResponse:
             "kind_code": e.kind,
             "amount": yuan(e.amount_fen),
             "balance_after": yuan(e.balance_after_fen),
-            "note": e.note,
-            "street_name": e.wallet.street.name,
+            # An order's charge or refund names the order in the page's language (the ledger keeps "订单 #12").
+            "note": _("订单 #%(n)s") % {"n": e.order_id} if e.order_id and e.note.startswith("订单 #") else e.note,
+            "street_name": local_name(e.wallet.street),
         }
         for e in wallet_entries(user=request_user(request), limit=30)
     ]

@@ -39,7 +39,14 @@ def tier_terms(tier: PricingTier) -> dict[str, Any]:
         off: dict[str, Any] = {"percent": int(tier.value)}
     else:
         off = {"yuan": yuan(int(tier.value))}
-    return {"id": tier.pk, "name": tier.name, "min_age": tier.min_age, "slots": list(tier.slots or []), **off}
+    return {
+        "id": tier.pk,
+        "name": tier.name,
+        "name_en": tier.name_en,
+        "min_age": tier.min_age,
+        "slots": list(tier.slots or []),
+        **off,
+    }
 
 
 @login_required
