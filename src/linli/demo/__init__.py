@@ -52,29 +52,107 @@ class DemoAccount:
     grid: str | None = None  # external id of the grid the role is tied to
     superuser: bool = False
     elder: bool = False
+    # The page to open after signing in: the work it shows today (`linli demo` prints it; demo/tests check that
+    # each one has something to do on it). {street} is the sample street's code.
+    first_page: str = "/me/"
 
 
 ACCOUNTS = [
-    DemoAccount("admin", "13800000001", "王主任（示例）", "街道管理员", "street admin", "admin", superuser=True),
-    DemoAccount("station_staff", "13800000002", "李站长（示例）", "站点工作人员", "station staff", "station_staff"),
     DemoAccount(
-        "grid_worker", "13800000003", "陈网格员（示例）", "网格员", "grid worker", "grid_worker", "wl-grid-u13"
+        "admin",
+        "13800000001",
+        "王主任（示例）",
+        "街道管理员",
+        "street admin",
+        "admin",
+        superuser=True,
+        first_page="/staff/cases/?street={street}",
     ),
     DemoAccount(
-        "safety_officer", "13800000004", "周专员（示例）", "平安专员", "safety officer", "safety_officer", "wl-grid-ws1"
+        "station_staff",
+        "13800000002",
+        "李站长（示例）",
+        "站点工作人员",
+        "station staff",
+        "station_staff",
+        first_page="/staff/activities/?street={street}",
     ),
     DemoAccount(
-        "kitchen_operator", "13800000005", "刘师傅（示例）", "厨房操作员", "kitchen operator", "kitchen_operator"
+        "grid_worker",
+        "13800000003",
+        "陈网格员（示例）",
+        "网格员",
+        "grid worker",
+        "grid_worker",
+        "wl-grid-u13",
+        first_page="/staff/cases/?street={street}",
     ),
     DemoAccount(
-        "property_manager", "13800000006", "赵经理（示例）", "物业经理", "property manager", "property_manager"
+        "safety_officer",
+        "13800000004",
+        "周专员（示例）",
+        "平安专员",
+        "safety officer",
+        "safety_officer",
+        "wl-grid-ws1",
+        first_page="/staff/cases/?street={street}",
     ),
-    DemoAccount("food_supervisor", "13800000007", "孙阿姨（示例）", "食安监督员", "food supervisor", "food_supervisor"),
-    DemoAccount("rider", "13800000008", "张召（示例骑手）", "骑手", "rider", "rider"),
-    DemoAccount("resident", "13800000009", "小林（示例居民）", "居民", "resident"),
-    DemoAccount("elder", "13800000010", "胡阿姨（示例，78岁）", "老年居民", "elderly resident", elder=True),
-    DemoAccount("social_worker", "13800000041", "钱社工（示例）", "社工", "social worker", "social_worker"),
-    DemoAccount("care_lead", "13800000042", "孔主任（示例，关爱负责人）", "关爱负责人", "care lead", "care_lead"),
+    DemoAccount(
+        "kitchen_operator",
+        "13800000005",
+        "刘师傅（示例）",
+        "厨房操作员",
+        "kitchen operator",
+        "kitchen_operator",
+        first_page="/kitchen/production/",
+    ),
+    DemoAccount(
+        "property_manager",
+        "13800000006",
+        "赵经理（示例）",
+        "物业经理",
+        "property manager",
+        "property_manager",
+        first_page="/access/",
+    ),
+    DemoAccount(
+        "food_supervisor",
+        "13800000007",
+        "孙阿姨（示例）",
+        "食安监督员",
+        "food supervisor",
+        "food_supervisor",
+        first_page="/quality/",
+    ),
+    DemoAccount("rider", "13800000008", "张召（示例骑手）", "骑手", "rider", "rider", first_page="/rider/runs/"),
+    DemoAccount("resident", "13800000009", "小林（示例居民）", "居民", "resident", first_page="/me/meals/"),
+    DemoAccount(
+        "elder",
+        "13800000010",
+        "胡阿姨（示例，78岁）",
+        "老年居民",
+        "elderly resident",
+        elder=True,
+        first_page="/me/meals/",
+    ),
+    DemoAccount(
+        "social_worker",
+        "13800000041",
+        "钱社工（示例）",
+        "社工",
+        "social worker",
+        "social_worker",
+        first_page="/staff/care/day/?street={street}",
+    ),
+    DemoAccount(
+        "care_lead",
+        "13800000042",
+        "孔主任（示例，关爱负责人）",
+        "关爱负责人",
+        "care lead",
+        "care_lead",
+        first_page="/staff/care/?street={street}",
+    ),
 ]
 
 

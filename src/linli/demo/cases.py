@@ -22,12 +22,13 @@ from linli.cases.models import Case, CaseCategory, CaseEvent, CasePhoto, Open311
 from linli.cases.services.reports import categories_default_create, report_create
 from linli.cases.services.sla import cases_sla_sweep
 from linli.cases.services.workflow import case_transition
-from linli.core.models import Grid, Role, RoleAssignment, Street, User
+from linli.core.models import Grid, GridLevel, Role, RoleAssignment, Street, User
 from linli.core.photos import decoding_in_transaction_allowed
-from linli.core.services import role_assign
+from linli.core.services import role_assign, user_get_or_create
 from linli.demo import ACCOUNTS
 
-# (key, category, grid external id, lat, lng, address, description, hours ago, reporter account key)
+# (key, category, grid external id, lat, lng, address, description, hours ago, reporter account key). Each point
+# lies in the compound its address names (wanli_compounds.geojson), so in that compound's unit grid.
 SAMPLES = [
     (
         "fire",
@@ -35,7 +36,7 @@ SAMPLES = [
         "wl-grid-u13",
         31.2650,
         121.3880,
-        "真金路588弄12号楼北侧消防通道",
+        "真华路1155弄12号楼北侧消防通道",
         "两辆私家车停在消防通道上，消防车进不来",
         0.3,
         "rider",
@@ -44,9 +45,9 @@ SAMPLES = [
         "clutter",
         "corridor_clutter",
         "wl-grid-u13",
-        31.2641,
-        121.3872,
-        "真金路588弄8号楼2单元",
+        31.2645,
+        121.3884,
+        "真华路1155弄8号楼2单元",
         "楼道里堆满纸箱和旧家具，楼梯只剩半边能走",
         5,
         "resident",
@@ -57,7 +58,7 @@ SAMPLES = [
         "wl-grid-u21",
         31.2590,
         121.3955,
-        "万镇路500弄门口",
+        "真金路588弄门口",
         "一辆没有牌照的电动车停了两个多月，落满灰",
         30,
         "rider",
@@ -68,7 +69,7 @@ SAMPLES = [
         "wl-grid-u33",
         31.2650,
         121.4030,
-        "大渡河路1888弄5号楼一楼门厅",
+        "大渡河路2018弄5号楼一楼门厅",
         "有人从窗户拉电线到门厅给电动车充电",
         50,
         "rider",
@@ -79,12 +80,12 @@ SAMPLES = [
         "wl-grid-u12",
         31.2590,
         121.3915,
-        "富平路88弄小区主路",
+        "雪松路66弄小区主路",
         "路灯坏了一个多星期，晚上很黑",
         100,
         "elder",
     ),
-    ("other", "other", "wl-grid-u24", 31.2650, 121.3990, "枫桥路520弄", "小区门口有人发小广告", 20, "resident"),
+    ("other", "other", "wl-grid-u24", 31.2650, 121.3990, "万镇路500弄门口", "小区门口有人发小广告", 20, "resident"),
 ]
 
 
@@ -126,6 +127,33 @@ def _staff(street: Street, accounts: dict[str, User]) -> None:
             role_assign(user=user, street=street, role=role, grid=grid)
 
 
+# The other unit grids' workers (the demo's own grid worker, 陈网格员, holds wl-grid-u13): one per unit grid, so
+# a case reported anywhere in the street reaches someone. Sample people; phones 13800000101.. are not real.
+GRID_WORKER_SURNAMES = "吴郑冯褚卫蒋沈韩杨朱秦尤许何吕施孔曹严华金魏陶姜"
+GRID_WORKER_PHONE_BASE = 13800000100
+
+
+def _grid_workers(street: Street) -> int:
+    """A grid worker for every unit grid that has none (idempotent: looked up by grid)."""
+    held = set(
+        RoleAssignment.objects.filter(street=street, role=Role.GRID_WORKER, grid__isnull=False).values_list(
+            "grid_id", flat=True
+        )
+    )
+    made = 0
+    units = Grid.objects.filter(street=street, level=GridLevel.UNIT).order_by("external_id")
+    for n, grid in enumerate(units, start=1):
+        if grid.pk in held:
+            continue
+        surname = GRID_WORKER_SURNAMES[(n - 1) % len(GRID_WORKER_SURNAMES)]
+        user = user_get_or_create(
+            phone=str(GRID_WORKER_PHONE_BASE + n), display_name=f"{surname}网格员（示例，{grid.name}）"
+        )
+        role_assign(user=user, street=street, role=Role.GRID_WORKER, grid=grid)
+        made += 1
+    return made
+
+
 def _cases(street: Street, accounts: dict[str, User], now: dt.datetime) -> int:
     if Case.objects.filter(street=street).exists():
         return 0
@@ -151,8 +179,8 @@ def _cases(street: Street, accounts: dict[str, User], now: dt.datetime) -> int:
     report_create(
         street=street,
         category="corridor_clutter",
-        lat=31.2643,
-        lng=121.3874,
+        lat=31.2647,
+        lng=121.3886,
         description="8号楼楼道堆物，老人上下楼不方便",
         reporter=accounts.get("elder"),
         now=now - dt.timedelta(hours=4),
@@ -190,6 +218,7 @@ def cases_demo_load(street: Street, *, now: dt.datetime | None = None) -> CasesD
         result.categories = len(categories_default_create(street=street))
         accounts = _accounts()
         _staff(street, accounts)
+        _grid_workers(street)
         result.cases = _cases(street, accounts, now)
         result.counts = {
             "categories": result.categories,

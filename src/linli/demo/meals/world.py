@@ -34,6 +34,7 @@ from linli.demo.meals.samples import (
     EXTRA_NAME_SUFFIX,
     EXTRA_PHONE_PREFIX,
 )
+from linli.demo.meals.week import demo_week_load
 from linli.meals.models import (
     DeliveryRun,
     Dish,
@@ -173,7 +174,9 @@ def _residents(street: Street, today: dt.date) -> list[tuple[DemoAccount, Any]]:
         # Top up once per sample street (the entry carries the street, so `--reset` removes it).
         if not WalletEntry.objects.filter(wallet__user=user, kind="topup", street=street).exists():
             wallet_topup(user=user, amount_fen=r.topup_fen, actor=None, street=street, note="示例充值 sample top-up")
-        account = DemoAccount(r.key, r.phone, r.display_name, r.label_zh, r.label_en, elder=r.elder)
+        account = DemoAccount(
+            r.key, r.phone, r.display_name, r.label_zh, r.label_en, elder=r.elder, first_page="/me/meals/"
+        )
         out.append((account, user))
     return out
 
@@ -190,6 +193,7 @@ def demo_meals_load(*, street: Street, today: dt.date | None = None) -> MealsRes
         result.accounts = _residents(street, today)
         if kitchens and not _history_exists(street, today):
             result.counts.update(_history(street, kitchens, today))
+        result.counts.update(demo_week_load(street, kitchens, today))
     return result
 
 

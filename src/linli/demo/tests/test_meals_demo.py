@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from linli.core.models import Street, User
 from linli.demo.loader import demo_load, demo_reset
@@ -53,13 +54,17 @@ def test_demo_meals_world_order_and_reset(capsys):
     assert kitchens["wl-ec-001"].is_elder_canteen
 
     for kitchen in kitchens.values():
-        lunches = Menu.objects.filter(kitchen=kitchen, slot="lunch", status="published")
+        # A week of lunches from today; today's is locked once its cut-off has passed (the week's orders fixed).
+        lunches = Menu.objects.filter(kitchen=kitchen, slot="lunch", date__gte=today)
         assert sorted(m.date for m in lunches) == [today + dt.timedelta(days=n) for n in range(8)]
+        assert all(m.status == ("locked" if m.cutoff_at <= timezone.now() else "published") for m in lunches)
     lunch = Menu.objects.get(kitchen=central, date=today + dt.timedelta(days=1), slot="lunch")
     items = list(lunch.items.select_related("dish"))
     assert len(items) == 7
     assert sum(i.is_elder_discount_set for i in items) == 1
-    assert all(i.sold == 0 for i in items)
+    # Sold: what the week's sample orders took (demo.meals.week), no more.
+    for i in items:
+        assert i.sold == sum(OrderLine.objects.filter(menu_item=i).values_list("quantity", flat=True))
     assert any(i.half_price_fen for i in items) and any(i.daily_limit for i in items)
     assert any("soft" in i.dish.tags for i in items) and any("low_salt" in i.dish.tags for i in items)
     assert any(i.dish.allergens for i in items)
@@ -105,7 +110,8 @@ def test_demo_meals_world_order_and_reset(capsys):
     out = capsys.readouterr().out
     assert "13800000011" in out and "meals:" in out
     street = Street.objects.get(code="wanli")
-    assert not Order.objects.filter(date__gte=today).exists()  # the live order is gone, the history rebuilt
+    # The live order is gone; the history and the week's sample orders are rebuilt.
+    assert not Order.objects.filter(date__gte=today, user=elder, destination_place=point).exists()
     assert Kitchen.objects.filter(street=street).count() == 5
     assert_wallets_match_their_ledgers()
     assert not WalletEntry.objects.filter(order_id=order.pk).exists()

@@ -14,6 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
+from linli.core.i18n import choice_label
 from linli.core.models import User
 from linli.core.phones import mask_phone
 from linli.core.selectors import require_role, user_has_role, user_street_ids
@@ -21,6 +22,7 @@ from linli.meals.models import (
     DeliveryRun,
     DeliveryStop,
     DestinationType,
+    DishTag,
     Kitchen,
     Menu,
     Order,
@@ -244,9 +246,10 @@ def labels_list(*, kitchen: Kitchen, on: date, slot: str, actor: User) -> list[d
         for line in order.lines.all():
             lines.append({"dish": line.dish_name, "quantity": line.quantity, "half": line.half})
             for tag in line.menu_item.dish.tags or []:
-                zh = LABEL_TAGS.get(tag)
-                if zh and zh not in tags:
-                    tags.append(zh)
+                # The tag in the page's language (软烂 / Soft): a label printed from an English page is English.
+                said = str(choice_label(DishTag, tag)) if tag in LABEL_TAGS else ""
+                if said and said not in tags:
+                    tags.append(said)
         labels.append(
             {
                 "order_id": order.pk,

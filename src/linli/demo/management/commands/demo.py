@@ -71,12 +71,13 @@ class Command(BaseCommand):
             summary = ", ".join(f"{k} {v}" for k, v in counts.items())
             out.write(f"  {name}: {summary}")
         out.write("")
-        rows = [["角色 role", "称呼 name", "手机号 phone", "登录方式 how to sign in"]]
+        rows = [["角色 role", "称呼 name", "手机号 phone", "先看 first page", "登录方式 how to sign in"]]
         for account, _user in result.accounts:
             how = "手机验证码 SMS code at /login/"
             if account.superuser:
                 how += "；后台 /admin/ 密码见下 password below"
-            rows.append([f"{account.label_zh} {account.label_en}", account.display_name, account.phone, how])
+            first = account.first_page.format(street=street.code)
+            rows.append([f"{account.label_zh} {account.label_en}", account.display_name, account.phone, first, how])
         out.write("演示账号 Demo logins（示例号码，非真实手机号 / sample numbers, not real phones）:")
         for line in _table(rows):
             out.write("  " + line)
