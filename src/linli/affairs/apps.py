@@ -24,3 +24,4 @@ class AffairsConfig(AppConfig):
         transfers.importer_register("affairs", items_import, reads="text")
         transfers.exporter_register("affairs", selectors.items_export_csv)
         assistant_hooks.answer_provider_register("affairs", assistant_answers.affairs_answer)
+        assistant_hooks.card_type_register("affair", assistant_answers.affair_card_exists)

@@ -6,21 +6,47 @@ when that is more confident than the engine's own reading of the question (or th
 answers `None` when the question is not about its domain. Its answer is an `EngineAnswer` with `Card`s and
 `Action`s (re-exported here), each built from a row it just read, like the engine's own cards. Affairs answers
 "X 怎么办 / 要带什么" from its item catalogue.
+
+`card_type_register(type, exists)`: a provider whose cards have a type of its own (`"affair"`) says how to check
+that a card's object exists, `exists(card_id) -> bool`; the evaluation (`linli assistant eval`) fails an answer
+whose card points at nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from linli.assistant.engine.cards import Action, Card, EngineAnswer
 from linli.core.models import Street
 
-__all__ = ["Action", "AnswerProvider", "Card", "EngineAnswer", "answer_provider_register", "answer_providers"]
+__all__ = [
+    "Action",
+    "AnswerProvider",
+    "Card",
+    "EngineAnswer",
+    "answer_provider_register",
+    "answer_providers",
+    "card_type_register",
+    "card_type_exists",
+]
 
 AnswerProvider = Callable[..., EngineAnswer | None]
 
 _PROVIDERS: dict[str, AnswerProvider] = {}
+_CARD_TYPES: dict[str, Callable[[Any], bool]] = {}
+
+
+def card_type_register(card_type: str, exists: Callable[[Any], bool]) -> None:
+    """Register how to check that a card of a provider's own type points at an existing object."""
+    _CARD_TYPES[card_type] = exists
+
+
+def card_type_exists(card_type: str, card_id: Any) -> bool | None:
+    """Whether the object of a provider's card exists; None when no provider registered the type."""
+    exists = _CARD_TYPES.get(card_type)
+    return None if exists is None else bool(exists(card_id))
 
 
 def answer_provider_register(key: str, provider: AnswerProvider) -> None:

@@ -51,6 +51,11 @@ def item_card(item: Item) -> Card:
     return Card("affair", item.pk, item.name, item.department, url, tuple(actions))
 
 
+def affair_card_exists(card_id: int | str) -> bool:
+    """Whether an "affair" card's item exists (the assistant's evaluation checks every card)."""
+    return Item.objects.filter(pk=card_id).exists()
+
+
 def affairs_answer(*, question: str, street: Street, lang: str, now: dt.datetime) -> EngineAnswer | None:
     found = selectors.item_best_match(street=street, q=question)
     if found is None:
@@ -62,7 +67,9 @@ def affairs_answer(*, question: str, street: Street, lang: str, now: dt.datetime
     elif score >= 5 and asking:
         confidence = 0.85
     elif score >= 10:
-        confidence = 0.7
+        # Names an affair without asking how to handle it ("老年人打太极的活动有吗" shares words with 老年综合津贴):
+        # answered only when the engine has no reading of the question at all.
+        confidence = 0.3
     else:
         return None
     with override(lang):

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from django.urls import Resolver404, resolve
 
 from linli.activities.models import Activity
+from linli.assistant import hooks
 from linli.assistant.engine import answer, dates
 from linli.assistant.engine.cards import Card
 from linli.core.models import Committee, Street
@@ -94,6 +95,9 @@ def card_exists(card: Card, street: Street) -> bool:
             return Street.objects.filter(pk=pk, hotline__isnull=False).exists()
         if kind == "committee":
             return Committee.objects.filter(pk=pk).exists()
+    provided = hooks.card_type_exists(card.type, card.id)  # a higher domain's own card type
+    if provided is not None:
+        return provided
     if card.type == "page":  # one of the site's own pages
         try:
             resolve(card.url)
