@@ -110,3 +110,9 @@ def local_name(row: Any, field: str = "name") -> Any:
         if english:
             return english
     return chinese if chinese is not None else ""
+
+
+def local_name_lazy(row: Any, field: str = "name") -> Any:
+    """`local_name`, read when the text is rendered (in a lazy message built before the reader's language is
+    known, such as a Problem's detail)."""
+    return lazy(lambda: str(local_name(row, field)), str)()

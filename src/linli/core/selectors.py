@@ -10,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
+from linli.core.i18n import local_name_lazy
 from linli.core.models import Committee, Compound, Role, RoleAssignment, Street, User
 
 
@@ -56,7 +57,7 @@ def require_role(user: User, *, street: Street, roles: Iterable[str] = (Role.ADM
     if not user_has_role(user, street=street, roles=roles):
         raise Problem(
             "permission_denied",
-            detail=format_lazy(_("您在{street}没有所需的角色"), street=street.name),
+            detail=format_lazy(_("您在{street}没有所需的角色"), street=local_name_lazy(street)),
         )
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import ACTIVE_BOOKING_STATUSES, Activity, Audience, BookingSource
 from linli.core.errors import Problem
+from linli.core.i18n import local_name_lazy
 from linli.core.models import Role, RoleAssignment
 from linli.core.selectors import user_has_role
 
@@ -93,7 +94,7 @@ def limit_reached(street: Any, live: int) -> Problem:
         "booking_limit_reached",
         detail=format_lazy(
             _("您在{street}已有 {live} 个未开始的活动预约，上限为 {limit} 个"),
-            street=street.name,
+            street=local_name_lazy(street),
             live=live,
             limit=street.booking_limit,
         ),

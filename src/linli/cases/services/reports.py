@@ -52,6 +52,7 @@ from linli.cases.services import fast, push
 from linli.cases.services.case_states import MACHINE as CASE_MACHINE
 from linli.core.errors import Problem, field_error
 from linli.core.geo import haversine_m
+from linli.core.i18n import local_name_lazy
 from linli.core.models import Grid, GridLevel, Role, Street
 from linli.core.notifications import notify_user
 from linli.core.photos import ProcessedPhoto, photo_process
@@ -211,7 +212,7 @@ def _check_coordinates(lat: Any, lng: Any) -> tuple[float, float]:
 def _outside(street: Street) -> Problem:
     return Problem(
         "outside_street",
-        detail=format_lazy(_("该位置不在{street}范围内，请确认定位或联系所在街道"), street=street.name),
+        detail=format_lazy(_("该位置不在{street}范围内，请确认定位或联系所在街道"), street=local_name_lazy(street)),
     )
 
 

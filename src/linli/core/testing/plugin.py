@@ -32,6 +32,7 @@ from django.core.asgi import get_asgi_application
 from django.core.cache import cache
 from django.db import connection, connections
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
+from django.utils import translation
 from django.utils.module_loading import import_string
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -225,6 +226,15 @@ def _forget_cached_tokens() -> Iterator[None]:
     token_cache_forget()
     yield
     token_cache_forget()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the site's default language: a request a test made in English (LocaleMiddleware
+    activates the reader's language in the thread) must not make the next test's texts English."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

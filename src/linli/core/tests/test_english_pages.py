@@ -345,6 +345,20 @@ def test_problem_renders_in_the_readers_language():
     assert "找不到该内容 / " + en["title"] in printed and "没有编号为 7 的配送批次 / " + en["detail"] in printed
 
 
+@pytest.mark.django_db
+def test_a_problem_naming_the_street_names_it_in_the_readers_language():
+    from linli.core.errors import Problem
+    from linli.core.selectors import require_role
+    from linli.core.tests.factories import StreetFactory, UserFactory
+
+    street = StreetFactory(name="万里街道", name_en="Wanli Subdistrict")
+    with pytest.raises(Problem) as refused:
+        require_role(UserFactory(), street=street)
+    zh, en = refused.value.as_dict("zh-hans"), refused.value.as_dict("en")
+    assert "万里街道" in zh["detail"]
+    assert "Wanli Subdistrict" in en["detail"] and not CJK.search(en["detail"])
+
+
 # ------------------------------------------------------------------------------------------------ pages
 
 

@@ -35,7 +35,7 @@ from linli.meals.services.order_states import LIVE_STATUSES
 from linli.places.models import Place
 
 HOME_KEY = "home"
-HOME_LABEL = "送餐上门"
+HOME_LABEL = _("送餐上门")
 LABEL_TAGS = {"soft": "软烂", "low_salt": "少盐"}
 
 
@@ -133,7 +133,7 @@ def production_list(*, kitchen: Kitchen, on: date, slot: str, actor: User) -> di
         dest = destinations.get(key)
         if dest is None:
             if key == HOME_KEY:
-                dest = DestinationCount(key=key, type="home", label=HOME_LABEL)
+                dest = DestinationCount(key=key, type="home", label=str(HOME_LABEL))
             else:
                 dest = DestinationCount(
                     key=key,
@@ -223,7 +223,7 @@ def pickup_qr_svg(code: str) -> str:
 
 def destination_label(order: Order) -> str:
     if order.destination_type == DestinationType.HOME or order.destination_place_id is None:
-        return f"{HOME_LABEL} · {order.home_address}" if order.home_address else HOME_LABEL
+        return f"{HOME_LABEL} · {order.home_address}" if order.home_address else str(HOME_LABEL)
     name = order.destination_place.name if order.destination_place else ""
     if order.activity_id and order.activity:
         return f"{name} · {order.activity.title}"

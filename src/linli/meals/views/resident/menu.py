@@ -180,7 +180,7 @@ def _destinations(
         and kitchen.home_delivery
         and profile.street_id == kitchen.street_id
     ):
-        options.append({"value": "home", "kind": "home", "label": "送餐上门", "note": profile.home_address})
+        options.append({"value": "home", "kind": "home", "label": _("送餐上门"), "note": profile.home_address})
     default = options[0]["value"] if options else ""
     return options, default
 

@@ -68,7 +68,7 @@ def _collect_available() -> bool:
 
 def _destination_label(order: Order) -> str:
     if order.destination_type == DestinationType.HOME:
-        return f"送餐上门 · {order.home_address}" if order.home_address else "送餐上门"
+        return f"{_('送餐上门')} · {order.home_address}" if order.home_address else _("送餐上门")
     venue = order.destination_place
     if order.destination_type == DestinationType.ACTIVITY and order.activity is not None:
         place = venue.name if venue is not None else ""
