@@ -203,7 +203,11 @@ def calls_sweep(*, now: datetime | None = None) -> dict[str, int]:
     soonest = timedelta(seconds=policy.shortest("ack_seconds"))
     for call_id in Call.objects.filter(status=S.NEW, created_at__lte=now - soonest).values_list("pk", flat=True):
         with transaction.atomic():
-            call = Call.objects.select_for_update(of=("self",)).select_related("committee", "street", "person").get(pk=call_id)
+            call = (
+                Call.objects.select_for_update(of=("self",))
+                .select_related("committee", "street", "person")
+                .get(pk=call_id)
+            )
             if call.status != S.NEW or call.created_at > now - policy.ack_within(
                 policy.policy_for(call.street_id, policies)
             ):
@@ -219,7 +223,11 @@ def calls_sweep(*, now: datetime | None = None) -> dict[str, int]:
         due = Call.objects.filter(status__in=statuses, kind=CallKind.EMERGENCY, created_at__lte=now - soonest)
         for call_id in due.values_list("pk", flat=True):
             with transaction.atomic():
-                call = Call.objects.select_for_update(of=("self",)).select_related("committee", "street", "person").get(pk=call_id)
+                call = (
+                    Call.objects.select_for_update(of=("self",))
+                    .select_related("committee", "street", "person")
+                    .get(pk=call_id)
+                )
                 within = timedelta(minutes=getattr(policy.policy_for(call.street_id, policies), field))
                 if step in (call.late_steps or []) or call.status not in statuses or call.created_at > now - within:
                     continue
