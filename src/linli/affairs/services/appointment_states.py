@@ -12,15 +12,10 @@ The window queue (its own models, migration 0002+) moves appointments with `MACH
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.affairs.models import Appointment, AppointmentEvent, AppointmentStatus
-from linli.core.errors import Problem
-from linli.core.i18n import choice_label
-from linli.core.transitions import StateMachine, Step
+from linli.core.transitions import StateMachine, event_row, refusal
 
 S = AppointmentStatus
 
@@ -43,28 +38,12 @@ STAMP: dict[str, str] = {
 }
 
 
-def invalid_transition(appointment: Appointment, from_status: str, to_status: str) -> Problem:
-    return Problem(
-        "appointment_invalid_transition",
-        detail=format_lazy(
-            _("预约 {code} 当前为「{status}」，不能改为「{to_status}」"),
-            code=appointment.code,
-            status=choice_label(AppointmentStatus, from_status),
-            to_status=choice_label(AppointmentStatus, to_status),
-        ),
-        extra={"from_status": from_status, "to_status": to_status},
-    )
-
-
-def _event_row(step: Step[Appointment]) -> dict[str, Any]:
-    return {
-        "appointment": step.obj.pk,
-        "at": step.now,
-        "actor": step.actor_id,
-        "from_status": step.from_status,
-        "to_status": step.to_status,
-        "note": step.note[:500],
-    }
+invalid_transition = refusal(
+    "appointment_invalid_transition",
+    AppointmentStatus,
+    _("预约 {code} 当前为「{status}」，不能改为「{to_status}」"),
+    code=lambda a: a.code,
+)
 
 
 MACHINE = StateMachine(
@@ -74,5 +53,5 @@ MACHINE = StateMachine(
     stamps=STAMP,
     event_model=AppointmentEvent,
     event_fields=("appointment", "at", "actor", "from_status", "to_status", "note"),
-    event_row=_event_row,
+    event_row=event_row("appointment"),
 )

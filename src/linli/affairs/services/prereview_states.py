@@ -10,15 +10,10 @@ withdrawn), by the beat task `affairs.purge_prereview_files`.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.affairs.models import PreReview, PreReviewEvent, PreReviewStatus
-from linli.core.errors import Problem
-from linli.core.i18n import choice_label
-from linli.core.transitions import StateMachine, Step
+from linli.core.transitions import StateMachine, event_row, refusal
 
 S = PreReviewStatus
 
@@ -42,28 +37,12 @@ STAMP: dict[str, str] = {
 }
 
 
-def invalid_transition(prereview: PreReview, from_status: str, to_status: str) -> Problem:
-    return Problem(
-        "prereview_invalid_transition",
-        detail=format_lazy(
-            _("预审 {code} 当前为「{status}」，不能改为「{to_status}」"),
-            code=prereview.code,
-            status=choice_label(PreReviewStatus, from_status),
-            to_status=choice_label(PreReviewStatus, to_status),
-        ),
-        extra={"from_status": from_status, "to_status": to_status},
-    )
-
-
-def _event_row(step: Step[PreReview]) -> dict[str, Any]:
-    return {
-        "prereview": step.obj.pk,
-        "at": step.now,
-        "actor": step.actor_id,
-        "from_status": step.from_status,
-        "to_status": step.to_status,
-        "note": step.note[:500],
-    }
+invalid_transition = refusal(
+    "prereview_invalid_transition",
+    PreReviewStatus,
+    _("预审 {code} 当前为「{status}」，不能改为「{to_status}」"),
+    code=lambda p: p.code,
+)
 
 
 MACHINE = StateMachine(
@@ -73,5 +52,5 @@ MACHINE = StateMachine(
     stamps=STAMP,
     event_model=PreReviewEvent,
     event_fields=("prereview", "at", "actor", "from_status", "to_status", "note"),
-    event_row=_event_row,
+    event_row=event_row("prereview"),
 )

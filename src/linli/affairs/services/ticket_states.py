@@ -11,15 +11,10 @@ waiting → cancelled                      (the person left; the front desk take
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.affairs.models import QueueTicket, QueueTicketEvent, TicketStatus
-from linli.core.errors import Problem
-from linli.core.i18n import choice_label
-from linli.core.transitions import StateMachine, Step
+from linli.core.transitions import StateMachine, event_row, refusal
 
 S = TicketStatus
 
@@ -45,28 +40,12 @@ STAMP: dict[str, str] = {
 }
 
 
-def invalid_transition(ticket: QueueTicket, from_status: str, to_status: str) -> Problem:
-    return Problem(
-        "ticket_invalid_transition",
-        detail=format_lazy(
-            _("{number} 号当前为「{status}」，不能改为「{to_status}」"),
-            number=ticket.number,
-            status=choice_label(TicketStatus, from_status),
-            to_status=choice_label(TicketStatus, to_status),
-        ),
-        extra={"from_status": from_status, "to_status": to_status},
-    )
-
-
-def _event_row(step: Step[QueueTicket]) -> dict[str, Any]:
-    return {
-        "ticket": step.obj.pk,
-        "at": step.now,
-        "actor": step.actor_id,
-        "from_status": step.from_status,
-        "to_status": step.to_status,
-        "note": step.note[:500],
-    }
+invalid_transition = refusal(
+    "ticket_invalid_transition",
+    TicketStatus,
+    _("{number} 号当前为「{status}」，不能改为「{to_status}」"),
+    number=lambda t: t.number,
+)
 
 
 MACHINE = StateMachine(
@@ -76,5 +55,5 @@ MACHINE = StateMachine(
     stamps=STAMP,
     event_model=QueueTicketEvent,
     event_fields=("ticket", "at", "actor", "from_status", "to_status", "note"),
-    event_row=_event_row,
+    event_row=event_row("ticket"),
 )
