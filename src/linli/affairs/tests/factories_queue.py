@@ -7,7 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 
 from linli.affairs.models import (
@@ -67,6 +69,10 @@ def appointment_today(
     item = item or world.items["ssc"]
     user = user or UserFactory()
     start = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=minutes_from_now)
+    if timezone.localdate(start, ZoneInfo("Asia/Shanghai")) != timezone.localdate(
+        timezone.now(), ZoneInfo("Asia/Shanghai")
+    ):
+        pytest.skip("too close to midnight (Shanghai) for a same-day appointment")
     slot = Slot.objects.create(resource=resource, start=start, end=start + timedelta(minutes=30), places=3, booked=1)
     prereview = None
     if prereview_status:
