@@ -27,7 +27,25 @@ MEDIA_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
+    # Host candidates as plain addresses, never mDNS names: a CI sandbox may not resolve multicast DNS.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
+
+# The state of a page's call, for the message of a connection that never came (CI has no screen to look at).
+DIAGNOSE_JS = """async () => {
+  const api = window.linliRemote || {};
+  const pc = api.pc;
+  const out = {state: api.state, pc: null, candidates: []};
+  if (!pc) { return out; }
+  out.pc = {connection: pc.connectionState, ice: pc.iceConnectionState, gathering: pc.iceGatheringState,
+            signaling: pc.signalingState};
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === "local-candidate" || s.type === "remote-candidate" || s.type === "candidate-pair") {
+      out.candidates.push([s.type, s.address || "", s.port || "", s.protocol || "", s.state || ""].join(" "));
+    }
+  });
+  return out;
+}"""
 
 # framesDecoded of every inbound video RTP stream of the page's peer connection.
 FRAMES_JS = """async () => {
@@ -55,7 +73,20 @@ def _page(browser: Any, server: Any, user: Any) -> Any:
     context.set_default_timeout(15_000)
     context.grant_permissions(["camera", "microphone"], origin=server.url)
     context.add_cookies([session_cookie(server, user)])
-    return watch_errors(context.new_page())
+    page = watch_errors(context.new_page())
+    page.console_lines = []
+    page.on("console", lambda msg: page.console_lines.append(f"{msg.type}: {msg.text}"))
+    return page
+
+
+def _wait_connected(*pages: Any, timeout: float = 30_000) -> None:
+    """Both sides' calls reach 'connected', or the assertion says where each one stood."""
+    try:
+        for page in pages:
+            page.wait_for_selector("#rv-state[data-state='connected']", timeout=timeout)
+    except Exception as exc:  # playwright's TimeoutError: say what the peer connections saw
+        report = [(page.evaluate(DIAGNOSE_JS), page.console_lines[-20:], page.errors) for page in pages]
+        raise AssertionError(f"the call did not connect: {report}") from exc
 
 
 def _frames_flow(page: Any, tracks: int, timeout: float = 30.0) -> list[int]:
@@ -90,8 +121,7 @@ def test_remote_point_and_window_video_both_ways_with_document_camera(asgi_live_
     clerk.wait_for_selector("#rv-page[data-side='clerk']")
 
     # Both sides connect: the resident's camera reaches the clerk, the clerk's reaches the remote point.
-    clerk.wait_for_selector("#rv-state[data-state='connected']", timeout=30_000)
-    remote.wait_for_selector("#rv-state[data-state='connected']", timeout=30_000)
+    _wait_connected(clerk, remote)
     assert max(_frames_flow(clerk, 1)) > 0
     assert max(_frames_flow(remote, 1)) > 0
 
@@ -164,7 +194,7 @@ def test_recording_only_when_the_street_turns_it_on_with_notice_on_both_screens(
     clerk.goto(f"{server.url}/staff/affairs/window/?counter={world.counters[0].pk}")
     clerk.click(f"#answer-{session.pk}")
     clerk.wait_for_selector("#recording-notice")
-    clerk.wait_for_selector("#rv-state[data-state='connected']", timeout=30_000)
+    _wait_connected(clerk)
     clerk.wait_for_function("() => window.linliRemote.recorded > 0", timeout=20_000)
     clerk.click("#rv-hangup")
     clerk.wait_for_url("**/staff/affairs/window/**")

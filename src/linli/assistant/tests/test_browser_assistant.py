@@ -140,6 +140,7 @@ def test_map_panel_elder_mode_and_axe(live_server, live_world, browser_context_f
     page.wait_for_selector(".leaflet-marker-icon.marker")
     assert page.is_hidden("#assistant-panel")
     shoot(page, "assistant-map-entry-phone")
+    page.wait_for_selector("#assistant-open[data-ready='1']", state="attached")
     page.click("#assistant-open")
     assert page.is_visible("#assistant-panel")
     answer = ask(page, "这个月有什么活动")
@@ -149,6 +150,7 @@ def test_map_panel_elder_mode_and_axe(live_server, live_world, browser_context_f
     meal = world.place("meal")
     page.goto(f"{live_server.url}/s/{world.street.code}/?from={meal.lat - 0.001:.6f},{meal.lng:.6f}")
     page.wait_for_selector(".leaflet-marker-icon.marker")
+    page.wait_for_selector("#assistant-open[data-ready='1']", state="attached")
     page.click("#assistant-open")
     near = ask(page, "附近哪里可以吃饭")
     assert near.get_attribute("data-intent") == "nearest_place"

@@ -216,5 +216,6 @@
     });
     closer.addEventListener("click", close);
     panel.addEventListener("keydown", function (evt) { if (evt.key === "Escape") { close(); } });
+    opener.dataset.ready = "1";  /* opens the panel from here on (before this, the link goes to the chat page) */
   }
 }());
