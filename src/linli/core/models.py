@@ -169,6 +169,9 @@ class Role(models.TextChoices):
     RIDER = "rider", _("骑手 rider")
     SOCIAL_WORKER = "social_worker", _("社工 social worker")
     CARE_LEAD = "care_lead", _("关爱负责人 care lead")
+    EMPLOYMENT_WORKER = "employment_worker", _("就业服务专员 employment station worker")
+    EMPLOYMENT_HEAD = "employment_head", _("就业服务站站长 employment station head")
+    BUILDING_HEAD = "building_head", _("楼组长 building-group head")
 
 
 STAFF_ROLES = frozenset(r for r in Role if r != Role.RIDER)
