@@ -78,6 +78,13 @@ class Database:
     def drop(self) -> None:
         pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
+    def execute(self, sql: str) -> None:
+        """One statement without rows (ANALYZE, VACUUM), outside a transaction."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql)
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         import psycopg
 

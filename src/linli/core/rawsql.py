@@ -94,6 +94,41 @@ def fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
         return cursor.fetchone()
 
 
+def fetch_all(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def field_converter(model: type[models.Model], name: str) -> Any:
+    """value -> Python value of the column of field `name` read by a raw cursor, as the ORM converts it (SQLite
+    gives datetimes as text, PostgreSQL as datetimes already: there it is the identity)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    return _field_converter(conn.alias, conn.vendor, model, name)
+
+
+@cache
+def _field_converter(alias: str, vendor: str, model: type[models.Model], name: str) -> Any:
+    conn = connections[alias]
+    f = model._meta.get_field(name)
+    assert isinstance(f, models.Field), f"{model.__name__}.{name} is not a concrete field"
+    col = f.get_col(model._meta.db_table)
+    converters = tuple(conn.ops.get_db_converters(col) + col.get_db_converters(conn))
+    if not converters:
+        return _identity
+
+    def convert(value: Any) -> Any:
+        for converter in converters:
+            value = converter(value, col, conn)
+        return value
+
+    return convert
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
 def insert(model: type[models.Model], values: dict[str, Any]) -> int:
     """INSERT one row (values by field name, prepared by the fields themselves) and return its primary key."""
     conn = connections[DEFAULT_DB_ALIAS]

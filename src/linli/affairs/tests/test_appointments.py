@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from linli.affairs.models import Appointment, AppointmentStatus, Resource, Slot, SlotTemplate, Suspension
+from linli.affairs.selectors import slots_free, slots_free_rows
 from linli.affairs.services import appointments as svc
 from linli.affairs.services import slots as slot_services
 from linli.affairs.services.appointment_states import MACHINE, TRANSITIONS
@@ -379,3 +380,59 @@ def test_staff_book_for_a_caller_page(world: Any, client: Any, django_capture_on
     a = Appointment.objects.get(user__phone="+8613912345678")
     assert a.source == "staff" and a.booked_by == world.clerk
     assert OutboxSmsBackend.outbox[-1].phone == "+8613912345678"
+
+
+def test_the_slots_api_answers_what_the_slot_rules_allow(world: Any, client: Any) -> None:
+    """`slots_free_rows` (the API's one statement) and `slots_free` (the ORM query the pages use) give the same
+    slots: templates for every item or naming this one, slots made by hand; never a closed, full, inactive,
+    other-kind, too-soon or too-far one; a place and a time window narrow it."""
+    other = slot_services.template_add(resource=world.window, days="Mo-Su", times="09:00-10:00", minutes=30,
+                                       places=2, items=["YL002"], materialise=False)  # fmt: skip
+    mine = slot_services.template_add(resource=world.window, days="Mo-Su", times="14:00-15:00", minutes=30,
+                                      places=2, items=["SB001"], materialise=False)  # fmt: skip
+    everyone = slot_services.template_add(resource=world.remote, days="Mo-Su", times="16:00-17:00", minutes=30,
+                                          places=2, materialise=False)  # fmt: skip
+    home = Resource.objects.create(street=world.street, place=world.centre, name="上门", kind="home")
+    shut = Resource.objects.create(street=world.street, place=world.centre, name="停用窗口", is_active=False)
+
+    def slot(days: int, hour: int, minute: int = 0, **kw: Any) -> Slot:
+        start = _at(days, hour, minute)
+        kw.setdefault("resource", world.window)
+        return SlotFactory(start=start, end=start + dt.timedelta(minutes=30), **kw)
+
+    expected = {
+        slot(1, 14, template=mine).pk,
+        slot(1, 16, template=everyone, resource=world.remote).pk,
+        slot(2, 10).pk,  # made by hand
+        slot(3, 14, 30, template=mine, places=3, booked=2).pk,
+    }
+    slot(1, 9, template=other)  # a template for another item only
+    slot(2, 11, closed=True)
+    slot(2, 12, places=2, booked=2)
+    slot(2, 13, resource=home)  # a channel the item does not offer
+    slot(2, 14, resource=shut)
+    slot(0, 0, 1)  # before the minimum notice (or past)
+    slot(world.card.max_days_ahead + 2, 10)
+
+    def api(**kw: Any) -> list[dict[str, Any]]:
+        return slots_free_rows(item=world.card, **kw)
+
+    rows = api()
+    assert [r["id"] for r in rows] == [s.pk for s in slots_free(item=world.card)]
+    assert {r["id"] for r in rows} == expected
+    assert [r["start"] for r in rows] == sorted(r["start"] for r in rows)
+    by_id = {r["id"]: r for r in rows}
+    full = Slot.objects.get(template=mine, booked=2)
+    assert by_id[full.pk]["free"] == 1 and by_id[full.pk]["start"] == _at(3, 14, 30).isoformat()
+    assert by_id[full.pk]["resource"] == {
+        "id": world.window.pk, "name": "1号窗口", "kind": "window", "place_id": world.centre.pk,
+        "place_name": world.centre.name,
+    }  # fmt: skip
+    assert {r["id"] for r in api(place=world.remote_place.pk)} == {
+        s.pk for s in slots_free(item=world.card, place=world.remote_place.pk)
+    }
+    assert len(api(place=world.remote_place.pk)) == 1
+    window = {"start": _at(2, 0), "end": _at(3, 0)}
+    assert [r["id"] for r in api(**window)] == [s.pk for s in slots_free(item=world.card, **window)]
+    assert len(api(limit=2)) == 2
+    assert client.get(f"/api/v1/affairs/slots?item={world.card.pk}").json() == rows
