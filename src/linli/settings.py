@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "linli.access",
     "linli.affairs",
     "linli.care",
+    "linli.volunteers",
     "linli.demo",  # `linli demo`: the sample street, composed over every domain
 ]
 
@@ -191,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
     "affairs-escalate-prereviews": {"task": "affairs.escalate_prereviews", "schedule": 300.0},
     "affairs-purge-prereview-files": {"task": "affairs.purge_prereview_files", "schedule": 3600.0},
     "affairs-materialise-slots": {"task": "affairs.materialise_slots", "schedule": 3600.0 * 6},
+    # Volunteers: shift reminders the day before, no-shows an hour after a shift, teachers' class hours.
+    "volunteers-send-reminders": {"task": "volunteers.send_reminders", "schedule": 600.0},
+    "volunteers-no-show-sweep": {"task": "volunteers.no_show_sweep", "schedule": 1800.0},
+    "volunteers-credit-classes": {"task": "volunteers.credit_classes", "schedule": 1800.0},
 }
 
 # Languages: zh-Hans first, English second.
