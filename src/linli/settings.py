@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "linli.affairs",
     "linli.care",
     "linli.volunteers",
+    "linli.jobs",
     "linli.demo",  # `linli demo`: the sample street, composed over every domain
 ]
 
@@ -185,6 +186,8 @@ CELERY_BEAT_SCHEDULE = {
     "access-alert-sweep": {"task": "access.alert_sweep", "schedule": 60.0},
     # Care: the calls' clocks (60 s acknowledge), the missed check-in ladder, the 8-hour channel, follow-ups.
     "care-sweep": {"task": "care.sweep", "schedule": 15.0},
+    # Jobs: employers reminded after 14 days without an answer; 60 days declines automatically.
+    "jobs-sweep": {"task": "jobs.sweep", "schedule": 3600.0},
     # Affairs: appointment reminders, no-shows (and the no-show rule), pre-reviews past their review deadline
     # escalated to the centre's head, files deleted after retention, slots made for the next 60 days.
     "affairs-send-reminders": {"task": "affairs.send_reminders", "schedule": 300.0},

@@ -207,6 +207,7 @@ EXCLUDED: dict[str, str] = {
     "care:people_csv": "a CSV download",
     "affairs:prereview_file": "a pre-review's file (an image or a PDF), for its owner and the reviewers",
     "affairs:my_appointment_ics": "an iCalendar file",
+    "jobs:": "jobs pages join the tour with the demo's employment station data (issue 18 item 9)",
 }
 
 # Chinese that stays on an English page on purpose (beyond the street's own data: names of places, people,

@@ -23,6 +23,7 @@ urlpatterns: list = [
     path("", include("linli.assistant.urls")),
     path("", include("linli.affairs.urls")),
     path("", include("linli.care.urls")),
+    path("", include("linli.jobs.urls")),
     path("open311/v2/", include("linli.cases.open311")),
 ]
 if settings.DEBUG:

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+app_name = "jobs"
+
+urlpatterns = [
+    path("", include("linli.jobs.views.public")),
+    path("", include("linli.jobs.views.staff")),
+]
