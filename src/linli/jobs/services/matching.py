@@ -21,7 +21,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
-from linli.core.i18n import Text, choice_label
+from linli.core.i18n import Text, choice_label, join_lazy
 from linli.jobs.models import Constraint, HoursKind, Job, JobStatus, Seeker, Shift, TravelMode
 from linli.jobs.services import travel
 from linli.jobs.taxonomy import OCCUPATIONS, skill_label
@@ -192,7 +192,7 @@ def _shift_names(codes: list[str]) -> str:
 
 
 def _marked(text: Text, mark: str) -> Text:
-    return format_lazy("{text}{mark}", text=text, mark=mark)
+    return join_lazy([text, mark], "")
 
 
 def reason_text(r: dict[str, Any]) -> Text:
@@ -200,7 +200,7 @@ def reason_text(r: dict[str, Any]) -> Text:
     kind = r.get("kind")
     mark = " ✓" if r.get("ok") else " ✗"
     if kind == "skill":
-        return format_lazy("{skill}{mark}", skill=skill_label(str(r.get("skill"))), mark=mark)
+        return _marked(skill_label(str(r.get("skill"))), mark)
     if kind == "occupation":
         occupation = OCCUPATIONS.get(str(r.get("occupation")))
         return _marked(format_lazy(_("想做{occupation}"), occupation=occupation.name if occupation else ""), mark)
@@ -217,13 +217,13 @@ def reason_text(r: dict[str, Any]) -> Text:
     if kind == "shifts":
         if r.get("ok"):
             if r.get("hours_kind") == HoursKind.FLEXIBLE:
-                return format_lazy("{text}{mark}", text=_("时间灵活"), mark=mark)
+                return _marked(_("时间灵活"), mark)
             return _marked(format_lazy(_("{shifts}班次合适"), shifts=_shift_names(list(r.get("job") or []))), mark)
         return _marked(format_lazy(_("只能做{shifts}"), shifts=_shift_names(list(r.get("seeker") or []))), mark)
     if kind == "hours_kind":
         return _marked(format_lazy(_("这是{kind}岗位"), kind=choice_label(HoursKind, str(r.get("hours_kind")))), mark)
     if kind == "constraint":
-        return format_lazy("{c}{mark}", c=choice_label(Constraint, str(r.get("constraint"))), mark=mark)
+        return _marked(choice_label(Constraint, str(r.get("constraint"))), mark)
     return str(kind)
 
 

@@ -79,3 +79,11 @@ def test_seekers_for_a_job(world: JobsWorld) -> None:
     afternoon = survey(world, name="李叔", shifts=["afternoon"])
     found = matching.job_matches(world.near_morning)
     assert [m.seeker_id for m in found] == [near.pk, afternoon.pk]
+
+
+def test_reasons_in_english(world: JobsWorld) -> None:
+    found = matching.seeker_matches(survey(world))
+    with translation.override("en"):
+        assert "Walk 10 min" in _texts(found[0])
+        assert "Vegetable preparation ✓" in _texts(found[0])
+        assert "Only available: morning ✗" in _texts(found[1])
