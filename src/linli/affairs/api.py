@@ -40,7 +40,7 @@ from linli.affairs.schemas import (
 from linli.affairs.services import appointments as appointment_services
 from linli.affairs.services import fast
 from linli.affairs.services import prereviews as prereview_services
-from linli.affairs.services.calendar import appointment_ics_bytes
+from linli.affairs.services.calendar import appointment_ics_bytes, ics_language
 from linli.affairs.services.defaults import cancel_cutoff_minutes
 from linli.affairs.services.items_import import CSV_COLUMNS, item_csv_row
 from linli.core import ratelimit
@@ -258,7 +258,12 @@ def my_appointments(request: HttpRequest) -> list[dict[str, Any]]:
 @problems("not_found")
 def appointment_ics(request: HttpRequest, appointment_id: int) -> HttpResponse:
     a = selectors.appointment_for_user(user=request_user(request), appointment_id=appointment_id)
-    return ics_response(appointment_ics_bytes(a), filename=f"affair-{a.code}.ics", attachment=True, private=True)
+    return ics_response(
+        appointment_ics_bytes(a, ics_language(request, request_user(request))),
+        filename=f"affair-{a.code}.ics",
+        attachment=True,
+        private=True,
+    )
 
 
 @router.get(

@@ -272,6 +272,33 @@ def test_ics_for_each_appointment(world: Any, client: Any) -> None:
     assert client.get(f"/me/affairs/appointments/{a.pk}.ics").status_code == 404
 
 
+def _ics_text(resp: Any) -> str:
+    """The file's text with RFC 5545 line folding undone."""
+    return resp.content.decode().replace("\r\n ", "")
+
+
+def test_ics_in_english_for_a_resident_whose_language_is_english(world: Any, client: Any) -> None:
+    a = _book(world, _slot(world))
+    world.resident.language = "en"
+    world.resident.save(update_fields=["language"])
+    client.force_login(world.resident)
+    for url in (f"/me/affairs/appointments/{a.pk}.ics", f"/api/v1/affairs/appointments/{a.pk}.ics"):
+        text = _ics_text(client.get(url))
+        assert f"SUMMARY:Appointment: 社会保障卡补领 (booking code {a.code})" in text
+        assert "Please bring the originals of your documents." in text
+        assert "LOCATION:1号窗口\\, 社区事务受理服务中心" in text
+        assert "预约码" not in text and "请带齐" not in text
+
+
+def test_ics_in_english_on_an_english_page_and_chinese_by_default(world: Any, client: Any) -> None:
+    a = _book(world, _slot(world))
+    client.force_login(world.resident)
+    zh = _ics_text(client.get(f"/me/affairs/appointments/{a.pk}.ics"))
+    assert f"SUMMARY:社会保障卡补领（预约码 {a.code}）" in zh and "请带齐材料原件" in zh and "Please bring" not in zh
+    en = _ics_text(client.get(f"/me/affairs/appointments/{a.pk}.ics", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "SUMMARY:Appointment: " in en and "Please bring the originals" in en and "请带齐" not in en
+
+
 # ------------------------------------------------------------------------------------- the no-show rule
 
 

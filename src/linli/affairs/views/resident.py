@@ -27,7 +27,7 @@ from linli.affairs.models import (
 )
 from linli.affairs.services import appointments as appointment_services
 from linli.affairs.services import prereviews as prereview_services
-from linli.affairs.services.calendar import appointment_ics_bytes
+from linli.affairs.services.calendar import appointment_ics_bytes, ics_language
 from linli.affairs.services.defaults import policy_for
 from linli.affairs.views.common import forbidden
 from linli.core.auth import request_user
@@ -293,4 +293,9 @@ def my_appointment_ics(request: HttpRequest, appointment_id: int) -> HttpRespons
         a = selectors.appointment_for_user(user=request_user(request), appointment_id=appointment_id)
     except Problem as exc:
         raise Http404(str(appointment_id)) from exc
-    return ics_response(appointment_ics_bytes(a), filename=f"affair-{a.code}.ics", attachment=True, private=True)
+    return ics_response(
+        appointment_ics_bytes(a, ics_language(request, request_user(request))),
+        filename=f"affair-{a.code}.ics",
+        attachment=True,
+        private=True,
+    )
