@@ -194,6 +194,7 @@ CELERY_BEAT_SCHEDULE = {
     "affairs-no-show-sweep": {"task": "affairs.no_show_sweep", "schedule": 600.0},
     "affairs-escalate-prereviews": {"task": "affairs.escalate_prereviews", "schedule": 300.0},
     "affairs-purge-prereview-files": {"task": "affairs.purge_prereview_files", "schedule": 3600.0},
+    "affairs-purge-recordings": {"task": "affairs.purge_recordings", "schedule": 3600.0},
     "affairs-materialise-slots": {"task": "affairs.materialise_slots", "schedule": 3600.0 * 6},
     # Volunteers: shift reminders the day before, no-shows an hour after a shift, teachers' class hours.
     "volunteers-send-reminders": {"task": "volunteers.send_reminders", "schedule": 600.0},

@@ -217,6 +217,9 @@ class RemoteSession(models.Model):
     # (services.remote.remote_recording_append); private storage, served only to the street's administrators.
     recording_file = models.FileField(storage=private_storage, upload_to="affairs/recordings/%Y/%m/", blank=True)
     recording_bytes = models.PositiveBigIntegerField(default=0)
+    # Set when the recording's file was deleted past the street's retention (services.remote.remote_recordings_purge);
+    # the session and its timeline stay.
+    recording_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -241,6 +244,10 @@ class RemoteSessionEvent(models.Model):
         ordering = ["at", "id"]
 
 
+RECORDING_RETENTION_DEFAULT_DAYS = 30
+RECORDING_RETENTION_MAX_DAYS = 365
+
+
 class RemotePolicy(models.Model):
     """A street's remote-window rules: recording stays off unless the street turns it on; when on, both screens
     say so before and during the call."""
@@ -250,8 +257,20 @@ class RemotePolicy(models.Model):
     recording_notice = models.CharField(
         _("录制提示 recording notice"), max_length=200, blank=True, default="本次通话将被录音录像，仅用于业务核查。"
     )
+    # PIPL minimisation: a recording is kept only as long as a check of the affair may need it, then deleted.
+    recording_retention_days = models.PositiveSmallIntegerField(
+        _("录像保存天数 keep recordings (days)"), default=RECORDING_RETENTION_DEFAULT_DAYS
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    recording_retention_days__gte=1, recording_retention_days__lte=RECORDING_RETENTION_MAX_DAYS
+                ),
+                name="affairs_remotepolicy_retention_range",
+            ),
+        ]
         verbose_name = _("远程帮办规则 remote policy")
         verbose_name_plural = _("远程帮办规则 remote policies")

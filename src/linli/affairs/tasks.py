@@ -6,6 +6,7 @@ from celery import shared_task
 
 from linli.affairs.services.appointments import appointment_reminders_send, appointments_no_show_sweep
 from linli.affairs.services.prereviews import prereview_files_purge, prereviews_escalate
+from linli.affairs.services.remote import remote_recordings_purge
 from linli.affairs.services.slots import slots_materialise_all
 
 
@@ -37,3 +38,9 @@ def purge_prereview_files() -> int:
 def materialise_slots() -> int:
     """Slots for the next 60 days from the templates, the holiday table and the exceptions."""
     return slots_materialise_all()
+
+
+@shared_task(name="affairs.purge_recordings")
+def purge_recordings() -> int:
+    """Remote-window recordings past their street's retention (30 days by default): files deleted, logs kept."""
+    return remote_recordings_purge()

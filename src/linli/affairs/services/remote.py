@@ -17,6 +17,7 @@ one LAN; a TURN server (coturn) where a NAT lies between the remote point and th
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +38,7 @@ from linli.affairs.models import (
     Resource,
     ResourceKind,
 )
+from linli.affairs.models_queue import RECORDING_RETENTION_MAX_DAYS
 from linli.affairs.services.appointment_states import MACHINE as APPOINTMENT_MACHINE
 from linli.affairs.services.queue import CLERK_ROLES, HEAD_ROLES
 from linli.core.errors import Problem, field_error
@@ -101,13 +103,32 @@ def remote_policy_for(street: Street) -> RemotePolicy:
 
 
 @transaction.atomic
-def remote_policy_set(*, street: Street, recording_enabled: bool, notice: str, actor: User) -> RemotePolicy:
+def remote_policy_set(
+    *, street: Street, recording_enabled: bool, notice: str, actor: User, retention_days: int | None = None
+) -> RemotePolicy:
     require_role(actor, street=street, roles=HEAD_ROLES)
+    if retention_days is not None and not 1 <= retention_days <= RECORDING_RETENTION_MAX_DAYS:
+        raise Problem(
+            "validation_error",
+            errors=[
+                field_error(
+                    "retention_days",
+                    format_lazy(_("录像保存天数须在 1 到 {n} 天之间"), n=RECORDING_RETENTION_MAX_DAYS),
+                )
+            ],
+        )
     policy, _created = RemotePolicy.objects.select_for_update().get_or_create(street=street)
     policy.recording_enabled = bool(recording_enabled)
     policy.recording_notice = (notice or "").strip()[:200] or policy.recording_notice
-    policy.save(update_fields=["recording_enabled", "recording_notice", "updated_at"])
-    audit_log(actor=actor, action="affairs.remote_policy", street=street, data={"recording": policy.recording_enabled})
+    if retention_days is not None:
+        policy.recording_retention_days = retention_days
+    policy.save(update_fields=["recording_enabled", "recording_notice", "recording_retention_days", "updated_at"])
+    audit_log(
+        actor=actor,
+        action="affairs.remote_policy",
+        street=street,
+        data={"recording": policy.recording_enabled, "retention_days": policy.recording_retention_days},
+    )
     return policy
 
 
@@ -207,7 +228,7 @@ def remote_recording_append(*, session: RemoteSession, actor: User, seq: int, ch
     the bytes stored. Only when the street had recording on at the start (both screens showed the notice), only
     from the clerk of the session, only while it is active or just ended."""
     session = RemoteSession.objects.select_for_update().get(pk=session.pk)
-    if not session.recording or remote_side_of(session, actor) != "clerk":
+    if not session.recording or remote_side_of(session, actor) != "clerk" or session.recording_deleted_at:
         raise Problem("permission_denied", detail=_("这次通话没有开启录制"))
     if session.status not in (S.ACTIVE, S.ENDED):
         raise invalid_transition(session, session.status, S.ACTIVE)
@@ -223,3 +244,36 @@ def remote_recording_append(*, session: RemoteSession, actor: User, seq: int, ch
     session.recording_bytes += len(chunk)
     session.save(update_fields=["recording_file", "recording_bytes"])
     return int(session.recording_bytes)
+
+
+def remote_recordings_purge(*, now: datetime | None = None) -> int:
+    """Delete the recordings (file and file name) of sessions older than their street's retention
+    (`RemotePolicy.recording_retention_days`, 30 days by default), counted from the end of the call (its start when
+    it never ended). The session and its timeline stay, stamped `recording_deleted_at`; each deletion is one audit
+    row. Returns how many recordings were deleted (Celery beat: `affairs.purge_recordings`)."""
+    now = now or timezone.now()
+    keep: dict[int, int] = {}
+    n = 0
+    recorded = RemoteSession.objects.exclude(recording_file="").filter(recording_deleted_at__isnull=True)
+    for session in recorded.select_related("street").order_by("id").iterator(chunk_size=200):
+        if session.street_id not in keep:
+            keep[session.street_id] = remote_policy_for(session.street).recording_retention_days
+        since = session.ended_at or session.created_at
+        if since > now - timedelta(days=keep[session.street_id]):
+            continue
+        with transaction.atomic():
+            locked = RemoteSession.objects.select_for_update().filter(pk=session.pk).first()
+            if locked is None or not locked.recording_file or locked.recording_deleted_at:
+                continue
+            name, size = locked.recording_file.name, locked.recording_bytes
+            locked.recording_file.delete(save=False)
+            RemoteSession.objects.filter(pk=locked.pk).update(recording_file="", recording_deleted_at=now)
+            audit_log(
+                actor=None,
+                action="affairs.recording_purge",
+                street=session.street,
+                obj=locked,
+                data={"bytes": size, "file": name, "retention_days": keep[session.street_id]},
+            )
+        n += 1
+    return n

@@ -166,6 +166,14 @@ def metrics_csv(request: HttpRequest) -> HttpResponse:
     return attachment_response(csv_bytes(header=header, rows=rows), content_type=CSV_TYPE, ascii_name=name, name=name)
 
 
+def _retention_days(value: str) -> int | None:
+    """The form's retention field: None (unchanged) when empty, 0 (refused by the service) when not a number."""
+    value = value.strip()
+    if not value:
+        return None
+    return int(value) if value.isdigit() and len(value) < 6 else 0
+
+
 @require_http_methods(["GET", "POST"])
 def skills_page(request: HttpRequest) -> HttpResponse:
     """Which items each clerk can handle (what the queue offers their window), and the recording setting."""
@@ -191,6 +199,7 @@ def skills_page(request: HttpRequest) -> HttpResponse:
                     recording_enabled=request.POST.get("recording_enabled") == "1",
                     notice=request.POST.get("recording_notice", ""),
                     actor=actor,
+                    retention_days=_retention_days(request.POST.get("recording_retention_days", "")),
                 )
             elif clerk is not None:
                 ids = [int(v) for v in request.POST.getlist("items") if v.isdigit()]
