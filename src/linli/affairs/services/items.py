@@ -4,8 +4,10 @@ Every write keeps `Item.search_text` (services.search) current."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +15,13 @@ from django.utils.translation import gettext_lazy as _
 from linli.affairs.models import Channel, Item, Material, MaterialForm, PreReviewFile, Synonym
 from linli.affairs.services.search import item_search_text
 from linli.core.errors import Problem, field_error
-from linli.core.models import Street, User
+from linli.core.models import Role, Street, User
+from linli.core.photos import ProcessedPhoto
+from linli.core.selectors import require_role
 from linli.core.services import audit_log
+
+# Who edits the catalogue's example photos: the centre's staff and the street's administrators.
+CATALOGUE_ROLES = (Role.STATION_STAFF, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -184,3 +191,31 @@ def item_get(*, street: Street, code: str) -> Item:
     if item is None:
         raise Problem("not_found", detail=format_lazy(_("没有编码为 {code} 的事项"), code=code))
     return item
+
+
+def material_photo_set(*, material: Material, photo: ProcessedPhoto | None, actor: User) -> Material:
+    """Upload or replace (a photo already checked and re-encoded by `core.photos.photo_process`, outside any
+    transaction) or remove (None) the example photo (示例照片) residents see beside a material. Each new photo gets a
+    new file name (no stale cached copy); the old file is deleted once the change is committed. Audit-logged."""
+    street = material.item.street
+    require_role(actor, street=street, roles=CATALOGUE_ROLES)
+    with transaction.atomic():
+        locked = Material.objects.select_for_update().select_related("item").get(pk=material.pk)
+        old = locked.example_photo.name or ""
+        if photo is not None:
+            name = f"{locked.item.code}-{locked.pk}-{secrets.token_hex(4)}.{photo.ext}"
+            locked.example_photo.save(name, ContentFile(photo.content), save=False)
+        else:
+            locked.example_photo = ""  # type: ignore[assignment]
+        locked.save(update_fields=["example_photo"])
+        audit_log(
+            actor=actor,
+            action="affairs.material_photo_set" if photo is not None else "affairs.material_photo_remove",
+            street=street,
+            obj=locked,
+            data={"item": locked.item.code, "material": locked.name},
+        )
+        if old and old != (locked.example_photo.name or ""):
+            storage = locked.example_photo.storage
+            transaction.on_commit(lambda: storage.delete(old))
+    return locked

@@ -38,6 +38,7 @@ from linli.affairs.views.resident import slot_days
 from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.pages import problem_message
+from linli.core.photos import photo_process
 from linli.core.services import user_get_or_create
 from linli.places.models import Place
 
@@ -149,7 +150,12 @@ def staff_item_edit(request: HttpRequest, item_id: int | None = None) -> HttpRes
         street = item.street
     form = ItemForm(request.POST or None, initial=_initial(item) if item else None)
     problem = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.POST.get("action") == "photo" and item is not None:
+        problem = _material_photo_post(request, item)
+        if problem is None:
+            return HttpResponseRedirect(f"{request.path}?street={street.code}&done=photo#materials")
+        form = ItemForm(initial=_initial(item))
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             materials_cell = ";".join(line.strip() for line in data["materials"].splitlines() if line.strip())
@@ -160,12 +166,40 @@ def staff_item_edit(request: HttpRequest, item_id: int | None = None) -> HttpRes
             return HttpResponseRedirect(f"{reverse('affairs:staff_catalogue')}?street={street.code}&done=saved")
         except Problem as exc:
             problem = problem_message(exc)
+    materials = list(item.materials.filter(position__lt=1000).order_by("position")) if item else []
     return render(
         request,
         "affairs/staff/item_form.html",
-        {"street": street, "streets": streets, "form": form, "item": item, "problem": problem},
+        {
+            "street": street,
+            "streets": streets,
+            "form": form,
+            "item": item,
+            "materials": materials,
+            "problem": problem,
+            "done": request.GET.get("done", ""),
+        },
         status=422 if (problem or form.errors) else 200,
     )
+
+
+def _material_photo_post(request: HttpRequest, item: Item) -> dict[str, Any] | None:
+    """Upload, replace or remove one material's example photo; the photo is checked and re-encoded (metadata
+    stripped) before the service's transaction. None when done, else the problem to show."""
+    material = item.materials.filter(pk=request.POST.get("material") or 0).first()
+    try:
+        if material is None:
+            raise Problem("not_found")
+        if request.POST.get("remove") == "1":
+            photo = None
+        elif "photo" not in request.FILES:
+            raise Problem("photo_invalid", detail=_("请选择一张照片"))
+        else:
+            photo = photo_process(request.FILES["photo"])
+        item_services.material_photo_set(material=material, photo=photo, actor=request_user(request))
+    except Problem as exc:
+        return problem_message(exc)
+    return None
 
 
 def _values_from_form(data: dict[str, Any], materials_cell: str) -> item_services.ItemValues:
