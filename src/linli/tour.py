@@ -10,7 +10,7 @@ A URL pattern that is neither a stop nor in EXCLUDED fails `test_every_url_patte
 joins the tour when it is added. Paths are templates filled from the sample street: {street}, {place} (a meal
 point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}, {day}, {compound}, {gate},
 {display_key}, {case}, {question}, {affair_item}, {affair_prereview}, {affair_appointment}, {care_call}, {care_person},
-{care_visit}, {centre} (the affairs centre), {counter} (its window 1), {ticket} (a queue ticket's token),
+{care_family_person} (the entry the elder is a family contact of), {care_visit}, {centre} (the affairs centre), {counter} (its window 1), {ticket} (a queue ticket's token),
 {remote_session}.
 
 Roles (how the page is seen):
@@ -120,6 +120,9 @@ STOPS: list[Stop] = [
     Stop("affairs:staff_templates", "/staff/affairs/templates/?street={street}", ("staff",)),
     # care: the elder (on the sample register) presses the call button; a social worker and the care lead
     Stop("care:home", "/care/", ("resident",), expect="#care-call"),
+    # ... and, as a family contact of her husband's entry, sees it and may correct it
+    Stop("care:family", "/care/family/", ("resident",), redirects=True),
+    Stop("care:family_person", "/care/family/{care_family_person}/", ("resident",), expect="#family-notes"),
     Stop("care:console", "/staff/care/?street={street}", ("staff",), account="social_worker", expect="#care-calls li"),
     Stop("care:call", "/staff/care/calls/{care_call}/", ("staff",), account="social_worker"),
     Stop("care:hotline", "/staff/care/hotline/?street={street}", ("staff",), account="social_worker"),

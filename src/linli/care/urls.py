@@ -4,5 +4,6 @@ app_name = "care"
 
 urlpatterns = [
     path("", include("linli.care.views.resident")),
+    path("", include("linli.care.views.family")),
     path("", include("linli.care.views.staff")),
 ]

@@ -91,6 +91,9 @@ def care_demo_load(street: Street, *, accounts: dict[str, User]) -> CareDemo:
                 health_notes=NOTES[i % len(NOTES)], user=elder if is_elder else None,
                 checkin_hour=(9 + i % 3) if i < 20 else None,
                 contacts=[
+                    # 胡阿姨 (the elder's account) is the family contact of her husband, entry 2: she sees his entry
+                    # on /care/family/ (the family's view).
+                    {"kind": "family", "name": "胡阿姨", "relation": "老伴", "phone": elder.phone} if i == 2 else
                     {"kind": "family", "name": f"{name[0]}先生", "relation": "儿子", "phone": f"1370000{i:04d}"},
                     {"kind": "doctor", "name": "真如社区卫生服务中心 丁医生", "phone": "13600001111"},
                 ] + ([{"kind": "neighbour", "name": "隔壁李阿姨", "phone": f"1360000{i:04d}"}] if i % 4 == 0 else []),

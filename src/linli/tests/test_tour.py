@@ -70,6 +70,7 @@ def test_every_stop_names_the_pattern_its_path_opens() -> None:
             "affair_appointment",
             "care_call",
             "care_person",
+            "care_family_person",
             "care_visit",
         ),
         "1",
@@ -183,6 +184,10 @@ def tour_world() -> dict[str, Any]:
             "affair_appointment": affair_appointment.pk,
             "care_call": CareCall.objects.filter(street=street).order_by("-created_at").first().pk,
             "care_person": CarePerson.objects.filter(street=street).order_by("pk").first().pk,
+            "care_family_person": CarePerson.objects.filter(street=street, contacts__phone=users["elder"].phone)
+            .order_by("pk")
+            .first()
+            .pk,
             "care_visit": CareVisit.objects.filter(street=street, status="open").first().pk,
             **queue_fill,
         },

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.care import selectors
 from linli.care.models import CallKind, CallSource, CheckInSource, Group, Share
-from linli.care.services import calls, checks, register, visits
+from linli.care.services import calls, checks, family, register, visits
 from linli.core import ratelimit
 from linli.core.auth import request_user
 from linli.core.errors import Problem
@@ -25,15 +25,20 @@ CALLS_PER_10_MIN = 20
 
 
 def me_panel_url(*, user: User) -> str | None:
-    """core's "我的" page shows the care panel to a registered person."""
-    if selectors.person_of_user(user) is None:
+    """core's "我的" page shows the care panel to a registered person and to a family contact of one."""
+    if selectors.person_of_user(user) is None and not family.family_entries(user):
         return None
     return reverse("care:me_panel")
 
 
 @require_GET
 def me_panel(request: HttpRequest) -> HttpResponse:
-    return render(request, "care/_me_panel.html", {})
+    user = request_user(request) if request.user.is_authenticated else None
+    context = {
+        "registered": user is not None and selectors.person_of_user(user) is not None,
+        "family": user is not None and bool(family.family_entries(user)),
+    }
+    return render(request, "care/_me_panel.html", context)
 
 
 @require_http_methods(["GET", "POST"])
