@@ -22,11 +22,17 @@ def test_elder_calls_two_consoles_see_it_one_responds_followup_and_lead_rate(asg
     w = build_care_world()
 
     consoles = []
+    outside: list[str] = []
     for responder in w.responders:
         page = signed_in_page(browser_context_factory, server, responder)
+        page.on("request", lambda r: None if r.url.startswith((server.url, "ws", "data:")) else outside.append(r.url))
         page.goto(f"{server.url}/staff/care/?street=carejie")
         page.wait_for_selector("body[data-live='1']")
         assert page.locator("#care-calls li[data-call-id]").count() == 0
+        # The map without a tile server: the street's compound outlines drawn from the page itself.
+        page.wait_for_selector("#care-map[data-ready='1']")
+        assert page.locator("#care-map").is_visible() and page.locator("#care-map .care-outline--compound").count() == 1
+        assert page.locator("#care-map .leaflet-tile").count() == 0
         consoles.append(page)
 
     phone = signed_in_phone(browser_context_factory, server, w.resident, elder=True)
@@ -43,6 +49,7 @@ def test_elder_calls_two_consoles_see_it_one_responds_followup_and_lead_rate(asg
         page.wait_for_selector(row, timeout=1000)
         assert "建新小区 3号楼 502室" in page.inner_text(row)
         assert "王小明" in page.inner_text(row)  # the person's card: the family contact
+        page.wait_for_selector("#care-map .care-call-pin--emergency", timeout=1000)  # the call's position, offline
     shoot(consoles[0], "care-console")
 
     first = consoles[0]
@@ -74,3 +81,4 @@ def test_elder_calls_two_consoles_see_it_one_responds_followup_and_lead_rate(asg
     shoot(lead, "care-lead")
     for page in [*consoles, phone, lead]:
         assert not page.errors, page.errors
+    assert not outside, outside  # no tile server or any other outside address was asked

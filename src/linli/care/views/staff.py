@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -45,6 +46,7 @@ from linli.core.local_time import WEEKDAYS, day_names
 from linli.core.models import Committee, Compound, Street, User
 from linli.core.pages import login_redirect, problem_message, staff_street_choice
 from linli.core.spreadsheets import csv_bytes
+from linli.places import gazetteer
 
 
 def weekday_names() -> list[str]:
@@ -88,6 +90,15 @@ def console(request: HttpRequest) -> HttpResponse:
         "ws": f"/ws/care/{street.code}/",
         "street": street.code,
         "center": [street.center_lat, street.center_lng] if street.center_lat else None,
+        # The map needs no tile server: the street's outlines are drawn; tiles only where the street set a server.
+        "tileUrl": settings.LINLI_MAP_TILE_URL,
+        "attribution": settings.LINLI_MAP_TILE_ATTRIBUTION,
+        "outlines": gazetteer.outlines(street),
+        "pins": [
+            {k: c.get(k) for k in ("id", "lat", "lng", "kind", "status", "address")}
+            for c in open_calls
+            if c.get("lat") is not None
+        ],
         "move_url": "/api/v1/care/calls/{id}/moves",
         "call_url": reverse("care:call", args=[0]).replace("/0/", "/{id}/"),
     }

@@ -14,18 +14,61 @@
   var en = document.documentElement.lang === "en";
   function label(call, name) { return (en && call[name + "_en"]) || call[name]; }
 
+  // The map works without a tile server: the street's own outlines (unit grids dashed, named roads, compounds;
+  // linli.places.gazetteer.outlines) are drawn from the page's config, and each live call is a pin on its compound.
+  function drawOutlines(outlines) {
+    var names = L.layerGroup(), bounds = L.latLngBounds([]);
+    if (!cfg.tileUrl) {
+      (outlines.grids || []).forEach(function (g) {
+        L.geoJSON(g.geometry, { interactive: false, style: { className: "care-outline care-outline--grid", color: "#6b7280", weight: 1, dashArray: "4 4", fill: false } }).addTo(map);
+      });
+      (outlines.roads || []).forEach(function (r) {
+        var line = L.polyline(r.line, { interactive: false, className: "care-outline care-outline--road", color: "#9ca3af", weight: 9, opacity: 0.55, lineCap: "round" }).addTo(map);
+        line.bindTooltip(r.name, { permanent: true, direction: "center", className: "outline-label outline-label--road" });
+        names.addLayer(line);
+      });
+    }
+    (outlines.compounds || []).forEach(function (c) {
+      if (c.lat == null) { return; }
+      var shape = c.geometry && c.geometry.type && c.geometry.type !== "Point" ?
+        L.geoJSON(c.geometry, { interactive: false, style: { className: "care-outline care-outline--compound", color: "#b45309", weight: 2, fillColor: "#fde68a", fillOpacity: 0.35 } }) :
+        L.circleMarker([c.lat, c.lng], { interactive: false, className: "care-outline care-outline--compound", radius: 6, color: "#b45309", fillOpacity: 0.6 });
+      shape.addTo(map);
+      bounds.extend([c.lat, c.lng]);
+      var tag = L.marker([c.lat, c.lng], { interactive: false, keyboard: false, opacity: 0 });
+      tag.bindTooltip(c.name, { permanent: true, direction: "center", className: "outline-label" });
+      names.addLayer(tag);
+    });
+    function toggleNames() {
+      if (map.getZoom() >= 16) { names.addTo(map); } else { map.removeLayer(names); }
+    }
+    map.on("zoomend", toggleNames);
+    toggleNames();
+    return bounds;
+  }
   function initMap() {
     var el = document.getElementById("care-map");
-    if (!window.L || !cfg.center || !el) { return; }
+    if (!window.L || !el) { return; }
+    var outlines = cfg.outlines || {};
+    if (!cfg.center && !(outlines.compounds || []).length) { return; }
     el.hidden = false;
-    map = L.map(el, { zoomControl: true }).setView(cfg.center, 15);
+    map = L.map(el, { zoomControl: true, attributionControl: !!cfg.tileUrl });
+    if (cfg.tileUrl) { L.tileLayer(cfg.tileUrl, { maxZoom: 19, attribution: cfg.attribution || "" }).addTo(map); }
+    map.setView(cfg.center || [31.23, 121.47], 16);
+    var bounds = drawOutlines(outlines);
+    if (!cfg.center && bounds.isValid()) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 }); }
+    (cfg.pins || []).forEach(pin);
+    el.dataset.ready = "1";
   }
   function pin(call) {
     if (!map || call.lat == null) { return; }
     if (markers[call.id]) { map.removeLayer(markers[call.id]); }
     if (call.status === "closed") { delete markers[call.id]; return; }
-    markers[call.id] = L.circleMarker([call.lat, call.lng], { radius: 10, color: call.kind === "emergency" ? "#b91c1c" : "#1e40af" })
-      .addTo(map).bindTooltip(call.address || "");
+    markers[call.id] = L.circleMarker([call.lat, call.lng], {
+      radius: 12, weight: 3, fillOpacity: 0.8, className: "care-call-pin care-call-pin--" + call.kind,
+      color: call.kind === "emergency" ? "#b91c1c" : "#1e40af"
+    }).addTo(map).bindTooltip(call.address || "", { permanent: true, direction: "top", className: "outline-label care-pin-label" });
+    map.panTo([call.lat, call.lng]);
   }
 
   var audio = null;
