@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "linli.care",
     "linli.volunteers",
     "linli.jobs",
+    "linli.voice",
     "linli.demo",  # `linli demo`: the sample street, composed over every domain
 ]
 
@@ -188,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
     "care-sweep": {"task": "care.sweep", "schedule": 15.0},
     # Jobs: employers reminded after 14 days without an answer; 60 days declines automatically.
     "jobs-sweep": {"task": "jobs.sweep", "schedule": 3600.0},
+    # Voice: 日日清 actions past their due date escalate to the street (once each).
+    "voice-escalate-actions": {"task": "voice.escalate_actions", "schedule": 600.0},
     # Affairs: appointment reminders, no-shows (and the no-show rule), pre-reviews past their review deadline
     # escalated to the centre's head, files deleted after retention, slots made for the next 60 days.
     "affairs-send-reminders": {"task": "affairs.send_reminders", "schedule": 300.0},

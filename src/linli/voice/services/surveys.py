@@ -1,0 +1,224 @@
+"""Surveys: creating one with its sections and questions, and taking a response (online, or entered at the door
+by staff and building-group heads with the household's consent). A response is checked against every question
+and condition (`services.answers`), the audience and the one-answer rule, then stored with one `Answer` row per
+value. Each response carries the answering device's `client_id`: the same id is accepted once (an offline replay
+gets the first response back)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from linli.core.errors import Problem, field_error
+from linli.core.models import Compound, Role, User
+from linli.core.photos import photo_process
+from linli.core.selectors import user_has_role
+from linli.voice.models import (
+    TEXT_KINDS,
+    Answer,
+    Audience,
+    Channel,
+    OneAnswer,
+    Question,
+    QuestionKind,
+    Response,
+    Section,
+    Survey,
+    SurveyStatus,
+)
+from linli.voice.services.answers import Value, answers_check, condition_problems
+
+# Who may enter answers from door visits (and see a survey's full results).
+DOOR_ROLES = (Role.BUILDING_HEAD, Role.GRID_WORKER, Role.STATION_STAFF, Role.SOCIAL_WORKER, Role.ADMIN)
+STAFF_ROLES = (Role.ADMIN, Role.STATION_STAFF, Role.SOCIAL_WORKER, Role.GRID_WORKER)
+
+
+def household_key(compound: Compound | None, flat: str) -> str:
+    """`<compound id>:<flat>` with the flat normalised: "3号楼 201室", "3-201" and "３号楼２０１" are one household."""
+    text = unicodedata.normalize("NFKC", flat or "").lower()
+    text = re.sub(r"[\s号楼栋幢单元室/\\._—-]+", "-", text).strip("-")
+    if not text:
+        return ""
+    return f"{compound.pk if compound else 0}:{text}"[:80]
+
+
+def survey_create(*, street: Any, title: str, closes_at: datetime, questions: list[dict[str, Any]],
+                  actor: User | None = None, **fields: Any) -> Survey:  # fmt: skip
+    """A survey and its questions: each question a dict of Question's fields, `section` (a title) optional, and a
+    condition naming an earlier question by its position in the list (`{"question": 0, ...}`)."""
+    with transaction.atomic():
+        survey = Survey.objects.create(street=street, title=title, closes_at=closes_at, created_by=actor, **fields)
+        sections: dict[str, Section] = {}
+        made: list[Question] = []
+        for pos, spec in enumerate(questions):
+            spec = dict(spec)
+            section_title = spec.pop("section", "")
+            section = None
+            if section_title:
+                if section_title not in sections:
+                    sections[section_title] = Section.objects.create(
+                        survey=survey, title=section_title, position=len(sections)
+                    )
+                section = sections[section_title]
+            cond = spec.pop("condition", None)
+            if cond is not None:
+                index = int(cond["question"])
+                if not 0 <= index < len(made):
+                    raise Problem("validation_error", errors=[
+                        field_error(f"questions[{pos}].condition", _("条件只能引用前面的题目"))])  # fmt: skip
+                cond = {**cond, "question": made[index].pk}
+            kind = spec.get("kind")
+            if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.RANKING) and not spec.get("options"):
+                raise Problem(
+                    "validation_error", errors=[field_error(f"questions[{pos}].options", _("选择题需要选项"))]
+                )
+            made.append(Question.objects.create(survey=survey, section=section, position=pos, condition=cond, **spec))
+        bad = condition_problems(made)
+        if bad:
+            raise Problem("validation_error", errors=[field_error("questions", _("条件只能引用前面的题目"))])
+    return survey
+
+
+def survey_close(*, survey: Survey, summary: str = "", now: datetime | None = None) -> Survey:
+    survey.closes_at = min(survey.closes_at, now or timezone.now())
+    if summary:
+        survey.result_summary = summary
+    survey.save(update_fields=["closes_at", "result_summary"])
+    return survey
+
+
+@dataclass
+class Submitted:
+    response: Response
+    duplicate: bool
+
+
+def _audience_check(survey: Survey, *, user: User | None, compound: Compound | None, token: str,
+                    channel: str) -> None:  # fmt: skip
+    refuse = Problem("not_in_audience")
+    if compound is not None and compound.street_id != survey.street_id:
+        raise refuse
+    aud = survey.audience
+    if aud == Audience.LINK:
+        if channel == Channel.ONLINE and token != str(survey.link_token):
+            raise Problem("not_in_audience", detail=_("请通过问卷链接填写"))
+        return
+    if aud == Audience.STREET:
+        if channel == Channel.ONLINE and user is None:
+            raise Problem("not_authenticated")
+        return
+    if aud == Audience.ROLE:
+        if channel == Channel.DOOR or user is None:
+            raise refuse
+        if not user_has_role(user, street=survey.street, roles=[survey.role]):
+            raise Problem("not_in_audience", detail=format_lazy(_("这份问卷只面向{who}"), who=Role(survey.role).label))
+        return
+    if channel == Channel.ONLINE and user is None:
+        raise Problem("not_authenticated")
+    if compound is None:
+        raise Problem("not_in_audience", detail=_("请选择您住的小区"))
+    if aud == Audience.COMMITTEES and compound.committee_id not in set(survey.committee_ids):
+        raise refuse
+    if aud == Audience.COMPOUNDS and compound.pk not in set(survey.compound_ids):
+        raise refuse
+
+
+def response_submit(
+    *,
+    survey: Survey,
+    answers: dict[str, Any],
+    user: User | None,
+    client_id: uuid.UUID | None = None,
+    channel: str = Channel.ONLINE,
+    compound: Compound | None = None,
+    flat: str = "",
+    consent: bool = False,
+    token: str = "",
+    now: datetime | None = None,
+    drop_hidden: bool = False,
+) -> Submitted:
+    """Take one response. Door entries need a door role in the survey's street, the household and its consent.
+    Problems: `survey_closed`, `not_in_audience`, `already_answered`, `validation_error` (with the question ids)."""
+    now = now or timezone.now()
+    client_id = client_id or uuid.uuid4()
+    seen = Response.objects.filter(survey=survey, client_id=client_id).first()
+    if seen is not None:  # an offline replay (or a retry): the first one stands
+        return Submitted(seen, True)
+    if survey.status_at(now) != SurveyStatus.OPEN:
+        raise Problem("survey_closed")
+    entered_by = None
+    if channel == Channel.DOOR:
+        if user is None or not user_has_role(user, street=survey.street, roles=DOOR_ROLES):
+            raise Problem("permission_denied", detail=_("只有楼组长和工作人员可以录入入户走访的回答"))
+        if not consent:
+            raise Problem("validation_error", errors=[field_error("consent", _("入户录入需要居民同意"))])
+        if compound is None or not flat.strip():
+            raise Problem("validation_error", errors=[field_error("household", _("请填写小区和门牌号"))])
+        entered_by, user = user, None
+    _audience_check(survey, user=user, compound=compound, token=token, channel=channel)
+    household = household_key(compound, flat)
+    if survey.one_answer == OneAnswer.HOUSEHOLD and not household:
+        raise Problem("validation_error", errors=[field_error("household", _("每户一份：请填写小区和门牌号"))])
+    questions = list(survey.questions.all())
+    values = answers_check(questions, answers, drop_hidden=drop_hidden)
+    photos = {}
+    for v in values:
+        if v.photo is not None:
+            try:
+                photos[id(v)] = photo_process(v.photo)
+            except Problem as exc:
+                raise Problem(
+                    "validation_error",
+                    errors=[
+                        field_error(f"answers.{v.question.pk}", exc.detail or exc.title, question_id=v.question.pk)
+                    ],
+                ) from None
+    try:
+        with transaction.atomic():
+            Survey.objects.select_for_update().filter(pk=survey.pk).first()
+            if user is not None and Response.objects.filter(survey=survey, user=user, channel=channel).exists():
+                raise Problem("already_answered")
+            per_household = survey.one_answer == OneAnswer.HOUSEHOLD or channel == Channel.DOOR
+            if per_household and household and Response.objects.filter(survey=survey, household=household).exists():
+                raise Problem("already_answered", detail=_("这一户已经填写过这份问卷"))
+            response = Response.objects.create(
+                survey=survey, client_id=client_id, user=user, channel=channel, compound=compound,
+                committee_id=compound.committee_id if compound else None, household=household,
+                entered_by=entered_by, consent=consent or channel == Channel.ONLINE, created_at=now,
+            )  # fmt: skip
+            _answers_store(response, values, photos)
+    except IntegrityError:
+        seen = Response.objects.filter(survey=survey, client_id=client_id).first()
+        if seen is not None:
+            return Submitted(seen, True)
+        raise Problem("already_answered") from None
+    return Submitted(response, False)
+
+
+def _answers_store(response: Response, values: list[Value], photos: dict[int, Any]) -> None:
+    rows = []
+    for v in values:
+        row = Answer(response=response, question=v.question, option=v.option, number=v.number, text=v.text)
+        if id(v) in photos:
+            row.photo.save(f"{uuid.uuid4().hex}.jpg", ContentFile(photos[id(v)].content), save=False)
+        rows.append(row)
+    Answer.objects.bulk_create(rows)
+
+
+def already_answered(*, survey: Survey, user: User | None) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return Response.objects.filter(survey=survey, user=user, channel=Channel.ONLINE).exists()
+
+
+__all__ = ["TEXT_KINDS", "already_answered", "household_key", "response_submit", "survey_close", "survey_create"]
