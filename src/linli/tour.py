@@ -132,6 +132,13 @@ STOPS: list[Stop] = [
     Stop("care:day", "/staff/care/day/?street={street}", ("staff",), account="social_worker"),
     Stop("care:visit", "/staff/care/visits/{care_visit}/", ("staff",), account="social_worker"),
     Stop("care:lead", "/staff/care/lead/?street={street}", ("staff",), account="care_lead", expect="#care-rates"),
+    # volunteers: the retired volunteer (elder mode), the enterprise's phone, station staff and the street's figures
+    Stop("volunteers:home", "/volunteer/", ("resident",)),
+    Stop("volunteers:checkin", "/volunteer/checkin/", ("resident",), expect="#checkin-button"),
+    Stop("volunteers:claims", "/volunteer/menu/", ("resident", "rider")),
+    Stop("volunteers:planner", "/staff/volunteers/?street={street}", ("staff",), account="station_staff"),
+    Stop("volunteers:staff_menu", "/staff/volunteers/menu/?street={street}", ("staff",), account="station_staff"),
+    Stop("volunteers:stats", "/staff/volunteers/stats/?street={street}", ("staff",), account="station_staff"),
     # affairs: the window queue, remote windows, the centre head's metrics (issue 16 items 4-6)
     Stop("affairs:kiosk", "/staff/affairs/centres/{centre}/kiosk/", ("staff",), account="station_staff"),
     Stop(
@@ -211,6 +218,11 @@ EXCLUDED: dict[str, str] = {
     "affairs:prereview_file": "a pre-review's file (an image or a PDF), for its owner and the reviewers",
     "affairs:my_appointment_ics": "an iCalendar file",
     "jobs:": "jobs pages join the tour with the demo's employment station data (issue 18 item 9)",
+    "volunteers:certificate": "a PDF download",
+    "volunteers:certificate_check": "reached from a certificate's QR code (signed token); covered by volunteers' page tests",
+    "volunteers:screen": "the station's door screen (a tablet showing the rotating QR code); in volunteers' browser test",
+    "volunteers:screen_code": "JSON: the screen's next code",
+    "volunteers:stats_csv": "a CSV download",
 }
 
 # Chinese that stays on an English page on purpose (beyond the street's own data: names of places, people,

@@ -30,6 +30,7 @@ from linli.demo.affairs_queue import demo_queue_load, demo_queue_reset
 from linli.demo.care import care_demo_load, care_demo_reset
 from linli.demo.cases import cases_demo_load, cases_demo_reset
 from linli.demo.meals import demo_meals_load, meals_reset
+from linli.demo.volunteers import volunteers_demo_load, volunteers_demo_reset
 from linli.places.services import places_import, places_index_bump
 
 
@@ -57,6 +58,7 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         # Cases, reports and categories protect each other and point at grids: they go first.
         cases_demo_reset(street)
         care_demo_reset(street)
+        volunteers_demo_reset(street)
         # Grid.parent is PROTECT: remove units, then workstations, then the HQ before the street cascades.
         for level in (GridLevel.UNIT, GridLevel.WORKSTATION, GridLevel.HQ):
             Grid.objects.filter(street=street, level=level).delete()
@@ -155,6 +157,7 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         result.imports["affairs"] = affairs_demo_load(street).counts
         by_key = {account.key: user for account, user in result.accounts}
         result.imports["care"] = care_demo_load(street, accounts=by_key).counts
+        result.imports["volunteers"] = volunteers_demo_load(street, accounts=by_key).counts
         clerks = [u for a, u in result.accounts if a.key in ("station_staff", "admin")]
         result.imports["affairs_queue"] = demo_queue_load(street=street, clerks=clerks)
     return result

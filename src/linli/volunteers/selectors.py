@@ -152,10 +152,11 @@ def today_at_station(station: Station, day: date | None = None) -> QuerySet[Sign
 
 def to_verify(street: Street) -> QuerySet[Signup]:
     return (
-        Signup.objects.filter(
-            shift__station__street=street, status__in=[SignupStatus.CHECKED_OUT, SignupStatus.CHECKED_IN]
+        Signup.objects.filter(shift__station__street=street)
+        .filter(
+            Q(status=SignupStatus.CHECKED_OUT)
+            | Q(status=SignupStatus.CHECKED_IN, shift__end__lte=timezone.now() + timedelta(hours=1))
         )
-        .filter(shift__end__lte=timezone.now() + timedelta(hours=1))
         .select_related("shift__station", "volunteer")
         .order_by("shift__start")
     )

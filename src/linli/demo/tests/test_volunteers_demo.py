@@ -1,0 +1,33 @@
+"""The sample street's volunteers: 4 stations, 120 volunteers in 6 teams, a month of shifts with check-ins and
+verified hours, a time bank whose ledger holds, two volunteer-taught classes, claims in every state; loaded once;
+the sample elder is a volunteer with hours; reset removes it all."""
+
+from __future__ import annotations
+
+import pytest
+
+from linli.demo.loader import demo_load, demo_reset
+from linli.volunteers.models import Claim, Course, Shift, Signup, Station, Team, Volunteer
+from linli.volunteers.services.ledger import account_for, ledger_check
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_volunteers_load_once_and_reset():
+    street = demo_load().street
+    assert Station.objects.filter(street=street).count() == 4
+    assert Volunteer.objects.filter(street=street).count() == 120
+    assert Team.objects.filter(street=street).count() == 6
+    assert Signup.objects.filter(shift__station__street=street, status="verified").count() > 100
+    assert Shift.objects.filter(station__street=street).count() > 150
+    assert Course.objects.filter(station__street=street, approved_at__isnull=False).count() == 2
+    statuses = set(Claim.objects.filter(item__station__street=street).values_list("status", flat=True))
+    assert statuses == {"claimed", "delivered", "confirmed", "rejected", "cancelled"}
+    elder = Volunteer.objects.get(street=street, user__phone="+8613800000010")
+    assert account_for(elder).balance > 0
+    assert ledger_check() == []
+    before = (Volunteer.objects.count(), Signup.objects.count())
+    demo_load()
+    assert (Volunteer.objects.count(), Signup.objects.count()) == before
+    assert demo_reset()
+    assert not Volunteer.objects.exists()

@@ -1,0 +1,128 @@
+"""The volunteer's pages (phone first, elder mode: many volunteers are retired): my shifts and sign-up, check-in
+by the station's QR, hours, certificate, the time bank's balance and offers; registration; certificate check."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from linli.core.auth import request_user
+from linli.core.errors import Problem
+from linli.core.models import Street
+from linli.core.pages import login_redirect, problem_message
+from linli.volunteers import selectors
+from linli.volunteers.models import SKILLS, OfferKind, Signup, SignupStatus
+from linli.volunteers.services import certificates, profiles, shifts, timebank
+
+
+def _street_for(request: HttpRequest, user: Any) -> Street | None:
+    code = request.GET.get("street") or request.POST.get("street")
+    if code:
+        return Street.objects.filter(code=code).first()
+    return user.home_street or Street.objects.order_by("pk").first()
+
+
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    user = request_user(request)
+    volunteer = selectors.volunteer_of(user)
+    problem = None
+    done = request.GET.get("done", "")
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "register" and volunteer is None:
+                street = _street_for(request, user)
+                if street is None:
+                    raise Problem("unknown_street")
+                profiles.volunteer_register(
+                    user=user, street=street, stations=list(selectors.stations_of(street)),
+                    values={
+                        "name": request.POST.get("name", ""), "skills": request.POST.getlist("skills"),
+                        "tags": [t for t in request.POST.get("tags", "").replace("，", ",").split(",") if t.strip()],
+                        "languages": [t for t in request.POST.get("languages", "").split(",") if t.strip()],
+                        "emergency_name": request.POST.get("emergency_name", ""),
+                        "emergency_phone": request.POST.get("emergency_phone", ""),
+                        "consent": request.POST.get("consent") == "1",
+                    },
+                )  # fmt: skip
+                return HttpResponseRedirect(reverse("volunteers:home") + "?done=registered")
+            if volunteer is not None and action == "signup":
+                shifts.signup_create(shift=int(request.POST.get("shift") or 0), volunteer=volunteer)
+                return HttpResponseRedirect(reverse("volunteers:home") + "?done=signed_up")
+            if volunteer is not None and action == "drop":
+                signup = Signup.objects.select_related("shift__station", "volunteer").filter(
+                    pk=int(request.POST.get("signup") or 0), volunteer=volunteer
+                ).first()  # fmt: skip
+                if signup is None:
+                    raise Problem("not_found")
+                shifts.signup_drop(signup=signup, actor=user)
+                return HttpResponseRedirect(reverse("volunteers:home") + "?done=dropped")
+            if volunteer is not None and action == "offer":
+                timebank.offer_create(volunteer=volunteer, kind=request.POST.get("kind", ""),
+                                      title=request.POST.get("title", ""), minutes=int(request.POST.get("minutes") or 60))  # fmt: skip
+                return HttpResponseRedirect(reverse("volunteers:home") + "?done=offer")
+        except (Problem, ValueError) as exc:
+            problem = problem_message(exc if isinstance(exc, Problem) else Problem("validation_error"))
+    context: dict[str, Any] = {"volunteer": volunteer, "problem": problem, "done": done, "skills": SKILLS}
+    if volunteer is not None:
+        now = timezone.now()
+        mine = list(selectors.my_signups(volunteer))
+        taken = {s.shift_id for s in mine}
+        open_shifts = [
+            s for s in selectors.shifts_between(street=volunteer.street, start=now, end=now + timedelta(days=14))[:60]
+            if s.pk not in taken and s.taken < s.places and s.start > now
+        ]  # fmt: skip
+        context.update(
+            mine=mine, open_shifts=open_shifts[:20], hours=selectors.hours_summary(volunteer),
+            offers=selectors.offers_of_street(volunteer.street)[:10], offer_kinds=OfferKind.choices,
+            checked_in=SignupStatus.CHECKED_IN,
+        )  # fmt: skip
+    return render(request, "volunteers/home.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest) -> HttpResponse:
+    """Where the station's QR code leads: one big button checks in (or out)."""
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    token = request.GET.get("t", "") or request.POST.get("t", "")
+    signup = problem = None
+    if request.method == "POST":
+        try:
+            signup = shifts.signup_check_in_by_code(token=token, user=request_user(request))
+        except Problem as exc:
+            problem = problem_message(exc)
+    return render(request, "volunteers/checkin.html", {"token": token, "signup": signup, "problem": problem})
+
+
+@require_GET
+def certificate_pdf(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    volunteer = selectors.volunteer_of(request_user(request))
+    if volunteer is None:
+        return HttpResponseRedirect(reverse("volunteers:home"))
+    year = request.GET.get("year")
+    pdf = certificates.certificate_pdf(volunteer, year=int(year) if year and year.isdigit() else None)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="volunteer-certificate.pdf"'
+    return response
+
+
+@require_GET
+def certificate_check(request: HttpRequest, token: str) -> HttpResponse:
+    """Anyone with the certificate's QR code checks it here (name masked)."""
+    try:
+        cert = certificates.certificate_verify(token)
+    except Problem:
+        return render(request, "volunteers/certificate.html", {"cert": None}, status=404)
+    return render(request, "volunteers/certificate.html", {"cert": cert, "hours": round(cert.minutes / 60, 1)})
