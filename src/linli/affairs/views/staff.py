@@ -32,6 +32,7 @@ from linli.affairs.services import appointments as appointment_services
 from linli.affairs.services import items as item_services
 from linli.affairs.services import prereviews as prereview_services
 from linli.affairs.services import slots as slot_services
+from linli.affairs.services.closures_ics import closures_import
 from linli.affairs.services.items_import import CSV_HELP, item_values_from_cells, items_import
 from linli.affairs.views.common import head_street, staff_street
 from linli.affairs.views.resident import slot_days
@@ -300,6 +301,21 @@ def staff_prereview(request: HttpRequest, prereview_id: int) -> HttpResponse:
 # -------------------------------------------------------------------------------------- templates (head)
 
 
+def _closures_import(request: HttpRequest, street: Any, user: Any) -> str:
+    """The templates page's iCalendar import: into one resource, or every resource of a centre (`place:<id>`)."""
+    target = request.POST.get("target", "")
+    qs = Resource.objects.filter(street=street, is_active=True)
+    if target.startswith("place:") and target[6:].isdigit():
+        resources = list(qs.filter(place_id=int(target[6:])))
+    else:
+        resources = list(qs.filter(pk=int(target) if target.isdigit() else 0))
+    upload = request.FILES.get("file")
+    if not resources or upload is None:
+        raise Problem("not_found" if not resources else "validation_error")
+    result = closures_import(resources=resources, text=upload.read(), actor=user)
+    return f"closures-{result['created']}-{result['updated']}"
+
+
 @require_http_methods(["GET", "POST"])
 def staff_templates(request: HttpRequest) -> HttpResponse:
     """The centre head's page: resources (windows, remote points, door-to-door), their slot templates and
@@ -352,6 +368,8 @@ def staff_templates(request: HttpRequest) -> HttpResponse:
                     resource=resource, start=start, end=end, reason=request.POST.get("reason", ""), actor=user
                 )
                 done = "exception"
+            elif action == "closures_import":
+                done = _closures_import(request, street, user)
             elif action == "lift":
                 suspension = Suspension.objects.filter(street=street, pk=request.POST.get("suspension") or 0).first()
                 if suspension is not None:
@@ -373,6 +391,7 @@ def staff_templates(request: HttpRequest) -> HttpResponse:
             "resources": resources,
             "kinds": ResourceKind.choices,
             "places": Place.objects.filter(street=street, is_active=True).order_by("kind", "name"),
+            "centres": Place.objects.filter(affair_resources__street=street).distinct().order_by("name"),
             "suspensions": selectors.suspensions_active(street=street),
             "problem": problem,
             "done": request.GET.get("done", ""),
