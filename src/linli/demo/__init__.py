@@ -153,6 +153,24 @@ ACCOUNTS = [
         "care_lead",
         first_page="/staff/care/?street={street}",
     ),
+    DemoAccount(
+        "employment_worker",
+        "13800000061",
+        "沈专员（示例，就业服务站）",
+        "就业服务专员",
+        "employment station worker",
+        "employment_worker",
+        first_page="/staff/jobs/?street={street}",
+    ),
+    DemoAccount(
+        "employment_head",
+        "13800000062",
+        "韩站长（示例，就业服务站）",
+        "就业服务站站长",
+        "employment station head",
+        "employment_head",
+        first_page="/staff/jobs/dashboard/?street={street}",
+    ),
 ]
 
 

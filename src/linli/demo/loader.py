@@ -29,6 +29,7 @@ from linli.demo.affairs import affairs_demo_load, affairs_demo_reset
 from linli.demo.affairs_queue import demo_queue_load, demo_queue_reset
 from linli.demo.care import care_demo_load, care_demo_reset
 from linli.demo.cases import cases_demo_load, cases_demo_reset
+from linli.demo.jobs import jobs_demo_load, jobs_demo_reset
 from linli.demo.meals import demo_meals_load, meals_reset
 from linli.demo.volunteers import volunteers_demo_load, volunteers_demo_reset
 from linli.places.services import places_import, places_index_bump
@@ -59,6 +60,7 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         cases_demo_reset(street)
         care_demo_reset(street)
         volunteers_demo_reset(street)
+        jobs_demo_reset(street)
         # Grid.parent is PROTECT: remove units, then workstations, then the HQ before the street cascades.
         for level in (GridLevel.UNIT, GridLevel.WORKSTATION, GridLevel.HQ):
             Grid.objects.filter(street=street, level=level).delete()
@@ -158,6 +160,7 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         by_key = {account.key: user for account, user in result.accounts}
         result.imports["care"] = care_demo_load(street, accounts=by_key).counts
         result.imports["volunteers"] = volunteers_demo_load(street, accounts=by_key).counts
+        result.imports["jobs"] = jobs_demo_load(street, worker=by_key.get("employment_worker"))
         clerks = [u for a, u in result.accounts if a.key in ("station_staff", "admin")]
         result.imports["affairs_queue"] = demo_queue_load(street=street, clerks=clerks)
     return result

@@ -35,6 +35,8 @@ ACTIONABLE = {
     "/me/meals/": r'<article class="order-card order-card--placed',  # tomorrow's lunch, with its pickup code
     "/staff/care/": r'<li class="care-call care-call--\w+" data-call-id="\d+"',  # calls to answer
     "/staff/care/day/": r'href="/staff/care/(visits|people)/\d+/"',  # visits and follow-ups due
+    "/staff/jobs/": r'href="/staff/jobs/seekers/\d+/"',  # seekers to match, the pipeline board
+    "/staff/jobs/dashboard/": r'id="jobs-placed">[1-9]',  # placements to follow up
 }
 
 

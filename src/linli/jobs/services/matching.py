@@ -9,6 +9,7 @@ reference the tests and the benchmark compare against: every job read from the d
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 from dataclasses import dataclass
@@ -124,6 +125,31 @@ def evaluate(seeker: Seeker, job: JobRow, trip: travel.Trip) -> Match:
     return Match(job.id, seeker.pk, round(score, 2), trip.minutes, reasons)
 
 
+def _score(seeker: Seeker, have: frozenset[str], wanted: frozenset[str], shifts: frozenset[str],
+           hours: frozenset[str], job: JobRow, minutes: int) -> float:  # fmt: skip
+    """`evaluate`'s score without its reasons (the same arithmetic, in the same order: equal floats)."""
+    total = 2 * len(job.essential) + len(job.optional)
+    skill_score = (2 * len(job.essential & have) + len(job.optional & have)) / total if total else 0.5
+    score = 50 * skill_score
+    if job.occupation in wanted:
+        score += 15
+    score += 15 * max(0.0, 1 - minutes / max(1, seeker.max_minutes))
+    flexible = job.hours_kind == HoursKind.FLEXIBLE
+    shifts_ok = flexible or not shifts or job.shifts <= shifts
+    if Constraint.NO_NIGHT in seeker.constraints and Shift.NIGHT in job.shifts:
+        shifts_ok = False
+    kind_ok = not hours or job.hours_kind in hours or flexible
+    score += 20 if shifts_ok and kind_ok else -40
+    for c in seeker.constraints:
+        if c == Constraint.WHEELCHAIR:
+            score += 5 if job.step_free else -40
+        elif c == Constraint.NO_HEAVY:
+            score += 5 if not job.heavy_lifting else -40
+        elif c == Constraint.CAREGIVING:
+            score += 5 if job.hours_kind in (HoursKind.PART_TIME, HoursKind.FLEXIBLE, HoursKind.SCHOOL_HOURS) else -40
+    return round(score, 2)
+
+
 def _origin(seeker: Seeker) -> tuple[float, float]:
     if seeker.lat is None or seeker.lng is None:
         raise Problem("jobs_no_home")
@@ -143,14 +169,21 @@ def seeker_matches(seeker: Seeker, *, today: date | None = None, limit: int = 50
     reach_m = router.cutoff_m + (travel.SNAP_LIMIT_M if router.origin is not None else 0)
     dlat = reach_m / 111_320
     dlng = dlat / max(0.1, math.cos(math.radians(lat)))
-    out: list[Match] = []
+    # Score every job within reach without building reasons (the hot loop); reasons only for the ranked few.
+    have = frozenset(seeker.skills)
+    wanted = frozenset(seeker.occupations)
+    shifts = frozenset(seeker.shifts)
+    hours = frozenset(seeker.hours)
+    scored: list[tuple[float, int, int, JobRow, travel.Trip]] = []
     for job in _job_index(seeker.street_id):
         if abs(job.lat - lat) > dlat or abs(job.lng - lng) > dlng or job.valid_through < today:
             continue
         trip = router.trip(job.lat, job.lng)
         if trip.minutes <= seeker.max_minutes:
-            out.append(evaluate(seeker, job, trip))
-    return _rank(out)[:limit]
+            score = _score(seeker, have, wanted, shifts, hours, job, trip.minutes)
+            scored.append((-score, trip.minutes, job.id, job, trip))
+    best = heapq.nsmallest(limit, scored, key=lambda t: (t[0], t[1], t[2]))
+    return _rank([evaluate(seeker, job, trip) for _s, _m, _i, job, trip in best])
 
 
 def seeker_matches_scan(seeker: Seeker, *, today: date | None = None, limit: int = 50) -> list[Match]:

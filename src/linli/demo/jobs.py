@@ -1,0 +1,151 @@
+"""The sample street's employment circle (issue 18): 2 employment stations, 30 SAMPLE employers (verified, with
+checksummed credit codes), 200 open jobs around the compounds, 150 SAMPLE seekers at the compounds, a road-free
+street (travel times say they are straight-line estimates) and six months of pipeline history so the station
+head's dashboard shows placements, time to placement and retention.
+
+Written in bulk (the demo must start quickly); the rows are what the services would write. `jobs_demo_load`
+makes the data only when the street has no seekers yet; `jobs_demo_reset` removes the street's jobs rows."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from linli.core.models import Compound, Street, User
+from linli.jobs.models import (
+    Application,
+    ApplicationEvent,
+    AppStatus,
+    Employer,
+    HoursKind,
+    Job,
+    RefusalReason,
+    Seeker,
+    Station,
+    TravelMode,
+)
+from linli.jobs.services.employers import credit_code_with_check
+from linli.jobs.taxonomy import OCCUPATIONS
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
+SECTORS = ["餐饮", "家政", "养老", "零售", "物流", "物业", "制造", "咖啡"]
+EMPLOYER_KINDS = ["餐饮店", "家政服务社", "养老院", "便利店", "快递站", "物业公司", "服装厂", "咖啡馆"]
+SHIFT_SETS = [["morning"], ["afternoon"], ["morning", "afternoon"], ["evening"], ["night"]]
+HOURS = [HoursKind.FULL_TIME, HoursKind.PART_TIME, HoursKind.FLEXIBLE, HoursKind.SCHOOL_HOURS]
+
+
+def jobs_demo_reset(street: Street) -> None:
+    Application.objects.filter(street=street).delete()
+    Job.objects.filter(street=street).delete()
+    Employer.objects.filter(street=street).delete()
+    Seeker.objects.filter(street=street).delete()
+    Station.objects.filter(street=street).delete()
+
+
+def _history(rng: random.Random, now: object, seekers: list[Seeker], jobs: list[Job], worker: User | None) -> int:
+    apps: list[Application] = []
+    events: list[tuple[int, list[tuple[str, str, object]]]] = []
+    path = [AppStatus.CONTACTED, AppStatus.INTERVIEW, AppStatus.OFFER, AppStatus.HIRED, AppStatus.RETAINED]
+    for i, seeker in enumerate(seekers[:120]):
+        job = jobs[(i * 7) % len(jobs)]
+        start = now - timedelta(days=rng.randint(5, 180))  # type: ignore[operator]
+        steps = rng.choice([0, 1, 2, 3, 4, 4, 5]) if i % 5 else 0
+        stamps: dict[str, object] = {}
+        at = start
+        moves: list[tuple[str, str, object]] = [("", AppStatus.SUGGESTED, start)]
+        status = AppStatus.SUGGESTED
+        for step in path[:steps]:
+            at = at + timedelta(days=rng.randint(2, 10) if step != AppStatus.RETAINED else 91)
+            if at > now:  # type: ignore[operator]
+                break
+            moves.append((status, step, at))
+            stamps[f"{step}_at"] = at
+            status = step
+        refused = status in (AppStatus.SUGGESTED, AppStatus.CONTACTED) and i % 3 == 0
+        if refused:
+            at = at + timedelta(days=3)
+            moves.append((status, AppStatus.REFUSED, at))
+            stamps["refused_at"] = at
+            status = AppStatus.REFUSED
+        apps.append(Application(
+            street_id=seeker.street_id, seeker=seeker, job=job, status=status, created_by=worker, created_at=start,
+            moved_at=at, refusal_reason=RefusalReason.HOURS if refused else "", **stamps,  # type: ignore[arg-type]
+        ))  # fmt: skip
+        events.append((i, moves))
+    Application.objects.bulk_create(apps, batch_size=500)
+    saved = list(Application.objects.filter(street_id=seekers[0].street_id).order_by("id"))
+    rows = [
+        ApplicationEvent(
+            application=app,
+            at=at,
+            actor=worker,
+            action="transition" if frm else "create",
+            from_status=frm,
+            to_status=to,
+        )  # fmt: skip
+        for app, (_i, moves) in zip(saved, events, strict=False)
+        for frm, to, at in moves
+    ]
+    ApplicationEvent.objects.bulk_create(rows, batch_size=1000)
+    return len(apps)
+
+
+def jobs_demo_load(street: Street, *, worker: User | None = None) -> dict[str, int]:
+    if Seeker.objects.filter(street=street).exists():
+        return {"seekers": Seeker.objects.filter(street=street).count(), "created": 0}
+    rng = random.Random(18)
+    now = timezone.now()
+    compounds = list(Compound.objects.filter(street=street).order_by("id"))
+    if not compounds:
+        return {"seekers": 0, "created": 0}
+    with transaction.atomic():
+        stations = [
+            Station.objects.create(street=street, name=name, lat=c.lat, lng=c.lng, address=c.address)
+            for name, c in (("万里就业服务站（示例）", compounds[0]), ("富平就业服务站（示例）", compounds[-1]))
+        ]
+        employers = []
+        for i in range(30):
+            c = compounds[i % len(compounds)]
+            employers.append(Employer(
+                street=street, name=f"{SURNAMES[i]}记{EMPLOYER_KINDS[i % 8]}（示例）", sector=SECTORS[i % 8],
+                credit_code=credit_code_with_check(f"9231010{i:04d}MA1DM0"[:17]), lat=c.lat, lng=c.lng,
+                address=c.address, verified_at=now, verified_by=worker,
+            ))  # fmt: skip
+        Employer.objects.bulk_create(employers)
+        employers = list(Employer.objects.filter(street=street).order_by("id"))
+        codes = list(OCCUPATIONS)
+        valid = timezone.localdate() + timedelta(days=60)
+        jobs = []
+        for i in range(200):
+            e = employers[i % 30]
+            occ = OCCUPATIONS[codes[i % len(codes)]]
+            jobs.append(Job(
+                street=street, employer=e, title=f"{occ.name}", occupation=occ.code,
+                skills_essential=list(occ.essential), skills_optional=list(occ.optional),
+                lat=(e.lat or 31.26) + rng.uniform(-0.006, 0.006), lng=(e.lng or 121.39) + rng.uniform(-0.006, 0.006),
+                address=e.address, hours_kind=HOURS[i % 4], shifts=SHIFT_SETS[i % 5], pay_min_fen=300_000 + (i % 5) * 50_000,
+                pay_max_fen=450_000 + (i % 5) * 50_000, openings=1 + i % 3, step_free=i % 3 == 0,
+                heavy_lifting=i % 7 == 0, valid_through=valid, created_by=worker,
+            ))  # fmt: skip
+        Job.objects.bulk_create(jobs, batch_size=500)
+        jobs = list(Job.objects.filter(street=street).order_by("id"))
+        seekers = []
+        for i in range(150):
+            c = compounds[(i * 3) % len(compounds)]
+            occ = OCCUPATIONS[codes[(i * 5) % len(codes)]]
+            seekers.append(Seeker(
+                street=street, station=stations[i % 2], caseworker=worker, compound=c, lat=c.lat, lng=c.lng,
+                name=f"{SURNAMES[i % len(SURNAMES)]}{'阿姨' if i % 2 else '师傅'}（示例）", phone=f"1350000{i:04d}",
+                occupations=[occ.code], skills=list(occ.essential)[: 1 + i % 2] + list(occ.optional)[:1],
+                hours=[HOURS[i % 4]], shifts=SHIFT_SETS[i % 3], max_minutes=(15, 20, 30)[i % 3],
+                travel_mode=(TravelMode.WALK, TravelMode.BIKE, TravelMode.TRANSIT)[i % 3],
+                constraints=["caregiving"] if i % 6 == 0 else [], benefits=["dibao"] if i % 8 == 0 else [],
+                consent_at=now, registered_at=now - timedelta(days=rng.randint(10, 200)),
+            ))  # fmt: skip
+        Seeker.objects.bulk_create(seekers, batch_size=500)
+        seekers = list(Seeker.objects.filter(street=street).order_by("id"))
+        apps = _history(rng, now, seekers, jobs, worker)
+    return {"stations": 2, "employers": 30, "jobs": 200, "seekers": 150, "applications": apps}
