@@ -9,7 +9,7 @@ makes the data only when the street has no seekers yet; `jobs_demo_reset` remove
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,21 +45,21 @@ def jobs_demo_reset(street: Street) -> None:
     Station.objects.filter(street=street).delete()
 
 
-def _history(rng: random.Random, now: object, seekers: list[Seeker], jobs: list[Job], worker: User | None) -> int:
+def _history(rng: random.Random, now: datetime, seekers: list[Seeker], jobs: list[Job], worker: User | None) -> int:
     apps: list[Application] = []
-    events: list[tuple[int, list[tuple[str, str, object]]]] = []
+    events: list[tuple[int, list[tuple[str, str, datetime]]]] = []
     path = [AppStatus.CONTACTED, AppStatus.INTERVIEW, AppStatus.OFFER, AppStatus.HIRED, AppStatus.RETAINED]
     for i, seeker in enumerate(seekers[:120]):
         job = jobs[(i * 7) % len(jobs)]
-        start = now - timedelta(days=rng.randint(5, 180))  # type: ignore[operator]
+        start = now - timedelta(days=rng.randint(5, 180))
         steps = rng.choice([0, 1, 2, 3, 4, 4, 5]) if i % 5 else 0
-        stamps: dict[str, object] = {}
+        stamps: dict[str, datetime] = {}
         at = start
-        moves: list[tuple[str, str, object]] = [("", AppStatus.SUGGESTED, start)]
+        moves: list[tuple[str, str, datetime]] = [("", AppStatus.SUGGESTED, start)]
         status = AppStatus.SUGGESTED
         for step in path[:steps]:
             at = at + timedelta(days=rng.randint(2, 10) if step != AppStatus.RETAINED else 91)
-            if at > now:  # type: ignore[operator]
+            if at > now:
                 break
             moves.append((status, step, at))
             stamps[f"{step}_at"] = at
