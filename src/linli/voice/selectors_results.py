@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jieba
+from django.core.cache import cache
 from django.db.models import Avg, Count, Max, Min, QuerySet
 from django.utils import timezone
 
@@ -83,8 +84,9 @@ class Filters:
             qs = qs.filter(channel=self.channel)
         return qs
 
-    def answers(self, survey: Survey) -> QuerySet[Answer]:
-        qs = Answer.objects.filter(question__survey=survey)
+    def answers(self, survey: Survey, question_ids: list[int] | None = None) -> QuerySet[Answer]:
+        ids = question_ids if question_ids is not None else list(survey.questions.values_list("id", flat=True))
+        qs = Answer.objects.filter(question_id__in=ids)
         if self.committee_id:
             qs = qs.filter(response__committee_id=self.committee_id)
         if self.channel in Channel.values:
@@ -194,14 +196,17 @@ def results(survey: Survey, *, filters: Filters | None = None, public: bool = Fa
     for q in questions:
         by_q[q.pk].counts = [0] * (5 if q.kind == QuestionKind.RATING else len(q.options))
         by_q[q.pk].rank_average = [None] * len(q.options)
-    answers = f.answers(survey)
-    for qid, n in (
-        answers.values_list("question_id")
-        .annotate(n=Count("response_id", distinct=True))
-        .values_list("question_id", "n")
-    ):
-        if qid in by_q:
-            by_q[qid].answered = n
+    answers = f.answers(survey, [q.pk for q in questions])
+    # One row per response for every kind but multiple and ranking (a row per chosen option): count rows there,
+    # distinct responses only where needed.
+    multi = [q.pk for q in questions if q.kind in (QuestionKind.MULTIPLE, QuestionKind.RANKING)]
+    single = [q.pk for q in questions if q.pk not in set(multi)]
+    counted = list(answers.filter(question_id__in=single).values_list("question_id").annotate(n=Count("id")))
+    if multi:
+        counted += list(answers.filter(question_id__in=multi).values_list("question_id").annotate(
+            n=Count("response_id", distinct=True)))  # fmt: skip
+    for qid, n in counted:
+        by_q[qid].answered = n
     choice_ids = [q.pk for q in questions if q.kind in CHOICE_KINDS]
     if choice_ids:
         rows = answers.filter(question_id__in=choice_ids).values_list("question_id", "option").annotate(
@@ -239,7 +244,12 @@ def results(survey: Survey, *, filters: Filters | None = None, public: bool = Fa
         for q in questions:
             if q.kind in TEXT_KINDS:
                 texts = list(answers.filter(question=q).order_by("-id").values_list("text", flat=True)[:WORDS_FROM])
-                by_q[q.pk].words = words_of(texts)
+                key = f"voice:words:{q.pk}:{f.committee_id}:{f.channel}:{by_q[q.pk].answered}:{hash(tuple(texts[:5]))}"
+                words = cache.get(key)
+                if words is None:
+                    words = words_of(texts)
+                    cache.set(key, words, 600)
+                by_q[q.pk].words = [tuple(w) for w in words]
                 by_q[q.pk].texts = [mask_personal_text(t) for t in texts[:TEXTS_SHOWN]]
     responses = f.responses(survey)
     by_channel = dict(responses.order_by().values_list("channel").annotate(n=Count("id")).values_list("channel", "n"))

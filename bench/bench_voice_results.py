@@ -1,0 +1,153 @@
+"""Voice: a survey's results with 10,000 answers x 20 questions (issue 19: render <= 300 ms).
+
+What it measures (in process, `linli.voice.selectors_results.results` as the staff results page and the API call
+it, then the staff results page's template): the counts per option, the star histograms, number statistics and
+the answered count per question come from GROUP BY queries; two of the 20 questions are long texts whose words
+jieba counts over the latest 2,000 answers. Baseline in the same run: reading every answer row raw
+(`values_list` of all 200,000 rows), the least a Python aggregation would have to do before counting anything.
+
+Database (bench/common.py `django_in_process`): a fresh SQLite file by default; LINLI_BENCH_DATABASE_URL=postgres://...
+uses PostgreSQL (its test database is created and dropped).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+import common  # noqa: E402
+
+N_RESPONSES = 10_000
+N_QUESTIONS = 20
+RUNS = 7
+BUDGET_MS = 300.0
+TEXTS = ["希望多开老年食堂", "停车太难了，晚上没有车位", "电瓶车充电桩不够", "小区绿化需要修剪", "希望服务中心晚上开放",
+         "楼道堆物要清理", "半份菜很好，分量刚好"]  # fmt: skip
+
+
+def run() -> dict:
+    with common.django_in_process() as engine:
+        return _measure(engine)
+
+
+def _populate() -> object:
+    import datetime as dt
+    import uuid
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from linli.core.models import Committee, Compound, Street
+    from linli.voice.models import Answer, CommitteeHouseholds, Response
+    from linli.voice.services.surveys import survey_create
+
+    street = Street.objects.create(code="benchjie", name="问卷街道")
+    committees = [Committee.objects.create(street=street, external_id=f"c{i}", name=f"居委{i}") for i in range(8)]
+    for c in committees:
+        CommitteeHouseholds.objects.create(committee=c, households=3000)
+    compounds = [Compound.objects.create(street=street, external_id=f"x{i}", name=f"小区{i}", geometry={}, lat=31.2,
+                                         lng=121.4, committee=committees[i % 8]) for i in range(16)]  # fmt: skip
+    kinds = ["single", "multiple", "rating", "ranking", "number", "single", "rating", "multiple", "single", "rating",
+             "long_text", "single", "multiple", "rating", "number", "single", "ranking", "rating", "long_text", "single"]  # fmt: skip
+    specs = [{"kind": k, "text": f"问题{i}", "options": ["甲", "乙", "丙", "丁", "戊"] if k in ("single", "multiple", "ranking") else []}
+             for i, k in enumerate(kinds[:N_QUESTIONS])]  # fmt: skip
+    now = timezone.now()
+    survey = survey_create(street=street, title="大问卷", closes_at=now + dt.timedelta(days=7), questions=specs,
+                           opens_at=now - dt.timedelta(days=7))  # fmt: skip
+    questions = list(survey.questions.all())
+    rng = random.Random(7)
+    with transaction.atomic():
+        responses = [Response(survey=survey, client_id=uuid.UUID(int=rng.getrandbits(128)), channel=rng.choice(["online", "door"]),
+                              compound=(cp := rng.choice(compounds)), committee_id=cp.committee_id, consent=True)
+                     for _ in range(N_RESPONSES)]  # fmt: skip
+        Response.objects.bulk_create(responses, batch_size=2000)
+        rows = []
+        for r in responses:
+            for q in questions:
+                if q.kind in ("single",):
+                    rows.append(Answer(response=r, question=q, option=rng.randrange(5)))
+                elif q.kind in ("multiple", "ranking"):
+                    for rank, o in enumerate(rng.sample(range(5), 2), start=1):
+                        rows.append(
+                            Answer(response=r, question=q, option=o, number=rank if q.kind == "ranking" else None)
+                        )
+                elif q.kind == "rating":
+                    rows.append(Answer(response=r, question=q, number=rng.randint(1, 5)))
+                elif q.kind == "number":
+                    rows.append(Answer(response=r, question=q, number=rng.randint(1, 8)))
+                else:
+                    rows.append(Answer(response=r, question=q, text=rng.choice(TEXTS)))
+            if len(rows) > 20_000:
+                Answer.objects.bulk_create(rows, batch_size=5000)
+                rows = []
+        Answer.objects.bulk_create(rows, batch_size=5000)
+    return survey
+
+
+def _times(fn: object, runs: int = RUNS) -> dict:
+    wall, cpu = [], []
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()  # type: ignore[operator]
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    wall.sort()
+    cpu.sort()
+    return {"runs": runs, "median_ms": round(wall[len(wall) // 2], 1), "max_ms": round(wall[-1], 1),
+            "cpu_median_ms": round(cpu[len(cpu) // 2], 1)}  # fmt: skip
+
+
+def _measure(engine: str) -> dict:
+    from django.template.loader import render_to_string
+
+    from linli.voice.models import Answer, Channel
+    from linli.voice.selectors_results import Filters, results
+
+    t0 = time.perf_counter()
+    survey = _populate()
+    fill_s = time.perf_counter() - t0
+    answers = Answer.objects.filter(question__survey=survey).count()
+    results(survey)  # warm jieba's dictionary once, as a running server has
+
+    def page() -> str:
+        r = results(survey)
+        return render_to_string("voice/staff_results.html", {"survey": survey, "street": survey.street, "results": r,  # type: ignore[attr-defined]
+                                "staff": True, "committees": [], "channels": Channel.choices, "filters": Filters()})  # fmt: skip
+
+    def raw() -> int:
+        return len(list(Answer.objects.filter(question__survey=survey).values_list(
+            "response_id", "question_id", "option", "number", "text")))  # fmt: skip
+
+    selector = _times(lambda: results(survey))
+    filtered = _times(
+        lambda: results(survey, filters=Filters(committee_id=survey.street.committees.first().pk, channel="door"))
+    )  # type: ignore[attr-defined]
+    rendered = _times(page)
+    baseline = _times(raw)
+    return {
+        "bench": "voice_results",
+        "database": engine,
+        "responses": N_RESPONSES,
+        "questions": N_QUESTIONS,
+        "answer_rows": answers,
+        "fill_seconds": round(fill_s, 1),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "results": selector,
+        "results_filtered_committee_door": filtered,
+        "results_page_rendered": rendered,
+        "baseline_read_answers_raw": baseline,
+        "ratio_baseline_over_page": round(baseline["median_ms"] / rendered["median_ms"], 2),
+        "budget": {"page_ms": BUDGET_MS, "met": rendered["median_ms"] <= BUDGET_MS},
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2, ensure_ascii=False))
