@@ -171,6 +171,15 @@ ACCOUNTS = [
         "employment_head",
         first_page="/staff/jobs/dashboard/?street={street}",
     ),
+    DemoAccount(
+        "building_head",
+        "13800000071",
+        "周阿姨（示例，楼组长）",
+        "楼组长",
+        "building-group head",
+        "building_head",
+        first_page="/voice/staff/?street={street}",
+    ),
 ]
 
 

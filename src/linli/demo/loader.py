@@ -31,6 +31,7 @@ from linli.demo.care import care_demo_load, care_demo_reset
 from linli.demo.cases import cases_demo_load, cases_demo_reset
 from linli.demo.jobs import jobs_demo_load, jobs_demo_reset
 from linli.demo.meals import demo_meals_load, meals_reset
+from linli.demo.voice import voice_demo_load, voice_demo_reset
 from linli.demo.volunteers import volunteers_demo_load, volunteers_demo_reset
 from linli.places.services import places_import, places_index_bump
 
@@ -61,6 +62,7 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
         care_demo_reset(street)
         volunteers_demo_reset(street)
         jobs_demo_reset(street)
+        voice_demo_reset(street)
         # Grid.parent is PROTECT: remove units, then workstations, then the HQ before the street cascades.
         for level in (GridLevel.UNIT, GridLevel.WORKSTATION, GridLevel.HQ):
             Grid.objects.filter(street=street, level=level).delete()
@@ -161,6 +163,7 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         result.imports["care"] = care_demo_load(street, accounts=by_key).counts
         result.imports["volunteers"] = volunteers_demo_load(street, accounts=by_key).counts
         result.imports["jobs"] = jobs_demo_load(street, worker=by_key.get("employment_worker"))
+        result.imports["voice"] = voice_demo_load(street, actor=by_key.get("admin"))
         clerks = [u for a, u in result.accounts if a.key in ("station_staff", "admin")]
         result.imports["affairs_queue"] = demo_queue_load(street=street, clerks=clerks)
     return result
