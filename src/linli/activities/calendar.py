@@ -33,6 +33,7 @@ from linli.activities.services.activities import activity_cancel, activity_creat
 from linli.activities.services.series import occurrence_external_id, rrule_occurrences, series_create, series_update
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import Text
+from linli.core.ical import ical_parse
 from linli.core.imports import ImportResult
 from linli.core.inputs import InputError, check_date, clean_text
 from linli.core.lenient import parse_int
@@ -340,25 +341,6 @@ def _check_capacity_against_bookings(street: Street, rows: list[_Row], errors: _
                 "X-LINLI-CAPACITY",
                 format_lazy(_("名额 {capacity} 少于某一场已预约的 {most} 人"), capacity=row.capacity, most=most),
             )
-
-
-def ical_parse(text: str) -> icalendar.Calendar:
-    """Parse an iCalendar text; Problem ical_invalid with the parser's reason if it is not one."""
-    try:
-        cal = icalendar.Calendar.from_ical(text)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise Problem(
-            "ical_invalid",
-            detail=format_lazy(_("无法解析日历文件：{error}"), error=exc),
-            errors=[{"field": "file", "message": format_lazy(_("无法解析：{error}"), error=exc)}],
-        ) from None
-    if isinstance(cal, list) or cal.name != "VCALENDAR":
-        raise Problem(
-            "ical_invalid",
-            detail=_("文件应包含一个 VCALENDAR"),
-            errors=[{"field": "file", "message": _("应为一个 VCALENDAR")}],
-        )
-    return cal
 
 
 def activities_import(*, street: Street, text: str, actor: Any = None, now: datetime | None = None) -> ImportResult:

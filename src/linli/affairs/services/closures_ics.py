@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
 from django.db import transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +23,7 @@ from linli.affairs.models import Resource, Slot, SlotException
 from linli.affairs.services.queue import HEAD_ROLES  # the centre's head (street admins), as on the templates page
 from linli.core.errors import Problem
 from linli.core.i18n import Text
+from linli.core.ical import ical_parse
 from linli.core.inputs import InputError, clean_text
 from linli.core.models import User
 from linli.core.selectors import require_role
@@ -40,24 +40,6 @@ class Closure:
     start: dt.datetime
     end: dt.datetime
     reason: str
-
-
-def _parse(text: bytes | str) -> icalendar.Calendar:
-    try:
-        cal = icalendar.Calendar.from_ical(text)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise Problem(
-            "ical_invalid",
-            detail=format_lazy(_("无法解析日历文件：{error}"), error=exc),
-            errors=[{"field": "file", "message": format_lazy(_("无法解析：{error}"), error=exc)}],
-        ) from None
-    if isinstance(cal, list) or cal.name != "VCALENDAR":
-        raise Problem(
-            "ical_invalid",
-            detail=_("文件应包含一个 VCALENDAR"),
-            errors=[{"field": "file", "message": _("应为一个 VCALENDAR")}],
-        )
-    return cal
 
 
 def _moment(value: Any) -> dt.datetime:
@@ -113,7 +95,7 @@ def closures_import(*, resources: list[Resource], text: bytes | str, actor: User
     street = resources[0].street
     if actor is not None:
         require_role(actor, street=street, roles=HEAD_ROLES)
-    cal = _parse(text)
+    cal = ical_parse(text)
     events = list(cal.walk("VEVENT"))
     if len(events) > MAX_EVENTS:
         raise Problem(
