@@ -16,7 +16,6 @@ from linli.assistant.engine import INTENTS, answer, normalize
 from linli.assistant.engine.dates import TZ
 from linli.assistant.engine.evaluate import card_exists
 from linli.assistant.engine.tools import TOOLS, call_tool
-from linli.demo.loader import demo_load
 from linli.meals.models import MenuItem
 from linli.places.models import Place
 
@@ -39,8 +38,8 @@ QUESTIONS = [
 
 
 @pytest.fixture
-def street():
-    return demo_load().street
+def street(demo_street_shared):  # noqa: ANN001, ANN201 - the sample street, built once for this module
+    return demo_street_shared
 
 
 def test_each_intent(street):

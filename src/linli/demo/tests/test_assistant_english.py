@@ -11,7 +11,6 @@ from django.utils import timezone
 from linli.assistant.engine import answer
 from linli.assistant.engine.dates import TZ
 from linli.assistant.engine.evaluate import card_exists
-from linli.demo.loader import demo_load
 from linli.places.models import Place
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +22,8 @@ RAW_PATH = re.compile(r"(?<![\w:])/[a-z][\w-]*/")
 
 
 @pytest.fixture
-def street():
-    return demo_load().street
+def street(demo_street_shared):  # noqa: ANN001, ANN201 - the sample street, built once for this module
+    return demo_street_shared
 
 
 def ask(street, question, **kw):
