@@ -246,7 +246,10 @@ CONSOLE_IGNORED: list[str] = [
 
 # Failures known and not yet fixed: (stop name, role, language or "*", check) -> why. A known failure that no
 # longer happens fails the tour too, so this list only shrinks.
-KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {}
+KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {
+    ("volunteers:stats", "staff", "en", "untranslated"): "a demo team's name (万里中学志愿服务队（示例）) is left cut "
+    "as 万里中学志愿服务 by the data-string matching; to find in the check, not on the page",
+}
 
 
 def excluded_reason(name: str) -> str | None:
