@@ -549,8 +549,12 @@ def test_tour(live_server: Any, chromium_browser: Any, settings: Any, tmp_path: 
         context.add_init_script(INIT_JS)
         return context
 
+    # LINLI_TOUR_ONLY=jobs:,voice: tours only the stops whose names start so (a domain's work in progress);
+    # make test tours every stop.
+    only = tuple(p for p in os.environ.get("LINLI_TOUR_ONLY", "").split(",") if p)
+    stops = [s for s in tour.STOPS if not only or s.name.startswith(only)]
     try:
-        for stop in tour.STOPS:
+        for stop in stops:
             path = stop.path.format(**world["fill"])
             for role in stop.roles:
                 account = {"visitor": "", "resident": "elder", "rider": "rider"}.get(role, stop.account)
@@ -585,10 +589,11 @@ def test_tour(live_server: Any, chromium_browser: Any, settings: Any, tmp_path: 
     fixed = [
         k
         for k in tour.KNOWN_FAILURES
-        if not any(f[:2] == k[:2] and f[3] == k[3] and (k[2] in ("*", f[2])) for f in found)
+        if (not only or k[0].startswith(only))
+        and not any(f[:2] == k[:2] and f[3] == k[3] and (k[2] in ("*", f[2])) for f in found)
     ]
     elapsed = (dt.datetime.now() - started).total_seconds()
-    report = [f"tour: {visits} visits ({len(tour.STOPS)} stops) in {elapsed:.0f} s; screenshots in {shots}"]
+    report = [f"tour: {visits} visits ({len(stops)} stops) in {elapsed:.0f} s; screenshots in {shots}"]
     report.append(f"failures: {len(found)} ({len(found) - len(new)} known, {len(new)} new); fixed: {len(fixed)}")
     for (name, role, lang, check), items in sorted(new.items()):
         report.append(f"- {name} [{role}, {lang}] {check}:")
