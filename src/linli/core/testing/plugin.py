@@ -7,6 +7,7 @@ domain's tests take lives here, so no test module imports another.
 - Per-test resets of process-wide caches that core owns (bearer tokens, the holiday calendar).
 - Hypothesis without its deadline (a wall-clock assertion): the profile `linli`.
 - At the end of the session, the database sessions other threads left open are ended (PostgreSQL).
+- pytest-django's WSGI `live_server` on SQLite's in-memory test database answers one request at a time (below).
 
 A domain's own fixtures stay in its `tests/conftest.py`; its test data in `tests/factories*.py`.
 """
@@ -30,8 +31,10 @@ from django.conf import settings as django_settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 from django.core.cache import cache
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection, connections
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
+from django.test.testcases import LiveServerThread
 from django.utils import translation
 from django.utils.module_loading import import_string
 from hypothesis import HealthCheck
@@ -62,6 +65,38 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 AXE_JS = Path(__file__).resolve().parents[2] / "test_vendor" / "axe-core" / "axe.min.js"
+
+
+# ------------------------------------------------------------------------------- the WSGI live server
+
+LONG_POLLS = ("/commands",)  # access's gate controllers wait here for open commands (query `wait`)
+
+
+class OneRequestAtATimeWSGIServer(ThreadedWSGIServer):
+    """Django's threaded live server, but with the in-memory SQLite test database (one connection every thread
+    shares) it runs one request's view at a time. Two request threads on that one connection deadlocked a test run
+    for good: one thread inside sqlite3_step running one of Django's Python SQL functions (date truncation for a
+    chart) waits for the GIL while holding the database's mutex; the other holds the GIL and waits for the mutex.
+    The browser still opens several connections (keep-alive, one thread each); only the views are taken in turn.
+    A gate controller's long poll waits for commands without the database and is let through, or it would hold
+    every other request for its whole wait."""
+
+    def set_app(self, application: Any) -> None:
+        if not getattr(self, "connections_override", None):  # PostgreSQL: concurrency is what the tests are for
+            super().set_app(application)
+            return
+        lock = threading.RLock()
+
+        def one_at_a_time(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO", "").endswith(LONG_POLLS):
+                return application(environ, start_response)
+            with lock:
+                return application(environ, start_response)
+
+        super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = OneRequestAtATimeWSGIServer  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------------------------ browser
