@@ -31,10 +31,10 @@ from linli.affairs.schemas import (
     AppointmentIn,
     AppointmentOut,
     ItemList,
-    ItemOut,
+    AffairItemOut,
     PreReviewOut,
     RescheduleIn,
-    ReviewIn,
+    PrereviewReviewIn,
     SlotOut,
 )
 from linli.affairs.services import appointments as appointment_services
@@ -140,7 +140,7 @@ def items_csv(request: HttpRequest, street: str) -> HttpResponse:
     )
 
 
-@router.get("/affairs/items/{item_id}", response=ItemOut, summary="事项详情 One item: what to bring, how, how long")
+@router.get("/affairs/items/{item_id}", response=AffairItemOut, summary="事项详情 One item: what to bring, how, how long")
 @problems("not_found")
 def item_detail(request: HttpRequest, item_id: int) -> dict[str, Any]:
     item = get_object_or_404(
@@ -439,7 +439,7 @@ def prereview_detail(request: HttpRequest, prereview_id: int) -> dict[str, Any]:
     summary="审核材料 Review each material (staff)",
 )
 @problems("not_found", "permission_denied", "prereview_invalid_transition", "validation_error")
-def prereview_review(request: HttpRequest, prereview_id: int, payload: ReviewIn) -> dict[str, Any]:
+def prereview_review(request: HttpRequest, prereview_id: int, payload: PrereviewReviewIn) -> dict[str, Any]:
     """Each current file: `accepted`, `needs_correction` or `rejected` (with a `reason`). When every file is
     decided: all accepted → approved; any rejected → rejected; else → needs_correction."""
     user = request_user(request)

@@ -18,12 +18,12 @@ from linli.affairs import selectors_queue as q
 from linli.affairs.models import Counter, Item, QueueTicket
 from linli.affairs.schemas_queue import (
     CallNextOut,
-    CheckInIn,
+    QueueCheckInIn,
     HallOut,
     MetricsOut,
     OutcomeIn,
     TicketOut,
-    WalkInIn,
+    QueueWalkInIn,
 )
 from linli.affairs.selectors_metrics import metrics_report
 from linli.affairs.services import queue as queue_services
@@ -68,7 +68,7 @@ def _centre(place_id: int) -> Place:
 @router.post("/affairs/queue/checkins", response={201: TicketOut}, auth=require_user, summary="签到取号 Check in")
 @problems("not_found", "permission_denied", "ticket_code_invalid", "checkin_not_today", "checkin_wrong_centre",
           "appointment_invalid_transition")  # fmt: skip
-def check_in(request: HttpRequest, payload: CheckInIn) -> Status:
+def check_in(request: HttpRequest, payload: QueueCheckInIn) -> Status:
     """The kiosk (a clerk's device) checks an appointment in by its code or QR: its queue number, A012. Checking
     in again answers the same ticket."""
     place = _centre(payload.place)
@@ -80,7 +80,7 @@ def check_in(request: HttpRequest, payload: CheckInIn) -> Status:
 
 @router.post("/affairs/queue/tickets", response={201: TicketOut}, auth=require_user, summary="现场取号 Walk-in")
 @problems("not_found", "idempotency_key_reused", "rate_limited")
-def walk_in(request: HttpRequest, payload: WalkInIn) -> HttpResponse:
+def walk_in(request: HttpRequest, payload: QueueWalkInIn) -> HttpResponse:
     """A walk-in ticket (W034) for the signed-in person. Send an `Idempotency-Key` so a retry never takes two."""
     place = _centre(payload.place)
     user = request_user(request)

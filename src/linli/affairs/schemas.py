@@ -14,7 +14,7 @@ class MaterialOut(Schema):
     example_photo: str | None = Field(None, description="URL of an example photo")
 
 
-class ItemOut(Schema):
+class AffairItemOut(Schema):
     id: int
     street: str
     code: str
@@ -36,7 +36,7 @@ class ItemOut(Schema):
 
 
 class ItemList(Schema):
-    items: list[ItemOut]
+    items: list[AffairItemOut]
     count: int
 
 
@@ -93,7 +93,7 @@ class FileOut(Schema):
     url: str | None = Field(None, description="the file, for its owner and the street's reviewers")
 
 
-class EventOut(Schema):
+class PrereviewEventOut(Schema):
     at: str
     from_status: str
     to_status: str
@@ -111,7 +111,7 @@ class PreReviewOut(Schema):
     submitted_at: str
     review_due_at: str
     files: list[FileOut]
-    timeline: list[EventOut]
+    timeline: list[PrereviewEventOut]
 
 
 class FileReviewIn(Schema):
@@ -120,7 +120,7 @@ class FileReviewIn(Schema):
     reason: str = Field("", max_length=300)
 
 
-class ReviewIn(Schema):
+class PrereviewReviewIn(Schema):
     files: list[FileReviewIn]
 
 

@@ -7,12 +7,12 @@ from datetime import date, datetime
 from ninja import Field, Schema
 
 
-class CheckInIn(Schema):
+class QueueCheckInIn(Schema):
     place: int = Field(description="the affairs centre (a place of kind affairs_center)")
     code: str = Field(max_length=2000, description="the appointment code, or what its QR code holds")
 
 
-class WalkInIn(Schema):
+class QueueWalkInIn(Schema):
     place: int
     item: int | None = Field(None, description="the catalogue item, if the person knows it")
 

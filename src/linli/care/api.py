@@ -17,7 +17,7 @@ from linli.care.schemas import (
     CallIn,
     CallMoveIn,
     CallOut,
-    CheckInIn,
+    CareCheckInIn,
     CheckInOut,
     PersonRowOut,
     VisitRequestIn,
@@ -167,7 +167,7 @@ def people(request: HttpRequest, street: str, q: str = "") -> list[dict[str, Any
 @router.post("/care/checkins", response={201: CheckInOut}, auth=[device_auth, require_user],
              summary="报平安 A check-in (我很好, device heartbeat, staff visit)")  # fmt: skip
 @problems("care_device_invalid", "care_not_registered", "permission_denied")
-def create_checkin(request: HttpRequest, payload: CheckInIn) -> tuple[int, dict[str, Any]]:
+def create_checkin(request: HttpRequest, payload: CareCheckInIn) -> tuple[int, dict[str, Any]]:
     auth = request.auth  # type: ignore[attr-defined]
     if isinstance(auth, CallDevice):
         register.device_seen(device=auth)

@@ -82,7 +82,7 @@ class PersonRowOut(Schema):
     checkin_hour: int
 
 
-class CheckInIn(Schema):
+class CareCheckInIn(Schema):
     person_id: int | None = Field(None, description="staff logging a visit or a call; else the signed-in person")
     source: Literal["tap", "device", "visit", "call"] = "tap"
 

@@ -138,3 +138,21 @@ def test_error_answers_match_the_documented_schema(document, method, path, body,
     route = path.split("?")[0]
     documented = document["paths"][route][method]["responses"][str(status)]
     assert f"`{problem.code}`" in documented["description"]
+
+
+def test_no_two_schemas_share_a_name():
+    """The document names each schema by its class name, one component per name: two domains' `ItemOut` became one
+    component, and the affairs items were described as the volunteers' service-menu items (a fuzz run found it)."""
+    from ninja import Schema
+
+    import linli.api  # noqa: F401 - every router, so every schema class is defined
+
+    def subclasses(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    ours: dict[str, set[str]] = {}
+    for cls in subclasses(Schema):
+        if cls.__module__.startswith("linli.") and ".tests." not in cls.__module__:
+            ours.setdefault(cls.__name__, set()).add(cls.__module__)
+    shared = {name: sorted(modules) for name, modules in ours.items() if len(modules) > 1}
+    assert not shared

@@ -18,7 +18,7 @@ from linli.core.idempotency import idempotent
 from linli.core.schemas import file_answer, problems
 from linli.meals import exports
 from linli.meals.schemas.kitchen import (
-    AssignIn,
+    RunAssignIn,
     CollectedOut,
     CollectIn,
     HandOverIn,
@@ -150,7 +150,7 @@ def list_runs(
     summary="指定骑手 Assign a rider",
 )
 @problems("not_found", "permission_denied", "run_invalid_transition", "rider_unavailable")
-def assign_run(request: HttpRequest, run_id: int, payload: AssignIn) -> dict[str, Any]:
+def assign_run(request: HttpRequest, run_id: int, payload: RunAssignIn) -> dict[str, Any]:
     """Kitchen staff give a planned run to a rider of the street (`validation_error` on `rider_id` otherwise)."""
     run = kitchen_selectors.run_get(run_id=run_id)
     rider = kitchen_selectors.rider_get(rider_id=payload.rider_id)

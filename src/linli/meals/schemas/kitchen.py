@@ -62,7 +62,7 @@ class PlanIn(Schema):
     max_stops_per_run: int | None = None
 
 
-class AssignIn(Schema):
+class RunAssignIn(Schema):
     rider_id: int
 
 

@@ -13,7 +13,7 @@ SlotName = Literal["breakfast", "lunch", "dinner"]
 # ------------------------------------------------------------------------------------------ shared refs
 
 
-class PlaceRef(Schema):
+class MenuPlaceRef(Schema):
     id: int
     external_id: str
     name: str
@@ -95,7 +95,7 @@ class MenuOut(Schema):
 
 
 class PlaceMenusOut(Schema):
-    place: PlaceRef
+    place: MenuPlaceRef
     date: str
     items: list[MenuItemOut]
     menus: list[MenuOut]
@@ -116,10 +116,10 @@ class WeekAhead(Schema):
 class KitchenOut(Schema):
     id: int
     street: str
-    place: PlaceRef
+    place: MenuPlaceRef
     kind: str
     is_elder_canteen: bool
-    serves: list[PlaceRef]
+    serves: list[MenuPlaceRef]
     breakfast_cutoff: str
     lunch_cutoff: str
     dinner_cutoff: str
