@@ -163,7 +163,9 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         result.imports["care"] = care_demo_load(street, accounts=by_key).counts
         result.imports["volunteers"] = volunteers_demo_load(street, accounts=by_key).counts
         result.imports["jobs"] = jobs_demo_load(street, worker=by_key.get("employment_worker"))
-        result.imports["voice"] = voice_demo_load(street, actor=by_key.get("admin"))
+        result.imports["voice"] = voice_demo_load(
+            street, actor=by_key.get("admin"), building_head=by_key.get("building_head")
+        )
         clerks = [u for a, u in result.accounts if a.key in ("station_staff", "admin")]
         result.imports["affairs_queue"] = demo_queue_load(street=street, clerks=clerks)
     return result

@@ -58,16 +58,17 @@ def consultation_create(*, committee: Committee, title: str, problem: str, sourc
 
 
 def consultation_schedule(*, consultation: Consultation, meeting_at: dt.datetime, venue: str, booking_ref: str = "",
-                          actor: User | None = None) -> Consultation:  # fmt: skip
+                          actor: User | None = None, now: dt.datetime | None = None) -> Consultation:  # fmt: skip
     if not (venue or "").strip():
         raise Problem("validation_error", errors=[field_error("venue", _("请填写会面地点"))])
-    return CONSULTATION_MACHINE.move(consultation, C.SCHEDULED, actor=actor, note=venue[:120],
+    return CONSULTATION_MACHINE.move(consultation, C.SCHEDULED, actor=actor, note=venue[:120], now=now,
                                      fields={"meeting_at": meeting_at, "venue": venue[:120],
                                              "booking_ref": booking_ref[:40]})  # fmt: skip
 
 
 def consultation_meeting(*, consultation: Consultation, attendees: str, decisions: str,
-                         actions: list[dict[str, Any]], actor: User | None = None) -> Consultation:  # fmt: skip
+                         actions: list[dict[str, Any]], actor: User | None = None,
+                         now: dt.datetime | None = None) -> Consultation:  # fmt: skip
     """Record the meeting: who came, what was decided, and the action items (title, owner, due_on)."""
     errors = []
     if not (decisions or "").strip():
@@ -87,7 +88,7 @@ def consultation_meeting(*, consultation: Consultation, attendees: str, decision
     if errors:
         raise Problem("validation_error", errors=errors)
     with transaction.atomic():
-        CONSULTATION_MACHINE.move(consultation, C.MET, actor=actor, note=decisions[:500],
+        CONSULTATION_MACHINE.move(consultation, C.MET, actor=actor, note=decisions[:500], now=now,
                                   fields={"attendees": attendees[:1000], "decisions": decisions[:4000]})  # fmt: skip
         ActionItem.objects.bulk_create(rows)
     return consultation
