@@ -281,7 +281,9 @@ def _consultations(street: Street, committees: list[Committee], actor: User | No
         actor=actor, now=t1 + timedelta(days=3))  # fmt: skip
     first = c2.actions.order_by("due_on", "id").first()
     if first is not None:
-        cs.action_done(action=first, evidence="一楼 6 户均同意，签字表存居委（示例）", actor=actor, now=t1 + timedelta(days=6))
+        cs.action_done(
+            action=first, evidence="一楼 6 户均同意，签字表存居委（示例）", actor=actor, now=t1 + timedelta(days=6)
+        )
     # 3. Just invited: a lift for building 3.
     t2 = now - timedelta(days=1)
     c3 = cs.consultation_create(committee=committees[2 % len(committees)], title="3 号楼加装电梯协调（示例）",
