@@ -28,13 +28,13 @@ from linli.affairs.models import (
 from linli.affairs.schemas import (
     CORRECTION_DOC,
     PREREVIEW_DOC,
+    AffairItemOut,
     AppointmentIn,
     AppointmentOut,
     ItemList,
-    AffairItemOut,
     PreReviewOut,
-    RescheduleIn,
     PrereviewReviewIn,
+    RescheduleIn,
     SlotOut,
 )
 from linli.affairs.services import appointments as appointment_services

@@ -18,12 +18,12 @@ from linli.affairs import selectors_queue as q
 from linli.affairs.models import Counter, Item, QueueTicket
 from linli.affairs.schemas_queue import (
     CallNextOut,
-    QueueCheckInIn,
     HallOut,
     MetricsOut,
     OutcomeIn,
-    TicketOut,
+    QueueCheckInIn,
     QueueWalkInIn,
+    TicketOut,
 )
 from linli.affairs.selectors_metrics import metrics_report
 from linli.affairs.services import queue as queue_services

@@ -18,13 +18,13 @@ from linli.core.idempotency import idempotent
 from linli.core.schemas import file_answer, problems
 from linli.meals import exports
 from linli.meals.schemas.kitchen import (
-    RunAssignIn,
     CollectedOut,
     CollectIn,
     HandOverIn,
     PlanIn,
     PlanOut,
     ProductionOut,
+    RunAssignIn,
     RunOut,
 )
 from linli.meals.schemas.menus import MenuLockOut, SlotName
