@@ -140,7 +140,9 @@ def items_csv(request: HttpRequest, street: str) -> HttpResponse:
     )
 
 
-@router.get("/affairs/items/{item_id}", response=AffairItemOut, summary="事项详情 One item: what to bring, how, how long")
+@router.get(
+    "/affairs/items/{item_id}", response=AffairItemOut, summary="事项详情 One item: what to bring, how, how long"
+)
 @problems("not_found")
 def item_detail(request: HttpRequest, item_id: int) -> dict[str, Any]:
     item = get_object_or_404(
