@@ -11,7 +11,7 @@ joins the tour when it is added. Paths are templates filled from the sample stre
 point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}, {day}, {compound}, {gate},
 {display_key}, {case}, {question}, {affair_item}, {affair_prereview}, {affair_appointment}, {care_call}, {care_person},
 {care_family_person} (the entry the elder is a family contact of), {care_visit}, {centre} (the affairs centre), {counter} (its window 1), {ticket} (a queue ticket's token),
-{remote_session}.
+{remote_session}, {job} (an open job), {job_seeker} (a job seeker with matches and applications).
 
 Roles (how the page is seen):
 - `resident`: the elderly sample resident (胡阿姨, 78) in elder mode on a 390 px phone;
@@ -139,6 +139,29 @@ STOPS: list[Stop] = [
     Stop("volunteers:planner", "/staff/volunteers/?street={street}", ("staff",), account="station_staff"),
     Stop("volunteers:staff_menu", "/staff/volunteers/menu/?street={street}", ("staff",), account="station_staff"),
     Stop("volunteers:stats", "/staff/volunteers/stats/?street={street}", ("staff",), account="station_staff"),
+    # jobs: the resident's jobs near home (the elder has no profile yet: the survey's invitation and form; 小林 surveyed
+    # himself), a job's public page, the station worker, the station head, an employer (杜老板, the demo's employer)
+    Stop("jobs:home", "/jobs/", ("resident",), expect="#jobs-profile-link"),
+    Stop("jobs:home", "/jobs/", ("staff",), account="resident", expect="#jobs-matches .jobs-match"),
+    Stop("jobs:profile", "/jobs/profile/", ("resident",), expect="#profile-save"),
+    Stop("jobs:job", "/jobs/{job}/", ("visitor", "resident"), expect="#job-title"),
+    Stop("jobs:board", "/staff/jobs/?street={street}", ("staff",), account="employment_worker", expect="#jobs-board"),
+    Stop("jobs:seeker_new", "/staff/jobs/seekers/new/?street={street}", ("staff",), account="employment_worker"),
+    Stop(
+        "jobs:seeker",
+        "/staff/jobs/seekers/{job_seeker}/",
+        ("staff",),
+        account="employment_worker",
+        expect="#jobs-matches .jobs-match",
+    ),
+    Stop(
+        "jobs:dashboard",
+        "/staff/jobs/dashboard/?street={street}",
+        ("staff",),
+        account="employment_head",
+        expect="#jobs-placed",
+    ),  # fmt: skip
+    Stop("jobs:employer", "/jobs/employer/", ("staff",), account="employer", expect="#jobs-candidates .jobs-candidate"),
     # affairs: the window queue, remote windows, the centre head's metrics (issue 16 items 4-6)
     Stop("affairs:kiosk", "/staff/affairs/centres/{centre}/kiosk/", ("staff",), account="station_staff"),
     Stop(
@@ -217,7 +240,6 @@ EXCLUDED: dict[str, str] = {
     "care:people_csv": "a CSV download",
     "affairs:prereview_file": "a pre-review's file (an image or a PDF), for its owner and the reviewers",
     "affairs:my_appointment_ics": "an iCalendar file",
-    "jobs:": "jobs pages join the tour with the demo's employment station data (issue 18 item 9)",
     "voice:": "voice pages join the tour with the voice demo's surveys and consultations (issue 19 item 7, open); "
     "until then voice's page tests open each of them",
     "volunteers:certificate": "a PDF download",

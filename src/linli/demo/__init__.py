@@ -172,6 +172,14 @@ ACCOUNTS = [
         first_page="/staff/jobs/dashboard/?street={street}",
     ),
     DemoAccount(
+        "employer",
+        "13800000063",
+        "杜老板（示例，用人单位）",
+        "用人单位",
+        "employer",
+        first_page="/jobs/employer/",
+    ),
+    DemoAccount(
         "building_head",
         "13800000071",
         "周阿姨（示例，楼组长）",

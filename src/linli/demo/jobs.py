@@ -34,6 +34,8 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 SECTORS = ["餐饮", "家政", "养老", "零售", "物流", "物业", "制造", "咖啡"]
 EMPLOYER_KINDS = ["餐饮店", "家政服务社", "养老院", "便利店", "快递站", "物业公司", "服装厂", "咖啡馆"]
 SHIFT_SETS = [["morning"], ["afternoon"], ["morning", "afternoon"], ["evening"], ["night"]]
+EMPLOYER_PHONE = "13800000063"  # the demo account `employer` (linli.demo.ACCOUNTS)
+RESIDENT_PHONE = "13800000009"  # the demo account `resident`
 HOURS = [HoursKind.FULL_TIME, HoursKind.PART_TIME, HoursKind.FLEXIBLE, HoursKind.SCHOOL_HOURS]
 
 
@@ -148,4 +150,30 @@ def jobs_demo_load(street: Street, *, worker: User | None = None) -> dict[str, i
         Seeker.objects.bulk_create(seekers, batch_size=500)
         seekers = list(Seeker.objects.filter(street=street).order_by("id"))
         apps = _history(rng, now, seekers, jobs, worker)
+        _accounts(street, now, stations, employers[0], jobs, worker)
     return {"stations": 2, "employers": 30, "jobs": 200, "seekers": 150, "applications": apps}
+
+
+def _accounts(street: Street, now: datetime, stations: list[Station], employer: Employer, jobs: list[Job],
+              worker: User | None) -> None:  # fmt: skip
+    """The demo's employer account (杜老板) is a member of the first employer, with candidates waiting for its
+    answer; the sample resident (小林) surveyed himself online, so 家门口就业 shows him jobs near home."""
+    boss = User.objects.filter(phone=f"+86{EMPLOYER_PHONE}").first()
+    if boss is not None:
+        employer.members.add(boss)
+    mine = [j for j in jobs if j.employer_id == employer.pk]
+    waiting = list(Seeker.objects.filter(street=street, applications__isnull=True).order_by("id")[:3])
+    for i, (seeker, job) in enumerate(zip(waiting, mine, strict=False)):
+        at = now - timedelta(days=2 + i)
+        app = Application.objects.create(street=street, seeker=seeker, job=job, status=AppStatus.SUGGESTED,
+                                         created_by=worker, created_at=at, moved_at=at)  # fmt: skip
+        ApplicationEvent.objects.create(application=app, at=at, actor=worker, action="create", to_status=app.status)
+    resident = User.objects.filter(phone=f"+86{RESIDENT_PHONE}").first()
+    compound = Compound.objects.filter(street=street).order_by("id").first()
+    if resident is not None and compound is not None:
+        Seeker.objects.create(
+            street=street, station=stations[0], user=resident, compound=compound, lat=compound.lat, lng=compound.lng,
+            name=resident.display_name, phone=RESIDENT_PHONE, occupations=["4-03-02-09"],
+            skills=["vegetable_prep", "food_hygiene", "dishwashing"], hours=[HoursKind.PART_TIME],
+            shifts=["morning"], max_minutes=15, travel_mode=TravelMode.WALK, consent_at=now, registered_at=now,
+        )  # fmt: skip

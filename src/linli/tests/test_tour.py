@@ -77,6 +77,7 @@ def test_every_stop_names_the_pattern_its_path_opens() -> None:
     )
     filler.update(street="wanli", day="2026-01-05", compound="1", gate="gabc", display_key="k")
     filler.update(centre="1", counter="1", ticket="tok", remote_session="1")
+    filler.update(job="1", job_seeker="1")
     for stop in tour.STOPS:
         path = stop.path.format(**filler).split("?")[0]
         if stop.name.startswith("error:"):
@@ -108,6 +109,7 @@ def tour_world() -> dict[str, Any]:
     from linli.core.models import Compound
     from linli.demo.access import demo_access_load
     from linli.demo.loader import demo_load
+    from linli.jobs.models import Job, Seeker
     from linli.meals.models import Kitchen, Menu, Order
     from linli.meals.services.orders import order_create
     from linli.meals.services.wallet import wallet_topup
@@ -189,6 +191,11 @@ def tour_world() -> dict[str, Any]:
             .first()
             .pk,
             "care_visit": CareVisit.objects.filter(street=street, status="open").first().pk,
+            "job": Job.objects.filter(street=street, status="open").order_by("pk").first().pk,
+            "job_seeker": Seeker.objects.filter(street=street, user=None, applications__isnull=False)
+            .order_by("pk")
+            .first()
+            .pk,
             **queue_fill,
         },
     }

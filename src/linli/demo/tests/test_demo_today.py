@@ -37,6 +37,7 @@ ACTIONABLE = {
     "/staff/care/day/": r'href="/staff/care/(visits|people)/\d+/"',  # visits and follow-ups due
     "/staff/jobs/": r'href="/staff/jobs/seekers/\d+/"',  # seekers to match, the pipeline board
     "/staff/jobs/dashboard/": r'id="jobs-placed">[1-9]',  # placements to follow up
+    "/jobs/employer/": r'<li class="card jobs-candidate" data-application="\d+"',  # candidates to answer
     "/voice/staff/": r'href="/voice/door/\d+/" class="door-link"',  # an open survey to take door to door
 }
 

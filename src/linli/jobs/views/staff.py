@@ -18,6 +18,7 @@ from linli.core.auth import request_user
 from linli.core.charts import bar_chart
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
+from linli.core.i18n import choice_label
 from linli.core.models import Street
 from linli.core.pages import login_redirect, problem_message, staff_street_choice
 from linli.core.spreadsheets import csv_bytes
@@ -44,6 +45,12 @@ def _street(request: HttpRequest, roles: Any = selectors.STAFF_ROLES) -> tuple[S
 
 def _moves(app: Application) -> list[tuple[str, Any]]:
     return [(s, AppStatus(s).label) for s in AppStatus.values if s in PIPELINE_TRANSITIONS[app.status]]
+
+
+def timeline_rows(app: Application) -> list[dict[str, Any]]:
+    """The timeline as people read it: each step's label, who recorded it, the note."""
+    return [{"at": e.at, "label": choice_label(AppStatus, e.to_status), "note": e.note,
+             "actor": e.actor.display_name if e.actor else ""} for e in pipeline.application_timeline(app)]  # fmt: skip
 
 
 @require_GET
@@ -108,8 +115,8 @@ def seeker_page(request: HttpRequest, seeker_id: int) -> HttpResponse:
     seekers.seeker_viewed(seeker=seeker, actor=user)
     apps = list(selectors.applications_of_seeker(seeker))
     return render(request, "jobs/seeker.html", {
-        "seeker": seeker, "street": seeker.street, "matches": match_rows(matching.seeker_matches(seeker)),
-        "applications": [{"app": a, "moves": _moves(a), "timeline": pipeline.application_timeline(a),
+        "seeker": seeker, "street": seeker.street, "matches": match_rows(matching.seeker_matches(seeker, limit=20)),
+        "applications": [{"app": a, "moves": _moves(a), "timeline": timeline_rows(a),
                           "reasons": matching.reasons_text(a.reasons)} for a in apps],
         "suggested": {a.job_id for a in apps}, "refusals": RefusalReason.choices, "problem": problem,
         "occupations": [OCCUPATIONS[c].name for c in seeker.occupations if c in OCCUPATIONS],
