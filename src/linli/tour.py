@@ -11,7 +11,8 @@ joins the tour when it is added. Paths are templates filled from the sample stre
 point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}, {day}, {compound}, {gate},
 {display_key}, {case}, {question}, {affair_item}, {affair_prereview}, {affair_appointment}, {care_call}, {care_person},
 {care_family_person} (the entry the elder is a family contact of), {care_visit}, {centre} (the affairs centre), {counter} (its window 1), {ticket} (a queue ticket's token),
-{remote_session}, {job} (an open job), {job_seeker} (a job seeker with matches and applications).
+{remote_session}, {job} (an open job), {job_seeker} (a job seeker with matches and applications),
+{survey} (the open survey), {survey_closed} (the closed one), {consultation} (the consultation in progress).
 
 Roles (how the page is seen):
 - `resident`: the elderly sample resident (胡阿姨, 78) in elder mode on a 390 px phone;
@@ -132,6 +133,20 @@ STOPS: list[Stop] = [
     Stop("care:day", "/staff/care/day/?street={street}", ("staff",), account="social_worker"),
     Stop("care:visit", "/staff/care/visits/{care_visit}/", ("staff",), account="social_worker"),
     Stop("care:lead", "/staff/care/lead/?street={street}", ("staff",), account="care_lead", expect="#care-rates"),
+    # voice: the elder answers on her phone; the building-group head's door visits; staff results, needs and
+    # 日日清约请; the public results and "what we did" pages
+    Stop("voice:home", "/voice/?street={street}", ("visitor", "resident")),
+    Stop("voice:answer", "/voice/s/{survey}/", ("resident",), expect="#voice-form"),
+    Stop("voice:thanks", "/voice/s/{survey}/thanks/", ("resident",)),
+    Stop("voice:need_new", "/voice/needs/new/?street={street}", ("resident",)),
+    Stop("voice:public_results", "/voice/results/{survey_closed}/", ("visitor",)),
+    Stop("voice:what_we_did", "/voice/what-we-did/{street}/", ("visitor",)),
+    Stop("voice:staff_home", "/voice/staff/?street={street}", ("staff",), account="building_head"),
+    Stop("voice:door", "/voice/door/{survey}/", ("staff",), account="building_head"),
+    Stop("voice:survey_results", "/voice/staff/surveys/{survey_closed}/", ("staff",), account="station_staff"),
+    Stop("voice:needs_board", "/voice/staff/needs/?street={street}", ("staff",), account="station_staff"),
+    Stop("voice:consultations", "/voice/staff/consultations/?street={street}", ("staff",), account="station_staff"),
+    Stop("voice:consultation", "/voice/staff/consultations/{consultation}/", ("staff",), account="station_staff"),
     # volunteers: the retired volunteer (elder mode), the enterprise's phone, station staff and the street's figures
     Stop("volunteers:home", "/volunteer/", ("resident",)),
     Stop("volunteers:checkin", "/volunteer/checkin/", ("resident",), expect="#checkin-button"),
@@ -240,8 +255,9 @@ EXCLUDED: dict[str, str] = {
     "care:people_csv": "a CSV download",
     "affairs:prereview_file": "a pre-review's file (an image or a PDF), for its owner and the reviewers",
     "affairs:my_appointment_ics": "an iCalendar file",
-    "voice:": "voice pages join the tour with the voice demo's surveys and consultations (issue 19 item 7, open); "
-    "until then voice's page tests open each of them",
+    "voice:answer_by_link": "a link-only survey's page, reached through its secret link token; in voice's page tests",
+    "voice:invitation": "an invited party's signed link (no account); in voice's page and browser tests",
+    "voice:survey_export": "a CSV or Excel download",
     "volunteers:certificate": "a PDF download",
     "volunteers:certificate_check": "reached from a certificate's QR code (signed token); covered by volunteers' page tests",
     "volunteers:screen": "the station's door screen (a tablet showing the rotating QR code); in volunteers' browser test",

@@ -78,6 +78,7 @@ def test_every_stop_names_the_pattern_its_path_opens() -> None:
     filler.update(street="wanli", day="2026-01-05", compound="1", gate="gabc", display_key="k")
     filler.update(centre="1", counter="1", ticket="tok", remote_session="1")
     filler.update(job="1", job_seeker="1")
+    filler.update(survey="1", survey_closed="1", consultation="1")
     for stop in tour.STOPS:
         path = stop.path.format(**filler).split("?")[0]
         if stop.name.startswith("error:"):
@@ -197,7 +198,21 @@ def tour_world() -> dict[str, Any]:
             .first()
             .pk,
             **queue_fill,
+            **tour_voice(street),
         },
+    }
+
+
+def tour_voice(street: Any) -> dict[str, Any]:
+    """Voice's stops: the demo's open survey, its closed one (public results) and the consultation in progress."""
+    from linli.voice.models import Consultation, Survey
+
+    now = timezone.now()
+    surveys = Survey.objects.filter(street=street, is_needs_form=False).exclude(audience="link")
+    return {
+        "survey": surveys.filter(opens_at__lte=now, closes_at__gt=now).order_by("pk").first().pk,
+        "survey_closed": surveys.filter(closes_at__lte=now, results_public=True).order_by("pk").first().pk,
+        "consultation": Consultation.objects.filter(street=street, status="met").order_by("pk").first().pk,
     }
 
 

@@ -122,6 +122,10 @@ class QuestionResult:
             out |= {"words": [{"word": w, "count": n} for w, n in self.words], "texts": self.texts}
         return out
 
+    def labels(self) -> list[str]:
+        """The chart's labels: the options, or the words of text answers."""
+        return [str(o) for o in self.question.options] + [w for w, _n in self.words]
+
     def chart(self) -> str:
         q = self.question
         if q.kind in CHOICE_KINDS:
