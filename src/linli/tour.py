@@ -12,6 +12,7 @@ point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}
 {display_key}, {case}, {question}, {affair_item}, {affair_prereview}, {affair_appointment}, {care_call}, {care_person},
 {care_family_person} (the entry the elder is a family contact of), {care_visit}, {centre} (the affairs centre), {counter} (its window 1), {ticket} (a queue ticket's token),
 {remote_session}, {job} (an open job), {job_seeker} (a job seeker with matches and applications),
+{job_course} (the finished sample course), {job_certificate} (a passed trainee's certificate token),
 {survey} (the open survey), {survey_closed} (the closed one), {consultation} (the consultation in progress).
 
 Roles (how the page is seen):
@@ -177,6 +178,19 @@ STOPS: list[Stop] = [
         expect="#jobs-placed",
     ),  # fmt: skip
     Stop("jobs:employer", "/jobs/employer/", ("staff",), account="employer", expect="#jobs-candidates .jobs-candidate"),
+    # jobs: training that ends in a job (the finished sample course, its roster and assessment; 小林 may enrol in the
+    # next one), and a certificate's public check (its QR code's link)
+    Stop("jobs:courses", "/staff/jobs/courses/?street={street}", ("staff",), account="employment_worker"),
+    Stop(
+        "jobs:course",
+        "/staff/jobs/courses/{job_course}/",
+        ("staff",),
+        account="employment_worker",
+        expect="#course-roster tr[data-enrollment]",
+    ),  # fmt: skip
+    Stop("jobs:my_courses", "/jobs/courses/", ("resident",)),
+    Stop("jobs:my_courses", "/jobs/courses/", ("staff",), account="resident", expect="#open-courses [data-course]"),
+    Stop("jobs:certificate_check", "/jobs/certificates/{job_certificate}/", ("visitor",), expect="#cert-valid"),
     # affairs: the window queue, remote windows, the centre head's metrics (issue 16 items 4-6)
     Stop("affairs:kiosk", "/staff/affairs/centres/{centre}/kiosk/", ("staff",), account="station_staff"),
     Stop(
@@ -258,6 +272,7 @@ EXCLUDED: dict[str, str] = {
     "voice:answer_by_link": "a link-only survey's page, reached through its secret link token; in voice's page tests",
     "voice:invitation": "an invited party's signed link (no account); in voice's page and browser tests",
     "voice:survey_export": "a CSV or Excel download",
+    "jobs:certificate": "a PDF download (a training certificate)",
     "volunteers:certificate": "a PDF download",
     "volunteers:certificate_check": "reached from a certificate's QR code (signed token); covered by volunteers' page tests",
     "volunteers:screen": "the station's door screen (a tablet showing the rotating QR code); in volunteers' browser test",

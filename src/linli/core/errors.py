@@ -126,6 +126,10 @@ CATALOGUE: dict[str, tuple[int, Text]] = {
     "jobs_application_invalid_transition": (409, _("求职进展当前状态下不能进行此操作")),
     "jobs_refusal_reason_required": (422, _("请选择未成的原因")),
     "jobs_already_placed": (409, _("该求职者已在其他岗位上岗")),
+    "jobs_enrolled_already": (409, _("该求职者已报名这个培训")),
+    "jobs_phone_required": (422, _("报名培训需要求职者的手机号")),
+    "jobs_attendance_short": (409, _("出勤次数不够，不能参加考核")),
+    "jobs_assessed_already": (409, _("该学员已经考核过了")),
     # voice (居民之声)
     "survey_closed": (409, _("问卷不在填写时间内")),
     "already_answered": (409, _("您已经填写过这份问卷")),

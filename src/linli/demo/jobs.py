@@ -19,6 +19,7 @@ from linli.jobs.models import (
     Application,
     ApplicationEvent,
     AppStatus,
+    Course,
     Employer,
     HoursKind,
     Job,
@@ -27,8 +28,10 @@ from linli.jobs.models import (
     Station,
     TravelMode,
 )
+from linli.jobs.services import courses
 from linli.jobs.services.employers import credit_code_with_check
 from linli.jobs.taxonomy import OCCUPATIONS
+from linli.places.models import Place, PlaceKind
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
 SECTORS = ["餐饮", "家政", "养老", "零售", "物流", "物业", "制造", "咖啡"]
@@ -41,6 +44,7 @@ HOURS = [HoursKind.FULL_TIME, HoursKind.PART_TIME, HoursKind.FLEXIBLE, HoursKind
 
 def jobs_demo_reset(street: Street) -> None:
     Application.objects.filter(street=street).delete()
+    Course.objects.filter(street=street).delete()
     Job.objects.filter(street=street).delete()
     Employer.objects.filter(street=street).delete()
     Seeker.objects.filter(street=street).delete()
@@ -151,6 +155,7 @@ def jobs_demo_load(street: Street, *, worker: User | None = None) -> dict[str, i
         seekers = list(Seeker.objects.filter(street=street).order_by("id"))
         apps = _history(rng, now, seekers, jobs, worker)
         _accounts(street, now, stations, employers[0], jobs, worker)
+        _courses(street, now, stations, jobs, seekers, worker)
     return {"stations": 2, "employers": 30, "jobs": 200, "seekers": 150, "applications": apps}
 
 
@@ -177,3 +182,36 @@ def _accounts(street: Street, now: datetime, stations: list[Station], employer: 
             skills=["vegetable_prep", "food_hygiene", "dishwashing"], hours=[HoursKind.PART_TIME],
             shifts=["morning"], max_minutes=15, travel_mode=TravelMode.WALK, consent_at=now, registered_at=now,
         )  # fmt: skip
+
+
+def _courses(street: Street, now: datetime, stations: list[Station], jobs: list[Job], seekers: list[Seeker],
+             worker: User | None) -> None:  # fmt: skip
+    """A kitchen-helper course linked to the kitchens' jobs: a finished one (20 class hours, 4 sessions; 12 trainees,
+    attendance, the practical assessment: 10 passed and were proposed interviews) and the next one, open for
+    enrolment (小林 can enrol from 就业培训)."""
+    venue = (
+        Place.objects.filter(street=street, kind=PlaceKind.EMPLOYMENT_STATION).order_by("id").first()
+        or Place.objects.filter(street=street, kind=PlaceKind.PARTY_SERVICE_CENTER).order_by("id").first()
+        or Place.objects.filter(street=street).order_by("id").first()
+    )
+    if venue is None:
+        return
+    kitchen = [j.pk for j in jobs if j.occupation in ("4-03-02-09", "4-03-02-02")][:6]
+    past_now = now - timedelta(days=40)
+    values = courses.CourseValues(
+        title="技能耀前程·厨房帮工实训（示例）", venue_id=venue.pk, first_start=past_now + timedelta(days=5, hours=2),
+        class_hours=20, sessions=4, session_minutes=300, capacity=12, occupation="4-03-02-09",
+        skills=["vegetable_prep", "food_hygiene"], job_ids=kitchen, station_id=stations[0].pk,
+        description="20课时：食品卫生、择菜切配、后厨协作；最后一次课实操考核，合格者推荐到对接岗位面试。",
+    )  # fmt: skip
+    past = courses.course_create(street=street, values=values, actor=None, now=past_now)
+    trainees = [s for s in seekers if s.phone and not s.applications.exists()][:12]
+    for i, seeker in enumerate(trainees):
+        e = courses.enrollment_add(course=past, seeker=seeker, actor=worker, now=past_now)
+        for activity_id in past.activity_ids:
+            courses.attendance_mark(enrollment=e, activity_id=activity_id, present=True, actor=worker)
+        score = 55 + (i * 7) % 45  # two of twelve under the pass mark
+        courses.assessment_record(enrollment=e, score=score, actor=worker, now=now - timedelta(days=12))
+    values.first_start = now + timedelta(days=9, hours=2)
+    values.title = "技能耀前程·厨房帮工实训 第二期（示例）"
+    courses.course_create(street=street, values=values, actor=None, now=now)

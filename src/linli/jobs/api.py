@@ -17,12 +17,19 @@ from linli.core.idempotency import idempotent
 from linli.core.schemas import problems
 from linli.core.selectors import street_get
 from linli.jobs import selectors
-from linli.jobs.models import Application, AppStatus, Job, Seeker
+from linli.jobs.models import Application, AppStatus, Course, Enrollment, EnrollmentStatus, Job, Seeker
 from linli.jobs.schemas import (
     ApplicationIn,
     ApplicationOut,
+    AssessmentIn,
+    AssessmentOut,
+    AttendanceIn,
+    CourseIn,
+    CourseOut,
     EmployerIn,
     EmployerOut,
+    EnrollIn,
+    EnrollmentOut,
     JobIn,
     JobOut,
     MatchOut,
@@ -30,7 +37,7 @@ from linli.jobs.schemas import (
     SeekerIn,
     SeekerOut,
 )
-from linli.jobs.services import employers, matching, pipeline, seekers
+from linli.jobs.services import courses, employers, matching, pipeline, seekers
 from linli.jobs.services.jobs import JobValues, job_create
 from linli.jobs.taxonomy import OCCUPATIONS
 
@@ -198,3 +205,75 @@ def application_move(request: HttpRequest, application_id: int, payload: MoveIn)
     app = selectors.application_for(user=user, application_id=application_id)
     pipeline.application_move(application=app, to=payload.to, actor=user, note=payload.note, reason=payload.reason)
     return application_out(app)
+
+
+def course_out(c: Course) -> dict[str, Any]:
+    return {"id": c.pk, "street": c.street.code, "title": c.title, "venue": c.venue.name, "first_start": c.first_start,
+            "class_hours": c.class_hours, "sessions": c.sessions, "capacity": c.capacity,
+            "seats_left": courses.seats_left(c), "min_attendance": c.min_attendance, "pass_mark": c.pass_mark,
+            "job_ids": sorted(c.jobs.values_list("pk", flat=True)), "activity_ids": list(c.activity_ids)}  # fmt: skip
+
+
+def enrollment_out(e: Enrollment) -> dict[str, Any]:
+    url = courses.certificate_url(e) if e.status == EnrollmentStatus.PASSED else ""
+    return {"id": e.pk, "course_id": e.course_id, "seeker_id": e.seeker_id, "status": e.status,
+            "attended": sorted(courses.attended_sessions(e)), "score": e.score, "certificate_url": url}  # fmt: skip
+
+
+def _enrollment_for_staff(user: Any, enrollment_id: int) -> Enrollment:
+    e = Enrollment.objects.select_related("course__street", "seeker").filter(pk=enrollment_id).first()
+    if e is None or not selectors.is_staff(user, street=e.course.street):
+        raise Problem("not_found")
+    return e
+
+
+@router.get("/jobs/courses", response=list[CourseOut], auth=None, summary="培训课程 Training courses of a street")
+@problems("unknown_street")
+def course_list(request: HttpRequest, street: str) -> list[dict[str, Any]]:
+    st = street_get(code=street)
+    return [course_out(c) for c in Course.objects.filter(street=st).select_related("street", "venue")[:200]]
+
+
+@router.post("/jobs/courses", response={201: CourseOut}, auth=require_user,
+             summary="新建培训课程 Create a course (its sessions become activities)")  # fmt: skip
+@problems("unknown_street", "permission_denied")
+def course_create(request: HttpRequest, payload: CourseIn) -> tuple[int, dict[str, Any]]:
+    user = request_user(request)
+    st = street_get(code=payload.street)
+    selectors.staff_require(user, street=st)
+    values = courses.CourseValues(**payload.dict(exclude={"street"}))
+    return 201, course_out(courses.course_create(street=st, values=values, actor=user))
+
+
+@router.post("/jobs/courses/{int:course_id}/enrollments", response={201: EnrollmentOut}, auth=require_user,
+             summary="报名培训 Enrol a seeker (a booking of every session)")  # fmt: skip
+@problems("not_found", "jobs_enrolled_already", "jobs_phone_required", "activity_full", "booking_closed",
+          "booking_limit_reached")  # fmt: skip
+def enrollment_create(request: HttpRequest, course_id: int, payload: EnrollIn) -> tuple[int, dict[str, Any]]:
+    """Staff of the street enrol a seeker; a resident enrols themself (their own seeker id)."""
+    user = request_user(request)
+    course = Course.objects.select_related("street").filter(pk=course_id).first()
+    if course is None:
+        raise Problem("not_found")
+    seeker = selectors.seeker_for_staff(user=user, seeker_id=payload.seeker_id)
+    return 201, enrollment_out(courses.enrollment_add(course=course, seeker=seeker, actor=user))
+
+
+@router.post("/jobs/enrollments/{int:enrollment_id}/attendance", response=EnrollmentOut, auth=require_user,
+             summary="记录出勤 Mark a session attended (staff)")  # fmt: skip
+@problems("not_found")
+def attendance_mark(request: HttpRequest, enrollment_id: int, payload: AttendanceIn) -> dict[str, Any]:
+    user = request_user(request)
+    e = _enrollment_for_staff(user, enrollment_id)
+    return enrollment_out(courses.attendance_mark(enrollment=e, activity_id=payload.session_id,
+                                                  present=payload.present, actor=user))  # fmt: skip
+
+
+@router.post("/jobs/enrollments/{int:enrollment_id}/assessment", response=AssessmentOut, auth=require_user,
+             summary="实操考核 Record the practical assessment; a pass proposes interviews (staff)")  # fmt: skip
+@problems("not_found", "jobs_attendance_short", "jobs_assessed_already")
+def assessment_record(request: HttpRequest, enrollment_id: int, payload: AssessmentIn) -> dict[str, Any]:
+    user = request_user(request)
+    e = _enrollment_for_staff(user, enrollment_id)
+    apps = courses.assessment_record(enrollment=e, score=payload.score, actor=user)
+    return {"enrollment": enrollment_out(e), "interviews": [a.pk for a in apps]}

@@ -274,3 +274,62 @@ class ApplicationEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class Course(models.Model):
+    """A training course that ends in a job (培训结束即就业): class hours over sessions at a venue, each session an
+    activity (activities' capacity, booking and waitlist), a practical assessment, and the employers' jobs it leads
+    to — passing it proposes an interview for each (`services.courses.assessment_record`)."""
+
+    street = models.ForeignKey(Street, on_delete=models.CASCADE, related_name="+")
+    station = models.ForeignKey(Station, null=True, blank=True, on_delete=models.SET_NULL, related_name="courses")
+    title = models.CharField(_("课程名称 title"), max_length=100)
+    description = models.TextField(_("课程说明 description"), blank=True, max_length=4000)
+    occupation = models.CharField(_("职业 occupation"), max_length=20, blank=True)
+    skills = models.JSONField(_("学到的技能 skills taught"), default=list)
+    class_hours = models.PositiveSmallIntegerField(_("课时 class hours"), default=20)
+    venue = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    capacity = models.PositiveSmallIntegerField(_("名额 places"), default=12)
+    first_start = models.DateTimeField(_("第一次课 first session"))
+    session_minutes = models.PositiveSmallIntegerField(_("每次时长（分钟） minutes per session"), default=300)
+    sessions = models.PositiveSmallIntegerField(_("上课次数 sessions"), default=4)
+    min_attendance = models.PositiveSmallIntegerField(_("至少出勤次数 sessions to attend"), default=3)
+    pass_mark = models.PositiveSmallIntegerField(_("实操考核及格分 pass mark"), default=60)
+    activity_ids = models.JSONField(default=list, blank=True)
+    jobs = models.ManyToManyField(Job, blank=True, related_name="courses")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["street", "-first_start", "id"]
+        verbose_name = _("培训课程 training course")
+        verbose_name_plural = _("培训课程 training courses")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EnrollmentStatus(models.TextChoices):
+    ENROLLED = "enrolled", _("在读")
+    PASSED = "passed", _("考核通过")
+    FAILED = "failed", _("考核未通过")
+    WITHDRAWN = "withdrawn", _("已退出")
+
+
+class Enrollment(models.Model):
+    """A seeker on a course: a booking of each session (activities), attendance, the assessment."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    seeker = models.ForeignKey(Seeker, on_delete=models.CASCADE, related_name="enrollments")
+    status = models.CharField(max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ENROLLED)
+    attended = models.JSONField(default=list, blank=True)  # the activity ids of the sessions attended
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    assessed_at = models.DateTimeField(null=True, blank=True)
+    assessed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["course", "id"]
+        constraints = [models.UniqueConstraint(fields=["course", "seeker"], name="jobs_enrollment_once")]
+        verbose_name = _("培训学员 course enrollment")
+        verbose_name_plural = _("培训学员 course enrollments")

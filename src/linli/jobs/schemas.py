@@ -145,3 +145,65 @@ class ApplicationOut(Schema):
     refusal_reason: str
     reasons: list[ReasonOut]
     timeline: list[EventOut]
+
+
+class CourseIn(Schema):
+    street: str = Field(description="the street's code")
+    title: str = Field(max_length=100)
+    venue_id: int = Field(description="a place of the street (activities are held there)")
+    first_start: dt.datetime
+    class_hours: int = Field(20, ge=1, le=500)
+    sessions: int = Field(4, ge=1, le=60, description="weekly sessions, each an activity")
+    session_minutes: int = Field(300, ge=30, le=600)
+    capacity: int = Field(12, ge=1, le=200)
+    min_attendance: int | None = Field(None, ge=1, le=60)
+    pass_mark: int = Field(60, ge=1, le=100)
+    description: str = Field("", max_length=4000)
+    occupation: str = Field("", max_length=20)
+    skills: list[str] = Field(default_factory=list, max_length=20)
+    job_ids: list[int] = Field(default_factory=list, max_length=50, description="jobs an interview is proposed at")
+    station_id: int | None = None
+
+
+class CourseOut(Schema):
+    id: int
+    street: str
+    title: str
+    venue: str
+    first_start: dt.datetime
+    class_hours: int
+    sessions: int
+    capacity: int
+    seats_left: int
+    min_attendance: int
+    pass_mark: int
+    job_ids: list[int]
+    activity_ids: list[int]
+
+
+class EnrollIn(Schema):
+    seeker_id: int
+
+
+class EnrollmentOut(Schema):
+    id: int
+    course_id: int
+    seeker_id: int
+    status: str
+    attended: list[int]
+    score: int | None
+    certificate_url: str = Field("", description="the verification link of the certificate, once passed")
+
+
+class AttendanceIn(Schema):
+    session_id: int = Field(description="one of the course's activity ids")
+    present: bool = True
+
+
+class AssessmentIn(Schema):
+    score: int = Field(ge=0, le=100)
+
+
+class AssessmentOut(Schema):
+    enrollment: EnrollmentOut
+    interviews: list[int] = Field(description="applications moved to an interview by the pass")

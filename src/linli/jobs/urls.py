@@ -5,4 +5,5 @@ app_name = "jobs"
 urlpatterns = [
     path("", include("linli.jobs.views.public")),
     path("", include("linli.jobs.views.staff")),
+    path("", include("linli.jobs.views.courses")),
 ]

@@ -88,7 +88,7 @@ def build_jobs_world(code: str = "jobsjie", *, with_roads: bool = True) -> JobsW
 
 def survey(world: JobsWorld, user: User | None = None, **more: Any) -> Seeker:
     values = seekers.SeekerValues(
-        name=more.pop("name", "王阿姨"), consent=True, phone="13812345678", compound_id=world.compound.pk,
+        name=more.pop("name", "王阿姨"), consent=True, phone=more.pop("phone", "13812345678"), compound_id=world.compound.pk,
         skills=more.pop("skills", ["vegetable_prep", "food_hygiene"]), shifts=more.pop("shifts", ["morning"]),
         max_minutes=more.pop("max_minutes", 15), occupations=["4-03-02-09"], station_id=world.station.pk, **more,
     )  # fmt: skip
