@@ -14,14 +14,16 @@ from linli.access.selectors import managed_compound_ids
 from linli.access.services.gates import gate_qr_url
 from linli.core.models import User
 from linli.demo.access import GATES, demo_access_load
-from linli.demo.loader import demo_load, demo_reset
+from linli.demo.loader import demo_reset
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_access_writes_the_gate_secrets_and_is_idempotent(settings: Any, tmp_path: Any) -> None:
+def test_demo_access_writes_the_gate_secrets_and_is_idempotent(
+    settings: Any, tmp_path: Any, demo_street_shared: Any
+) -> None:
     settings.VAR_DIR = tmp_path
-    street = demo_load().street
+    street = demo_street_shared
     first = demo_access_load(street=street)
     data = json.loads((tmp_path / "demo-gates.json").read_text(encoding="utf-8"))
     assert len(data["gates"]) == len(GATES) == Gate.objects.filter(street=street).count()
@@ -42,12 +44,14 @@ def test_demo_access_writes_the_gate_secrets_and_is_idempotent(settings: Any, tm
     assert not Gate.objects.filter(public_id=first.gates[0]["public_id"]).exists()
 
 
-def test_demo_links_and_gate_qr_codes_follow_the_site_address(settings: Any, tmp_path: Any) -> None:
+def test_demo_links_and_gate_qr_codes_follow_the_site_address(
+    settings: Any, tmp_path: Any, demo_street_shared: Any
+) -> None:
     """`LINLI_PORT=8171 make demo` (the site URL follows the port): printed links and QR codes use that address."""
     settings.VAR_DIR = tmp_path
     settings.LINLI_SITE_URL = "http://127.0.0.1:8171"
     out = StringIO()
-    result = demo_access_load(street=demo_load().street, stdout=out)
+    result = demo_access_load(street=demo_street_shared, stdout=out)
     printed = out.getvalue()
     assert printed.count("http://127.0.0.1:8171/access/display/") == len(GATES)
     gate = Gate.objects.get(public_id=result.gates[0]["public_id"])

@@ -9,13 +9,13 @@ import pytest
 
 from linli.affairs.models import Appointment, AppointmentStatus, Item, PreReview, PreReviewStatus, Resource, Slot
 from linli.affairs.selectors import items_search
-from linli.demo.loader import demo_load
+from linli.demo.affairs import affairs_demo_load
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_affairs_every_state_and_first_pages(client) -> None:  # noqa: ANN001
-    street = demo_load().street
+def test_demo_affairs_every_state_and_first_pages(client, demo_street_shared) -> None:  # noqa: ANN001
+    street = demo_street_shared
     assert Item.objects.filter(street=street).count() >= 40
     assert Item.objects.filter(street=street, office_hours=True).count() == 14
     kinds = Counter(Resource.objects.filter(street=street).values_list("kind", flat=True))
@@ -28,5 +28,6 @@ def test_demo_affairs_every_state_and_first_pages(client) -> None:  # noqa: ANN0
     assert items_search(street=street, q="补办社保卡")[0].name == "社会保障卡补领"
     assert items_search(street=street, q="身份证丢了")[0].code == "WL-FG-003"
     # Twice: nothing new.
-    again = demo_load().street
-    assert Appointment.objects.filter(street=again).count() == Appointment.objects.filter(street=street).count()
+    before = Appointment.objects.filter(street=street).count()
+    affairs_demo_load(street)
+    assert Appointment.objects.filter(street=street).count() == before

@@ -23,10 +23,8 @@ def _env(settings, tmp_path):
 
 
 @pytest.fixture
-def wanli():
-    from linli.demo.loader import demo_load
-
-    return demo_load().street
+def wanli(demo_street_shared):  # noqa: ANN001, ANN201
+    return demo_street_shared
 
 
 def test_demo_cases_cover_the_work_order_states_and_load_once(wanli, django_capture_on_commit_callbacks):

@@ -6,10 +6,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 from shapely.geometry import Point, shape
 
-from linli.activities.models import Activity, ActivityStatus
 from linli.core.models import Committee, Compound, Grid, GridLevel, Role, RoleAssignment, Street, User
 from linli.demo import ACCOUNTS, ADMIN_PASSWORD, COMPOUNDS_FILE, GRIDS_FILE, PLACES_FILE, load_collection
 from linli.places.models import Place, PlaceKind
@@ -107,27 +105,6 @@ def test_demo_says_whether_it_found_an_mqtt_broker(settings):
     assert not mqtt.found and "not found" in mqtt.text and "HTTP" in mqtt.text
 
 
-def test_demo_twice_changes_nothing():
-    run_demo()
-    street = Street.objects.get(code="wanli")
-    before = counts(street)
-    updated_at = dict(Place.objects.filter(street=street).values_list("external_id", "updated_at"))
-    output = run_demo()
-    assert counts(street) == before
-    assert dict(Place.objects.filter(street=street).values_list("external_id", "updated_at")) == updated_at
-    assert "created 0, updated 0" in output
-
-
-def test_demo_reset_rebuilds_the_sample_street():
-    run_demo()
-    first = Street.objects.get(code="wanli")
-    before = counts(first)
-    run_demo("--reset")
-    street = Street.objects.get(code="wanli")
-    assert street.pk != first.pk
-    assert counts(street) == before
-
-
 def test_demo_refuses_a_real_street_with_the_sample_code():
     Street.objects.create(code="wanli", name="万里街道", is_sample=False)
     with pytest.raises(CommandError):
@@ -153,14 +130,3 @@ def test_sample_files_are_consistent():
     assert len(ids) == len(places)
     for feature in places:
         assert set(feature["properties"].get("serves", [])) <= ids
-
-
-@pytest.mark.django_db
-def test_demo_has_bookable_activities_this_month_and_after(capsys):
-    call_command("demo")
-    upcoming = Activity.objects.filter(street__code="wanli", status=ActivityStatus.PUBLISHED, start__gt=timezone.now())
-    assert upcoming.count() >= 9
-    assert upcoming.filter(series__isnull=False).exists()  # the weekly classes are RRULE series
-    assert set(upcoming.values_list("category", flat=True)) >= {"lecture", "culture", "health", "skills_training"}
-    call_command("demo")
-    assert "activities: created 0, updated 0, unchanged 9" in capsys.readouterr().out

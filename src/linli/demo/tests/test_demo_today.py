@@ -43,15 +43,12 @@ ACTIONABLE = {
 
 
 @pytest.fixture
-def demo(settings, tmp_path):  # noqa: ANN001, ANN201
+def demo(demo_shared):  # noqa: ANN001, ANN201
+    """The sample street with its gates and riders, as `linli demo` builds it."""
     from linli.demo.access import demo_access_load
-    from linli.demo.loader import demo_load
 
-    settings.VAR_DIR = tmp_path  # the gate secrets file
-    settings.MEDIA_ROOT = tmp_path / "media"
-    result = demo_load()
-    demo_access_load(street=result.street)
-    return result
+    demo_access_load(street=demo_shared.street)  # the gate secrets file goes to the build's VAR_DIR
+    return demo_shared
 
 
 def test_each_case_sits_in_the_grid_and_compound_its_address_names_and_every_grid_has_a_worker(demo):
@@ -87,10 +84,10 @@ def test_the_kitchens_have_today_and_the_week_ahead(demo):
     run = DeliveryRun.objects.filter(kitchen__street=street, date=today, rider__phone="+8613800000008").first()
     assert run is not None and run.stops.exists()
     # A second build the same day adds nothing.
-    from linli.demo.loader import demo_load
+    from linli.demo.meals import demo_meals_load
 
     before = Order.objects.filter(street=street).count()
-    demo_load()
+    demo_meals_load(street=street)
     assert Order.objects.filter(street=street).count() == before
 
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from linli.core.models import Street, User
-from linli.demo.loader import demo_load, demo_reset
+from linli.demo.loader import demo_reset
 from linli.demo.meals import EXTRA_PHONE_PREFIX, SH, demo_meals_load
 from linli.meals.models import (
     Inspection,
@@ -41,8 +41,8 @@ from linli.meals.services.wallet import wallet_balance
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_meals_world_order_and_reset(capsys):
-    result = demo_load()
+def test_demo_meals_world_order_and_reset(capsys, demo_shared):
+    result = demo_shared
     street = result.street
     today = dt.datetime.now(SH).date()
 
@@ -163,8 +163,8 @@ def assert_sold_matches_live_portions() -> None:
         assert item.daily_limit is None or item.sold <= item.daily_limit
 
 
-def test_demo_history_fills_the_report_and_the_ledgers_add_up():
-    street = demo_load().street
+def test_demo_history_fills_the_report_and_the_ledgers_add_up(demo_street_shared):
+    street = demo_street_shared
     today = dt.datetime.now(SH).date()
     report = street_report(street=street, date_from=today - dt.timedelta(days=14), date_to=today - dt.timedelta(days=1))
     assert report["totals"]["orders"] > 14 * 5 * 10
@@ -232,7 +232,7 @@ def test_demo_history_fills_the_report_and_the_ledgers_add_up():
 
     # A second load changes nothing at all.
     counts = world_counts()
-    demo_load()
+    demo_meals_load(street=street)
     assert world_counts() == counts
 
     # Reset removes the history and the history's sample residents (with their wallets).
@@ -244,8 +244,7 @@ def test_demo_history_fills_the_report_and_the_ledgers_add_up():
     assert_wallets_match_their_ledgers()
 
 
-def test_reset_keeps_a_sample_numbered_resident_who_has_used_the_app():
-    demo_load()
+def test_reset_keeps_a_sample_numbered_resident_who_has_used_the_app(demo_shared):
     someone = User.objects.get(phone=f"{EXTRA_PHONE_PREFIX}000003")
     User.objects.filter(pk=someone.pk).update(last_login=dt.datetime.now(SH))
     demo_reset()

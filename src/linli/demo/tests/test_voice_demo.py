@@ -45,12 +45,13 @@ def test_demo_voice_surveys_needs_consultations_and_public_pages(demo_street_sha
     assert cons["inviting"].title not in page or "邀约中" in page
 
 
-def test_demo_voice_loads_once_and_resets():
-    from linli.demo.loader import demo_load, demo_reset
+def test_demo_voice_loads_once_and_resets(demo_street_shared, demo_accounts):
+    from linli.demo.loader import demo_reset
+    from linli.demo.voice import voice_demo_load
 
-    street = demo_load().street
+    street = demo_street_shared
     before = (Survey.objects.count(), Response.objects.count(), Need.objects.count(), Consultation.objects.count())
-    demo_load()
+    voice_demo_load(street, actor=demo_accounts.get("admin"))  # a second time: nothing new
     assert (Survey.objects.count(), Response.objects.count(), Need.objects.count(),
             Consultation.objects.count()) == before  # fmt: skip
     assert demo_reset()

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from linli.demo.loader import demo_load, demo_reset
+from linli.demo.loader import demo_reset
+from linli.demo.volunteers import volunteers_demo_load
 from linli.volunteers.models import Claim, Course, Shift, Signup, Station, Team, Volunteer
 from linli.volunteers.services.ledger import account_for, ledger_check
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_volunteers_load_once_and_reset():
-    street = demo_load().street
+def test_demo_volunteers_load_once_and_reset(demo_street_shared, demo_accounts):
+    street = demo_street_shared
     assert Station.objects.filter(street=street).count() == 4
     assert Volunteer.objects.filter(street=street).count() == 120
     assert Team.objects.filter(street=street).count() == 6
@@ -27,7 +28,7 @@ def test_demo_volunteers_load_once_and_reset():
     assert account_for(elder).balance > 0
     assert ledger_check() == []
     before = (Volunteer.objects.count(), Signup.objects.count())
-    demo_load()
+    volunteers_demo_load(street, accounts=demo_accounts)  # a second time: nothing new
     assert (Volunteer.objects.count(), Signup.objects.count()) == before
     assert demo_reset()
     assert not Volunteer.objects.exists()
