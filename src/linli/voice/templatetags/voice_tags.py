@@ -7,6 +7,9 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from linli.voice.models import ConsultationStatus
 
 register = template.Library()
 
@@ -48,3 +51,24 @@ def bars(result: Any) -> list[tuple[str, str, int]]:
         percent = round(100 * n / result.answered) if result.answered else 0
         out.append((label, f"{n}（{percent}%）", percent))
     return out
+
+
+EVENT_LABELS = {
+    "created": _("登记问题"),
+    "invited": _("发出邀请"),
+    "invitation_accepted": _("受邀单位接受"),
+    "invitation_declined": _("受邀单位婉拒"),
+    "action_done": _("事项完成"),
+    "action_escalated": _("事项逾期，已上报街道"),
+    "confirmed": _("居民确认办理结果"),
+    "not_satisfied": _("居民对结果不满意"),
+}
+
+
+@register.filter
+def event_label(event: Any) -> str:
+    """A timeline row's words: what happened (a status move names the status it reached)."""
+    label = EVENT_LABELS.get(event.action)
+    if label is None and event.to_status in ConsultationStatus.values:
+        label = ConsultationStatus(event.to_status).label
+    return str(label or event.action)

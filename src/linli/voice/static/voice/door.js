@@ -96,7 +96,10 @@
         sending = false;
         if (resp.status >= 500 || resp.status === 401 || resp.status === 403 && body.code === "csrf_failed") { show(); return; }
         var rest = load().filter(function (x) { return x.client_id !== item.client_id; });
-        if (resp.ok) { if (!body.duplicate) localStorage.setItem(SENT, String(sentCount() + 1)); }
+        // A replay (the server had it already: the idempotency layer's stored answer, or the same client_id) is
+        // not counted again.
+        var replayed = body.duplicate || resp.headers.get("Idempotent-Replayed") === "true";
+        if (resp.ok) { if (!replayed) localStorage.setItem(SENT, String(sentCount() + 1)); }
         else refused(item, body);
         save(rest);
         sync();
