@@ -117,6 +117,10 @@ CATALOGUE: dict[str, tuple[int, Text]] = {
     "item_closed": (409, _("这项服务已截止接单")),
     "claim_invalid_transition": (409, _("接单当前状态下不能进行此操作")),
     "time_balance_insufficient": (409, _("时间银行余额不足")),
+    "claim_not_ratable": (409, _("这项服务还没有开始，或已取消，暂不能评价")),
+    "already_rated": (409, _("您已评价过这项服务")),
+    "swap_to_unknown": (404, _("没有找到这位志愿者，请核对手机号")),
+    "course_already_decided": (409, _("这门课程已审核过")),
     # jobs (就业)
     "jobs_employer_exists": (409, _("该用人单位已登记")),
     "jobs_employer_unverified": (403, _("用人单位尚未通过核验")),

@@ -9,20 +9,28 @@ makes the data only when the street has no station yet; `volunteers_demo_reset(s
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
+from linli.activities.models import Activity, Booking, BookingStatus
+from linli.activities.services.bookings import booking_create
+from linli.core.errors import Problem
 from linli.core.models import Role, RoleAssignment, Street, User
+from linli.core.photos import decoding_in_transaction_allowed
 from linli.core.services import role_assign, user_get_or_create
 from linli.places.models import Place
 from linli.volunteers.models import (
     Claim,
+    ClaimPhoto,
     Course,
     Entry,
     Offer,
@@ -62,6 +70,8 @@ class VolunteersDemo:
 
 
 def volunteers_demo_reset(street: Street) -> None:
+    for photo in ClaimPhoto.objects.filter(claim__item__station__street=street):
+        photo.image.delete(save=False)
     Entry.objects.filter(account__street=street).delete()
     Transfer.objects.filter(street=street).delete()
     Claim.objects.filter(item__station__street=street).delete()
@@ -214,8 +224,13 @@ def _time_bank(volunteers: list[Volunteer], rng: random.Random) -> int:
 
 
 def _classes(stations: list[Station], volunteers: list[Volunteer], staff: User) -> int:
+    """Two volunteer-taught classes, proposed by their teachers and approved by the station (activities take the
+    bookings and the waitlist). The calligraphy class began last week: its first session, attended, is history,
+    and the beat's crediting gave the teacher (the sample elder) its hours."""
     teachers = [v for v in volunteers if "teaching" in v.skills][:2]
+    residents = [v.user for v in volunteers[40:70]]
     made = 0
+    history = timedelta(days=9)
     for n, (teacher, title) in enumerate(
         zip(teachers, ["书法入门（志愿者授课）", "智能手机课（志愿者授课）"], strict=False)
     ):
@@ -224,10 +239,34 @@ def _classes(stations: list[Station], volunteers: list[Volunteer], staff: User) 
             continue
         start = _at(timezone.localdate() + timedelta(days=2 + n), 14)
         course = courses.course_propose(teacher=teacher, station_id=station.pk, title=title, first_start=start,
-                                        minutes=90, sessions=4, capacity=20)  # fmt: skip
-        courses.course_approve(course=course, actor=staff)
+                                        minutes=90, sessions=4, capacity=20,
+                                        description="每周一次，零基础可报（示例）")  # fmt: skip
+        sessions = courses.course_approve(course=course, actor=staff)
+        # the first class sells out "like concert tickets": 20 booked, the rest on the waitlist
+        for user in residents[: 20 + 4 if n == 0 else 9]:
+            try:
+                booking_create(activity=sessions[0], user=user)
+            except Problem:
+                continue
+        if n == 0:
+            ids = [a.pk for a in sessions]
+            Activity.objects.filter(pk__in=ids).update(start=F("start") - history, end=F("end") - history)
+            Course.objects.filter(pk=course.pk).update(first_start=F("first_start") - history)
+            first = Activity.objects.get(pk=ids[0])
+            Booking.objects.filter(activity=first, status=BookingStatus.CONFIRMED).update(
+                status=BookingStatus.CHECKED_IN, checked_in_at=first.start - timedelta(minutes=5)
+            )
         made += 1
+    courses.class_hours_credit()
     return made
+
+
+def _photo(colour: tuple[int, int, int], name: str) -> SimpleUploadedFile:
+    out = io.BytesIO()
+    image = Image.new("RGB", (640, 480), colour)
+    ImageDraw.Draw(image).rectangle((120, 120, 520, 360), outline=(255, 255, 255), width=12)
+    image.save(out, format="JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
 
 
 def _menu(stations: list[Station], teams: list[Team], volunteers: list[Volunteer], manager: User, staff: User) -> int:
@@ -247,7 +286,9 @@ def _menu(stations: list[Station], teams: list[Team], volunteers: list[Volunteer
     hotel = menu.claim_create(item=items[4], user=manager, people=4, team=teams[1])  # complete
     done = menu.claim_create(item=items[1], user=manager, people=1, team=teams[0])
     # the past: one delivered and waiting, one confirmed, one rejected, one cancelled
-    menu.claim_report(claim=done, actor=manager, served=18, minutes=240, report="修好电饭煲、台灯等18件（示例）")
+    with decoding_in_transaction_allowed():  # the demo loads in one transaction, nobody else waiting
+        menu.claim_report(claim=done, actor=manager, served=18, minutes=240, report="修好电饭煲、台灯等18件（示例）",
+                          photos=[_photo((70, 110, 160), "repair-1.jpg"), _photo((160, 120, 70), "repair-2.jpg")])  # fmt: skip
     old = menu.item_publish(
         station=stations[0], actor=staff, title="免费理发日（上月）", day=today, people_needed=3, capacity=40
     )

@@ -76,7 +76,7 @@ def test_every_stop_names_the_pattern_its_path_opens() -> None:
         "1",
     )
     filler.update(street="wanli", day="2026-01-05", compound="1", gate="gabc", display_key="k")
-    filler.update(centre="1", counter="1", ticket="tok", remote_session="1")
+    filler.update(centre="1", counter="1", ticket="tok", remote_session="1", vol_rating="tok")
     filler.update(job="1", job_seeker="1", job_course="1", job_certificate="tok")
     filler.update(survey="1", survey_closed="1", consultation="1")
     for stop in tour.STOPS:
@@ -202,6 +202,7 @@ def tour_world() -> dict[str, Any]:
             "job_certificate": certificate_token(
                 Enrollment.objects.filter(course__street=street, status="passed").order_by("pk").first()
             ),
+            "vol_rating": tour_rating_token(street),
             **queue_fill,
             **tour_voice(street),
         },
@@ -219,6 +220,16 @@ def tour_voice(street: Any) -> dict[str, Any]:
         "survey_closed": surveys.filter(closes_at__lte=now, results_public=True).order_by("pk").first().pk,
         "consultation": Consultation.objects.filter(street=street, status="met").order_by("pk").first().pk,
     }
+
+
+def tour_rating_token(street: Any) -> str:
+    """The QR link of the sample street's delivered service-menu claim, which the elder rates."""
+    from linli.volunteers.models import Claim
+    from linli.volunteers.services.menu import rating_token
+
+    claim = Claim.objects.filter(item__station__street=street, status="delivered").order_by("pk").first()
+    assert claim is not None, "the sample street has no delivered service-menu claim"
+    return rating_token(claim)
 
 
 def tour_queue(street: Any, users: dict[str, Any]) -> dict[str, Any]:

@@ -223,6 +223,8 @@ def claim_create(request: HttpRequest, item_id: int, payload: ClaimIn) -> HttpRe
 )
 @problems("not_found", "permission_denied", "claim_invalid_transition")
 def claim_report(request: HttpRequest, claim_id: int, payload: ReportIn) -> dict[str, Any]:
+    """The claimant reports the residents served and the hours given. Photos are uploaded with the report on the
+    claim page (`/volunteer/menu/`), where they are checked and re-encoded without metadata."""
     user = request_user(request)
     claim = Claim.objects.select_related("item__station__street", "team", "volunteer").filter(pk=claim_id).first()
     if claim is None:
@@ -234,6 +236,5 @@ def claim_report(request: HttpRequest, claim_id: int, payload: ReportIn) -> dict
             served=payload.served,
             minutes=payload.minutes,
             report=payload.report,
-            photos=payload.photos,
         )  # fmt: skip
     )

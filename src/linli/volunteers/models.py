@@ -277,6 +277,12 @@ class Offer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+class CourseStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待审核")
+    APPROVED = "approved", _("已通过")
+    DECLINED = "declined", _("未通过")
+
+
 class Course(models.Model):
     """A class a volunteer teacher proposes; approved, it becomes activities (sessions, booking, waitlist)."""
 
@@ -288,9 +294,17 @@ class Course(models.Model):
     minutes = models.PositiveIntegerField(default=90)
     sessions = models.PositiveSmallIntegerField(default=4)
     capacity = models.PositiveIntegerField(default=20)
+    status = models.CharField(max_length=12, choices=CourseStatus.choices, default=CourseStatus.PROPOSED)
     approved_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
     activity_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
 
 
 class ItemStatus(models.TextChoices):
@@ -350,7 +364,6 @@ class Claim(models.Model):
     served = models.PositiveIntegerField(default=0)
     minutes = models.PositiveIntegerField(default=0)  # hours reported, per person summed
     report = models.TextField(blank=True)
-    photos = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -363,6 +376,20 @@ class Claim(models.Model):
                 condition=Q(team__isnull=False) | Q(volunteer__isnull=False), name="vol_claim_has_claimant"
             ),
         ]
+
+
+class ClaimPhoto(models.Model):
+    """A photo of a claim's delivery, uploaded with the report: checked and re-encoded without metadata
+    (linli.core.photos). Shown to the claimant and the street's station staff only."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to="volunteers/%Y/%m/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
 
 
 class ClaimEvent(models.Model):

@@ -95,4 +95,3 @@ class ReportIn(Schema):
     served: int = Field(..., ge=0, le=5000)
     minutes: int = Field(..., ge=1, le=100000)
     report: str = Field("", max_length=2000)
-    photos: list[str] = Field(default_factory=list, max_length=6)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from linli.activities.models import Activity
 from linli.demo.loader import demo_reset
 from linli.demo.volunteers import volunteers_demo_load
-from linli.volunteers.models import Claim, Course, Shift, Signup, Station, Team, Volunteer
+from linli.volunteers.models import Claim, ClaimPhoto, Course, Shift, Signup, Station, Team, Transfer, Volunteer
 from linli.volunteers.services.ledger import account_for, ledger_check
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,12 @@ def test_demo_volunteers_load_once_and_reset(demo_street_shared, demo_accounts):
     assert Team.objects.filter(street=street).count() == 6
     assert Signup.objects.filter(shift__station__street=street, status="verified").count() > 100
     assert Shift.objects.filter(station__street=street).count() > 150
-    assert Course.objects.filter(station__street=street, approved_at__isnull=False).count() == 2
+    assert Course.objects.filter(station__street=street, status="approved").count() == 2
+    # the calligraphy class sold out and keeps a waitlist; its first session, attended, credited its teacher
+    ids = [pk for c in Course.objects.filter(station__street=street) for pk in c.activity_ids]
+    assert Activity.objects.filter(pk__in=ids, bookings__status="waitlisted").exists()
+    assert Transfer.objects.filter(street=street, kind="class").count() == 1
+    assert ClaimPhoto.objects.filter(claim__item__station__street=street, claim__status="delivered").count() == 2
     statuses = set(Claim.objects.filter(item__station__street=street).values_list("status", flat=True))
     assert statuses == {"claimed", "delivered", "confirmed", "rejected", "cancelled"}
     elder = Volunteer.objects.get(street=street, user__phone="+8613800000010")

@@ -7,8 +7,13 @@ UPDATE); its coverage is none / partial / complete, as Sahana Eden's commitments
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
+from django.core import signing
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,9 +21,11 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
 from linli.core.models import User
+from linli.core.photos import ProcessedPhoto, photo_process
 from linli.core.services import audit_log
 from linli.volunteers.models import (
     Claim,
+    ClaimPhoto,
     ClaimStatus,
     ItemStatus,
     Rating,
@@ -34,6 +41,7 @@ from linli.volunteers.services.states import CLAIMS
 
 C = ClaimStatus
 MAX_PHOTOS = 6
+RATING_SALT = "linli.volunteers.claim-rating"
 
 
 def item_publish(
@@ -118,10 +126,26 @@ def claim_cancel(*, claim: Claim, actor: User) -> Claim:
     return claim
 
 
+def claim_photos_process(uploads: Sequence[Any]) -> list[ProcessedPhoto]:
+    """Check and re-encode a report's photos (core.photos) before any transaction; nothing is kept when one is bad."""
+    items = list(uploads or ())
+    if len(items) > MAX_PHOTOS:
+        raise Problem("validation_error", errors=[field_error("photos", _("照片最多 6 张"))])
+    processed = []
+    for index, upload in enumerate(items):
+        try:
+            processed.append(photo_process(upload))
+        except Problem as problem:
+            problem.errors = [field_error(f"photos.{index}", problem.detail)]
+            raise
+    return processed
+
+
 def claim_report(
-    *, claim: Claim, actor: User, served: int, minutes: int, report: str = "", photos: list[str] | None = None
+    *, claim: Claim, actor: User, served: int, minutes: int, report: str = "", photos: Sequence[Any] | None = None
 ) -> Claim:
-    """The claimant reports the delivery: residents served, hours given (minutes, all people together), photos."""
+    """The claimant reports the delivery: residents served, hours given (minutes, all people together), photos
+    (uploads, checked and re-encoded without metadata by core.photos; at most six)."""
     if not _is_claimant(claim, actor):
         raise Problem("permission_denied")
     errors = []
@@ -129,14 +153,26 @@ def claim_report(
         errors.append(field_error("served", _("服务人数不能超过这项服务的容量")))
     if not 0 < int(minutes) <= 24 * 60 * max(1, claim.people):
         errors.append(field_error("minutes", _("时长不正确")))
-    if len(photos or []) > MAX_PHOTOS:
-        errors.append(field_error("photos", _("照片最多 6 张")))
     if errors:
         raise Problem("validation_error", errors=errors)
-    return CLAIMS.move(
-        claim, C.DELIVERED, actor=actor,
-        fields={"served": int(served), "minutes": int(minutes), "report": report[:2000], "photos": list(photos or [])},
-    )  # fmt: skip
+    processed = claim_photos_process(photos or [])
+    saved: list[ClaimPhoto] = []
+    try:
+        with transaction.atomic():
+            CLAIMS.move(
+                claim, C.DELIVERED, actor=actor,
+                fields={"served": int(served), "minutes": int(minutes), "report": report[:2000]},
+            )  # fmt: skip
+            for photo in processed:
+                row = ClaimPhoto(claim=claim, width=photo.width, height=photo.height)
+                row.image.save(f"{uuid.uuid4().hex}.{photo.ext}", ContentFile(photo.content), save=False)
+                saved.append(row)
+                row.save()
+    except BaseException:
+        for row in saved:
+            row.image.delete(save=False)
+        raise
+    return claim
 
 
 def claim_confirm(*, claim: Claim, actor: User, now: datetime | None = None) -> Claim:
@@ -163,14 +199,35 @@ def claim_reject(*, claim: Claim, actor: User, note: str = "") -> Claim:
     return claim
 
 
-def claim_rate(*, claim: Claim, user: User, stars: int, comment: str = "") -> Rating:
-    """A resident who took part rates the delivery (once)."""
-    if claim.status not in (C.DELIVERED, C.CONFIRMED):
-        raise Problem("claim_invalid_transition")
+def rating_token(claim: Claim) -> str:
+    """The link residents who took part open (the claimant shows its QR code on the day): a signed claim id."""
+    return signing.dumps({"c": claim.pk}, salt=RATING_SALT)
+
+
+def claim_from_rating_token(token: str) -> Claim:
+    try:
+        data = signing.loads(token, salt=RATING_SALT)
+    except signing.BadSignature:
+        raise Problem("not_found") from None
+    claim = Claim.objects.select_related("item__station__street", "team", "volunteer").filter(pk=data.get("c")).first()
+    if claim is None:
+        raise Problem("not_found")
+    return claim
+
+
+def claim_rate(*, claim: Claim, user: User, stars: int, comment: str = "", now: datetime | None = None) -> Rating:
+    """A resident who took part confirms they were served and rates the delivery (once): from the item's day on
+    while it is claimed, and once it is reported or confirmed. The claimant's own people cannot rate it."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    on_the_day = claim.status == C.CLAIMED and claim.item.date <= today
+    if not (on_the_day or claim.status in (C.DELIVERED, C.CONFIRMED)):
+        raise Problem("claim_not_ratable")
+    if _is_claimant(claim, user):
+        raise Problem("permission_denied")
     if not 1 <= int(stars) <= 5:
         raise Problem("validation_error", errors=[field_error("stars", _("评分为 1 到 5 星"))])
     try:
         with transaction.atomic():
             return Rating.objects.create(claim=claim, user=user, stars=int(stars), comment=comment[:200])
     except IntegrityError:
-        raise Problem("validation_error", errors=[field_error("stars", _("您已评价过"))]) from None
+        raise Problem("already_rated") from None

@@ -18,6 +18,7 @@ from linli.activities.services.series import rrule_occurrences
 from linli.core.errors import Problem, field_error
 from linli.core.models import User
 from linli.core.notifications import notify_user
+from linli.core.phones import InvalidPhone, normalize_phone
 from linli.core.services import audit_log
 from linli.volunteers.models import (
     LIVE_SIGNUP,
@@ -143,7 +144,7 @@ def signup_drop(*, signup: Signup, actor: User, now: datetime | None = None) -> 
     staff = actor.pk != signup.volunteer.user_id
     if staff:
         require_staff(actor, shift.station.street)
-    elif now > shift.start - timedelta(hours=shift.drop_deadline_hours):
+    elif now > drop_deadline(shift):
         raise Problem("drop_deadline_passed")
     with transaction.atomic():
         SIGNUPS.move(signup, S.DROPPED, actor=actor, now=now)
@@ -151,16 +152,22 @@ def signup_drop(*, signup: Signup, actor: User, now: datetime | None = None) -> 
     return signup
 
 
+def drop_deadline(shift: Shift) -> datetime:
+    """Until when a volunteer may drop or hand over their place (the shift's start less its deadline hours)."""
+    return shift.start - timedelta(hours=shift.drop_deadline_hours)
+
+
 def signup_swap(*, signup: Signup, to: Volunteer, actor: User, now: datetime | None = None) -> Signup:
-    """Hand one's place to another volunteer (before the drop deadline): the place moves, it is never freed."""
+    """Hand one's place to another volunteer (before the drop deadline): the place moves, it is never freed.
+    The new volunteer is told by SMS."""
     now = now or timezone.now()
     shift = signup.shift
     if actor.pk != signup.volunteer.user_id:
         require_staff(actor, shift.station.street)
-    elif now > shift.start - timedelta(hours=shift.drop_deadline_hours):
+    elif now > drop_deadline(shift):
         raise Problem("drop_deadline_passed")
-    if to.street_id != shift.station.street_id:
-        raise Problem("not_found")
+    if to.street_id != shift.station.street_id or to.pk == signup.volunteer_id:
+        raise Problem("swap_to_unknown")
     with transaction.atomic():
         Volunteer.objects.select_for_update().filter(pk=to.pk).first()
         _check_volunteer(shift, to)
@@ -170,7 +177,29 @@ def signup_swap(*, signup: Signup, to: Volunteer, actor: User, now: datetime | N
                 new = Signup.objects.create(shift=shift, volunteer=to, created_at=now)
         except IntegrityError:
             raise Problem("already_signed_up") from None
+    local = timezone.localtime(shift.start)
+    notify_user(
+        user=to.user,
+        message_zh=f"【邻里】{signup.volunteer.name[:1]}**把「{shift.title}」{local:%m月%d日 %H:%M}（{shift.station.name}）的班次换给了您，请准时签到。",
+        message_en=f"[Linli] A fellow volunteer handed you the shift '{shift.title}' at {shift.station.name}, {local:%d %b %H:%M}.",
+    )  # fmt: skip
     return new
+
+
+def signup_swap_to_phone(*, signup: Signup, phone: str, actor: User, now: datetime | None = None) -> Signup:
+    """Swap to the volunteer of the shift's street with this phone number (the two agreed between them)."""
+    try:
+        number = normalize_phone(phone)
+    except InvalidPhone:
+        raise Problem("invalid_phone") from None
+    to = (
+        Volunteer.objects.select_related("user")
+        .filter(street_id=signup.shift.station.street_id, user__phone=number)
+        .first()
+    )
+    if to is None:
+        raise Problem("swap_to_unknown")
+    return signup_swap(signup=signup, to=to, actor=actor, now=now)
 
 
 def _live_signup_at(station: Station, volunteer: Volunteer, now: datetime, status: str) -> Signup:

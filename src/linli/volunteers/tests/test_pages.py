@@ -118,3 +118,25 @@ def test_pages_in_english(world: VolWorld) -> None:
     assert_english(html, ["Volunteering figures", "Top teams"], ["志愿服务统计", "团队排行"])
     html = page(english_client(world.manager), "/volunteer/menu/")
     assert_english(html, ["What the stations need", "My orders"], ["驿站需要", "我的接单"])
+
+
+@pytest.mark.parametrize(
+    ("url", "problem_id"),
+    [
+        ("/staff/volunteers/", "planner-problem"),
+        ("/staff/volunteers/menu/", "menu-problem"),
+        ("/staff/volunteers/people/", "people-problem"),
+        ("/staff/volunteers/courses/", "review-problem"),
+    ],
+)
+def test_staff_pages_answer_unknown_actions_and_bad_numbers_with_a_message(
+    world: VolWorld, url: str, problem_id: str
+) -> None:
+    """One prelude (views.common.staff_page) for every staff page: the street among the user's, the POST's
+    action dispatched; an unknown action or a bad number is the page's message, never a 500 or a silent redirect."""
+    c = client(world.staff)
+    q = f"?street={world.street.code}"
+    for body in ({"action": "nonsense"}, {"action": "verify", "volunteer": "x", "signup": "x", "claim": "x"}):
+        page = c.post(url + q, body)
+        assert page.status_code == 200 and f'id="{problem_id}"' in page.content.decode(), (url, body)
+    assert c.post(url + "?street=farjie", {"action": "nonsense"}).status_code == 403

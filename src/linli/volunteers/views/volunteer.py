@@ -17,7 +17,7 @@ from linli.core.errors import Problem
 from linli.core.models import Street
 from linli.core.pages import login_redirect, problem_message
 from linli.volunteers import selectors
-from linli.volunteers.models import SKILLS, OfferKind, Signup, SignupStatus
+from linli.volunteers.models import SKILLS, Offer, OfferKind, Signup, SignupStatus, Volunteer
 from linli.volunteers.services import certificates, profiles, shifts, timebank
 
 
@@ -66,16 +66,23 @@ def home(request: HttpRequest) -> HttpResponse:
                     raise Problem("not_found")
                 shifts.signup_drop(signup=signup, actor=user)
                 return HttpResponseRedirect(reverse("volunteers:home") + "?done=dropped")
-            if volunteer is not None and action == "offer":
-                timebank.offer_create(volunteer=volunteer, kind=request.POST.get("kind", ""),
-                                      title=request.POST.get("title", ""), minutes=int(request.POST.get("minutes") or 60))  # fmt: skip
-                return HttpResponseRedirect(reverse("volunteers:home") + "?done=offer")
+            if volunteer is not None and action == "swap":
+                signup = Signup.objects.select_related("shift__station", "volunteer").filter(
+                    pk=int(request.POST.get("signup") or 0), volunteer=volunteer
+                ).first()  # fmt: skip
+                if signup is None:
+                    raise Problem("not_found")
+                shifts.signup_swap_to_phone(signup=signup, phone=request.POST.get("phone", ""), actor=user)
+                return HttpResponseRedirect(reverse("volunteers:home") + "?done=swapped")
         except (Problem, ValueError) as exc:
             problem = problem_message(exc if isinstance(exc, Problem) else Problem("validation_error"))
     context: dict[str, Any] = {"volunteer": volunteer, "problem": problem, "done": done, "skills": SKILLS}
     if volunteer is not None:
         now = timezone.now()
         mine = list(selectors.my_signups(volunteer))
+        for s in mine:
+            s.deadline = shifts.drop_deadline(s.shift)  # type: ignore[attr-defined]
+            s.can_change = s.status == SignupStatus.SIGNED_UP and now <= s.deadline  # type: ignore[attr-defined]
         taken = {s.shift_id for s in mine}
         open_shifts = [
             s for s in selectors.shifts_between(street=volunteer.street, start=now, end=now + timedelta(days=14))[:60]
@@ -83,8 +90,8 @@ def home(request: HttpRequest) -> HttpResponse:
         ]  # fmt: skip
         context.update(
             mine=mine, open_shifts=open_shifts[:20], hours=selectors.hours_summary(volunteer),
-            offers=selectors.offers_of_street(volunteer.street)[:10], offer_kinds=OfferKind.choices,
-            checked_in=SignupStatus.CHECKED_IN,
+            checked_in=SignupStatus.CHECKED_IN, year=timezone.localdate().year,
+            cert_token=certificates.certificate_token(volunteer),
         )  # fmt: skip
     return render(request, "volunteers/home.html", context)
 
@@ -126,3 +133,87 @@ def certificate_check(request: HttpRequest, token: str) -> HttpResponse:
     except Problem:
         return render(request, "volunteers/certificate.html", {"cert": None}, status=404)
     return render(request, "volunteers/certificate.html", {"cert": cert, "hours": round(cert.minutes / 60, 1)})
+
+
+def _my_offer(request: HttpRequest, volunteer: Volunteer, *, mine: bool) -> Offer:
+    qs = Offer.objects.select_related("volunteer__user").filter(
+        pk=int(request.POST.get("offer") or 0), volunteer__street_id=volunteer.street_id, active=True
+    )  # fmt: skip
+    offer = (qs.filter(volunteer=volunteer) if mine else qs.exclude(volunteer=volunteer)).first()
+    if offer is None:
+        raise Problem("not_found")
+    return offer
+
+
+@require_http_methods(["GET", "POST"])
+def time_bank(request: HttpRequest) -> HttpResponse:
+    """The time bank (TimeOverflow): balance and movements; other volunteers' offers, paid with one's hours once
+    received; one's own offers and requests, a request settled by paying the helper. Every payment is one
+    transfer of two entries netting to zero."""
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    user = request_user(request)
+    volunteer = selectors.volunteer_of(user)
+    if volunteer is None:
+        return HttpResponseRedirect(reverse("volunteers:home"))
+    problem = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "offer":
+                timebank.offer_create(volunteer=volunteer, kind=request.POST.get("kind", ""),
+                                      title=request.POST.get("title", ""),
+                                      minutes=int(request.POST.get("minutes") or 60))  # fmt: skip
+            elif action == "use":
+                timebank.offer_use(offer=_my_offer(request, volunteer, mine=False), payer=volunteer, actor=user)
+            elif action == "settle":
+                timebank.request_settle(offer=_my_offer(request, volunteer, mine=True),
+                                        helper_phone=request.POST.get("phone", ""), actor=user)  # fmt: skip
+            elif action == "close":
+                timebank.offer_close(offer=_my_offer(request, volunteer, mine=True), actor=user)
+            else:
+                raise Problem("validation_error")
+            return HttpResponseRedirect(reverse("volunteers:time_bank") + f"?done={action}")
+        except (Problem, ValueError) as exc:
+            problem = problem_message(exc if isinstance(exc, Problem) else Problem("validation_error"))
+    offers = list(selectors.offers_of_street(volunteer.street)[:60])
+    return render(request, "volunteers/timebank.html", {
+        "volunteer": volunteer, "hours": selectors.hours_summary(volunteer), "problem": problem,
+        "done": request.GET.get("done", ""), "offer_kinds": OfferKind.choices,
+        "others": [o for o in offers if o.volunteer_id != volunteer.pk],
+        "own": [o for o in offers if o.volunteer_id == volunteer.pk],
+    })  # fmt: skip
+
+
+def _year(request: HttpRequest) -> int:
+    year = request.GET.get("year", "")
+    this = timezone.localdate().year
+    return int(year) if year.isdigit() and 2000 <= int(year) <= this else this
+
+
+@require_GET
+def statement(request: HttpRequest) -> HttpResponse:
+    """The yearly statement (年度服务记录): every credit and exchange of the year, hours by month, and the PDF."""
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    volunteer = selectors.volunteer_of(request_user(request))
+    if volunteer is None:
+        return HttpResponseRedirect(reverse("volunteers:home"))
+    year = _year(request)
+    this = timezone.localdate().year
+    return render(request, "volunteers/statement.html", {
+        "st": timebank.statement(volunteer, year), "years": list(range(this, max(2000, volunteer.created_at.year - 1) - 1, -1))[:6],
+    })  # fmt: skip
+
+
+@require_GET
+def statement_pdf(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    volunteer = selectors.volunteer_of(request_user(request))
+    if volunteer is None:
+        return HttpResponseRedirect(reverse("volunteers:home"))
+    year = _year(request)
+    response = HttpResponse(certificates.statement_pdf(volunteer, year=year), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="volunteer-statement-{year}.pdf"'
+    return response
