@@ -13,6 +13,7 @@ point), {venue} (an activity's venue), {activity}, {booking}, {order}, {kitchen}
 {care_family_person} (the entry the elder is a family contact of), {care_visit}, {centre} (the affairs centre), {counter} (its window 1), {ticket} (a queue ticket's token),
 {remote_session}, {job} (an open job), {job_seeker} (a job seeker with matches and applications),
 {job_course} (the finished sample course), {job_certificate} (a passed trainee's certificate token),
+{job_fair} (the past sample job fair),
 {survey} (the open survey), {survey_closed} (the closed one), {consultation} (the consultation in progress).
 
 Roles (how the page is seen):
@@ -199,6 +200,16 @@ STOPS: list[Stop] = [
     Stop("jobs:my_courses", "/jobs/courses/", ("resident",)),
     Stop("jobs:my_courses", "/jobs/courses/", ("staff",), account="resident", expect="#open-courses [data-course]"),
     Stop("jobs:certificate_check", "/jobs/certificates/{job_certificate}/", ("visitor",), expect="#cert-valid"),
+    # jobs: job fairs (the past sample fair's booths, on-site lists and results; the residents' coming fairs)
+    Stop("jobs:fairs", "/staff/jobs/fairs/?street={street}", ("staff",), account="employment_worker"),
+    Stop(
+        "jobs:fair",
+        "/staff/jobs/fairs/{job_fair}/",
+        ("staff",),
+        account="employment_worker",
+        expect="#fair-results tr[data-booth]",
+    ),  # fmt: skip
+    Stop("jobs:fairs_public", "/jobs/fairs/", ("resident", "visitor")),
     # affairs: the window queue, remote windows, the centre head's metrics (issue 16 items 4-6)
     Stop("affairs:kiosk", "/staff/affairs/centres/{centre}/kiosk/", ("staff",), account="station_staff"),
     Stop(

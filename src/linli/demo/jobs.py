@@ -8,19 +8,25 @@ makes the data only when the street has no seekers yet; `jobs_demo_reset` remove
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from linli.activities.models import Activity
+from linli.activities.services.bookings import booking_create
+from linli.core.errors import Problem
 from linli.core.models import Compound, Street, User
+from linli.core.services import user_get_or_create
 from linli.jobs.models import (
     Application,
     ApplicationEvent,
     AppStatus,
     Course,
     Employer,
+    Fair,
     HoursKind,
     Job,
     RefusalReason,
@@ -28,7 +34,7 @@ from linli.jobs.models import (
     Station,
     TravelMode,
 )
-from linli.jobs.services import courses
+from linli.jobs.services import courses, fairs, pipeline
 from linli.jobs.services.employers import credit_code_with_check
 from linli.jobs.taxonomy import OCCUPATIONS
 from linli.places.models import Place, PlaceKind
@@ -45,6 +51,7 @@ HOURS = [HoursKind.FULL_TIME, HoursKind.PART_TIME, HoursKind.FLEXIBLE, HoursKind
 def jobs_demo_reset(street: Street) -> None:
     Application.objects.filter(street=street).delete()
     Course.objects.filter(street=street).delete()
+    Fair.objects.filter(street=street).delete()
     Job.objects.filter(street=street).delete()
     Employer.objects.filter(street=street).delete()
     Seeker.objects.filter(street=street).delete()
@@ -156,6 +163,7 @@ def jobs_demo_load(street: Street, *, worker: User | None = None) -> dict[str, i
         apps = _history(rng, now, seekers, jobs, worker)
         _accounts(street, now, stations, employers[0], jobs, worker)
         _courses(street, now, stations, jobs, seekers, worker)
+        _fair(street, now, employers, seekers, worker)
     return {"stations": 2, "employers": 30, "jobs": 200, "seekers": 150, "applications": apps}
 
 
@@ -215,3 +223,51 @@ def _courses(street: Street, now: datetime, stations: list[Station], jobs: list[
     values.first_start = now + timedelta(days=9, hours=2)
     values.title = "技能耀前程·厨房帮工实训 第二期（示例）"
     courses.course_create(street=street, values=values, actor=None, now=now)
+
+
+def _fair(street: Street, now: datetime, employers: list[Employer], seekers: list[Seeker], worker: User | None) -> None:
+    """A past job fair (春风行动, three weeks ago) with 6 booths: 30 seekers registered through its activity, the
+    interviews agreed at the booths, and the offers and hires that followed; and a coming one with 4 booths."""
+    venue = (
+        Place.objects.filter(street=street, kind=PlaceKind.CULTURE_CENTER).order_by("id").first()
+        or Place.objects.filter(street=street).order_by("id").first()
+    )
+    if venue is None:
+        return
+    past_now = now - timedelta(days=30)
+    start = (now - timedelta(days=21)).replace(hour=1, minute=30, second=0, microsecond=0)  # 9:30 in Shanghai
+    values = fairs.FairValues(title="春风行动·家门口招聘会（示例）", venue_id=venue.pk, start=start,
+                              end=start + timedelta(hours=3), capacity=300,
+                              employer_ids=[e.pk for e in employers[:6]])  # fmt: skip
+    fair = fairs.fair_create(street=street, values=values, actor=None, now=past_now)
+    coming = (now + timedelta(days=10)).replace(hour=1, minute=30, second=0, microsecond=0)
+    fairs.fair_create(street=street, actor=None, now=now, values=fairs.FairValues(
+        title="金秋家门口招聘会（示例）", venue_id=venue.pk, start=coming, end=coming + timedelta(hours=3), capacity=300,
+        employer_ids=[e.pk for e in employers[6:10]],
+    ))  # fmt: skip
+    activity = Activity.objects.get(pk=int(fair.activity_id or 0))
+    for seeker in [s for s in seekers if s.phone][30:60]:
+        user = seeker.user or user_get_or_create(phone=seeker.phone, display_name=seeker.name)
+        try:
+            with transaction.atomic():
+                booking_create(activity=activity, user=user, now=past_now)
+        except Problem:  # a booking limit reached: not registered
+            continue
+    registered = fairs.registered_seekers(fair)
+    at = start + timedelta(hours=1)
+    for n, booth in enumerate(fair.booths.order_by("number")):
+        made = 0
+        for row in fairs.booth_list(booth, registered):
+            if made >= 3 or row.application is not None or row.match.score < 40:
+                continue
+            try:
+                app = fairs.fair_interview(fair=fair, seeker=row.seeker, job=row.job, actor=worker, now=at)
+            except Problem:  # placed elsewhere meanwhile, or already in the pipeline
+                continue
+            made += 1
+            if (made + n) % 2 == 0:
+                pipeline.application_move(application=app, to="offer", actor=worker, now=at + timedelta(days=3))
+                if made == 2:
+                    with contextlib.suppress(Problem):  # placed elsewhere meanwhile
+                        pipeline.application_move(application=app, to="hired", actor=worker,
+                                                  now=at + timedelta(days=7))  # fmt: skip

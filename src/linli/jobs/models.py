@@ -235,6 +235,7 @@ class Application(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="applications")
     status = models.CharField(max_length=10, choices=AppStatus.choices, default=AppStatus.SUGGESTED)
     refusal_reason = models.CharField(max_length=20, choices=RefusalReason.choices, blank=True)
+    fair = models.ForeignKey("Fair", null=True, blank=True, on_delete=models.SET_NULL, related_name="applications")
     reasons = models.JSONField(default=list)  # the match's reasons when it was suggested
     score = models.FloatField(default=0)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -333,3 +334,36 @@ class Enrollment(models.Model):
         constraints = [models.UniqueConstraint(fields=["course", "seeker"], name="jobs_enrollment_once")]
         verbose_name = _("培训学员 course enrollment")
         verbose_name_plural = _("培训学员 course enrollments")
+
+
+class Fair(models.Model):
+    """A job fair (招聘会): an event at a venue whose registration is an activity (residents book it through
+    activities), with employer booths and their jobs; interviews and offers made there carry the fair."""
+
+    street = models.ForeignKey(Street, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(_("招聘会名称 title"), max_length=100)
+    venue = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField(_("开始 start"))
+    end = models.DateTimeField(_("结束 end"))
+    activity_id = models.PositiveBigIntegerField(null=True, blank=True)  # the registration (activities)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["street", "-start", "id"]
+        verbose_name = _("招聘会 job fair")
+        verbose_name_plural = _("招聘会 job fairs")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Booth(models.Model):
+    fair = models.ForeignKey(Fair, on_delete=models.CASCADE, related_name="booths")
+    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="booths")
+    number = models.PositiveSmallIntegerField(default=1)
+    jobs = models.ManyToManyField(Job, blank=True, related_name="booths")
+
+    class Meta:
+        ordering = ["fair", "number", "id"]
+        constraints = [models.UniqueConstraint(fields=["fair", "employer"], name="jobs_booth_once")]

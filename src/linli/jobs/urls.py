@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("linli.jobs.views.public")),
     path("", include("linli.jobs.views.staff")),
     path("", include("linli.jobs.views.courses")),
+    path("", include("linli.jobs.views.fairs")),
 ]

@@ -77,7 +77,7 @@ def test_every_stop_names_the_pattern_its_path_opens() -> None:
     )
     filler.update(street="wanli", day="2026-01-05", compound="1", gate="gabc", display_key="k")
     filler.update(centre="1", counter="1", ticket="tok", remote_session="1", vol_rating="tok")
-    filler.update(job="1", job_seeker="1", job_course="1", job_certificate="tok")
+    filler.update(job="1", job_seeker="1", job_course="1", job_certificate="tok", job_fair="1")
     filler.update(survey="1", survey_closed="1", consultation="1")
     for stop in tour.STOPS:
         path = stop.path.format(**filler).split("?")[0]
@@ -110,7 +110,7 @@ def tour_world() -> dict[str, Any]:
     from linli.core.models import Compound
     from linli.demo.access import demo_access_load
     from linli.demo.loader import demo_load
-    from linli.jobs.models import Course, Enrollment, Job, Seeker
+    from linli.jobs.models import Course, Enrollment, Fair, Job, Seeker
     from linli.jobs.services.courses import certificate_token
     from linli.meals.models import Kitchen, Menu, Order
     from linli.meals.services.orders import order_create
@@ -198,6 +198,7 @@ def tour_world() -> dict[str, Any]:
             .order_by("pk")
             .first()
             .pk,
+            "job_fair": Fair.objects.filter(street=street).order_by("pk").first().pk,
             "job_course": Course.objects.filter(street=street, enrollments__isnull=False).first().pk,
             "job_certificate": certificate_token(
                 Enrollment.objects.filter(course__street=street, status="passed").order_by("pk").first()
