@@ -41,7 +41,9 @@ def test_registration_booth_list_interview_and_results(world: JobsWorld) -> None
     assert activity.status == "published" and activity.capacity == 100 and activity.place_id == fair.venue_id
     booths = {b.employer_id: b for b in fair.booths.all()}
     assert set(booths[world.employer.pk].jobs.values_list("pk", flat=True)) == {
-        world.near_morning.pk, world.near_afternoon.pk, world.far_morning.pk
+        world.near_morning.pk,
+        world.near_afternoon.pk,
+        world.far_morning.pk,
     }
     assert list(booths[other.pk].jobs.all()) == [cleaning]
 
