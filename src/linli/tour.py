@@ -146,6 +146,8 @@ STOPS: list[Stop] = [
     Stop("voice:staff_home", "/voice/staff/?street={street}", ("staff",), account="building_head"),
     Stop("voice:door", "/voice/door/{survey}/", ("staff",), account="building_head"),
     Stop("voice:survey_results", "/voice/staff/surveys/{survey_closed}/", ("staff",), account="station_staff"),
+    Stop("voice:survey_new", "/voice/staff/surveys/new/?street={street}", ("staff",), account="station_staff"),
+    Stop("voice:survey_edit", "/voice/staff/surveys/{survey}/edit/", ("staff",), account="station_staff"),
     Stop("voice:needs_board", "/voice/staff/needs/?street={street}", ("staff",), account="station_staff"),
     Stop("voice:consultations", "/voice/staff/consultations/?street={street}", ("staff",), account="station_staff"),
     Stop("voice:consultation", "/voice/staff/consultations/{consultation}/", ("staff",), account="station_staff"),

@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Router
+from ninja.responses import Status
 
 from linli.core.auth import require_user
 from linli.core.errors import Problem, field_error
@@ -30,7 +31,9 @@ from linli.voice.schemas import (
     ResponseOut,
     ResultsOut,
     SurveyDetailOut,
+    SurveyIn,
     SurveyOut,
+    SurveyUpdateIn,
 )
 from linli.voice.selectors_results import Filters, public_results_allowed, results
 from linli.voice.services import invitations, needs, surveys
@@ -68,12 +71,49 @@ def survey_list(request: HttpRequest, street: str) -> list[dict[str, Any]]:
     return [selectors.survey_summary(s) for s in selectors.survey_list(street=st).select_related("street")[:100]]
 
 
+def _survey_detail(survey: Any, user: User | None) -> dict[str, Any]:
+    return {**selectors.survey_summary(survey), "questions": selectors.survey_questions(survey),
+            "answered": surveys.already_answered(survey=survey, user=user)}  # fmt: skip
+
+
+@router.post("/surveys", response={201: SurveyDetailOut}, auth=require_user, summary="新建问卷 Create a survey")
+@problems("unknown_street", "permission_denied", "validation_error")
+def survey_new(request: HttpRequest, payload: SurveyIn) -> Any:
+    """Staff of the street write a survey with its sections, questions of every type and conditions (a condition
+    names an earlier question by its position in the list), its audience and its dates."""
+    user = require_user(request)
+    street = street_get(code=payload.street)
+    selectors.staff_require(user, street=street)
+    data = payload.dict()
+    questions = data.pop("questions")
+    data.pop("street")
+    if data.get("opens_at") is None:
+        data.pop("opens_at")
+    title, closes_at = data.pop("title"), data.pop("closes_at")
+    survey = surveys.survey_create(street=street, title=title, closes_at=closes_at, questions=questions, actor=user,
+                                   **data)  # fmt: skip
+    return Status(201, _survey_detail(survey, user))
+
+
+@router.patch("/surveys/{int:survey_id}", response=SurveyDetailOut, auth=require_user,
+              summary="修改问卷 Change a survey")  # fmt: skip
+@problems("not_found", "permission_denied", "validation_error")
+def survey_change(request: HttpRequest, survey_id: int, payload: SurveyUpdateIn) -> Any:
+    """The fields given change; `questions` replace all the questions while nobody has answered
+    (`validation_error` on `questions` once answered)."""
+    user = require_user(request)
+    survey = selectors.survey_get(survey_id=survey_id)
+    selectors.staff_require(user, street=survey.street)
+    data = {k: v for k, v in payload.dict().items() if v is not None}
+    survey = surveys.survey_update(survey=survey, **data)
+    return _survey_detail(survey, user)
+
+
 @router.get("/surveys/{int:survey_id}", response=SurveyDetailOut, summary="问卷 A survey with its questions")
 @problems("not_found")
 def survey_detail(request: HttpRequest, survey_id: int) -> dict[str, Any]:
     survey = selectors.survey_get(survey_id=survey_id)
-    return {**selectors.survey_summary(survey), "questions": selectors.survey_questions(survey),
-            "answered": surveys.already_answered(survey=survey, user=_user(request))}  # fmt: skip
+    return _survey_detail(survey, _user(request))
 
 
 @router.post("/surveys/{int:survey_id}/responses", response={201: ResponseOut, 200: ResponseOut},
@@ -123,11 +163,11 @@ def survey_results(request: HttpRequest, survey_id: int, committee: int | None =
 
 @router.post("/needs", response={201: NeedOut}, auth=require_user, summary="提需求 Tell us what you need")
 @problems("unknown_street", "not_found")
-def need_create(request: HttpRequest, payload: NeedIn) -> tuple[int, dict[str, Any]]:
+def need_create(request: HttpRequest, payload: NeedIn) -> Any:
     st = street_get(code=payload.street)
     committee = selectors.committee_get(street=st, committee_id=payload.committee_id)
     need = needs.need_create(street=st, text=payload.text, committee=committee, raised_by=_user(request))
-    return 201, _need_row(need)
+    return Status(201, _need_row(need))
 
 
 def _need_row(n: Any) -> dict[str, Any]:

@@ -101,6 +101,9 @@ class Survey(models.Model):
     def status(self) -> str:
         return self.status_at()
 
+    def get_status_display(self) -> str:
+        return str(SurveyStatus(self.status).label)
+
 
 class Section(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="sections")

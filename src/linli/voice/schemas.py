@@ -3,6 +3,7 @@ accountability list."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
@@ -40,6 +41,54 @@ class QuestionOut(Schema):
 class SurveyDetailOut(SurveyOut):
     questions: list[QuestionOut]
     answered: bool
+
+
+class QuestionIn(Schema):
+    kind: Literal["single", "multiple", "rating", "ranking", "short_text", "long_text", "number", "date", "photo",
+                  "place"]  # fmt: skip
+    text: str = Field(max_length=300)
+    help_text: str = Field("", max_length=300)
+    section: str = Field("", max_length=120, description="the section's title; questions with one title share it")
+    options: list[str] = Field(default_factory=list, max_length=30)
+    required: bool = False
+    condition: dict[str, Any] | None = Field(
+        None, description='shown only when an earlier question (its position in this list, from 0) answers so: '
+        '{"question": 0, "op": "equals|not_equals|includes", "value": ...}')  # fmt: skip
+    min_value: float | None = None
+    max_value: float | None = None
+    max_choices: int | None = Field(None, ge=1, le=30)
+
+
+class SurveyIn(Schema):
+    street: str = Field(max_length=32)
+    title: str = Field(max_length=120)
+    intro: str = Field("", max_length=2000)
+    audience: Literal["street", "committees", "compounds", "role", "link"] = "street"
+    committee_ids: list[int] = Field(default_factory=list, max_length=100)
+    compound_ids: list[int] = Field(default_factory=list, max_length=500)
+    role: str = Field("", max_length=32)
+    one_answer: Literal["person", "household"] = "person"
+    opens_at: datetime | None = None
+    closes_at: datetime
+    results_public: bool = True
+    questions: list[QuestionIn] = Field(max_length=100)
+
+
+class SurveyUpdateIn(Schema):
+    """Only the fields given change; `questions` replace all questions, while nobody has answered."""
+
+    title: str | None = Field(None, max_length=120)
+    intro: str | None = Field(None, max_length=2000)
+    audience: Literal["street", "committees", "compounds", "role", "link"] | None = None
+    committee_ids: list[int] | None = Field(None, max_length=100)
+    compound_ids: list[int] | None = Field(None, max_length=500)
+    role: str | None = Field(None, max_length=32)
+    one_answer: Literal["person", "household"] | None = None
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    results_public: bool | None = None
+    result_summary: str | None = Field(None, max_length=2000)
+    questions: list[QuestionIn] | None = Field(None, max_length=100)
 
 
 class ResponseIn(Schema):

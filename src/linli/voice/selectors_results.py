@@ -5,6 +5,7 @@ carry choices and ratings only, never text."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -248,7 +249,9 @@ def results(survey: Survey, *, filters: Filters | None = None, public: bool = Fa
         for q in questions:
             if q.kind in TEXT_KINDS:
                 texts = list(answers.filter(question=q).order_by("-id").values_list("text", flat=True)[:WORDS_FROM])
-                key = f"voice:words:{q.pk}:{f.committee_id}:{f.channel}:{by_q[q.pk].answered}:{hash(tuple(texts[:5]))}"
+                # A stable digest (Python's hash() of str is salted per process: each worker would miss).
+                digest = hashlib.sha256("\x1f".join(texts[:5]).encode()).hexdigest()[:16]
+                key = f"voice:words:{q.pk}:{f.committee_id}:{f.channel}:{by_q[q.pk].answered}:{digest}"
                 words = cache.get(key)
                 if words is None:
                     words = words_of(texts)

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("linli.voice.views.resident")),
     path("", include("linli.voice.views.staff")),
     path("", include("linli.voice.views.consult")),
+    path("", include("linli.voice.views.editor")),
 ]

@@ -20,7 +20,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem, field_error
-from linli.core.models import Compound, Role, User
+from linli.core.models import Committee, Compound, Role, User
 from linli.core.photos import photo_process
 from linli.core.selectors import user_has_role
 from linli.voice.models import (
@@ -28,6 +28,7 @@ from linli.voice.models import (
     Answer,
     Audience,
     Channel,
+    ConditionOp,
     OneAnswer,
     Question,
     QuestionKind,
@@ -36,7 +37,7 @@ from linli.voice.models import (
     Survey,
     SurveyStatus,
 )
-from linli.voice.services.answers import Value, answers_check, condition_problems
+from linli.voice.services.answers import Value, answers_check
 
 # Who may enter answers from door visits (and see a survey's full results).
 DOOR_ROLES = (Role.BUILDING_HEAD, Role.GRID_WORKER, Role.STATION_STAFF, Role.SOCIAL_WORKER, Role.ADMIN)
@@ -52,40 +53,130 @@ def household_key(compound: Compound | None, flat: str) -> str:
     return f"{compound.pk if compound else 0}:{text}"[:80]
 
 
+QUESTION_FIELDS = ("kind", "text", "help_text", "options", "required", "min_value", "max_value", "max_choices")
+SURVEY_FIELDS = ("title", "intro", "audience", "committee_ids", "compound_ids", "role", "one_answer", "opens_at",
+                 "closes_at", "results_public", "result_summary")  # fmt: skip
+
+
+def _survey_fields_check(street: Any, fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """The survey's own fields: a title, dates in order, an audience that names what it needs, in this street."""
+    errors = []
+    if not str(fields.get("title", "")).strip():
+        errors.append(field_error("title", _("必填项")))
+    opens, closes = fields.get("opens_at"), fields.get("closes_at")
+    if not isinstance(closes, datetime):
+        errors.append(field_error("closes_at", _("请填写截止时间")))
+    elif isinstance(opens, datetime) and closes <= opens:
+        errors.append(field_error("closes_at", _("截止时间应晚于开始时间")))
+    audience = fields.get("audience", Audience.STREET)
+    if audience not in Audience.values:
+        errors.append(field_error("audience", _("没有这种调查对象")))
+    if fields.get("one_answer", OneAnswer.PERSON) not in OneAnswer.values:
+        errors.append(field_error("one_answer", _("没有这种填写规则")))
+    committee_ids = [int(i) for i in fields.get("committee_ids") or []]
+    compound_ids = [int(i) for i in fields.get("compound_ids") or []]
+    if audience == Audience.COMMITTEES:
+        found = Committee.objects.filter(street=street, pk__in=committee_ids).count()
+        if not committee_ids or found != len(set(committee_ids)):
+            errors.append(field_error("committee_ids", _("请选择本街道的居委")))
+    if audience == Audience.COMPOUNDS:
+        found = Compound.objects.filter(street=street, pk__in=compound_ids).count()
+        if not compound_ids or found != len(set(compound_ids)):
+            errors.append(field_error("compound_ids", _("请选择本街道的小区")))
+    if audience == Audience.ROLE and fields.get("role") not in Role.values:
+        errors.append(field_error("role", _("请选择人群")))
+    return errors
+
+
+def _questions_check(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each question: a known type, a text, options for a choice question, a sound range; a condition names an
+    earlier question (by its position in the list) with equals / not_equals / includes."""
+    errors = []
+    if not questions:
+        errors.append(field_error("questions", _("至少需要一道题")))
+    for pos, spec in enumerate(questions):
+        kind = spec.get("kind")
+        where = f"questions[{pos}]"
+        if kind not in QuestionKind.values:
+            errors.append(field_error(f"{where}.kind", _("没有这种题型")))
+            continue
+        if not str(spec.get("text", "")).strip():
+            errors.append(field_error(f"{where}.text", _("必填项")))
+        options = spec.get("options") or []
+        choice = kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.RANKING)
+        if choice and (len(options) < 2 or any(not str(o).strip() for o in options) or len(options) > 30):
+            errors.append(field_error(f"{where}.options", _("选择题需要 2 至 30 个选项")))
+        lo, hi = spec.get("min_value"), spec.get("max_value")
+        if lo is not None and hi is not None and lo > hi:
+            errors.append(field_error(f"{where}.max_value", _("最大值应不小于最小值")))
+        cond = spec.get("condition")
+        if cond is not None:
+            index = cond.get("question") if isinstance(cond, dict) else None
+            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < pos:
+                errors.append(field_error(f"{where}.condition", _("条件只能引用前面的题目")))
+            elif cond.get("op") not in ConditionOp.values:
+                errors.append(field_error(f"{where}.condition", _("条件应为等于、不等于或包含")))
+    return errors
+
+
+def _questions_write(survey: Survey, questions: list[dict[str, Any]]) -> None:
+    sections: dict[str, Section] = {}
+    made: list[Question] = []
+    for pos, spec in enumerate(questions):
+        section_title = str(spec.get("section", "") or "").strip()[:120]
+        section = None
+        if section_title:
+            if section_title not in sections:
+                sections[section_title] = Section.objects.create(
+                    survey=survey, title=section_title, position=len(sections)
+                )
+            section = sections[section_title]
+        cond = spec.get("condition")
+        if cond is not None:
+            cond = {"question": made[int(cond["question"])].pk, "op": cond["op"], "value": cond.get("value")}
+        values = {k: spec[k] for k in QUESTION_FIELDS if k in spec and spec[k] is not None}
+        values["text"] = str(values.get("text", "")).strip()[:300]
+        values["options"] = [str(o).strip()[:100] for o in values.get("options") or []]
+        made.append(Question.objects.create(survey=survey, section=section, position=pos, condition=cond, **values))
+
+
 def survey_create(*, street: Any, title: str, closes_at: datetime, questions: list[dict[str, Any]],
                   actor: User | None = None, **fields: Any) -> Survey:  # fmt: skip
     """A survey and its questions: each question a dict of Question's fields, `section` (a title) optional, and a
     condition naming an earlier question by its position in the list (`{"question": 0, ...}`)."""
+    fields = {**fields, "opens_at": fields.get("opens_at") or timezone.now()}
+    errors = _survey_fields_check(street, {"title": title, "closes_at": closes_at, **fields})
+    errors += _questions_check(questions)
+    if errors:
+        raise Problem("validation_error", errors=errors)
     with transaction.atomic():
-        survey = Survey.objects.create(street=street, title=title, closes_at=closes_at, created_by=actor, **fields)
-        sections: dict[str, Section] = {}
-        made: list[Question] = []
-        for pos, spec in enumerate(questions):
-            spec = dict(spec)
-            section_title = spec.pop("section", "")
-            section = None
-            if section_title:
-                if section_title not in sections:
-                    sections[section_title] = Section.objects.create(
-                        survey=survey, title=section_title, position=len(sections)
-                    )
-                section = sections[section_title]
-            cond = spec.pop("condition", None)
-            if cond is not None:
-                index = int(cond["question"])
-                if not 0 <= index < len(made):
-                    raise Problem("validation_error", errors=[
-                        field_error(f"questions[{pos}].condition", _("条件只能引用前面的题目"))])  # fmt: skip
-                cond = {**cond, "question": made[index].pk}
-            kind = spec.get("kind")
-            if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.RANKING) and not spec.get("options"):
-                raise Problem(
-                    "validation_error", errors=[field_error(f"questions[{pos}].options", _("选择题需要选项"))]
-                )
-            made.append(Question.objects.create(survey=survey, section=section, position=pos, condition=cond, **spec))
-        bad = condition_problems(made)
-        if bad:
-            raise Problem("validation_error", errors=[field_error("questions", _("条件只能引用前面的题目"))])
+        survey = Survey.objects.create(street=street, title=title.strip(), closes_at=closes_at, created_by=actor,
+                                       **fields)  # fmt: skip
+        _questions_write(survey, questions)
+    return survey
+
+
+def survey_update(*, survey: Survey, questions: list[dict[str, Any]] | None = None, **fields: Any) -> Survey:
+    """Change a survey's fields (title, introduction, audience, dates…) and, while nobody has answered it yet,
+    its questions (all of them, replaced in order). Once answered, the questions stay: changing them would make
+    the answers mean something else."""
+    fields = {k: v for k, v in fields.items() if k in SURVEY_FIELDS and not (k == "opens_at" and v is None)}
+    merged = {k: getattr(survey, k) for k in SURVEY_FIELDS} | fields
+    errors = _survey_fields_check(survey.street, merged)
+    if questions is not None:
+        errors += _questions_check(questions)
+        if Response.objects.filter(survey=survey).exists():
+            errors.append(field_error("questions", _("已经有人回答，题目不能再改")))
+    if errors:
+        raise Problem("validation_error", errors=errors)
+    with transaction.atomic():
+        for k, v in fields.items():
+            setattr(survey, k, v.strip() if isinstance(v, str) and k == "title" else v)
+        survey.save()
+        if questions is not None:
+            survey.questions.all().delete()
+            survey.sections.all().delete()
+            _questions_write(survey, questions)
     return survey
 
 
@@ -221,4 +312,5 @@ def already_answered(*, survey: Survey, user: User | None) -> bool:
     return Response.objects.filter(survey=survey, user=user, channel=Channel.ONLINE).exists()
 
 
-__all__ = ["TEXT_KINDS", "already_answered", "household_key", "response_submit", "survey_close", "survey_create"]
+__all__ = ["TEXT_KINDS", "already_answered", "household_key", "response_submit", "survey_close", "survey_create",
+           "survey_update"]  # fmt: skip
