@@ -12,16 +12,18 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
+from linli.core.geo import DETOUR_FACTOR, EARTH_RADIUS_M
 from linli.core.i18n import Text, choice_label, join_lazy
 from linli.jobs.models import Constraint, HoursKind, Job, JobStatus, Seeker, Shift, TravelMode
 from linli.jobs.services import travel
@@ -62,7 +64,71 @@ def job_row(j: Job) -> JobRow:
                   j.valid_through)  # fmt: skip
 
 
-_index: dict[int, tuple[tuple[int, Any], list[JobRow]]] = {}
+@dataclass
+class JobIndex:
+    """The street's open jobs as rows (for reasons) and as columns (the vectorised pre-score): coordinates,
+    closing dates, occupations, essential and optional skills as boolean matrices, hours kinds, shifts as bit
+    masks, accessibility; the jobs' snapped road nodes are kept per road graph."""
+
+    rows: list[JobRow]
+    ids: np.ndarray
+    lat: np.ndarray
+    lng: np.ndarray
+    valid: np.ndarray  # date ordinals
+    occupation: np.ndarray
+    ess: np.ndarray  # jobs x skills, bool
+    opt: np.ndarray
+    skill_col: dict[str, int]
+    total: np.ndarray  # 2 x essential + optional
+    kind: np.ndarray
+    shifts: np.ndarray  # bit i: SHIFT_BITS[i]
+    step_free: np.ndarray
+    heavy: np.ndarray
+    snapped: dict[int, tuple[travel.RoadGraph, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def nodes(self, graph: travel.RoadGraph) -> tuple[np.ndarray, np.ndarray]:
+        """Each job's nearest road node (-1: over SNAP_LIMIT_M from every road) and its distance, for `graph`."""
+        found = self.snapped.get(id(graph))
+        if found is None or found[0] is not graph:
+            near = [graph.nearest(r.lat, r.lng) for r in self.rows]
+            nodes = np.array([n[0] if n else -1 for n in near], dtype=np.int64)
+            snaps = np.array([n[1] if n else 0.0 for n in near], dtype=np.float64)
+            found = self.snapped[id(graph)] = (graph, nodes, snaps)
+        return found[1], found[2]
+
+
+SHIFT_BITS = {s: 1 << i for i, s in enumerate(Shift.values)}
+CAREGIVING_KINDS = (HoursKind.PART_TIME, HoursKind.FLEXIBLE, HoursKind.SCHOOL_HOURS)
+
+
+def _shift_mask(shifts: Any) -> int:
+    return sum(SHIFT_BITS.get(s, 0) for s in set(shifts))
+
+
+def _build_index(rows: list[JobRow]) -> JobIndex:
+    skills = sorted({s for r in rows for s in r.essential | r.optional})
+    col = {s: i for i, s in enumerate(skills)}
+    n = len(rows)
+    ess = np.zeros((n, max(1, len(skills))), dtype=bool)
+    opt = np.zeros((n, max(1, len(skills))), dtype=bool)
+    for i, r in enumerate(rows):
+        for s in r.essential:
+            ess[i, col[s]] = True
+        for s in r.optional:
+            opt[i, col[s]] = True
+    return JobIndex(
+        rows=rows, ids=np.array([r.id for r in rows], dtype=np.int64),
+        lat=np.array([r.lat for r in rows], dtype=np.float64), lng=np.array([r.lng for r in rows], dtype=np.float64),
+        valid=np.array([r.valid_through.toordinal() for r in rows], dtype=np.int64),
+        occupation=np.array([r.occupation for r in rows], dtype=object), ess=ess, opt=opt, skill_col=col,
+        total=np.array([2 * len(r.essential) + len(r.optional) for r in rows], dtype=np.float64),
+        kind=np.array([r.hours_kind for r in rows], dtype=object),
+        shifts=np.array([_shift_mask(r.shifts) for r in rows], dtype=np.int64),
+        step_free=np.array([r.step_free for r in rows], dtype=bool), heavy=np.array([r.heavy_lifting for r in rows], dtype=bool),
+    )  # fmt: skip
+
+
+_index: dict[int, tuple[tuple[int, Any], JobIndex]] = {}
 _lock = threading.Lock()
 
 
@@ -70,7 +136,7 @@ def _open_jobs(street_id: int) -> Any:
     return Job.objects.filter(street_id=street_id, status=JobStatus.OPEN)
 
 
-def _job_index(street_id: int) -> list[JobRow]:
+def _job_index(street_id: int) -> JobIndex:
     mark = _open_jobs(street_id).aggregate(n=Count("id"), last=Max("updated_at"))
     version = (int(mark["n"] or 0), mark["last"])
     cached = _index.get(street_id)
@@ -78,8 +144,9 @@ def _job_index(street_id: int) -> list[JobRow]:
         return cached[1]
     with _lock:
         rows = [job_row(j) for j in _open_jobs(street_id).select_related("employer").order_by("id")]
-        _index[street_id] = (version, rows)
-    return rows
+        index = _build_index(rows)
+        _index[street_id] = (version, index)
+    return index
 
 
 def evaluate(seeker: Seeker, job: JobRow, trip: travel.Trip) -> Match:
@@ -160,28 +227,117 @@ def _rank(matches: list[Match]) -> list[Match]:
     return sorted(matches, key=lambda m: (-m.score, m.minutes, m.job_id, m.seeker_id))
 
 
+def _haversine_m(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
+    """core.geo.haversine_m over arrays (the same formula)."""
+    p1 = math.radians(lat)
+    p2 = np.radians(lats)
+    dp = p2 - p1
+    dl = np.radians(lngs - lng)
+    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def _minutes(meters: np.ndarray, mode: str) -> np.ndarray:
+    """travel.minutes_for over arrays."""
+    m = np.maximum(1.0, np.ceil(meters / travel.speed_m_per_min(mode) - 1e-9))
+    return m + travel.TRANSIT_ACCESS_MINUTES if mode == TravelMode.TRANSIT else m
+
+
+def _prescore(seeker: Seeker, idx: JobIndex, cand: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """`_score` over the candidate jobs at once (unrounded): used to choose the few scored exactly."""
+    have = [idx.skill_col[s] for s in set(seeker.skills) if s in idx.skill_col]
+    ess_hit = idx.ess[cand][:, have].sum(axis=1) if have else np.zeros(len(cand))
+    opt_hit = idx.opt[cand][:, have].sum(axis=1) if have else np.zeros(len(cand))
+    total = idx.total[cand]
+    skill = np.where(total > 0, (2 * ess_hit + opt_hit) / np.where(total > 0, total, 1), 0.5)
+    score = 50 * skill
+    score += np.where(np.isin(idx.occupation[cand], list(seeker.occupations)), 15, 0)
+    score += 15 * np.maximum(0.0, 1 - minutes / max(1, seeker.max_minutes))
+    kind = idx.kind[cand]
+    shifts = idx.shifts[cand]
+    flexible = kind == HoursKind.FLEXIBLE
+    wanted = _shift_mask(seeker.shifts)
+    shifts_ok = flexible | (wanted == 0) | ((shifts & ~wanted) == 0) if seeker.shifts else np.ones(len(cand), bool)
+    if Constraint.NO_NIGHT in seeker.constraints:
+        shifts_ok &= (shifts & SHIFT_BITS[Shift.NIGHT]) == 0
+    kind_ok = np.isin(kind, list(seeker.hours)) | flexible if seeker.hours else np.ones(len(cand), bool)
+    score += np.where(shifts_ok & kind_ok, 20, -40)
+    for c in seeker.constraints:
+        if c == Constraint.WHEELCHAIR:
+            score += np.where(idx.step_free[cand], 5, -40)
+        elif c == Constraint.NO_HEAVY:
+            score += np.where(idx.heavy[cand], -40, 5)
+        elif c == Constraint.CAREGIVING:
+            score += np.where(np.isin(kind, CAREGIVING_KINDS), 5, -40)
+    return np.asarray(score, dtype=np.float64)
+
+
 def seeker_matches(seeker: Seeker, *, today: date | None = None, limit: int = 50) -> list[Match]:
-    """The open jobs within the seeker's reach, best first."""
+    """The open jobs within the seeker's reach, best first.
+
+    Vectorised over the street's jobs (`JobIndex`): a box around the home cuts what no trip can reach, the travel
+    minutes of the rest come at once (the road distances of one Dijkstra read per job's node, or the straight line
+    × the detour factor), then the pre-score; only the jobs that may make the best `limit` are scored again
+    exactly, one by one as the brute-force scan does (`_score`, `travel.Router.trip`), so both agree to the
+    last digit; and only the best get their reasons."""
     today = today or timezone.localdate()
     lat, lng = _origin(seeker)
-    router = travel.Router(travel.graph_for(seeker.street_id), lat, lng, seeker.travel_mode, seeker.max_minutes)
+    graph = travel.graph_for(seeker.street_id)
+    router = travel.Router(graph, lat, lng, seeker.travel_mode, seeker.max_minutes)
+    idx = _job_index(seeker.street_id)
+    if not idx.rows:
+        return []
     # A job further in a straight line than the seeker can travel is never reached over the roads either.
     reach_m = router.cutoff_m + (travel.SNAP_LIMIT_M if router.origin is not None else 0)
     dlat = reach_m / 111_320
     dlng = dlat / max(0.1, math.cos(math.radians(lat)))
-    # Score every job within reach without building reasons (the hot loop); reasons only for the ranked few.
+    box = (np.abs(idx.lat - lat) <= dlat) & (np.abs(idx.lng - lng) <= dlng) & (idx.valid >= today.toordinal())
+    cand = np.nonzero(box)[0]
+    if not len(cand):
+        return []
+    meters = _haversine_m(lat, lng, idx.lat[cand], idx.lng[cand]) * DETOUR_FACTOR
+    unreachable = np.zeros(len(cand), dtype=bool)
+    if router.origin is not None and graph is not None:
+        nodes, snaps = idx.nodes(graph)
+        node = nodes[cand]
+        on = node >= 0
+        dist = np.full(len(graph.lat), np.inf)
+        if router.dist:
+            dist[np.fromiter(router.dist.keys(), dtype=np.int64)] = np.fromiter(router.dist.values(), dtype=np.float64)
+        d = dist[np.where(on, node, 0)]
+        unreachable = on & np.isinf(d)
+        meters = np.where(on, router.origin[1] + np.where(unreachable, 0.0, d) + snaps[cand], meters)
+    minutes = _minutes(meters, seeker.travel_mode)
+    # One minute of slack: the arrays' trigonometry may differ from the scalar one in the last bit.
+    near = ~unreachable & (minutes <= seeker.max_minutes + 1)
+    cand, minutes = cand[near], minutes[near]
+    if not len(cand):
+        return []
+    pre = _prescore(seeker, idx, cand, np.minimum(minutes, seeker.max_minutes))
+    rest = cand[:0]
+    if len(cand) > limit:
+        # The jobs that may rank in the best `limit`: within a minute's closeness (and rounding) of the limit-th.
+        slack = 15 / max(1, seeker.max_minutes) + 0.02
+        floor = np.partition(-pre, limit - 1)[limit - 1]
+        keep = -pre <= floor + slack
+        cand, rest = cand[keep], cand[~keep]
     have = frozenset(seeker.skills)
     wanted = frozenset(seeker.occupations)
     shifts = frozenset(seeker.shifts)
     hours = frozenset(seeker.hours)
     scored: list[tuple[float, int, int, JobRow, travel.Trip]] = []
-    for job in _job_index(seeker.street_id):
-        if abs(job.lat - lat) > dlat or abs(job.lng - lng) > dlng or job.valid_through < today:
-            continue
-        trip = router.trip(job.lat, job.lng)
-        if trip.minutes <= seeker.max_minutes:
-            score = _score(seeker, have, wanted, shifts, hours, job, trip.minutes)
-            scored.append((-score, trip.minutes, job.id, job, trip))
+
+    def exact(rows: np.ndarray) -> None:
+        for i in rows.tolist():
+            job = idx.rows[i]
+            trip = router.trip(job.lat, job.lng)
+            if trip.minutes <= seeker.max_minutes:
+                score = _score(seeker, have, wanted, shifts, hours, job, trip.minutes)
+                scored.append((-score, trip.minutes, job.id, job, trip))
+
+    exact(cand)
+    if len(scored) < limit and len(rest):  # some of the best were a minute too far after all: score the rest
+        exact(rest)
     best = heapq.nsmallest(limit, scored, key=lambda t: (t[0], t[1], t[2]))
     return _rank([evaluate(seeker, job, trip) for _s, _m, _i, job, trip in best])
 

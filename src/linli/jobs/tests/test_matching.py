@@ -87,3 +87,59 @@ def test_reasons_in_english(world: JobsWorld) -> None:
         assert "Walk 10 min" in _texts(found[0])
         assert "Vegetable preparation ✓" in _texts(found[0])
         assert "Only available: morning ✗" in _texts(found[1])
+
+
+def test_vectorised_matches_equal_the_scan_on_a_random_street() -> None:
+    """Hundreds of jobs on a road grid (some far off the roads, some closed or expired), seekers walking, cycling
+    and by transit with constraints: the vectorised pre-score keeps exactly the scan's best (with a small limit,
+    so most jobs in reach are cut before the exact scoring)."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from linli.core.tests.factories import StreetFactory
+    from linli.jobs.models import Employer, Seeker
+    from linli.jobs.services import employers, roads
+    from linli.jobs.taxonomy import OCCUPATIONS, SKILLS
+
+    rng = random.Random(5)
+    street = StreetFactory(code="gridjie", center_lat=31.2, center_lng=121.4)
+    lat0, lng0, step, n = 31.2, 121.4, 0.001, 13
+    lines = [[[lng0 + j * step, lat0 + i * step] for j in range(n)] for i in range(n)]
+    lines += [[[lng0 + i * step, lat0 + j * step] for j in range(n)] for i in range(n)]
+    roads.roads_import(street=street, collection={"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": c}} for c in lines]})  # fmt: skip
+    employer = Employer.objects.create(street=street, name="网格单位", verified_at=timezone.now(),
+                                       credit_code=employers.credit_code_with_check("91310104MA1FL0009"))  # fmt: skip
+    codes, skills = list(OCCUPATIONS), list(SKILLS)
+    shifts = ["morning", "afternoon", "evening", "night"]
+    kinds = ["full_time", "part_time", "flexible", "school_hours"]
+    today = timezone.localdate()
+    Job.objects.bulk_create([
+        Job(street=street, employer=employer, title=f"岗位{i}", occupation=(occ := OCCUPATIONS[rng.choice(codes)]).code,
+            skills_essential=list(occ.essential), skills_optional=list(occ.optional),
+            lat=lat0 + rng.uniform(-0.006, 0.018), lng=lng0 + rng.uniform(-0.006, 0.018),  # some off the grid
+            hours_kind=rng.choice(kinds), shifts=sorted({rng.choice(shifts) for _ in range(2)}),
+            heavy_lifting=rng.random() < 0.2, step_free=rng.random() < 0.5,
+            valid_through=today + dt.timedelta(days=rng.choice([-1, 30, 60])), status=rng.choice(["open"] * 9 + ["closed"]))
+        for i in range(400)
+    ])  # fmt: skip
+    modes = [("walk", 15), ("bike", 10), ("transit", 25), ("walk", 30)]
+    many = 0
+    for i in range(12):
+        mode, minutes = modes[i % 4]
+        seeker = Seeker.objects.create(
+            street=street, name=f"求职者{i}", consent_at=timezone.now(), travel_mode=mode, max_minutes=minutes,
+            lat=lat0 + rng.uniform(0, 0.012), lng=lng0 + rng.uniform(0, 0.012),
+            skills=sorted({rng.choice(skills) for _ in range(4)}), occupations=[rng.choice(codes)],
+            shifts=sorted({rng.choice(shifts[:3]) for _ in range(i % 3)}), hours=[kinds[i % 4]] if i % 2 else [],
+            constraints=[["no_heavy"], ["wheelchair", "no_night"], ["caregiving"], []][i % 4],
+        )  # fmt: skip
+        for limit in (5, 50):
+            fast = matching.seeker_matches(seeker, limit=limit)
+            scan = matching.seeker_matches_scan(seeker, limit=limit)
+            assert [(m.job_id, m.score, m.minutes) for m in fast] == [(m.job_id, m.score, m.minutes) for m in scan]
+            assert fast == scan  # the reasons too
+            many += limit == 50 and len(fast) > 20
+    assert many >= 4  # most jobs in reach were cut before the exact scoring at limit 5
