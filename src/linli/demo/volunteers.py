@@ -45,7 +45,7 @@ from linli.volunteers.models import (
     Transfer,
     Volunteer,
 )
-from linli.volunteers.services import courses, ledger, menu, profiles, timebank
+from linli.volunteers.services import courses, ledger, menu, profiles, shifts, timebank
 
 SH = ZoneInfo("Asia/Shanghai")
 STATIONS = ("wl-cs-001", "wl-cs-002", "wl-pss-001", "wl-pss-002")
@@ -119,6 +119,7 @@ def volunteers_demo_load(street: Street, *, accounts: dict[str, User] | None = N
         volunteers = _volunteers(street, stations, teams, rng, accounts)
         result.counts["stations"], result.counts["teams"], result.counts["volunteers"] = 4, len(teams), len(volunteers)
         result.counts["signups"] = _month_of_shifts(street, stations, volunteers, staff, rng)
+        result.counts["swaps"] = _swap_asked(volunteers)
         result.counts["exchanges"] = _time_bank(volunteers, rng)
         result.counts["classes"] = _classes(stations, volunteers, staff)
         result.counts["claims"] = _menu(stations, teams, volunteers, manager, staff)
@@ -208,6 +209,26 @@ def _month_of_shifts(street: Street, stations: list[Station], volunteers: list[V
                     Transfer.objects.filter(pk=t.pk).update(at=s.verified_at)
         signups += len(made)
     return signups
+
+
+def _swap_asked(volunteers: list[Volunteer]) -> int:
+    """A colleague asks the sample elder to take over one of their coming opening duties (she answers on her page)."""
+    elder = volunteers[0]
+    now = timezone.now()
+    signups = (
+        Signup.objects.filter(
+            status=SignupStatus.SIGNED_UP, shift__kind=ShiftKind.OPENING, shift__start__gt=now + timedelta(days=2)
+        )
+        .exclude(volunteer=elder)
+        .select_related("shift__station", "volunteer__user")
+    )
+    for signup in signups.order_by("shift__start")[:20]:
+        try:
+            shifts.swap_request(signup=signup, phone=elder.user.phone, actor=signup.volunteer.user)
+            return 1
+        except Problem:
+            continue
+    return 0
 
 
 def _time_bank(volunteers: list[Volunteer], rng: random.Random) -> int:

@@ -194,6 +194,29 @@ class Signup(models.Model):
         verbose_name_plural = _("报名 sign-ups")
 
 
+class SwapStatus(models.TextChoices):
+    PENDING = "pending", _("等待对方确认")
+    ACCEPTED = "accepted", _("对方已接班")
+    DECLINED = "declined", _("对方没有接班")
+
+
+class SwapRequest(models.Model):
+    """A volunteer asks a fellow volunteer to take over their place; the place moves only when they accept
+    (before the shift's drop deadline). One pending request per sign-up."""
+
+    signup = models.ForeignKey(Signup, on_delete=models.CASCADE, related_name="swap_requests")
+    to = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="swap_requests_received")
+    status = models.CharField(max_length=10, choices=SwapStatus.choices, default=SwapStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["signup"], condition=Q(status="pending"), name="vol_swap_one_pending"),
+        ]
+
+
 class SignupEvent(models.Model):
     signup = models.ForeignKey(Signup, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

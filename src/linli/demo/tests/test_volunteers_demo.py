@@ -9,7 +9,18 @@ import pytest
 from linli.activities.models import Activity
 from linli.demo.loader import demo_reset
 from linli.demo.volunteers import volunteers_demo_load
-from linli.volunteers.models import Claim, ClaimPhoto, Course, Shift, Signup, Station, Team, Transfer, Volunteer
+from linli.volunteers.models import (
+    Claim,
+    ClaimPhoto,
+    Course,
+    Shift,
+    Signup,
+    Station,
+    SwapRequest,
+    Team,
+    Transfer,
+    Volunteer,
+)
 from linli.volunteers.services.ledger import account_for, ledger_check
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +39,7 @@ def test_demo_volunteers_load_once_and_reset(demo_street_shared, demo_accounts):
     assert Activity.objects.filter(pk__in=ids, bookings__status="waitlisted").exists()
     assert Transfer.objects.filter(street=street, kind="class").count() == 1
     assert ClaimPhoto.objects.filter(claim__item__station__street=street, claim__status="delivered").count() == 2
+    assert SwapRequest.objects.filter(to__user__phone="+8613800000010", status="pending").count() == 1
     statuses = set(Claim.objects.filter(item__station__street=street).values_list("status", flat=True))
     assert statuses == {"claimed", "delivered", "confirmed", "rejected", "cancelled"}
     elder = Volunteer.objects.get(street=street, user__phone="+8613800000010")

@@ -28,6 +28,8 @@ from linli.volunteers.models import (
     Signup,
     SignupStatus,
     Station,
+    SwapRequest,
+    SwapStatus,
     TransferKind,
     Volunteer,
 )
@@ -157,49 +159,87 @@ def drop_deadline(shift: Shift) -> datetime:
     return shift.start - timedelta(hours=shift.drop_deadline_hours)
 
 
+def _swap(signup: Signup, to: Volunteer, actor: User, now: datetime) -> Signup:
+    """Move the place (inside the caller's transaction): the old sign-up swapped, a new one for `to`."""
+    shift = signup.shift
+    Volunteer.objects.select_for_update().filter(pk=to.pk).first()
+    _check_volunteer(shift, to)
+    SIGNUPS.move(signup, S.SWAPPED, actor=actor, now=now, note=f"→ volunteer {to.pk}")
+    try:
+        with transaction.atomic():
+            return Signup.objects.create(shift=shift, volunteer=to, created_at=now)
+    except IntegrityError:
+        raise Problem("already_signed_up") from None
+
+
 def signup_swap(*, signup: Signup, to: Volunteer, actor: User, now: datetime | None = None) -> Signup:
-    """Hand one's place to another volunteer (before the drop deadline): the place moves, it is never freed.
-    The new volunteer is told by SMS."""
+    """Station staff hand a place to another volunteer (the place moves, it is never freed). Volunteers ask a
+    colleague instead (`swap_request`), who accepts."""
     now = now or timezone.now()
     shift = signup.shift
-    if actor.pk != signup.volunteer.user_id:
-        require_staff(actor, shift.station.street)
-    elif now > drop_deadline(shift):
-        raise Problem("drop_deadline_passed")
+    require_staff(actor, shift.station.street)
     if to.street_id != shift.station.street_id or to.pk == signup.volunteer_id:
         raise Problem("swap_to_unknown")
     with transaction.atomic():
-        Volunteer.objects.select_for_update().filter(pk=to.pk).first()
-        _check_volunteer(shift, to)
-        SIGNUPS.move(signup, S.SWAPPED, actor=actor, now=now, note=f"→ volunteer {to.pk}")
-        try:
-            with transaction.atomic():
-                new = Signup.objects.create(shift=shift, volunteer=to, created_at=now)
-        except IntegrityError:
-            raise Problem("already_signed_up") from None
-    local = timezone.localtime(shift.start)
-    notify_user(
-        user=to.user,
-        message_zh=f"【邻里】{signup.volunteer.name[:1]}**把「{shift.title}」{local:%m月%d日 %H:%M}（{shift.station.name}）的班次换给了您，请准时签到。",
-        message_en=f"[Linli] A fellow volunteer handed you the shift '{shift.title}' at {shift.station.name}, {local:%d %b %H:%M}.",
-    )  # fmt: skip
-    return new
+        return _swap(signup, to, actor, now)
 
 
-def signup_swap_to_phone(*, signup: Signup, phone: str, actor: User, now: datetime | None = None) -> Signup:
-    """Swap to the volunteer of the shift's street with this phone number (the two agreed between them)."""
+def swap_request(*, signup: Signup, phone: str, actor: User, now: datetime | None = None) -> SwapRequest:
+    """The volunteer asks the colleague with this phone number (of the shift's street) to take over, before the
+    drop deadline; the colleague is told by SMS and accepts or declines on their page."""
+    now = now or timezone.now()
+    shift = signup.shift
+    if actor.pk != signup.volunteer.user_id:
+        raise Problem("permission_denied")
+    if signup.status != S.SIGNED_UP or now > drop_deadline(shift):
+        raise Problem("drop_deadline_passed")
     try:
         number = normalize_phone(phone)
     except InvalidPhone:
         raise Problem("invalid_phone") from None
-    to = (
-        Volunteer.objects.select_related("user")
-        .filter(street_id=signup.shift.station.street_id, user__phone=number)
-        .first()
-    )
-    if to is None:
+    to = Volunteer.objects.filter(street_id=shift.station.street_id, user__phone=number).first()
+    if to is None or to.pk == signup.volunteer_id:
         raise Problem("swap_to_unknown")
-    return signup_swap(signup=signup, to=to, actor=actor, now=now)
+    _check_volunteer(shift, to)
+    try:
+        with transaction.atomic():
+            request = SwapRequest.objects.create(signup=signup, to=to, created_at=now)
+    except IntegrityError:
+        raise Problem("swap_pending") from None
+    local = timezone.localtime(shift.start)
+    notify_user(
+        user=to.user,
+        message_zh=f"【邻里】{signup.volunteer.name[:1]}**想请您接「{shift.title}」{local:%m月%d日 %H:%M}（{shift.station.name}）的班，请在“志愿服务”页确认。",
+        message_en=f"[Linli] A fellow volunteer asks you to take over '{shift.title}' at {shift.station.name}, {local:%d %b %H:%M}: answer on your volunteer page.",
+    )  # fmt: skip
+    return request
+
+
+def swap_answer(*, request: SwapRequest, actor: User, accept: bool, now: datetime | None = None) -> SwapRequest:
+    """The colleague accepts (the place moves to them, if still before the deadline) or declines; either way the
+    one who asked is told."""
+    now = now or timezone.now()
+    if actor.pk != request.to.user_id:
+        raise Problem("permission_denied")
+    signup = request.signup
+    with transaction.atomic():
+        to_status = SwapStatus.ACCEPTED if accept else SwapStatus.DECLINED
+        if not SwapRequest.objects.filter(pk=request.pk, status=SwapStatus.PENDING).update(
+            status=to_status, decided_at=now
+        ):
+            raise Problem("swap_pending")
+        if accept:
+            if now > drop_deadline(signup.shift):
+                raise Problem("drop_deadline_passed")
+            _swap(signup, request.to, actor, now)
+    request.refresh_from_db()
+    shift = signup.shift
+    notify_user(
+        user=signup.volunteer.user,
+        message_zh=f"【邻里】「{shift.title}」{timezone.localtime(shift.start):%m月%d日 %H:%M}：{request.to.name[:1]}**{'已接班' if accept else '没有接班，您的班次不变'}。",
+        message_en=f"[Linli] '{shift.title}': your colleague {'took over' if accept else 'declined; your shift stays yours'}.",
+    )  # fmt: skip
+    return request
 
 
 def _live_signup_at(station: Station, volunteer: Volunteer, now: datetime, status: str) -> Signup:

@@ -68,7 +68,10 @@ def test_drop_after_the_deadline_is_refused_to_the_volunteer(world: VolWorld) ->
 def test_swap_hands_the_place_over(world: VolWorld) -> None:
     shift = shift_make(world.station, places=1)
     signup = shifts.signup_create(shift=shift, volunteer=world.volunteer)
-    new = shifts.signup_swap(signup=signup, to=world.other, actor=world.retired)
+    with pytest.raises(Problem) as not_staff:  # a volunteer asks the colleague instead (swap_request)
+        shifts.signup_swap(signup=signup, to=world.other, actor=world.retired)
+    assert code(not_staff) == "permission_denied"
+    new = shifts.signup_swap(signup=signup, to=world.other, actor=world.staff)
     assert new.volunteer == world.other
     assert Signup.objects.get(pk=signup.pk).status == SignupStatus.SWAPPED
     assert Shift.objects.get(pk=shift.pk).taken == 1

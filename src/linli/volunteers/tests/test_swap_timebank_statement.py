@@ -1,4 +1,5 @@
-"""The volunteer's pages beyond sign-up: hand a shift to a fellow volunteer before its deadline, spend time-bank
+"""The volunteer's pages beyond sign-up: ask a fellow volunteer to take over a shift before its deadline (the
+place moves when they accept), spend time-bank
 hours on other volunteers' offers and settle one's requests (every transfer nets to zero), and the yearly
 statement (page and PDF)."""
 
@@ -11,9 +12,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from linli.core.errors import Problem
 from linli.core.models import User
 from linli.core.sms import OutboxSmsBackend
-from linli.volunteers.models import Offer, Signup, Transfer
+from linli.volunteers.models import Offer, Signup, SwapRequest, Transfer
 from linli.volunteers.services import ledger, shifts, timebank
 from linli.volunteers.tests.factories import VolWorld, shift_make
 
@@ -26,7 +28,7 @@ def client(user: User) -> Client:
     return c
 
 
-def test_swap_a_shift_to_a_fellow_volunteer_before_the_deadline(
+def test_swap_a_shift_asked_before_the_deadline_moves_when_the_colleague_accepts(
     world: VolWorld, django_capture_on_commit_callbacks: Any
 ) -> None:
     shift = shift_make(world.station)
@@ -36,17 +38,59 @@ def test_swap_a_shift_to_a_fellow_volunteer_before_the_deadline(
     deadline = timezone.localtime(shifts.drop_deadline(shift))
     assert f'data-signup="{signup.pk}"' in page and f"{deadline:%m-%d %H:%M}" in page
     wrong = c.post("/volunteer/", {"action": "swap", "signup": signup.pk, "phone": "13900000000"}).content.decode()
-    assert "vol-problem" in wrong
-    assert Signup.objects.get(pk=signup.pk).status == "signed_up"
+    assert "vol-problem" in wrong and not SwapRequest.objects.exists()
     OutboxSmsBackend.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        done = c.post("/volunteer/", {"action": "swap", "signup": signup.pk, "phone": world.other.user.phone[3:]})
-    assert done.status_code == 302 and "done=swapped" in done["Location"]
+        asked = c.post("/volunteer/", {"action": "swap", "signup": signup.pk, "phone": world.other.user.phone[3:]})
+    assert asked.status_code == 302 and "done=swap_asked" in asked["Location"]
+    assert any(m.phone == world.other.user.phone for m in OutboxSmsBackend.outbox)
+    # nothing moved yet: the colleague has not accepted
+    assert Signup.objects.get(pk=signup.pk).status == "signed_up"
+    assert "vol-swap-pending" in c.get("/volunteer/").content.decode()
+    twice = c.post("/volunteer/", {"action": "swap", "signup": signup.pk, "phone": world.other.user.phone})
+    assert 'id="vol-problem"' in twice.content.decode() and SwapRequest.objects.count() == 1
+    swap = SwapRequest.objects.get()
+    colleague = client(world.other.user)
+    assert f'data-swap="{swap.pk}"' in colleague.get("/volunteer/").content.decode()
+    # only the colleague answers
+    c.post("/volunteer/", {"action": "swap_accept", "swap": swap.pk})
+    assert SwapRequest.objects.get().status == "pending"
+    OutboxSmsBackend.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        colleague.post("/volunteer/", {"action": "swap_accept", "swap": swap.pk})
+    assert SwapRequest.objects.get().status == "accepted"
     assert Signup.objects.get(pk=signup.pk).status == "swapped"
     assert Signup.objects.get(shift=shift, volunteer=world.other).status == "signed_up"
     shift.refresh_from_db()
     assert shift.taken == 1  # the place moved, it was never freed
-    assert any(m.phone == world.other.user.phone for m in OutboxSmsBackend.outbox)
+    assert any(m.phone == world.retired.phone for m in OutboxSmsBackend.outbox)
+
+
+def test_a_declined_swap_leaves_the_shift_with_the_volunteer(world: VolWorld) -> None:
+    shift = shift_make(world.station)
+    signup = shifts.signup_create(shift=shift, volunteer=world.volunteer)
+    swap = shifts.swap_request(signup=signup, phone=world.other.user.phone, actor=world.retired)
+    client(world.other.user).post("/volunteer/", {"action": "swap_decline", "swap": swap.pk})
+    assert SwapRequest.objects.get().status == "declined"
+    assert Signup.objects.get(pk=signup.pk).status == "signed_up"
+    assert not Signup.objects.filter(shift=shift, volunteer=world.other).exists()
+    with pytest.raises(Problem) as answered:
+        shifts.swap_answer(request=swap, actor=world.other.user, accept=True)
+    assert answered.value.code == "swap_pending"
+    # asked again after a decline: a new request
+    assert shifts.swap_request(signup=signup, phone=world.other.user.phone, actor=world.retired).status == "pending"
+
+
+def test_accepting_after_the_deadline_moves_nothing(world: VolWorld) -> None:
+    shift = shift_make(world.station)
+    signup = shifts.signup_create(shift=shift, volunteer=world.volunteer)
+    swap = shifts.swap_request(signup=signup, phone=world.other.user.phone, actor=world.retired)
+    late = shifts.drop_deadline(shift) + timedelta(minutes=1)
+    with pytest.raises(Problem) as refused:
+        shifts.swap_answer(request=swap, actor=world.other.user, accept=True, now=late)
+    assert refused.value.code == "drop_deadline_passed"
+    assert SwapRequest.objects.get().status == "pending"  # rolled back with the refusal
+    assert Signup.objects.get(pk=signup.pk).status == "signed_up"
 
 
 def test_swap_after_the_deadline_is_refused_and_the_page_says_so(world: VolWorld) -> None:

@@ -17,7 +17,7 @@ from linli.core.errors import Problem
 from linli.core.models import Street
 from linli.core.pages import login_redirect, problem_message
 from linli.volunteers import selectors
-from linli.volunteers.models import SKILLS, Offer, OfferKind, Signup, SignupStatus, Volunteer
+from linli.volunteers.models import SKILLS, Offer, OfferKind, Signup, SignupStatus, SwapRequest, SwapStatus, Volunteer
 from linli.volunteers.services import certificates, profiles, shifts, timebank
 
 
@@ -67,20 +67,35 @@ def home(request: HttpRequest) -> HttpResponse:
                 shifts.signup_drop(signup=signup, actor=user)
                 return HttpResponseRedirect(reverse("volunteers:home") + "?done=dropped")
             if volunteer is not None and action == "swap":
-                signup = Signup.objects.select_related("shift__station", "volunteer").filter(
+                signup = Signup.objects.select_related("shift__station", "volunteer__user").filter(
                     pk=int(request.POST.get("signup") or 0), volunteer=volunteer
                 ).first()  # fmt: skip
                 if signup is None:
                     raise Problem("not_found")
-                shifts.signup_swap_to_phone(signup=signup, phone=request.POST.get("phone", ""), actor=user)
-                return HttpResponseRedirect(reverse("volunteers:home") + "?done=swapped")
+                shifts.swap_request(signup=signup, phone=request.POST.get("phone", ""), actor=user)
+                return HttpResponseRedirect(reverse("volunteers:home") + "?done=swap_asked")
+            if volunteer is not None and action in ("swap_accept", "swap_decline"):
+                swap = SwapRequest.objects.select_related("signup__shift__station", "signup__volunteer__user", "to").filter(
+                    pk=int(request.POST.get("swap") or 0), to=volunteer
+                ).first()  # fmt: skip
+                if swap is None:
+                    raise Problem("not_found")
+                shifts.swap_answer(request=swap, actor=user, accept=action == "swap_accept")
+                return HttpResponseRedirect(reverse("volunteers:home") + f"?done={action}")
         except (Problem, ValueError) as exc:
             problem = problem_message(exc if isinstance(exc, Problem) else Problem("validation_error"))
     context: dict[str, Any] = {"volunteer": volunteer, "problem": problem, "done": done, "skills": SKILLS}
     if volunteer is not None:
         now = timezone.now()
         mine = list(selectors.my_signups(volunteer))
+        asked = {
+            r.signup_id: r
+            for r in SwapRequest.objects.filter(signup__volunteer=volunteer, status=SwapStatus.PENDING).select_related(
+                "to"
+            )
+        }
         for s in mine:
+            s.pending_swap = asked.get(s.pk)  # type: ignore[attr-defined]
             s.deadline = shifts.drop_deadline(s.shift)  # type: ignore[attr-defined]
             s.can_change = s.status == SignupStatus.SIGNED_UP and now <= s.deadline  # type: ignore[attr-defined]
         taken = {s.shift_id for s in mine}
@@ -92,6 +107,12 @@ def home(request: HttpRequest) -> HttpResponse:
             mine=mine, open_shifts=open_shifts[:20], hours=selectors.hours_summary(volunteer),
             checked_in=SignupStatus.CHECKED_IN, year=timezone.localdate().year,
             cert_token=certificates.certificate_token(volunteer),
+            swaps_in=[  # a request not answered by the deadline lapses: no longer offered
+                r for r in SwapRequest.objects.filter(to=volunteer, status=SwapStatus.PENDING).select_related(
+                    "signup__shift__station", "signup__volunteer")
+                if now <= shifts.drop_deadline(r.signup.shift)
+            ],
+
         )  # fmt: skip
     return render(request, "volunteers/home.html", context)
 
