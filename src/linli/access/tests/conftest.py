@@ -3,8 +3,9 @@
 A tap on an MQTT gate starts the process's wire client (`gatewire.client.wire()`), whose event recorder thread
 writes to the database; `linli serve`'s embedded listener does the same. Left running, they would write during
 later tests, outside any test's database access, or on a test database connection that has gone away. So the
-process-wide ones are stopped right after each test's body, while its database is still there, and a recorder
-thread that a test started and did not stop fails that test.
+process-wide ones are stopped right after each test's body, while its database is still there (for every test of
+the project, by src/linli/conftest.py: a page test that taps a gate starts the client too), and a recorder thread
+that a test started and did not stop fails that test.
 
 Fixtures of the wire tests: `wire` (a platform client connected to the real Mosquitto) and `controllers` (start
 simulated gate controllers, stopped after the test). Their test data is in `factories_wire`.
@@ -18,7 +19,6 @@ from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
-from linli.access.gatewire import client, listener
 from linli.access.gatewire.client import GateWire
 from linli.access.gatewire.simulator import GateController
 from linli.access.tests.factories_wire import BROKER, Gate, require_mosquitto
@@ -26,21 +26,8 @@ from linli.access.tests.factories_wire import BROKER, Gate, require_mosquitto
 RECORDER_THREAD = "gate-event-recorder"
 
 
-def stop_process_gate_threads() -> None:
-    client.reset_wire()
-    listener.stop_in_process()
-
-
 def recorder_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == RECORDER_THREAD and t.is_alive()]
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    try:
-        return (yield)
-    finally:
-        stop_process_gate_threads()
 
 
 @pytest.hookimpl(wrapper=True)
