@@ -38,6 +38,7 @@ from linli.voice.services import consultations as cs
 from linli.voice.services import invitations, needs
 from linli.voice.services.answers import answers_check
 from linli.voice.services.surveys import survey_create
+from linli.voice.services.tallies import tallies_rebuild
 
 TITLE = "社区食堂加开晚餐，您需要吗？（示例）"
 CLOSED_TITLE = "党群服务中心打开围墙，您想怎么用？（示例）"
@@ -207,6 +208,7 @@ def _closed_survey(street: Street, actor: User | None, head: User | None, compou
             rows.append(Answer(response=response, question_id=v.question.pk, option=v.option, number=v.number,
                                text=v.text))  # fmt: skip
     Answer.objects.bulk_create(rows, batch_size=2000)
+    tallies_rebuild(survey)  # the results' counters, for answers written in bulk
     return len(responses)
 
 

@@ -183,6 +183,33 @@ class Answer(models.Model):
         indexes = [models.Index(fields=["question", "option"])]
 
 
+TALLY_ANSWERED = -1  # a Tally's bucket counting the responses that answered its question
+
+
+class Tally(models.Model):
+    """A survey's counters, kept with each response (`services.tallies`), so the results read a few hundred rows
+    instead of every answer: per question (`question_id`; 0 = the survey's responses), committee (0 = none) and
+    channel, a `bucket` (an option's index, a rating's star, 0 for a number; -1 counts the responses that answered
+    the question) with its count, the sum of its values (ranks, stars, numbers) and a number's smallest and
+    largest."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="tallies")
+    question_id = models.IntegerField()
+    committee_id = models.IntegerField()
+    channel = models.CharField(max_length=8)
+    bucket = models.SmallIntegerField()
+    n = models.IntegerField(default=0)
+    total = models.FloatField(default=0)
+    lo = models.FloatField(null=True)
+    hi = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "question_id", "committee_id", "channel", "bucket"],
+                                    name="voice_tally_once"),
+        ]  # fmt: skip
+
+
 class CommitteeHouseholds(models.Model):
     """How many households a committee serves: the denominator of a survey's response rate."""
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import jieba
 from django.core.cache import cache
-from django.db.models import Avg, Count, Max, Min, QuerySet
+from django.db.models import Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from linli.core.charts import bar_chart
@@ -20,6 +20,7 @@ from linli.core.models import Committee
 from linli.core.phones import mask_personal_text
 from linli.voice.models import (
     CHOICE_KINDS,
+    TALLY_ANSWERED,
     TEXT_KINDS,
     Answer,
     Audience,
@@ -29,7 +30,10 @@ from linli.voice.models import (
     QuestionKind,
     Response,
     Survey,
+    Tally,
 )
+
+ANSWERED = TALLY_ANSWERED
 
 jieba.setLogLevel(30)
 WORDS_FROM = 2000  # the latest text answers a word cloud reads
@@ -173,16 +177,14 @@ def words_of(texts: list[str]) -> list[tuple[str, int]]:
     return counter.most_common(WORDS_SHOWN)
 
 
-def coverage(survey: Survey, responses: QuerySet[Response]) -> list[dict[str, Any]]:
+def coverage(survey: Survey, tallies: QuerySet[Tally]) -> list[dict[str, Any]]:
     """Responses and the response rate per committee, against the households it serves."""
     committees = Committee.objects.filter(street_id=survey.street_id)
     if survey.audience == Audience.COMMITTEES and survey.committee_ids:
         committees = committees.filter(pk__in=survey.committee_ids)
     households = dict(CommitteeHouseholds.objects.filter(committee__in=committees)
                       .values_list("committee_id", "households"))  # fmt: skip
-    counts = dict(
-        responses.order_by().values_list("committee_id").annotate(n=Count("id")).values_list("committee_id", "n")
-    )
+    counts = dict(tallies.filter(question_id=0).order_by().values_list("committee_id").annotate(n=Sum("n")))
     out = []
     for c in committees.order_by("external_id"):
         n = counts.get(c.pk, 0)
@@ -202,49 +204,36 @@ def results(survey: Survey, *, filters: Filters | None = None, public: bool = Fa
         by_q[q.pk].counts = [0] * (5 if q.kind == QuestionKind.RATING else len(q.options))
         by_q[q.pk].rank_average = [None] * len(q.options)
     answers = f.answers(survey, [q.pk for q in questions])
-    # One row per response for every kind but multiple and ranking (a row per chosen option): count rows there,
-    # distinct responses only where needed.
-    multi = [q.pk for q in questions if q.kind in (QuestionKind.MULTIPLE, QuestionKind.RANKING)]
-    single = [q.pk for q in questions if q.pk not in set(multi)]
-    counted = list(answers.filter(question_id__in=single).values_list("question_id").annotate(n=Count("id")))
-    if multi:
-        counted += list(answers.filter(question_id__in=multi).values_list("question_id").annotate(
-            n=Count("response_id", distinct=True)))  # fmt: skip
-    for qid, n in counted:
-        by_q[qid].answered = n
-    choice_ids = [q.pk for q in questions if q.kind in CHOICE_KINDS]
-    if choice_ids:
-        rows = answers.filter(question_id__in=choice_ids).values_list("question_id", "option").annotate(
-            n=Count("id"), rank=Avg("number"))  # fmt: skip
-        for qid, option, n, rank in rows:
-            r = by_q[qid]
-            if option is not None and 0 <= option < len(r.counts):
-                r.counts[option] = n
-                r.rank_average[option] = round(rank, 2) if rank is not None else None
-    rating_ids = [q.pk for q in questions if q.kind == QuestionKind.RATING]
-    if rating_ids:
-        for qid, number, n in (
-            answers.filter(question_id__in=rating_ids).values_list("question_id", "number").annotate(n=Count("id"))
-        ):
-            star = int(number or 0)
-            if 1 <= star <= 5:
-                by_q[qid].counts[star - 1] = n
-        for r in (by_q[i] for i in rating_ids):
-            total = sum(r.counts)
-            r.average = round(sum((i + 1) * n for i, n in enumerate(r.counts)) / total, 2) if total else None
-    number_ids = [q.pk for q in questions if q.kind == QuestionKind.NUMBER]
-    if number_ids:
-        for qid, avg, lo, hi in (
-            answers.filter(question_id__in=number_ids)
-            .values_list("question_id")
-            .annotate(a=Avg("number"), lo=Min("number"), hi=Max("number"))
-            .values_list("question_id", "a", "lo", "hi")
-        ):
-            by_q[qid].average, by_q[qid].minimum, by_q[qid].maximum = (
-                (round(avg, 2) if avg is not None else None),
-                lo,
-                hi,
-            )
+    # The counters kept with each response (services.tallies): a few rows per option, committee and channel.
+    tallies = Tally.objects.filter(survey=survey)
+    if f.committee_id:
+        tallies = tallies.filter(committee_id=f.committee_id)
+    if f.channel in Channel.values:
+        tallies = tallies.filter(channel=f.channel)
+    sums = tallies.order_by().values_list("question_id", "bucket").annotate(
+        n=Sum("n"), t=Sum("total"), lo=Min("lo"), hi=Max("hi"))  # fmt: skip
+    by_channel: dict[str, int] = {}
+    for channel, n in tallies.filter(question_id=0).order_by().values_list("channel").annotate(s=Sum("n")):
+        by_channel[channel] = n
+    for qid, bucket, n, total, lo, hi in sums:
+        r = by_q.get(qid)
+        if r is None:
+            continue
+        kind = r.question.kind
+        if bucket == ANSWERED:
+            r.answered = n
+        elif kind in CHOICE_KINDS and 0 <= bucket < len(r.counts):
+            r.counts[bucket] = n
+            if kind == QuestionKind.RANKING and n:
+                r.rank_average[bucket] = round(total / n, 2)
+        elif kind == QuestionKind.RATING and 1 <= bucket <= 5:
+            r.counts[bucket - 1] = n
+        elif kind == QuestionKind.NUMBER and n:
+            r.average, r.minimum, r.maximum = round(total / n, 2), lo, hi
+    for r in by_q.values():
+        if r.question.kind == QuestionKind.RATING:
+            counted = sum(r.counts)
+            r.average = round(sum((i + 1) * n for i, n in enumerate(r.counts)) / counted, 2) if counted else None
     if not public:
         for q in questions:
             if q.kind in TEXT_KINDS:
@@ -258,11 +247,9 @@ def results(survey: Survey, *, filters: Filters | None = None, public: bool = Fa
                     cache.set(key, words, 600)
                 by_q[q.pk].words = [tuple(w) for w in words]
                 by_q[q.pk].texts = [mask_personal_text(t) for t in texts[:TEXTS_SHOWN]]
-    responses = f.responses(survey)
-    by_channel = dict(responses.order_by().values_list("channel").annotate(n=Count("id")).values_list("channel", "n"))
     total = sum(by_channel.values())
     return Results(survey, total, {c: by_channel.get(c, 0) for c in Channel.values},
-                   [by_q[q.pk] for q in questions], coverage(survey, responses))  # fmt: skip
+                   [by_q[q.pk] for q in questions], coverage(survey, tallies))  # fmt: skip
 
 
 def public_results_allowed(survey: Survey) -> bool:

@@ -38,6 +38,7 @@ from linli.voice.models import (
     SurveyStatus,
 )
 from linli.voice.services.answers import Value, answers_check
+from linli.voice.services.tallies import tallies_add
 
 # Who may enter answers from door visits (and see a survey's full results).
 DOOR_ROLES = (Role.BUILDING_HEAD, Role.GRID_WORKER, Role.STATION_STAFF, Role.SOCIAL_WORKER, Role.ADMIN)
@@ -288,6 +289,7 @@ def response_submit(
                 entered_by=entered_by, consent=consent or channel == Channel.ONLINE, created_at=now,
             )  # fmt: skip
             _answers_store(response, values, photos)
+            tallies_add(response, values)  # the results' counters, in the same transaction
     except IntegrityError:
         seen = Response.objects.filter(survey=survey, client_id=client_id).first()
         if seen is not None:
