@@ -162,6 +162,8 @@ def test_resident_enrols_themself(world: JobsWorld) -> None:
     role(UserFactory(), world.street, "employment_worker")
     client = Client()
     client.force_login(resident)
+    home = client.get("/jobs/").content.decode()
+    assert 'href="/jobs/courses/"' in home and 'href="/jobs/fairs/"' in home  # found from 家门口就业
     page = client.get("/jobs/courses/")
     assert f'data-course="{course.pk}"' in page.content.decode()
     r = client.post("/jobs/courses/", {"course": course.pk})
