@@ -159,6 +159,7 @@ STOPS: list[Stop] = [
     Stop("volunteers:courses", "/volunteer/courses/", ("resident",), expect="#vol-my-courses"),
     Stop("volunteers:claims", "/volunteer/menu/", ("resident", "rider")),
     Stop("volunteers:rate", "/volunteer/rate/{vol_rating}/", ("resident",), expect="#rate-form"),
+    Stop("volunteers:confirm", "/volunteer/confirm/{vol_confirm}/", ("resident",), expect="#confirm-title"),
     Stop("volunteers:planner", "/staff/volunteers/?street={street}", ("staff",), account="station_staff"),
     Stop("volunteers:people", "/staff/volunteers/people/?street={street}", ("staff",), account="station_staff"),
     Stop(

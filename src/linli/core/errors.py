@@ -120,6 +120,8 @@ CATALOGUE: dict[str, tuple[int, Text]] = {
     "claim_not_ratable": (409, _("这项服务还没有开始，或已取消，暂不能评价")),
     "already_rated": (409, _("您已评价过这项服务")),
     "swap_to_unknown": (404, _("没有找到这位志愿者，请核对手机号")),
+    "already_confirmed": (409, _("您已确认过")),
+    "confirmation_closed": (409, _("这个班次现在不能确认：请在志愿者服务的当天扫码")),
     "swap_pending": (409, _("这个班次已在等对方确认接班，或这次换班已处理")),
     "course_already_decided": (409, _("这门课程已审核过")),
     # jobs (就业)

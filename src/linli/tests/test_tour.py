@@ -76,7 +76,7 @@ def test_every_stop_names_the_pattern_its_path_opens() -> None:
         "1",
     )
     filler.update(street="wanli", day="2026-01-05", compound="1", gate="gabc", display_key="k")
-    filler.update(centre="1", counter="1", ticket="tok", remote_session="1", vol_rating="tok")
+    filler.update(centre="1", counter="1", ticket="tok", remote_session="1", vol_rating="tok", vol_confirm="tok")
     filler.update(job="1", job_seeker="1", job_course="1", job_certificate="tok", job_fair="1")
     filler.update(survey="1", survey_closed="1", consultation="1")
     for stop in tour.STOPS:
@@ -204,6 +204,7 @@ def tour_world() -> dict[str, Any]:
                 Enrollment.objects.filter(course__street=street, status="passed").order_by("pk").first()
             ),
             "vol_rating": tour_rating_token(street),
+            "vol_confirm": tour_confirm_token(street),
             **queue_fill,
             **tour_voice(street),
         },
@@ -231,6 +232,21 @@ def tour_rating_token(street: Any) -> str:
     claim = Claim.objects.filter(item__station__street=street, status="delivered").order_by("pk").first()
     assert claim is not None, "the sample street has no delivered service-menu claim"
     return rating_token(claim)
+
+
+def tour_confirm_token(street: Any) -> str:
+    """The QR link a volunteer on duty shows the residents served: another volunteer's latest verified shift."""
+    from linli.volunteers.models import Signup
+    from linli.volunteers.services.shifts import confirm_token
+
+    signup = (
+        Signup.objects.filter(shift__station__street=street, status="verified")
+        .exclude(volunteer__user__phone="+8613800000010")
+        .order_by("-shift__start")
+        .first()
+    )
+    assert signup is not None, "the sample street has no verified shift"
+    return confirm_token(signup)
 
 
 def tour_queue(street: Any, users: dict[str, Any]) -> dict[str, Any]:

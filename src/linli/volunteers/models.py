@@ -194,6 +194,18 @@ class Signup(models.Model):
         verbose_name_plural = _("报名 sign-ups")
 
 
+class SignupConfirmation(models.Model):
+    """A resident served during a shift (at the canteen's dining area, at the desk) confirms the volunteer was
+    there, by the QR code the volunteer shows; station staff see the count when they verify the hours."""
+
+    signup = models.ForeignKey(Signup, on_delete=models.CASCADE, related_name="confirmations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["signup", "user"], name="vol_confirmation_once")]
+
+
 class SwapStatus(models.TextChoices):
     PENDING = "pending", _("等待对方确认")
     ACCEPTED = "accepted", _("对方已接班")

@@ -214,6 +214,7 @@ def to_verify(street: Street) -> QuerySet[Signup]:
             | Q(status=SignupStatus.CHECKED_IN, shift__end__lte=timezone.now() + timedelta(hours=1))
         )
         .select_related("shift__station", "volunteer")
+        .annotate(confirmed=Count("confirmations"))
         .order_by("shift__start")
     )
 

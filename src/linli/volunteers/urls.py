@@ -7,6 +7,7 @@ app_name = "volunteers"
 urlpatterns = [
     path("volunteer/", volunteer.home, name="home"),
     path("volunteer/checkin/", volunteer.checkin, name="checkin"),
+    path("volunteer/confirm/<str:token>/", volunteer.confirm, name="confirm"),
     path("volunteer/time-bank/", volunteer.time_bank, name="time_bank"),
     path("volunteer/statement/", volunteer.statement, name="statement"),
     path("volunteer/statement.pdf", volunteer.statement_pdf, name="statement_pdf"),

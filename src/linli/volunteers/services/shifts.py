@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,6 +27,7 @@ from linli.volunteers.models import (
     Shift,
     ShiftKind,
     Signup,
+    SignupConfirmation,
     SignupStatus,
     Station,
     SwapRequest,
@@ -356,3 +358,44 @@ def reminders_send(*, now: datetime | None = None) -> int:
             )
             sent += 1
     return sent
+
+
+CONFIRM_SALT = "linli.volunteers.signup-confirm"
+CONFIRM_AFTER = timedelta(hours=24)
+
+
+def confirm_token(signup: Signup) -> str:
+    """The link of the QR code a volunteer on duty shows the residents they serve: a signed sign-up id."""
+    return signing.dumps({"s": signup.pk}, salt=CONFIRM_SALT)
+
+
+def signup_from_confirm_token(token: str) -> Signup:
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT)
+    except signing.BadSignature:
+        raise Problem("not_found") from None
+    signup = Signup.objects.select_related("shift__station", "volunteer").filter(pk=data.get("s")).first()
+    if signup is None:
+        raise Problem("not_found")
+    return signup
+
+
+def confirmable(signup: Signup, now: datetime | None = None) -> bool:
+    """From check-in until a day after the shift ended, while checked in, out or verified."""
+    now = now or timezone.now()
+    live = signup.status in (S.CHECKED_IN, S.CHECKED_OUT, S.VERIFIED)
+    return live and signup.shift.start - EARLY_CHECKIN <= now <= signup.shift.end + CONFIRM_AFTER
+
+
+def signup_confirm_by_resident(*, signup: Signup, user: User, now: datetime | None = None) -> SignupConfirmation:
+    """A resident served confirms the volunteer's shift (once); the volunteer cannot confirm themselves."""
+    if user.pk == signup.volunteer.user_id:
+        raise Problem("permission_denied")
+    signup.refresh_from_db(fields=["status"])
+    if not confirmable(signup, now):
+        raise Problem("confirmation_closed")
+    try:
+        with transaction.atomic():
+            return SignupConfirmation.objects.create(signup=signup, user=user, at=now or timezone.now())
+    except IntegrityError:
+        raise Problem("already_confirmed") from None

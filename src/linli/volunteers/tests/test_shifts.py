@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail  # noqa: F401 - keeps the outbox backend's module loaded
+from django.test import Client
 from django.utils import timezone
 
 from linli.core.errors import Problem
-from linli.volunteers.models import Shift, Signup, SignupStatus, Station
+from linli.core.tests.factories import UserFactory
+from linli.volunteers.models import Shift, Signup, SignupConfirmation, SignupStatus, Station
 from linli.volunteers.services import ledger, shifts
 from linli.volunteers.services.stationcode import WINDOW_SECONDS, station_token
 from linli.volunteers.tests.factories import VolWorld, next_monday, shift_make, volunteer_make
@@ -168,3 +170,43 @@ def test_volunteer_registration_needs_consent(world: VolWorld) -> None:
     with pytest.raises(Problem) as twice:
         volunteer_make(world.street, user=world.retired)
     assert code(twice) == "volunteer_exists"
+
+
+def test_residents_served_confirm_a_volunteers_shift_by_its_qr(world: VolWorld) -> None:
+    """The volunteer on duty shows a QR code; residents served confirm (once each, on the day); staff see the
+    count beside the hours to verify."""
+    shift = _started_shift(world)
+    signup = shifts.signup_create(shift=shift, volunteer=world.volunteer)
+    token = shifts.confirm_token(signup)
+    resident = UserFactory()
+    with pytest.raises(Problem) as early:  # not checked in yet
+        shifts.signup_confirm_by_resident(signup=signup, user=resident)
+    assert code(early) == "confirmation_closed"
+    shifts.signup_check_in_by_code(token=station_token(world.station), user=world.retired)
+    me = Client()
+    me.force_login(world.retired)
+    assert f'data-confirm="{signup.pk}"' in me.get("/volunteer/").content.decode()
+    r = Client()
+    r.force_login(resident)
+    assert 'id="confirm-form"' in r.get(f"/volunteer/confirm/{token}/").content.decode()
+    r.post(f"/volunteer/confirm/{token}/")
+    assert 'id="confirm-done"' in r.get(f"/volunteer/confirm/{token}/").content.decode()
+    again = r.post(f"/volunteer/confirm/{token}/").content.decode()
+    assert 'id="confirm-done"' in again and SignupConfirmation.objects.filter(signup=signup).count() == 1
+    with pytest.raises(Problem) as twice:
+        shifts.signup_confirm_by_resident(signup=signup, user=resident)
+    assert code(twice) == "already_confirmed"
+    with pytest.raises(Problem) as self_confirm:
+        shifts.signup_confirm_by_resident(signup=signup, user=world.retired)
+    assert code(self_confirm) == "permission_denied"
+    shifts.signup_confirm_by_resident(signup=signup, user=UserFactory())
+    Shift.objects.filter(pk=shift.pk).update(start=timezone.now() - timedelta(hours=3), end=timezone.now())
+    staff = Client()
+    staff.force_login(world.staff)
+    planner = staff.get(f"/staff/volunteers/?street={world.street.code}").content.decode()
+    assert 'data-confirmed="2"' in planner
+    late = timezone.now() + timedelta(hours=25)
+    with pytest.raises(Problem) as closed:
+        shifts.signup_confirm_by_resident(signup=Signup.objects.get(pk=signup.pk), user=UserFactory(), now=late)
+    assert code(closed) == "confirmation_closed"
+    assert Client().get("/volunteer/confirm/forged/").status_code == 404

@@ -3,9 +3,12 @@ by the station's QR, hours, certificate, the time bank's balance and offers; reg
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
+import segno
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,6 +29,14 @@ def _street_for(request: HttpRequest, user: Any) -> Street | None:
     if code:
         return Street.objects.filter(code=code).first()
     return user.home_street or Street.objects.order_by("pk").first()
+
+
+def _confirm_qr(signup: Signup) -> dict[str, str]:
+    site = str(getattr(settings, "LINLI_SITE_URL", "") or "")
+    url = f"{site}{reverse('volunteers:confirm', args=[shifts.confirm_token(signup)])}"
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False, omitsize=True)
+    return {"url": url, "svg": out.getvalue().decode()}
 
 
 @require_http_methods(["GET", "POST"])
@@ -96,6 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for s in mine:
             s.pending_swap = asked.get(s.pk)  # type: ignore[attr-defined]
+            s.confirm_qr = _confirm_qr(s) if s.status == SignupStatus.CHECKED_IN else None  # type: ignore[attr-defined]
             s.deadline = shifts.drop_deadline(s.shift)  # type: ignore[attr-defined]
             s.can_change = s.status == SignupStatus.SIGNED_UP and now <= s.deadline  # type: ignore[attr-defined]
         taken = {s.shift_id for s in mine}
@@ -238,3 +250,26 @@ def statement_pdf(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(certificates.statement_pdf(volunteer, year=year), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="volunteer-statement-{year}.pdf"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Where a volunteer's QR code leads: a resident they served confirms they were on duty (once)."""
+    try:
+        signup = shifts.signup_from_confirm_token(token)
+    except Problem:
+        return render(request, "volunteers/confirm.html", {"signup": None}, status=404)
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    user = request_user(request)
+    problem = None
+    if request.method == "POST":
+        try:
+            shifts.signup_confirm_by_resident(signup=signup, user=user)
+            return HttpResponseRedirect(f"{request.path}?done=1")
+        except Problem as exc:
+            problem = problem_message(exc)
+    return render(request, "volunteers/confirm.html", {
+        "signup": signup, "problem": problem, "open": shifts.confirmable(signup),
+        "mine": signup.confirmations.filter(user=user).exists(), "name": signup.volunteer.name[:1] + "**",
+    })  # fmt: skip
