@@ -6,15 +6,19 @@ beat task), closes the consultation and tells the residents who raised it, who c
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from linli.activities.models import ActivityStatus, Category
+from linli.activities.services.activities import activity_create
 from linli.core.errors import Problem, field_error
 from linli.core.models import Committee, Role, User
 from linli.core.notifications import notify_user
+from linli.places.models import Place
 from linli.voice.models import (
     ActionItem,
     ActionKind,
@@ -29,6 +33,7 @@ from linli.voice.services import needs as need_services
 from linli.voice.services.consult_states import CONSULTATION_MACHINE
 
 C = ConsultationStatus
+MEETING_LENGTH = dt.timedelta(minutes=90)
 
 
 def consultation_create(*, committee: Committee, title: str, problem: str, source: str = ConsultationSource.WALK_IN,
@@ -58,12 +63,34 @@ def consultation_create(*, committee: Committee, title: str, problem: str, sourc
 
 
 def consultation_schedule(*, consultation: Consultation, meeting_at: dt.datetime, venue: str, booking_ref: str = "",
-                          actor: User | None = None, now: dt.datetime | None = None) -> Consultation:  # fmt: skip
+                          actor: User | None = None, now: dt.datetime | None = None, place_id: int | None = None,
+                          seats: int = 30) -> Consultation:  # fmt: skip
+    """Agree the meeting. With `place_id` (a venue of the street) the meeting is booked there through activities:
+    a published activity at that venue and time (its calendar shows it taken; residents may sign up to sit in,
+    `seats` places), its id kept in `booking_ref`."""
+    place = None
+    if place_id is not None:
+        place = Place.objects.filter(pk=place_id, street_id=consultation.street_id, is_active=True).first()
+        if place is None:
+            raise Problem("validation_error", errors=[field_error("place_id", _("本街道没有这个场地"))])
+        venue = venue.strip() or place.name
     if not (venue or "").strip():
         raise Problem("validation_error", errors=[field_error("venue", _("请填写会面地点"))])
-    return CONSULTATION_MACHINE.move(consultation, C.SCHEDULED, actor=actor, note=venue[:120], now=now,
-                                     fields={"meeting_at": meeting_at, "venue": venue[:120],
-                                             "booking_ref": booking_ref[:40]})  # fmt: skip
+    if not 1 <= seats <= 500:
+        raise Problem("validation_error", errors=[field_error("seats", _("旁听名额应在 1 到 500 之间"))])
+    with transaction.atomic():
+        if place is not None:
+            activity = activity_create(
+                street=consultation.street, place=place, title=f"日日清约请：{consultation.title}"[:200],
+                start=meeting_at, end=meeting_at + MEETING_LENGTH, capacity=seats, category=Category.OTHER,
+                organiser=consultation.committee.name, status=ActivityStatus.PUBLISHED, waitlist_capacity=0,
+                description=consultation.problem[:2000], tags=["日日清约请"],
+                external_id=f"voice-consultation-{consultation.pk}-{uuid.uuid4().hex[:8]}", actor=None,
+            )  # fmt: skip
+            booking_ref = str(activity.pk)
+        return CONSULTATION_MACHINE.move(consultation, C.SCHEDULED, actor=actor, note=venue[:120], now=now,
+                                         fields={"meeting_at": meeting_at, "venue": venue[:120],
+                                                 "booking_ref": booking_ref[:40]})  # fmt: skip
 
 
 def consultation_meeting(*, consultation: Consultation, attendees: str, decisions: str,

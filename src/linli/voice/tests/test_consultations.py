@@ -166,3 +166,31 @@ def test_actions_import_is_all_or_nothing() -> None:
     assert ActionItem.objects.count() == 0
     assert actions_import(street=w.street, text=good.encode("utf-8-sig")).created == 1
     assert ActionItem.objects.get().status == ActionStatus.OPEN
+
+
+def test_meeting_booked_at_a_street_venue_through_activities(client: Any) -> None:
+    """Scheduling at one of the street's venues books it through activities: a published activity at that place and
+    time (residents may sign up to sit in), its id kept on the consultation; another street's venue is refused."""
+    from linli.activities.models import Activity
+    from linli.places.tests.factories import PlaceFactory
+
+    w = build_voice_world()
+    venue = PlaceFactory(street=w.street, name="建新居委活动室")
+    elsewhere = PlaceFactory()
+    c = _consultation(w)
+    at = timezone.now() + timedelta(days=3)
+    assert _code(cs.consultation_schedule, consultation=c, meeting_at=at, venue="", place_id=elsewhere.pk) == (
+        "validation_error")  # fmt: skip
+    assert not Activity.objects.exists()
+    client.force_login(w.staff)
+    resp = client.post(f"/voice/staff/consultations/{c.pk}/", {
+        "action": "schedule", "meeting_at": timezone.localtime(at).strftime("%Y-%m-%dT%H:%M"), "venue": "",
+        "place": str(venue.pk), "seats": "12"})  # fmt: skip
+    assert resp.status_code == 302
+    c.refresh_from_db()
+    activity = Activity.objects.get(pk=int(c.booking_ref))
+    assert c.status == "scheduled" and c.venue == "建新居委活动室"
+    assert activity.place_id == venue.pk and activity.capacity == 12 and activity.status == "published"
+    assert activity.title == "日日清约请：建电瓶车库" and activity.end - activity.start == timedelta(minutes=90)
+    page = client.get(f"/voice/staff/consultations/{c.pk}/").content.decode()
+    assert f'href="/activities/{activity.pk}/"' in page

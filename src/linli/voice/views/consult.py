@@ -18,6 +18,7 @@ from linli.core.auth import request_user
 from linli.core.errors import Problem
 from linli.core.models import Committee
 from linli.core.pages import problem_message
+from linli.places.models import Place
 from linli.voice import selectors
 from linli.voice.models import ActionItem, ActionStatus, Consultation
 from linli.voice.services import consultations as cs
@@ -97,7 +98,9 @@ def consultation(request: HttpRequest, consultation_id: int) -> HttpResponse:
                 if at is None:
                     raise Problem("validation_error")
                 cs.consultation_schedule(consultation=c, meeting_at=timezone.make_aware(at) if timezone.is_naive(at) else at,
-                                         venue=post.get("venue", "")[:120], actor=user)  # fmt: skip
+                                         venue=post.get("venue", "")[:120], actor=user,
+                                         place_id=_int(post.get("place", "")) or None,
+                                         seats=_int(post.get("seats", "")) or 30)  # fmt: skip
             elif action == "meeting":
                 cs.consultation_meeting(consultation=c, attendees=post.get("attendees", "")[:1000],
                                         decisions=post.get("decisions", "")[:4000],
@@ -124,6 +127,8 @@ def consultation(request: HttpRequest, consultation_id: int) -> HttpResponse:
         "c": c, "street": c.street, "tab": "consultations", "problem": problem, "link_url": link_url,
         "invitations": c.invitations.all(), "actions": _actions(c), "events": c.events.all(),
         "row": selectors.consultation_row(c),
+        "venues": Place.objects.filter(street=c.street, is_active=True).order_by("name")[:300]
+        if c.status == "inviting" else [],
     })  # fmt: skip
 
 
