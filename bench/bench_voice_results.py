@@ -6,6 +6,11 @@ the answered count per question come from GROUP BY queries; two of the 20 questi
 jieba counts over the latest 2,000 answers. Baseline in the same run: reading every answer row raw
 (`values_list` of all 200,000 rows), the least a Python aggregation would have to do before counting anything.
 
+Answering (issue 19: "answering stays <= the booking path's cost per request"): in the same process, CPU per
+`POST /api/v1/surveys/{id}/responses` (a signed-in resident's 20 answers, fresh `Idempotency-Key`, each 201)
+against CPU per `POST /api/v1/activities/{id}/bookings` (a signed-in resident, fresh key, each 201) and per
+`GET /api/v1/ping`, through Django's test client: ANSWERS of each, ROUNDS rounds, medians.
+
 Database (bench/common.py `django_in_process`): a fresh SQLite file by default; LINLI_BENCH_DATABASE_URL=postgres://...
 uses PostgreSQL (its test database is created and dropped).
 """
@@ -26,6 +31,9 @@ import common  # noqa: E402
 N_RESPONSES = 10_000
 N_QUESTIONS = 20
 RUNS = 7
+ANSWERS = int(os.environ.get("LINLI_BENCH_VOICE_ANSWERS", "200"))
+ROUNDS = 3
+PINGS = 500
 BUDGET_MS = 300.0
 TEXTS = ["希望多开老年食堂", "停车太难了，晚上没有车位", "电瓶车充电桩不够", "小区绿化需要修剪", "希望服务中心晚上开放",
          "楼道堆物要清理", "半份菜很好，分量刚好"]  # fmt: skip
@@ -126,6 +134,7 @@ def _measure(engine: str) -> dict:
         return len(list(Answer.objects.filter(question__survey=survey).values_list(
             "response_id", "question_id", "option", "number", "text")))  # fmt: skip
 
+    page()  # and the template compiled once, as a running server has
     selector = _times(lambda: results(survey))
     filtered = _times(
         lambda: results(survey, filters=Filters(committee_id=survey.street.committees.first().pk, channel="door"))
@@ -146,6 +155,86 @@ def _measure(engine: str) -> dict:
         "baseline_read_answers_raw": baseline,
         "ratio_baseline_over_page": round(baseline["median_ms"] / rendered["median_ms"], 2),
         "budget": {"page_ms": BUDGET_MS, "met": rendered["median_ms"] <= BUDGET_MS},
+        "answering": _answering(survey.street),  # type: ignore[attr-defined]
+    }
+
+
+def _answering(street: object) -> dict:
+    """CPU per survey answer against CPU per activity booking and per ping (module docstring)."""
+    import datetime as dt
+    import json
+    import statistics
+    import uuid
+
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    from linli.activities.models import Activity
+    from linli.core.geo import h3_cell
+    from linli.core.models import User
+    from linli.core.services import token_create
+    from linli.places.models import Place
+    from linli.voice.services.surveys import survey_create
+
+    settings.ALLOWED_HOSTS = ["*"]
+    now = timezone.now()
+    kinds = ["single", "multiple", "rating", "ranking", "number"] * 4
+    specs = [{"kind": k, "text": f"答题{i}", "options": ["甲", "乙", "丙", "丁"] if k in ("single", "multiple", "ranking") else []}
+             for i, k in enumerate(kinds)]  # fmt: skip
+    survey = survey_create(street=street, title="答题问卷", closes_at=now + dt.timedelta(days=7), questions=specs,
+                           opens_at=now - dt.timedelta(days=1))  # fmt: skip
+    questions = list(survey.questions.order_by("position", "id"))
+    values = {"single": 1, "multiple": [0, 2], "rating": 4, "ranking": [2, 0, 1, 3], "number": 3}
+    body = json.dumps({"answers": {str(q.pk): values[q.kind] for q in questions}})
+    lat, lng = 31.2304, 121.4737
+    place = Place.objects.create(street=street, external_id="bench-voice-venue", name="问卷压测活动室",
+                                 kind="party_service_center", address="某路2号", lat=lat, lng=lng,
+                                 h3_cell=h3_cell(lat, lng))  # fmt: skip
+    start = now + dt.timedelta(days=10)
+    activity = Activity.objects.create(street=street, place=place, title="问卷压测活动", start=start,
+                                       end=start + dt.timedelta(hours=2), capacity=None, status="published",
+                                       external_id="bench-voice-activity")  # fmt: skip
+    users = ROUNDS * (ANSWERS + 10)
+    tokens = []
+    for i in range(users):
+        user = User.objects.create(phone=f"+86139{i:08d}", display_name=f"居民{i}", home_street_id=street.pk)  # type: ignore[attr-defined]
+        tokens.append(token_create(user=user, name="bench"))
+    client = Client()
+
+    def post(path: str, token: str, data: str) -> None:
+        response = client.post(path, data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
+                               HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))  # fmt: skip
+        if response.status_code != 201:
+            raise RuntimeError(f"{path} answered {response.status_code}: {response.content[:300]!r}")
+
+    def cpu_per(fn: object, n: int) -> float:
+        t0 = time.process_time()
+        for i in range(n):
+            fn(i)  # type: ignore[operator]
+        return (time.process_time() - t0) / n * 1000
+
+    rounds = []
+    for r in range(ROUNDS):
+        mine = tokens[r * (ANSWERS + 10) : (r + 1) * (ANSWERS + 10)]
+        for i in range(10):  # warm-up: the first of each kind of request
+            post(f"/api/v1/surveys/{survey.pk}/responses", mine[i], body)
+            post(f"/api/v1/activities/{activity.pk}/bookings", mine[i], "{}")
+        answer = cpu_per(lambda i, m=mine: post(f"/api/v1/surveys/{survey.pk}/responses", m[10 + i], body), ANSWERS)
+        book = cpu_per(lambda i, m=mine: post(f"/api/v1/activities/{activity.pk}/bookings", m[10 + i], "{}"), ANSWERS)
+        ping = cpu_per(lambda i: client.get("/api/v1/ping"), PINGS)
+        rounds.append({"cpu_ms_per_answer": round(answer, 3), "cpu_ms_per_booking": round(book, 3),
+                       "cpu_ms_per_ping": round(ping, 4), "ratio_answer_to_booking": round(answer / book, 2)})  # fmt: skip
+    ratio = statistics.median(x["ratio_answer_to_booking"] for x in rounds)
+    return {
+        "answers_per_round": ANSWERS,
+        "questions_per_answer": len(questions),
+        "rounds": rounds,
+        "median_ratio_answer_to_booking_cpu": ratio,
+        "median_ratio_answer_to_ping_cpu": statistics.median(
+            x["cpu_ms_per_answer"] / x["cpu_ms_per_ping"] for x in rounds
+        ),
+        "budget": {"answer_at_most_booking": True, "met": ratio <= 1.0},
     }
 
 
