@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from shapely.geometry import Point, shape
 
-from linli.core.models import Committee, Compound, Grid, GridLevel, Role, RoleAssignment, Street, User
+from linli.core.models import Compound, Grid, GridLevel, Role, RoleAssignment, Street, User
 from linli.demo import ACCOUNTS, ADMIN_PASSWORD, COMPOUNDS_FILE, GRIDS_FILE, PLACES_FILE, load_collection
 from linli.places.models import Place, PlaceKind
 
@@ -19,18 +19,6 @@ def run_demo(*args: str) -> str:
     out = StringIO()
     call_command("demo", *args, stdout=out)
     return out.getvalue()
-
-
-def counts(street: Street) -> dict[str, int]:
-    return {
-        "places": Place.objects.filter(street=street).count(),
-        "grids": Grid.objects.filter(street=street).count(),
-        "compounds": Compound.objects.filter(street=street).count(),
-        "committees": Committee.objects.filter(street=street).count(),
-        "roles": RoleAssignment.objects.filter(street=street).count(),
-        "users": User.objects.count(),
-        "streets": Street.objects.count(),
-    }
 
 
 def test_demo_builds_the_sample_street():
