@@ -187,14 +187,16 @@ def test_recording_only_when_the_street_turns_it_on_with_notice_on_both_screens(
     remote.goto(f"{server.url}/staff/affairs/remote/")
     assert "录音录像" in remote.inner_text("#recording-notice")
     remote.click("#call-walk-in")
-    remote.wait_for_selector("#recording-notice")
+    # The session page's own call script running (the list page also shows the recording notice).
+    remote.wait_for_selector("#rv-state[data-state='waiting']")
+    assert "录音录像" in remote.inner_text("#recording-notice")
     session = RemoteSession.objects.get()
     assert session.recording
     clerk = _page(media_browser, server, world.clerks[0])
     clerk.goto(f"{server.url}/staff/affairs/window/?counter={world.counters[0].pk}")
     clerk.click(f"#answer-{session.pk}")
-    clerk.wait_for_selector("#recording-notice")
-    _wait_connected(clerk)
+    clerk.wait_for_selector("#rv-page[data-side='clerk'] #recording-notice")
+    _wait_connected(clerk, remote)  # both screens; a failure reports both peers
     clerk.wait_for_function("() => window.linliRemote.recorded > 0", timeout=20_000)
     clerk.click("#rv-hangup")
     clerk.wait_for_url("**/staff/affairs/window/**")

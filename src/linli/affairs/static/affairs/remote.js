@@ -29,6 +29,7 @@
   var inbox = Promise.resolve();
   var api = window.linliRemote = { pc: null, side: cfg.side, state: "new", extra: 0, recorded: 0 };
   var recorder = null;
+  var recorderStream = null;
   var uploads = Promise.resolve();
   var chunkSeq = 0;
 
@@ -120,8 +121,26 @@
     return Promise.resolve();
   }
 
+  // A call that has made no ICE progress STUCK_MS after the last hello (a signalling step lost, or one that never
+  // settled) starts again from a fresh hello, as a reload of either page would: both sides make new peer
+  // connections and negotiate anew. Alone in the room, the hello reaches no one.
+  var STUCK_MS = 10000;
+  var watchdog = null;
+  function watch() {
+    window.clearTimeout(watchdog);
+    watchdog = window.setTimeout(function () {
+      if (ended || !ws || ws.readyState !== 1 || api.state === "connected") { return; }
+      if (pc && pc.iceConnectionState !== "new") { watch(); return; }
+      inbox = Promise.resolve();
+      closePc();
+      send({ type: "hello" });
+      watch();
+    }, STUCK_MS);
+  }
+
   function onMessage(msg) {
     if (msg.type === "hello") {
+      watch();
       if (!msg.reply) {
         send({ type: "hello", reply: true });
         newPc();
@@ -141,7 +160,7 @@
     if (ended) { return; }
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     ws = new WebSocket(proto + location.host + cfg.ws);
-    ws.onopen = function () { delay = 1000; send({ type: "hello" }); };
+    ws.onopen = function () { delay = 1000; send({ type: "hello" }); watch(); };
     ws.onmessage = function (e) {
       var msg;
       try { msg = JSON.parse(e.data); } catch (err) { return; }
@@ -156,7 +175,15 @@
   // Recording, only when the street turned it on (both screens show the notice): the clerk's browser records the
   // resident's side and uploads it in 5-second chunks as the call goes, so a closed tab loses seconds, not the call.
   function record(stream) {
+    // A call started again (the watchdog above) brings the resident's side as a new stream: a recorder that has
+    // not yet produced a chunk from the old one gives way to one on the new.
+    if (recorder && recorderStream !== stream && chunkSeq === 0) {
+      recorder.ondataavailable = null;
+      try { recorder.stop(); } catch (e) { /* already inactive */ }
+      recorder = null;
+    }
     if (!cfg.record || recorder || typeof window.MediaRecorder === "undefined") { return; }
+    recorderStream = stream;
     try { recorder = new window.MediaRecorder(stream, { mimeType: "video/webm" }); } catch (e) { recorder = null; return; }
     var token = document.querySelector("#rv-hangup").form.querySelector("[name=csrfmiddlewaretoken]").value;
     recorder.ondataavailable = function (e) {
