@@ -3,7 +3,9 @@ by the station's QR, hours, certificate, the time bank's balance and offers; reg
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +24,22 @@ from linli.core.pages import login_redirect, problem_message
 from linli.volunteers import selectors
 from linli.volunteers.models import SKILLS, Offer, OfferKind, Signup, SignupStatus, SwapRequest, SwapStatus, Volunteer
 from linli.volunteers.services import certificates, profiles, shifts, timebank
+
+
+def _volunteer_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of one's own volunteering: called with the signed-in user's volunteer profile; sign-in first, and a
+    user without a profile goes to the volunteers' home page to register."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return login_redirect(request)
+        volunteer = selectors.volunteer_of(request_user(request))
+        if volunteer is None:
+            return HttpResponseRedirect(reverse("volunteers:home"))
+        return view(request, volunteer, *args, **kwargs)
+
+    return wrapper
 
 
 def _street_for(request: HttpRequest, user: Any) -> Street | None:
@@ -145,12 +163,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def certificate_pdf(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return login_redirect(request)
-    volunteer = selectors.volunteer_of(request_user(request))
-    if volunteer is None:
-        return HttpResponseRedirect(reverse("volunteers:home"))
+@_volunteer_view
+def certificate_pdf(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
     year = request.GET.get("year")
     pdf = certificates.certificate_pdf(volunteer, year=int(year) if year and year.isdigit() else None)
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -179,16 +193,12 @@ def _my_offer(request: HttpRequest, volunteer: Volunteer, *, mine: bool) -> Offe
 
 
 @require_http_methods(["GET", "POST"])
-def time_bank(request: HttpRequest) -> HttpResponse:
+@_volunteer_view
+def time_bank(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
     """The time bank (TimeOverflow): balance and movements; other volunteers' offers, paid with one's hours once
     received; one's own offers and requests, a request settled by paying the helper. Every payment is one
     transfer of two entries netting to zero."""
-    if not request.user.is_authenticated:
-        return login_redirect(request)
     user = request_user(request)
-    volunteer = selectors.volunteer_of(user)
-    if volunteer is None:
-        return HttpResponseRedirect(reverse("volunteers:home"))
     problem = None
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -225,13 +235,9 @@ def _year(request: HttpRequest) -> int:
 
 
 @require_GET
-def statement(request: HttpRequest) -> HttpResponse:
+@_volunteer_view
+def statement(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
     """The yearly statement (年度服务记录): every credit and exchange of the year, hours by month, and the PDF."""
-    if not request.user.is_authenticated:
-        return login_redirect(request)
-    volunteer = selectors.volunteer_of(request_user(request))
-    if volunteer is None:
-        return HttpResponseRedirect(reverse("volunteers:home"))
     year = _year(request)
     this = timezone.localdate().year
     return render(request, "volunteers/statement.html", {
@@ -240,12 +246,8 @@ def statement(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def statement_pdf(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return login_redirect(request)
-    volunteer = selectors.volunteer_of(request_user(request))
-    if volunteer is None:
-        return HttpResponseRedirect(reverse("volunteers:home"))
+@_volunteer_view
+def statement_pdf(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
     year = _year(request)
     response = HttpResponse(certificates.statement_pdf(volunteer, year=year), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="volunteer-statement-{year}.pdf"'
