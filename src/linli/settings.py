@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "linli.volunteers",
     "linli.jobs",
     "linli.voice",
+    "linli.dashboard",
     "linli.demo",  # `linli demo`: the sample street, composed over every domain
 ]
 

@@ -26,6 +26,7 @@ urlpatterns: list = [
     path("", include("linli.jobs.urls")),
     path("", include("linli.voice.urls")),
     path("", include("linli.volunteers.urls")),
+    path("", include("linli.dashboard.urls")),
     path("open311/v2/", include("linli.cases.open311")),
 ]
 if settings.DEBUG:

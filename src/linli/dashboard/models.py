@@ -1,0 +1,1 @@
+"""Dashboard models: the precomputed counters (added with the aggregates)."""
