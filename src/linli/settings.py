@@ -204,6 +204,9 @@ CELERY_BEAT_SCHEDULE = {
     "volunteers-send-reminders": {"task": "volunteers.send_reminders", "schedule": 600.0},
     "volunteers-no-show-sweep": {"task": "volunteers.no_show_sweep", "schedule": 1800.0},
     "volunteers-credit-classes": {"task": "volunteers.credit_classes", "schedule": 1800.0},
+    # Dashboard: the counters rebuilt from the source tables once a day, and checked against them hourly.
+    "dashboard-rebuild": {"task": "dashboard.rebuild", "schedule": 86400.0},
+    "dashboard-check": {"task": "dashboard.check", "schedule": 3600.0},
 }
 
 # Languages: zh-Hans first, English second.

@@ -17,10 +17,15 @@ set (see `linli.core.rawsql`): a status change costs what the database takes, no
 ORM takes. `move_bulk()` moves many objects that are in one status at once (the cut-off lock, a rider's pick-up).
 
 Side effects of a move (refunds, seats given back, notices) stay in the calling service, in the same transaction.
+
+Higher domains that count moves (the dashboard's counters) register a listener with `move_listener_register`: it
+is called after the transaction commits with the machine's model and the steps that moved (`Step`: the object,
+from, to, when). A listener never runs for a move that rolled back, and its failure never undoes the move.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +41,8 @@ from linli.core.errors import Problem
 from linli.core.i18n import Text, choice_label
 
 M = TypeVar("M", bound=models.Model)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,7 @@ class StateMachine(Generic[M]):
             raise self.refused(obj, str(current), to_status)
         for name, value in values.items():
             setattr(obj, name, value)
+        _moved(self.model, [step])
         return obj
 
     @transaction.atomic
@@ -163,6 +171,8 @@ class StateMachine(Generic[M]):
         for o in moved:
             for name, value in values.items():
                 setattr(o, name, value)
+        if _listeners:
+            _moved(self.model, [Step(o, from_status, to_status, actor_id, note or "", now, data or {}) for o in moved])
         return moved
 
     # ------------------------------------------------------------------------------------------- internals
@@ -193,6 +203,32 @@ class StateMachine(Generic[M]):
                 return False
             cursor.execute(insert, event_params)
         return True
+
+
+MoveListener = Callable[[type[models.Model], list[Step[Any]]], None]
+_listeners: list[MoveListener] = []
+
+
+def move_listener_register(listener: MoveListener) -> None:
+    """Call `listener(model, steps)` after the commit of every transaction that moved objects of any machine
+    (from a higher domain's `AppConfig.ready()`; registering twice is once)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _moved(model: type[models.Model], steps: list[Step[Any]]) -> None:
+    for listener in _listeners:
+        transaction.on_commit(_runner(listener, model, steps))
+
+
+def _runner(listener: MoveListener, model: type[models.Model], steps: list[Step[Any]]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            listener(model, steps)
+        except Exception:  # a listener's failure must not reach the caller: the move is committed
+            logger.exception("move listener %s failed", getattr(listener, "__name__", listener))
+
+    return run
 
 
 def refusal(

@@ -23,6 +23,7 @@ from linli.assistant import engine
 from linli.assistant.models import MAX_QUESTION, AskLog, Backend, CuratedAnswer, Synonym
 from linli.assistant.services import llm
 from linli.assistant.services.cards import cards_render
+from linli.core import hooks as core_hooks
 from linli.core.errors import Problem, field_error
 from linli.core.models import Street
 from linli.core.phones import mask_personal_text
@@ -145,7 +146,7 @@ def answer_question(
     if result is None:
         result = _offline(question=text, street=street, lat=lat, lng=lng, now=now, lang=lang)
     latency_ms = round((time.perf_counter() - started) * 1000)
-    return AskLog.objects.create(
+    log_row = AskLog.objects.create(
         street=street,
         question=redact(text),
         normalized=normalized,
@@ -161,3 +162,5 @@ def answer_question(
         asker=asker if asker is not None and getattr(asker, "is_authenticated", False) else None,
         asker_session=session_hash,
     )
+    core_hooks.work_recorded(kind="assistant.answer", street_id=log_row.street_id, at=log_row.created_at)
+    return log_row

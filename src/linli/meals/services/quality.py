@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from linli.core import hooks as core_hooks
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import Text, choice_label
 from linli.core.models import Role, User
@@ -98,6 +99,7 @@ def rating_create(*, order: Order, user: User, taste: int, portion: int, price: 
                 )
         except IntegrityError:
             raise _already_rated(locked) from None
+    core_hooks.work_recorded(kind="meals.rating", street_id=locked.street_id, at=rating.created_at)
     return rating
 
 

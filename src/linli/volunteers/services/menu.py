@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from linli.core import hooks as core_hooks
 from linli.core.errors import Problem, field_error
 from linli.core.models import User
 from linli.core.photos import ProcessedPhoto, photo_process
@@ -228,6 +229,8 @@ def claim_rate(*, claim: Claim, user: User, stars: int, comment: str = "", now: 
         raise Problem("validation_error", errors=[field_error("stars", _("评分为 1 到 5 星"))])
     try:
         with transaction.atomic():
-            return Rating.objects.create(claim=claim, user=user, stars=int(stars), comment=comment[:200])
+            rating = Rating.objects.create(claim=claim, user=user, stars=int(stars), comment=comment[:200])
     except IntegrityError:
         raise Problem("already_rated") from None
+    core_hooks.work_recorded(kind="volunteers.rating", street_id=claim.item.station.street_id, at=rating.at)
+    return rating
