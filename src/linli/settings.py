@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "linli.core.db.ReplicaPinMiddleware",  # reads after a write stay on the primary (no-op without a replica)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -140,6 +141,21 @@ if IS_POSTGRES and env_bool("LINLI_PG_PREPARED_STATEMENTS", True):
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 if IS_POSTGRES:
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("LINLI_TEST_DATABASE", "test_linli")
+# A PostgreSQL streaming replica (hot standby of the primary) for the reads that may lag a little: exports,
+# dashboards, reports opt in with linli.core.db.replica_reads(); everything else stays on the primary. In tests
+# the alias mirrors the test database's name on the replica's server (TEST MIRROR keeps its host and port).
+DATABASE_REPLICA_URL = os.environ.get("LINLI_DATABASE_REPLICA_URL", "") if IS_POSTGRES else ""
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("LINLI_CONN_MAX_AGE", "60"))
+    )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["linli.core.db.ReplicaRouter"]
+# Off: every read on the primary even with a replica configured. How long after a write a browser's reads stay on
+# the primary (the pin cookie).
+LINLI_REPLICA_READS = env_bool("LINLI_REPLICA_READS", True)
+LINLI_REPLICA_PIN_SECONDS = int(os.environ.get("LINLI_REPLICA_PIN_SECONDS", "15"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"

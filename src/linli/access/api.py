@@ -41,6 +41,7 @@ from linli.access.services.riders import credential_active
 from linli.access.services.taps import tap_answer, tap_decide
 from linli.core import ratelimit
 from linli.core.auth import request_user, require_user
+from linli.core.db import replica_reads
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.models import User
@@ -336,6 +337,7 @@ def tap_search(request: HttpRequest, payload: TapSearchIn) -> dict[str, Any]:
     return _tap_page(request, payload, payload.page, payload.page_size)
 
 
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def taps_csv_response(request: HttpRequest, filters: TapFilters) -> HttpResponse:
     """The filtered log as a CSV download (the one export writer: phones masked, formula-safe); audit-logged
     with the phone masked."""

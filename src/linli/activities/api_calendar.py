@@ -13,6 +13,7 @@ from linli.activities.schemas import DeskBookingOut, NoShowsOut
 from linli.activities.selectors import activity_get_for_staff, booking_get_for_user, booking_to_dict
 from linli.activities.services.checkin import activity_mark_no_shows, booking_check_in, walk_in_create
 from linli.core.auth import request_user, require_user
+from linli.core.db import replica_reads
 from linli.core.downloads import CSV_TYPE, XLSX_TYPE, attachment_response, ics_response
 from linli.core.errors import Problem
 from linli.core.idempotency import idempotent
@@ -140,6 +141,7 @@ def no_shows(request: HttpRequest, activity_id: int) -> dict:
     openapi_extra=file_answer("text/csv", "The attendance list as CSV (UTF-8 with a BOM, for Excel)"),
 )
 @problems("not_found", "permission_denied")
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def attendance_csv(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
     body = exports.attendance_csv(activity=activity, actor=request_user(request))
@@ -155,6 +157,7 @@ def attendance_csv(request: HttpRequest, activity_id: int) -> HttpResponse:
     openapi_extra=file_answer(XLSX_TYPE, "The attendance list as an Excel workbook"),
 )
 @problems("not_found", "permission_denied")
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def attendance_xlsx(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = activity_get_for_staff(activity_id=activity_id, actor=request_user(request))
     body = exports.attendance_xlsx(activity=activity, actor=request_user(request))

@@ -37,6 +37,7 @@ from linli.cases.services import workflow
 from linli.cases.services.locations import report_location
 from linli.core import ratelimit
 from linli.core.auth import request_user, require_user
+from linli.core.db import replica_reads
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem, field_error
 from linli.core.idempotency import idempotent
@@ -297,6 +298,7 @@ def list_cases(
     openapi_extra=file_answer("text/csv", "The filtered cases as CSV (UTF-8 with a BOM, for Excel)"),
 )
 @problems("unknown_street", "permission_denied", "unknown_category")
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def export_cases(
     request: HttpRequest,
     street: str,
@@ -330,6 +332,7 @@ def export_cases(
 
 @router.get("/cases/stats", response=StatsOut, auth=require_user, summary="事件统计 Case statistics (staff)")
 @problems("unknown_street", "permission_denied")
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def case_stats(request: HttpRequest, street: str, days: int = Query(30, ge=1, le=366)) -> dict[str, Any]:
     """Per category: cases opened in the last `days` (total, open, closed, rejected) and the median and mean
     hours from report to close; the same overall. For the console chart."""

@@ -20,6 +20,7 @@ from linli.affairs.services import remote as remote_services
 from linli.core import selectors as core_selectors
 from linli.core.auth import request_user
 from linli.core.charts import bar_chart, line_chart
+from linli.core.db import replica_reads
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.models import RoleAssignment, User
@@ -70,6 +71,7 @@ def _num(value: Any) -> str:
     return "—" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def metrics_page(request: HttpRequest) -> HttpResponse:
     street, streets, place, centres, denied = _scope(request)
     if denied is not None:
@@ -150,6 +152,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def metrics_csv(request: HttpRequest) -> HttpResponse:
     street, _streets, place, _centres, denied = _scope(request)
     if denied is not None:

@@ -39,6 +39,7 @@ from linli.care.services import checks, followups, register, rota, visits
 from linli.care.services.push import call_summary
 from linli.core.auth import request_user
 from linli.core.charts import bar_chart
+from linli.core.db import replica_reads
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.i18n import choice_label
@@ -205,6 +206,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def people_csv(request: HttpRequest) -> HttpResponse:
     street, _streets, denied = _street(request)
     if denied:

@@ -4,7 +4,8 @@ domain's tests take lives here, so no test module imports another.
 - Browser: Debian's Chromium (/usr/bin/chromium) through Playwright's sync API, against pytest-django's
   `live_server` or `asgi_live_server` (pages, API and /ws/ under uvicorn). Without Chromium browser tests skip
   loudly, unless LINLI_REQUIRE_SERVICES=1 (CI), where they fail. Helpers for them: `linli.core.testing.browser`.
-- Per-test resets of process-wide caches that core owns (bearer tokens, the holiday calendar).
+- Per-test resets of process-wide caches that core owns (bearer tokens, the holiday calendar); reads on the
+  primary even where a read replica is configured (only the replica tests read from it).
 - Hypothesis without its deadline (a wall-clock assertion): the profile `linli`.
 - At the end of the session, the database sessions other threads left open are ended (PostgreSQL).
 - pytest-django's WSGI `live_server` on SQLite's in-memory test database answers one request at a time (below).
@@ -287,6 +288,18 @@ def _forget_cached_tokens() -> Iterator[None]:
     token_cache_forget()
     yield
     token_cache_forget()
+
+
+@pytest.fixture(autouse=True)
+def _reads_on_the_primary() -> Iterator[None]:
+    """With a read replica configured (CI's PostgreSQL stage sets LINLI_DATABASE_REPLICA_URL), every test reads
+    the primary, as without one: a test's rows reach the replica only after the replication lag, and a test that
+    has not declared the "replica" database may not query it. The replica tests (tests/test_replica_pg.py)
+    turn replica reads back on."""
+    before = getattr(django_settings, "LINLI_REPLICA_READS", True)
+    django_settings.LINLI_REPLICA_READS = False
+    yield
+    django_settings.LINLI_REPLICA_READS = before
 
 
 @pytest.fixture(autouse=True)

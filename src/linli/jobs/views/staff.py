@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.core.auth import request_user
 from linli.core.charts import bar_chart
+from linli.core.db import replica_reads
 from linli.core.downloads import CSV_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.i18n import choice_label
@@ -125,6 +126,7 @@ def seeker_page(request: HttpRequest, seeker_id: int) -> HttpResponse:
 
 
 @require_GET
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def dashboard(request: HttpRequest) -> HttpResponse:
     street, streets, denied = _street(request, selectors.HEAD_ROLES)
     if denied:

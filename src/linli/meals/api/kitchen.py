@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja import Router
 
 from linli.core.auth import request_user, require_user
+from linli.core.db import replica_reads
 from linli.core.downloads import CSV_TYPE, XLSX_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.i18n import rendered
@@ -78,6 +79,7 @@ def production_xlsx(
     return _production_file(request, kitchen, date, slot, ext="xlsx")
 
 
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def _production_file(request: HttpRequest, kitchen: int, date: dt.date | None, slot: str, *, ext: str) -> HttpResponse:
     k = kitchen_selectors.kitchen_get(kitchen_id=kitchen)
     on = date or timezone.localdate()

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.core.auth import request_user
+from linli.core.db import replica_reads
 from linli.core.downloads import attachment_response
 from linli.core.errors import Problem
 from linli.core.models import Committee, Compound, Street
@@ -52,6 +53,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
     survey = _survey_for(request, survey_id)
     if survey is None:
@@ -68,6 +70,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
 
 
 @require_GET
+@replica_reads()  # an export/report: may read a replica (linli.core.db)
 def survey_export(request: HttpRequest, survey_id: int, fmt: str) -> HttpResponse:
     """The answers without names, phones or households (de-identified); text masked and formula-safe."""
     survey = _survey_for(request, survey_id)
