@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "linli.voice",
     "linli.dashboard",
     "linli.demo",  # `linli demo`: the sample street, composed over every domain
+    "linli.simulate",  # `linli simulate city`: a synthetic city for measuring growth, composed over every domain
 ]
 
 MIDDLEWARE = [

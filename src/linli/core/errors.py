@@ -40,6 +40,8 @@ CATALOGUE: dict[str, tuple[int, Text]] = {
     "sms_unavailable": (503, _("短信发送失败，请稍后再试")),
     "unknown_street": (404, _("没有这个街道")),
     "street_exists": (409, _("街道代码已存在")),
+    "simulate_city_exists": (409, _("数据库中已有模拟城市")),
+    "simulate_too_big_for_sqlite": (422, _("模拟城市太大，请使用 PostgreSQL")),
     "unknown_role": (422, _("没有这个角色")),
     "unknown_service": (422, _("没有这项服务")),
     "unknown_kind": (422, _("没有这种点位类型")),

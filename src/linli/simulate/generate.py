@@ -1,0 +1,106 @@
+"""`simulate_city`: the synthetic city written into the configured database in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from django.db import connections, transaction
+from django.utils import timezone
+
+from linli.core.errors import Problem
+from linli.core.models import Street
+from linli.places.services import places_index_bump
+from linli.simulate import STREET_CODE_PREFIX, Volumes
+from linli.simulate.bulk import Loader
+from linli.simulate.city import SH, City, build
+from linli.simulate.history import DOMAINS
+
+# Rows a day at scale 1.0, roughly (meals ~8.5 rows per order, taps, cases ~14 per report, the rest): what the
+# SQLite path is refused for.
+ROWS_PER_DAY_AT_CITY = 4_300_000
+SQLITE_MAX_ROWS = 1_000_000
+
+
+def estimate_rows(scale: float, days: int) -> int:
+    return round(ROWS_PER_DAY_AT_CITY * scale * days)
+
+
+def simulate_city(
+    *,
+    scale: float,
+    days: int,
+    seed: int = 2026,
+    end: dt.date | None = None,
+    using: str = "default",
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Writes the city and `days` days of history ending the day before `end` (default: today in Shanghai); the
+    simulated "now" is 07:00 on `end`. Returns the volumes, the rows written per table and the seconds taken."""
+    say = progress or (lambda _msg: None)
+    if not 0 < scale <= 1 or days < 0:
+        raise Problem("validation_error", detail="scale 须在 (0, 1] 之间，days ≥ 0 / scale must be in (0, 1], days ≥ 0")
+    connection = connections[using]
+    postgres = connection.vendor == "postgresql"
+    if not postgres and estimate_rows(scale, days) > SQLITE_MAX_ROWS:
+        raise Problem(
+            "simulate_too_big_for_sqlite",
+            detail=(
+                f"约 {estimate_rows(scale, days):,} 行超出 SQLite 上限 {SQLITE_MAX_ROWS:,}，请使用 PostgreSQL（--database "
+                f"postgres://...）/ about {estimate_rows(scale, days):,} rows is more than SQLite's limit of "
+                f"{SQLITE_MAX_ROWS:,}: use PostgreSQL (--database postgres://...)"
+            ),
+        )
+    if Street.objects.using(using).filter(code__startswith=STREET_CODE_PREFIX).exists():
+        raise Problem(
+            "simulate_city_exists",
+            detail="数据库中已有模拟城市，请使用新的数据库 / a synthetic city is already in this database: use a fresh one",
+        )
+    end = end or timezone.localdate()
+    now = dt.datetime.combine(end, dt.time(7), SH)
+    volumes = Volumes.at(scale)
+    t0 = time.monotonic()
+    timings: dict[str, float] = {}
+    with transaction.atomic(using=using):
+        if postgres:
+            # Synthetic rows are written consistent by construction; skipping the per-row foreign-key triggers
+            # (superusers only) keeps tens of millions of deferred checks out of memory. Without the right, the
+            # checks run at commit.
+            try:
+                with transaction.atomic(using=using), connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL session_replication_role = replica")
+            except Exception:  # noqa: BLE001 - not a superuser: keep the checks
+                say("foreign-key checks stay on (not a superuser)")
+        loader = Loader(using, now=now)
+        city = City(volumes=volumes, seed=seed, start=end - dt.timedelta(days=days), end=end, loader=loader)
+        t = time.monotonic()
+        build(city)
+        loader.flush()
+        timings["structure"] = round(time.monotonic() - t, 1)
+        say(f"structure: {volumes.streets} streets in {timings['structure']} s")
+        for name, domain in DOMAINS:
+            t = time.monotonic()
+            domain(city, say)
+            loader.flush()
+            timings[name] = round(time.monotonic() - t, 1)
+            say(f"{name}: {timings[name]} s")
+        written = loader.finish()
+    if postgres:
+        t = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        timings["analyze"] = round(time.monotonic() - t, 1)
+    places_index_bump()
+    return {
+        "scale": scale,
+        "days": days,
+        "seed": seed,
+        "end": end.isoformat(),
+        "streets": [p.street.code for p in city.streets],
+        "volumes": volumes.__dict__,
+        "rows": written,
+        "rows_total": sum(written.values()),
+        "seconds": round(time.monotonic() - t0, 1),
+        "seconds_by_part": timings,
+    }
