@@ -37,6 +37,8 @@ ACTION_LABELS: dict[str, Text] = {
     "remind": _("时限提醒"),
     "escalate": _("超时上报指挥部"),
     "assign": _("指派"),
+    "deadline": _("设定时限"),
+    "comment": _("指挥部批示"),
 }
 
 # A new report may merge into a case in these statuses ("open": not closed, rejected or merged).

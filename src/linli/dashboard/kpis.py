@@ -393,6 +393,7 @@ WORK: dict[str, str] = {
     "assistant.answer": "assistant",
     "meals.rating": "satisfaction",
     "volunteers.rating": "satisfaction",
+    "cases.changed": "cases",
 }
 
 

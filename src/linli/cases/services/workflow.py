@@ -35,6 +35,7 @@ from linli.cases.services import push
 from linli.cases.services.case_states import MACHINE, STAMP, TRANSITIONS, case_invalid_transition
 from linli.cases.services.points import points_award_for_case
 from linli.cases.services.reports import case_route, files_discard, photos_process, photos_save, route_note
+from linli.core import hooks as core_hooks
 from linli.core.errors import Problem, field_error
 from linli.core.gis import grids_containing
 from linli.core.i18n import Text, choice_label
@@ -240,6 +241,18 @@ def cases_transition_bulk(
 # ------------------------------------------------------------------------------------------- assign
 
 
+def case_facts_changed(case: Case) -> None:
+    """Tell `core.hooks.work_recorded` ("cases.changed") every day on which `case` has a counted fact (its report,
+    its moves): re-routing it or changing its deadline changes where or how those facts are counted."""
+    days = {timezone.localtime(case.created_at).date()}
+    days.update(
+        timezone.localtime(at).date() for at in CaseEvent.objects.filter(case=case).values_list("at", flat=True)
+    )
+    for day in sorted(days):
+        at = timezone.make_aware(datetime.combine(day, datetime.min.time().replace(hour=12)))
+        core_hooks.work_recorded(kind="cases.changed", street_id=case.street_id, at=at)
+
+
 @transaction.atomic
 def case_assign(
     *, case: Case, assignee: Any, actor: Any, grid: Grid | None = None, now: datetime | None = None
@@ -282,6 +295,8 @@ def case_assign(
         note="；".join(notes)[:500],
         data={"assignee": getattr(assignee, "pk", None), "grid": grid.external_id if grid else None},
     )
+    if grid is not None and locked.grid_id != case.grid_id:
+        case_facts_changed(case)  # its counted facts now belong to another grid
     push.case_push(case=case, event="assign")
     if assignee is not None and assignee.pk != getattr(actor, "pk", None):
         push.case_sms(

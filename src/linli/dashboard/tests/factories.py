@@ -46,6 +46,9 @@ class Tree:
     committees: list[Committee] = field(default_factory=list)
     compounds: list[Compound] = field(default_factory=list)
 
+    def grid_all(self) -> list[Grid]:
+        return [self.hq, *self.stations, *self.units]
+
     def unit_point(self, i: int) -> tuple[float, float]:
         """(lat, lng) in the middle of unit i."""
         g = self.units[i]
