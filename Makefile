@@ -10,7 +10,7 @@ LOCK_OPTS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url
 LINLI_PORT ?= 8000
 export LINLI_PORT
 
-.PHONY: demo test test-pg fuzz tour bench lint venv lock clean write-map
+.PHONY: demo test test-pg fuzz tour bench bench-city lint venv lock clean write-map
 
 venv: $(STAMP)
 
@@ -55,6 +55,11 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || echo "bench_booking_storm needs wrk: sudo apt-get install -y wrk (it reports an error without it)"
 	$(BIN)/python bench/run.py
+
+## make bench-city: the synthetic city (linli simulate city, F = 0.01) empty, a month and a year old, and the growth
+## curve of the request paths over the three sizes (bench/bench_city_growth.py; ~30 minutes, PostgreSQL)
+bench-city: $(STAMP)
+	$(BIN)/python bench/run.py city_growth
 
 ## make lint: ruff, mypy, then import-linter's layer contracts (pyproject.toml; docs/architecture.md)
 lint: $(STAMP)

@@ -61,6 +61,12 @@ def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
 
 
+def gate_public_id(n: int) -> str:
+    """The gate wire's public id form (`g` + 12 base32 letters), numbered."""
+    letters = "abcdefghijklmnopqrstuvwxyz234567"
+    return "g" + "".join(letters[(n >> (5 * k)) & 31] for k in range(11, -1, -1))
+
+
 def rect(lat0: float, lng0: float, lat1: float, lng1: float) -> dict:
     ring = [[lng0, lat0], [lng1, lat0], [lng1, lat1], [lng0, lat1], [lng0, lat0]]
     return {"type": "Polygon", "coordinates": [ring]}
@@ -373,7 +379,7 @@ def _gates(city: City, plan: StreetPlan, rng: random.Random) -> None:
     for cid, la, ln, _g, _c in plan.compounds:
         for g in range(GATES_PER_COMPOUND):
             gid = loader.ids(Gate)
-            gates.add((gid, f"S{gid:012d}", st, cid, "北门" if g else "南门", f"sim-{gid}", rng.randbytes(32),
+            gates.add((gid, gate_public_id(gid), st, cid, "北门" if g else "南门", f"sim-{gid}", rng.randbytes(32),
                        rng.randbytes(32), "mqtt", created))  # fmt: skip
             plan.gates.append((gid, cid, la + (0.0004 if g else -0.0004), ln))
 

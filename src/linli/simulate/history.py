@@ -380,7 +380,7 @@ def taps(city: City, progress: Progress) -> None:
                     t.add((at, st, cid, gid, uid, cred, "deny", "token_expired", la, ln, 12, "", "", False))
                 else:
                     t.add((at, st, cid, gid, uid, cred, "allow", "", la, ln, 3 + int(r() * 37),
-                           f"{rng.getrandbits(64):016x}", "opened", True))  # fmt: skip
+                           f"{rng.getrandbits(128):032x}", "opened", True))  # fmt: skip
         if day.day == 1:
             progress(f"taps {day}")
 
