@@ -18,9 +18,11 @@ from linli.core.models import Grid, Street
 from linli.core.schemas import problems
 from linli.core.selectors import street_get
 from linli.dashboard.schemas import DashboardAttentionOut, DashboardKpisOut
-from linli.dashboard.selectors import grid_visible_get, grids_visible
+from linli.dashboard.schemas_live import DashboardLiveOut
+from linli.dashboard.selectors import grid_visible_get, grids_visible, street_list_for_dashboard
 from linli.dashboard.selectors_board import board_cases
 from linli.dashboard.selectors_kpis import GridRow, kpi_report
+from linli.dashboard.selectors_live import grid_live
 
 router = Router(tags=["dashboard"])
 
@@ -132,3 +134,30 @@ def attention(request: HttpRequest, grid_id: int, q: Query[_AttentionQuery]) -> 
             for b in board
         ],
     }
+
+
+@router.get(
+    "/dashboard/live",
+    response=DashboardLiveOut,
+    auth=require_user,
+    summary="网格实时态势 A grid's live picture (the live page's and the big screen's numbers)",
+)
+@problems("not_found", "permission_denied", "unknown_street")
+def live(request: HttpRequest, grid: int | None = None, street: str = "") -> dict[str, Any]:
+    """`grid`: a grid id the user may see; without it, the user's topmost grid in `street` (a street code; without
+    it, the first street whose dashboard the user may open)."""
+    user = request_user(request)
+    if grid is not None:
+        found = Grid.objects.filter(pk=grid).select_related("street").first()
+        if found is None:
+            raise Problem("not_found", detail=_("没有这个网格"))
+        st = found.street
+    elif street:
+        st = street_get(code=street)
+    else:
+        streets = street_list_for_dashboard(user)
+        if not streets:
+            raise Problem("permission_denied", detail=_("您没有查看指挥大屏的角色"))
+        st = streets[0]
+    chosen = grid_visible_get(user, street=st, grid_id=grid)
+    return grid_live(chosen.pk, street_id=st.pk)

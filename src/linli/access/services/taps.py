@@ -38,6 +38,7 @@ from linli.access.services.policy import within_hours
 from linli.access.services.tap_results import tap_command_result
 from linli.core import ratelimit
 from linli.core.geo import haversine_m
+from linli.core.hooks import change_announce
 from linli.core.models import User
 
 TAPS_PER_MINUTE = 30  # attempts per rider per minute (settings.LINLI_ACCESS_TAPS_PER_MINUTE overrides)
@@ -159,6 +160,8 @@ def tap_decide(*, user: User, gate_token: str, lat: float | None = None, lng: fl
         )
     )
     result = TapResult(decision=decision, reason=reason, gate=gate, credential=credential, tap=tap)
+    if decision == Decision.DENY and gate is not None:  # a live view counts denials (allowed taps: in the log)
+        change_announce(domain="access", kind="tap.deny", street_id=gate.street_id, compound_id=gate.compound_id)
     if decision == Decision.ALLOW:
         assert gate is not None
         opened = gatewire.open_gate(

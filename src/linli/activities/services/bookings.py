@@ -43,6 +43,7 @@ from linli.activities.services.booking_checks import (  # noqa: F401 - STAFF_ROL
 )
 from linli.core import rawsql
 from linli.core.errors import Problem
+from linli.core.hooks import change_announce
 from linli.core.transitions import StateMachine, event_row, refusal
 
 logger = logging.getLogger("linli.activities")
@@ -125,7 +126,20 @@ def booking_transition(
                 raise _invalid_transition(booking, current, to_status)
             logger.error("activity %s counters out of step with booking %s", booking.activity_id, booking.pk)
 
-    return MACHINE.move(booking, to_status, actor=actor, note=note, now=now)
+    moved = MACHINE.move(booking, to_status, actor=actor, note=note, now=now)
+    _announce(booking, f"booking.{to_status}")
+    return moved
+
+
+def _announce(booking: Booking, kind: str) -> None:
+    """Tell live views (core.hooks) that a booking of the activity's venue changed."""
+    activity = booking._state.fields_cache.get("activity")
+    if activity is None:
+        row = Activity.objects.filter(pk=booking.activity_id).values_list("street_id", "place_id").first()
+        street_id, place_id = row if row else (None, None)
+    else:
+        street_id, place_id = activity.street_id, activity.place_id
+    change_announce(domain="activities", kind=kind, street_id=street_id, place_id=place_id)
 
 
 # ------------------------------------------------------------------------------------------- create
@@ -173,9 +187,16 @@ def booking_create(
     create = fast.booking_write if connection.vendor == "postgresql" else booking_write
     for _attempt in range(5):
         try:
-            return create(activity=activity, user=user, source=source, actor=actor, now=now)
+            booking = create(activity=activity, user=user, source=source, actor=actor, now=now)
         except CodeCollision:
             continue
+        change_announce(
+            domain="activities",
+            kind=f"booking.{booking.status}",
+            street_id=activity.street_id,
+            place_id=activity.place_id,
+        )
+        return booking
     raise RuntimeError("could not draw a unique booking code")
 
 

@@ -53,6 +53,7 @@ from linli.affairs.services.appointment_states import MACHINE as APPOINTMENT_MAC
 from linli.affairs.services.appointments import appointment_code_from_qr
 from linli.affairs.services.prereview_states import MACHINE as PREREVIEW_MACHINE
 from linli.core.errors import Problem, field_error
+from linli.core.hooks import change_announce
 from linli.core.models import Role, Street, User
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
@@ -95,6 +96,9 @@ def _waiting_count(place_id: int, day: Any) -> int:
 
 
 def _push_changed(ticket: QueueTicket) -> None:
+    change_announce(
+        domain="affairs", kind=f"ticket.{ticket.status}", street_id=ticket.street_id, place_id=ticket.place_id
+    )
     _push(
         ticket.place_id,
         {

@@ -25,6 +25,7 @@ from linli.assistant.services import llm
 from linli.assistant.services.cards import cards_render
 from linli.core import hooks as core_hooks
 from linli.core.errors import Problem, field_error
+from linli.core.hooks import change_announce
 from linli.core.models import Street
 from linli.core.phones import mask_personal_text
 
@@ -163,4 +164,6 @@ def answer_question(
         asker_session=session_hash,
     )
     core_hooks.work_recorded(kind="assistant.answer", street_id=log_row.street_id, at=log_row.created_at)
+    if log_row.intent == UNKNOWN and street is not None:  # the review queue grew: live views count it
+        change_announce(domain="assistant", kind="question.unanswered", street_id=street.pk)
     return log_row

@@ -20,6 +20,7 @@ from linli.assistant.selectors import ASSISTANT_STAFF_ROLES
 from linli.assistant.services.ask import INTENTS, question_clean, question_key, redact
 from linli.assistant.services.cards import card_refs_clean, cards_render
 from linli.core.errors import Problem, field_error
+from linli.core.hooks import change_announce
 from linli.core.models import Street, User
 from linli.core.selectors import require_role
 from linli.core.services import audit_log
@@ -50,9 +51,12 @@ def _staff_check(actor: User, street: Street | None) -> Street:
 
 
 def _same_question_reviewed(*, street: Street, normalized: str, actor: User, note: str) -> int:
-    return AskLog.objects.filter(street=street, normalized=normalized, reviewed_at__isnull=True).update(
+    done = AskLog.objects.filter(street=street, normalized=normalized, reviewed_at__isnull=True).update(
         reviewed_at=timezone.now(), reviewed_by=actor, review_note=note[:200]
     )
+    if done:  # the review queue shrank: live views count it
+        change_announce(domain="assistant", kind="question.reviewed", street_id=street.pk)
+    return done
 
 
 def question_review_mark(*, question: AskLog, actor: User, note: str = "") -> AskLog:

@@ -27,9 +27,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from linli.care.models import Call, CallAction, CallEvent, CallKind, CallStatus
+from linli.care.models import Call, CallAction, CallEvent, CallKind, CallStatus, Person
 from linli.care.selectors import person_card
 from linli.core.cache import REDIS_DOWN_ERRORS, redis_state
+from linli.core.hooks import change_announce
 from linli.core.i18n import choice_label_in
 from linli.core.models import User
 from linli.core.notifications import notify_user
@@ -222,3 +223,14 @@ def call_push(*, call: Call, event: str, users: list[User], sms_fallback: bool =
             notify_user(user=user, message_zh=zh, message_en=en)
 
     transaction.on_commit(send)
+    change_announce(domain="care", kind=f"call.{event}", street_id=call.street_id, compound_id=person_compound_id(call))
+
+
+def person_compound_id(row: Any) -> int | None:
+    """The compound of a call's or visit's registered person (None without one): where a live view counts it."""
+    if not row.person_id:
+        return None
+    person = row._state.fields_cache.get("person")
+    if person is not None:
+        return person.compound_id
+    return Person.objects.filter(pk=row.person_id).values_list("compound_id", flat=True).first()

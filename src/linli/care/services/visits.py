@@ -20,10 +20,12 @@ from linli.care import hooks
 from linli.care.models import CarePolicy, Person, VisitEvent, VisitPhoto, VisitRequest, VisitStatus
 from linli.care.services import followups as followup_services
 from linli.care.services import policy
+from linli.care.services.push import person_compound_id
 from linli.care.services.rota import care_leads, responders_on_duty
 from linli.care.services.text import text_in
 from linli.care.services.visit_states import VISIT_MACHINE
 from linli.core.errors import Problem, field_error
+from linli.core.hooks import change_announce
 from linli.core.models import User
 from linli.core.notifications import notify_user
 from linli.core.photos import ProcessedPhoto, photo_process
@@ -58,7 +60,15 @@ def visit_request_create(
     for user in responders_on_duty(committee=person.committee, at=now):
         notify_user(user=user, message_zh=f"上门特办：{person.name}（{person.address}）{what}，8小时内上门。",
                     message_en=f"Door-to-door request for {person.name}: within 8 hours.")  # fmt: skip
+    _announce(visit)
     return visit
+
+
+def _announce(visit: VisitRequest) -> None:
+    """Tell live views (core.hooks) that an 8-hour request changed."""
+    change_announce(
+        domain="care", kind=f"visit.{visit.status}", street_id=visit.street_id, compound_id=person_compound_id(visit)
+    )
 
 
 def photos_process(files: Sequence[Any]) -> list[ProcessedPhoto]:
@@ -89,6 +99,7 @@ def visit_arrive(*, visit: VisitRequest, actor: User, now: datetime | None = Non
     VISIT_MACHINE.move(
         visit, V.ON_SITE, actor=actor, now=now, fields={"assignee_id": actor.pk}, data={"action": "arrived"}
     )
+    _announce(visit)
     return visit
 
 
@@ -124,6 +135,7 @@ def visit_record(
                        data={"action": "recorded", "photos": len(photos)})  # fmt: skip
     if follow_up:
         followup_services.followups_schedule(person=visit.person, start=now, assignee=actor, visit=visit)
+    _announce(visit)
     return visit
 
 

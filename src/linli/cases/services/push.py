@@ -27,6 +27,7 @@ from linli.cases.models import Case, CaseStatus, Queue
 from linli.cases.selectors import grid_ancestor_ids
 from linli.cases.services.fast import role_holders
 from linli.core.cache import REDIS_DOWN_ERRORS, redis_state
+from linli.core.hooks import change_announce
 from linli.core.i18n import choice_label_in
 from linli.core.models import Role, User
 from linli.core.notifications import notify_user
@@ -169,6 +170,7 @@ def case_push(*, case: Case, event: str) -> None:
     message = {"type": MESSAGE_TYPE, "event": event, "case": case_summary(case)}
     groups = case_groups(case)
     transaction.on_commit(lambda: _group_send(groups, message))
+    change_announce(domain="cases", kind=f"case.{event}", street_id=case.street_id, grid_id=case.grid_id)
 
 
 # ------------------------------------------------------------------------------------------ receivers

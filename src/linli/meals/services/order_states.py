@@ -17,6 +17,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
+from linli.core.hooks import change_announce, changes_heard
 from linli.core.i18n import choice_label
 from linli.core.transitions import StateMachine, event_row, refusal
 from linli.meals.models import Order, OrderEvent, OrderStatus
@@ -74,7 +75,11 @@ def order_transition(
     The UPDATE is conditional on the status the caller read, so two racing transitions of the same order cannot
     both win: the loser raises `order_invalid_transition` and writes nothing. Side effects (refunds, portions
     given back, notifications) belong to the calling service, in the same transaction."""
-    return MACHINE.move(order, to_status, actor=actor, note=note, now=now)
+    moved = MACHINE.move(order, to_status, actor=actor, note=note, now=now)
+    change_announce(
+        domain="meals", kind=f"order.{to_status}", street_id=order.street_id, place_id=order.destination_place_id
+    )
+    return moved
 
 
 def orders_transition_bulk(
@@ -100,4 +105,8 @@ def orders_transition_bulk(
         )
     orders = [Order(pk=i, status=from_status) for i in order_ids]
     moved = MACHINE.move_bulk(orders, from_status=from_status, to_status=to_status, actor=actor, note=note, now=now)
+    if moved and changes_heard():
+        where = Order.objects.filter(pk__in=[o.pk for o in moved]).values_list("street_id", "destination_place_id")
+        for street_id, place_id in set(where):
+            change_announce(domain="meals", kind=f"order.{to_status}", street_id=street_id, place_id=place_id)
     return len(moved)

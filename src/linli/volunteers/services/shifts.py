@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.activities.services.series import rrule_occurrences
 from linli.core.errors import Problem, field_error
+from linli.core.hooks import change_announce
 from linli.core.models import User
 from linli.core.notifications import notify_user
 from linli.core.phones import InvalidPhone, normalize_phone
@@ -262,6 +263,14 @@ def _live_signup_at(station: Station, volunteer: Volunteer, now: datetime, statu
     return signup
 
 
+def _announced(signup: Signup) -> Signup:
+    """Tell live views (core.hooks) that a volunteer came on or went off duty at the shift's station."""
+    row = Shift.objects.filter(pk=signup.shift_id).values_list("station__street_id", "station__place_id").first()
+    if row:
+        change_announce(domain="volunteers", kind=f"signup.{signup.status}", street_id=row[0], place_id=row[1])
+    return signup
+
+
 def signup_check_in_by_code(*, token: str, user: User, now: datetime | None = None) -> Signup:
     """The volunteer scanned the station's screen: check in to their shift there (or out, if already in)."""
     now = now or timezone.now()
@@ -271,29 +280,29 @@ def signup_check_in_by_code(*, token: str, user: User, now: datetime | None = No
         raise Problem("volunteer_not_registered")
     try:
         signup = _live_signup_at(station, volunteer, now, S.CHECKED_IN)
-        return SIGNUPS.move(signup, S.CHECKED_OUT, actor=user, now=now, note="qr")
+        return _announced(SIGNUPS.move(signup, S.CHECKED_OUT, actor=user, now=now, note="qr"))
     except Problem:
         signup = _live_signup_at(station, volunteer, now, S.SIGNED_UP)
-        return SIGNUPS.move(signup, S.CHECKED_IN, actor=user, now=now, note="qr")
+        return _announced(SIGNUPS.move(signup, S.CHECKED_IN, actor=user, now=now, note="qr"))
 
 
 def signup_check_in(*, signup: Signup, actor: User, now: datetime | None = None) -> Signup:
     """Staff check a volunteer in at the desk."""
     require_staff(actor, signup.shift.station.street)
-    return SIGNUPS.move(signup, S.CHECKED_IN, actor=actor, now=now, note="staff")
+    return _announced(SIGNUPS.move(signup, S.CHECKED_IN, actor=actor, now=now, note="staff"))
 
 
 def signup_check_out(*, signup: Signup, actor: User, now: datetime | None = None) -> Signup:
     if actor.pk != signup.volunteer.user_id:
         require_staff(actor, signup.shift.station.street)
-    return SIGNUPS.move(signup, S.CHECKED_OUT, actor=actor, now=now)
+    return _announced(SIGNUPS.move(signup, S.CHECKED_OUT, actor=actor, now=now))
 
 
 def signup_no_show(*, signup: Signup, actor: User | None, now: datetime | None = None) -> Signup:
     """Record a no-show (staff, or the sweep after the shift ended). The place stays counted: it was held."""
     if actor is not None:
         require_staff(actor, signup.shift.station.street)
-    return SIGNUPS.move(signup, S.NO_SHOW, actor=actor, now=now)
+    return _announced(SIGNUPS.move(signup, S.NO_SHOW, actor=actor, now=now))
 
 
 def worked_minutes(signup: Signup) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from linli.core.hooks import change_announce
 from linli.meals.models import Order, OrderDiscount, OrderEvent, OrderLine, OrderStatus
 from linli.meals.services import fast, pricing, wallet
 from linli.meals.services.order_records import (
@@ -68,7 +69,9 @@ def _order_create(*, user: Any, date: Any, slot: Any, destination: Any, items: A
     now = now or timezone.now()
     basket = basket_check(user=user, date=date, slot=slot, destination=destination, items=items, now=now)
     write = fast.order_write if connection.vendor == "postgresql" else order_write
-    return write(user=user, basket=basket, now=now)
+    order = write(user=user, basket=basket, now=now)
+    change_announce(domain="meals", kind="order.placed", street_id=order.street_id, place_id=order.destination_place_id)
+    return order
 
 
 def order_discounts(*, order: Order) -> list[pricing.BillDiscount] | list[OrderDiscount]:
