@@ -182,6 +182,9 @@ STOPS: list[Stop] = [
         account="employment_worker",
         expect="#jobs-matches .jobs-match",
     ),
+    # dashboard: the live picture (HQ staff see the street's HQ grid; the map's grids drill down) and the big screen
+    Stop("dashboard:live", "/dashboard/live/?street={street}", ("staff",), expect="#live-map"),
+    Stop("dashboard:screen", "/dashboard/screen/?street={street}", ("staff",), expect="[data-screen] #live-map"),
     Stop(
         "jobs:dashboard",
         "/staff/jobs/dashboard/?street={street}",

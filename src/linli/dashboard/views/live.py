@@ -21,6 +21,7 @@ from linli.core.models import Grid, Street
 from linli.core.pages import login_redirect, problem_message
 from linli.dashboard.selectors import grid_visible_get, street_list_for_dashboard
 from linli.dashboard.selectors_live import grid_live
+from linli.places import gazetteer
 
 SCREEN_ROTATE_S = 15  # each panel of the big screen stays this long
 
@@ -65,6 +66,14 @@ def _geometries(grid: Grid) -> dict[str, Any]:
     }
 
 
+def _outlines(grid: Grid) -> dict[str, Any]:
+    """Without map tiles, the street's own roads and compounds to read the map by (`places.gazetteer`)."""
+    if settings.LINLI_MAP_TILE_URL:
+        return {"compounds": [], "roads": []}
+    drawn = gazetteer.outlines(grid.street)
+    return {"compounds": drawn["compounds"], "roads": drawn["roads"]}
+
+
 def _context(request: HttpRequest, grid: Grid) -> dict[str, Any]:
     picture = grid_live(grid.pk, street_id=grid.street_id)
     page = request.resolver_match.url_name if request.resolver_match else "live"
@@ -80,6 +89,7 @@ def _context(request: HttpRequest, grid: Grid) -> dict[str, Any]:
             "attribution": settings.LINLI_MAP_TILE_ATTRIBUTION,
             "center": [grid.street.center_lat or 31.2304, grid.street.center_lng or 121.4737],
             "geometries": _geometries(grid),
+            "outlines": _outlines(grid),
             "rotateSeconds": SCREEN_ROTATE_S,
         },
     }

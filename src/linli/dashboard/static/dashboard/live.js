@@ -100,11 +100,22 @@
   function drawMap() {
     var el = document.getElementById("live-map");
     if (!el || typeof L === "undefined") { return; }
-    map = L.map(el, { zoomControl: !isScreen, attributionControl: true, keyboard: !isScreen });
+    map = L.map(el, { zoomControl: !isScreen, attributionControl: true, keyboard: !isScreen, zoomSnap: 0.25 });
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     if (cfg.tileUrl) { L.tileLayer(cfg.tileUrl, { maxZoom: 19, attribution: cfg.attribution || "" }).addTo(map); }
     var geo = cfg.geometries || {};
     var bounds = null;
+    var outlines = cfg.outlines || {};
+    (outlines.roads || []).forEach(function (r) {
+      L.polyline(r.line, { interactive: false, color: isScreen ? "#374151" : "#c7c2b8", weight: 7, opacity: 0.8, lineCap: "round" }).addTo(map);
+    });
+    (outlines.compounds || []).forEach(function (c) {
+      if (c.geometry && c.geometry.type !== "Point") {
+        L.geoJSON(c.geometry, { interactive: false, style: { color: "#b45309", weight: 1, fillColor: "#fde68a", fillOpacity: isScreen ? 0.12 : 0.3 } }).addTo(map);
+      } else {
+        L.circleMarker([c.lat, c.lng], { interactive: false, radius: 4, color: "#b45309", weight: 1, fillOpacity: 0.5 }).addTo(map);
+      }
+    });
     if (geo.grid) {
       var outline = L.geoJSON(geo.grid, { interactive: false, style: { color: "#1d4ed8", weight: 3, fill: false } }).addTo(map);
       bounds = outline.getBounds();
@@ -123,7 +134,7 @@
       });
     });
     pinLayer = L.layerGroup().addTo(map);
-    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12] }); }
+    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [8, 8] }); }
     else { map.setView(cfg.center, 15); }
   }
 
