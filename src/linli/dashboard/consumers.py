@@ -32,22 +32,24 @@ from linli.core.cache import REDIS_DOWN_ERRORS
 from linli.core.errors import Problem
 from linli.core.models import Grid
 from linli.dashboard.selectors import grid_visible_get
-from linli.dashboard.selectors_live import grid_picture, street_live
+from linli.dashboard.selectors_live import StreetLive, grid_picture, street_live
 from linli.dashboard.services.live import live_group
 
 logger = logging.getLogger("linli.dashboard.consumers")
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_TRY_AGAIN = 1013
-WINDOW_S = 0.25  # at most one recomputation of a street per window (per WebSocket process)
+WINDOW_S = 0.1  # at most one recomputation of a street per window (per WebSocket process)
 TICK_S = 30.0  # clock-driven counts (SLA, last hour, gates offline) refresh this often while dashboards are open
 
 
-def _pictures(street_id: int, grid_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The street's snapshot, read once, and the picture of each grid asked for (in a worker thread)."""
-    snap = street_live(street_id)
+def _pictures(
+    street_id: int, grid_ids: list[int], domains: set[str] | None, previous: StreetLive | None
+) -> tuple[StreetLive, dict[int, dict[str, Any]]]:
+    """The street's snapshot (only the changed domains read again) and each grid's picture (in a worker thread)."""
+    snap = street_live(street_id, domains=domains, previous=previous)
     known = snap.attribution.tree.grids
-    return {gid: grid_picture(snap, gid) for gid in grid_ids if gid in known}
+    return snap, {gid: grid_picture(snap, gid) for gid in grid_ids if gid in known}
 
 
 class LiveHub:
@@ -56,6 +58,8 @@ class LiveHub:
     def __init__(self) -> None:
         self.subs: dict[int, dict[int, set[LiveConsumer]]] = {}
         self.pending: dict[int, set[int]] = {}
+        self.pending_domains: dict[int, set[str] | None] = {}  # None: every domain
+        self.snaps: dict[int, StreetLive] = {}
         self.last: dict[int, float] = {}
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.ticker: asyncio.Task[None] | None = None
@@ -65,7 +69,11 @@ class LiveHub:
         self.subs.setdefault(street_id, {}).setdefault(grid_id, set()).add(consumer)
         if self.ticker is None or self.ticker.done():
             self.ticker = asyncio.get_running_loop().create_task(self._tick())
-        self.dirty(street_id, [grid_id])  # the current picture, first thing
+        snap = self.snaps.get(street_id)  # the current picture, first thing: from the street's snapshot if held
+        if snap is not None and grid_id in snap.attribution.tree.grids:
+            asyncio.get_running_loop().create_task(consumer.picture_send(grid_picture(snap, grid_id)))
+        else:
+            self.dirty(street_id, [grid_id])
 
     def leave(self, consumer: LiveConsumer, street_id: int, grid_id: int) -> None:
         grids = self.subs.get(street_id, {})
@@ -74,14 +82,15 @@ class LiveHub:
             del grids[grid_id]
         if street_id in self.subs and not grids:
             del self.subs[street_id]
-            self.pending.pop(street_id, None)
-            self.last.pop(street_id, None)
+            for state in (self.pending, self.pending_domains, self.last, self.snaps):
+                state.pop(street_id, None)  # type: ignore[attr-defined]
         if not self.subs and self.ticker is not None:
             self.ticker.cancel()
             self.ticker = None
 
-    def dirty(self, street_id: int, grid_ids: Iterable[int]) -> None:
-        """Grids of the street whose picture changed: refresh those with open dashboards here, coalesced."""
+    def dirty(self, street_id: int, grid_ids: Iterable[int], domain: str | None = None) -> None:
+        """Grids of the street whose picture changed (through `domain`'s rows; None: any, or the clock): refresh
+        those with open dashboards here, coalesced."""
         open_here = self.subs.get(street_id)
         if not open_here:
             return
@@ -89,6 +98,10 @@ class LiveHub:
         if not wanted:
             return
         self.pending.setdefault(street_id, set()).update(wanted)
+        if domain is None or street_id not in self.snaps:
+            self.pending_domains[street_id] = None
+        elif street_id not in self.pending_domains or self.pending_domains[street_id] is not None:
+            self.pending_domains.setdefault(street_id, set()).add(domain)  # type: ignore[union-attr]
         task = self.tasks.get(street_id)
         if task is None or task.done():
             self.tasks[street_id] = asyncio.get_running_loop().create_task(self._refresh(street_id))
@@ -99,15 +112,20 @@ class LiveHub:
             if wait > 0:
                 await asyncio.sleep(wait)  # a burst's later changes wait for the window's end, together
             grid_ids = sorted(self.pending.pop(street_id, set()))
+            domains = self.pending_domains.pop(street_id, None)
             self.last[street_id] = time.monotonic()
             if not grid_ids:
                 continue
             try:
-                pictures = await database_sync_to_async(_pictures)(street_id, grid_ids)
+                snap, pictures = await database_sync_to_async(_pictures)(
+                    street_id, grid_ids, domains, self.snaps.get(street_id)
+                )
             except Exception:  # noqa: BLE001 - one failed read must not stop later refreshes
                 logger.exception("live picture of street %s failed", street_id)
                 continue
             self.computations += 1
+            if street_id in self.subs:
+                self.snaps[street_id] = snap
             for gid, picture in pictures.items():
                 for consumer in list(self.subs.get(street_id, {}).get(gid, ())):
                     await consumer.picture_send(picture)
@@ -192,7 +210,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def dashboard_changed(self, event: dict[str, Any]) -> None:
         street_id = event.get("street")
         if isinstance(street_id, int):
-            live_hub().dirty(street_id, [g for g in event.get("grids", []) if isinstance(g, int)])
+            domain = event.get("domain")
+            grids = [g for g in event.get("grids", []) if isinstance(g, int)]
+            live_hub().dirty(street_id, grids, domain if isinstance(domain, str) else None)
 
     async def picture_send(self, picture: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):  # a socket closing meanwhile: its disconnect cleans up

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,22 +44,36 @@ MAX_KEYS = frozenset({"queue_longest_wait_s"})
 
 @dataclass
 class StreetLive:
-    """One street's live counts, each under the deepest grid its rows belong to, and its open cases."""
+    """One street's live counts, each under the deepest grid its rows belong to, kept per domain (so a change of
+    one domain re-reads that domain only), and its open cases."""
 
     street_id: int
     at: dt.datetime
     attribution: Attribution
-    counts: dict[int | None, defaultdict[str, float]] = field(default_factory=dict)
+    parts: dict[str, dict[int | None, defaultdict[str, float]]] = field(default_factory=dict)
     cases: list[dict[str, Any]] = field(default_factory=list)
+    _merged: dict[int | None, defaultdict[str, float]] | None = None
 
-    def add(self, grid_id: int | None, key: str, n: float) -> None:
+    def add(self, domain: str, grid_id: int | None, key: str, n: float) -> None:
         if not n:
             return
-        bucket = self.counts.setdefault(grid_id, defaultdict(float))
+        bucket = self.parts.setdefault(domain, {}).setdefault(grid_id, defaultdict(float))
         if key in MAX_KEYS:
             bucket[key] = max(bucket[key], n)
         else:
             bucket[key] += n
+        self._merged = None
+
+    @property
+    def counts(self) -> dict[int | None, defaultdict[str, float]]:
+        """Every domain's counts by grid (the domains' keys never overlap)."""
+        if self._merged is None:
+            merged: dict[int | None, defaultdict[str, float]] = {}
+            for part in self.parts.values():
+                for gid, bucket in part.items():
+                    merged.setdefault(gid, defaultdict(float)).update(bucket)
+            self._merged = merged
+        return self._merged
 
 
 def local_day(now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
@@ -68,77 +83,131 @@ def local_day(now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
     return local.date(), start, start + dt.timedelta(days=1)
 
 
-def street_live(street_id: int, *, now: dt.datetime | None = None) -> StreetLive:
-    """Read every domain once for the street (see the module docstring)."""
-    now = now or timezone.now()
-    day, day_start, day_end = local_day(now)
-    att = attribution_for(street_id)
-    snap = StreetLive(street_id=street_id, at=now, attribution=att)
-
-    # Hazard cases: open ones by state and SLA clock; reports of the last hour.
-    for case in cases_live.cases_open_live(street_id=street_id, now=now):
+def _read_cases(snap: StreetLive, att: Attribution, now: dt.datetime) -> None:
+    """Open cases by state and SLA clock; reports of the last hour."""
+    snap.cases = []
+    for case in cases_live.cases_open_live(street_id=snap.street_id, now=now):
         gid = att.grid(case["grid_id"])
         case["grid_id"] = gid
         snap.cases.append(case)
-        snap.add(gid, "cases_open", 1)
-        snap.add(gid, f"cases_{case['status']}", 1)
-        snap.add(gid, f"sla_{case['sla']}", 1)
-    for grid_id, n in cases_live.reports_since_by_grid(street_id=street_id, since=now - dt.timedelta(hours=1)).items():
-        snap.add(att.grid(grid_id), "reports_hour", n)
+        snap.add("cases", gid, "cases_open", 1)
+        snap.add("cases", gid, f"cases_{case['status']}", 1)
+        snap.add("cases", gid, f"sla_{case['sla']}", 1)
+    since = now - dt.timedelta(hours=1)
+    for grid_id, n in cases_live.reports_since_by_grid(street_id=snap.street_id, since=since).items():
+        snap.add("cases", att.grid(grid_id), "reports_hour", n)
 
-    # Care: open emergency and help calls; open 8-hour requests and the late ones.
-    for row in care_live.calls_open_live(street_id=street_id):
-        gid = att.person(row["person__compound_id"], row["committee_id"])
-        snap.add(gid, "calls_emergency" if row["kind"] == "emergency" else "calls_help", row["n"])
-    for row in care_live.visits_open_live(street_id=street_id, now=now):
-        gid = att.person(row["person__compound_id"], row["committee_id"])
-        snap.add(gid, "visits_open", row["n"])
-        snap.add(gid, "visits_late", row["late"])
 
-    # Meals: today's orders by state, at the place they go to (else the kitchen); today's runs and late runs.
-    for row in meals_live.orders_today_live(street_id=street_id, day=day):
+def _read_care(snap: StreetLive, att: Attribution, now: dt.datetime) -> None:
+    """Open emergency and help calls; open 8-hour requests and the late ones (where the person lives)."""
+    for row in care_live.calls_open_live(street_id=snap.street_id):
+        gid = att.person(row["person__compound_id"], row["committee_id"])
+        snap.add("care", gid, "calls_emergency" if row["kind"] == "emergency" else "calls_help", row["n"])
+    for row in care_live.visits_open_live(street_id=snap.street_id, now=now):
+        gid = att.person(row["person__compound_id"], row["committee_id"])
+        snap.add("care", gid, "visits_open", row["n"])
+        snap.add("care", gid, "visits_late", row["late"])
+
+
+def _read_meals(snap: StreetLive, att: Attribution, now: dt.datetime) -> None:
+    """Today's orders by state, at the place they go to (else the kitchen); today's runs and the late ones."""
+    day = local_day(now)[0]
+    for row in meals_live.orders_today_live(street_id=snap.street_id, day=day):
         gid = att.place(row["destination_place_id"] or row["kitchen__place_id"])
-        snap.add(gid, "meals_ordered", row["n"])
+        snap.add("meals", gid, "meals_ordered", row["n"])
         status = row["status"]
         if status == "in_production":
-            snap.add(gid, "meals_in_production", row["n"])
+            snap.add("meals", gid, "meals_in_production", row["n"])
         elif status == "out_for_delivery":
-            snap.add(gid, "meals_on_the_way", row["n"])
+            snap.add("meals", gid, "meals_on_the_way", row["n"])
         elif status in ("delivered", "collected"):
-            snap.add(gid, "meals_delivered", row["n"])
-    for run in meals_live.runs_today_live(street_id=street_id, day=day, now=now):
+            snap.add("meals", gid, "meals_delivered", row["n"])
+    for run in meals_live.runs_today_live(street_id=snap.street_id, day=day, now=now):
         gid = att.place(run["kitchen_place_id"])
-        snap.add(gid, "runs", 1)
-        snap.add(gid, "runs_late", 1 if run["late"] else 0)
+        snap.add("meals", gid, "runs", 1)
+        snap.add("meals", gid, "runs_late", 1 if run["late"] else 0)
 
-    # Activities: today's bookings and check-ins, at the venue.
-    for row in activities_live.bookings_today_live(street_id=street_id, start=day_start, end=day_end):
+
+def _read_activities(snap: StreetLive, att: Attribution, now: dt.datetime) -> None:
+    """Today's bookings and check-ins, at the venue."""
+    _day, start, end = local_day(now)
+    for row in activities_live.bookings_today_live(street_id=snap.street_id, start=start, end=end):
         gid = att.place(row["activity__place_id"])
-        snap.add(gid, "bookings", row["n"])
+        snap.add("activities", gid, "bookings", row["n"])
         if row["status"] == "checked_in":
-            snap.add(gid, "checked_in", row["n"])
+            snap.add("activities", gid, "checked_in", row["n"])
 
-    # Affairs: today's queues at each centre.
-    for row in affairs_live.queues_today_live(street_id=street_id, day=day):
+
+def _read_affairs(snap: StreetLive, att: Attribution, now: dt.datetime) -> None:
+    """Today's queues at each centre."""
+    for row in affairs_live.queues_today_live(street_id=snap.street_id, day=local_day(now)[0]):
         gid = att.place(row["place_id"])
-        snap.add(gid, "queue_waiting", row["waiting"])
-        snap.add(gid, "queue_called", row["called"])
-        snap.add(gid, "queue_wait_s_total", row["wait_s_total"])
+        snap.add("affairs", gid, "queue_waiting", row["waiting"])
+        snap.add("affairs", gid, "queue_called", row["called"])
+        snap.add("affairs", gid, "queue_wait_s_total", row["wait_s_total"])
         if row["oldest_waiting_at"] is not None:
-            snap.add(gid, "queue_longest_wait_s", max(1.0, (now - row["oldest_waiting_at"]).total_seconds()))
+            waited = max(1.0, (now - row["oldest_waiting_at"]).total_seconds())
+            snap.add("affairs", gid, "queue_longest_wait_s", waited)
 
-    # Access: gates offline now, denials today.
-    for compound_id, row in access_live.gates_live(street_id=street_id, now=now).items():
+
+def _read_access(snap: StreetLive, att: Attribution, now: dt.datetime) -> None:
+    """Gates offline now, denials today."""
+    for compound_id, row in access_live.gates_live(street_id=snap.street_id, now=now).items():
         gid = att.compound(compound_id)
-        snap.add(gid, "gates", row["gates"])
-        snap.add(gid, "gates_offline", row["offline"])
-    for denied_at, n in access_live.denials_since_live(street_id=street_id, since=day_start).items():
-        snap.add(att.compound(denied_at), "denials_today", n)
+        snap.add("access", gid, "gates", row["gates"])
+        snap.add("access", gid, "gates_offline", row["offline"])
+    since = local_day(now)[1]
+    for denied_at, n in access_live.denials_since_live(street_id=snap.street_id, since=since).items():
+        snap.add("access", att.compound(denied_at), "denials_today", n)
 
-    # Volunteers on duty now, at their station; questions the assistant left for staff (street-wide: the HQ).
-    for place_id, n in volunteers_live.on_duty_live(street_id=street_id, now=now).items():
-        snap.add(att.place(place_id), "volunteers_on_duty", n)
-    snap.add(att.hq_id, "questions_unanswered", assistant_live.unanswered_count(street_id=street_id))
+
+def _read_volunteers(snap: StreetLive, att: Attribution, now: dt.datetime) -> None:
+    """Volunteers on duty now, at their station."""
+    for place_id, n in volunteers_live.on_duty_live(street_id=snap.street_id, now=now).items():
+        snap.add("volunteers", att.place(place_id), "volunteers_on_duty", n)
+
+
+def _read_assistant(snap: StreetLive, att: Attribution, now: dt.datetime) -> None:
+    """Questions the assistant left for staff (street-wide: the HQ grid)."""
+    snap.add("assistant", att.hq_id, "questions_unanswered", assistant_live.unanswered_count(street_id=snap.street_id))
+
+
+READERS: dict[str, Callable[[StreetLive, Attribution, dt.datetime], None]] = {
+    "cases": _read_cases,
+    "care": _read_care,
+    "meals": _read_meals,
+    "activities": _read_activities,
+    "affairs": _read_affairs,
+    "access": _read_access,
+    "volunteers": _read_volunteers,
+    "assistant": _read_assistant,
+}
+
+
+def street_live(
+    street_id: int,
+    *,
+    now: dt.datetime | None = None,
+    domains: Iterable[str] | None = None,
+    previous: StreetLive | None = None,
+) -> StreetLive:
+    """Read the street (see the module docstring): every domain, or only `domains` (the ones that changed), the
+    others' counts taken over from `previous`."""
+    now = now or timezone.now()
+    att = attribution_for(street_id)
+    snap = StreetLive(street_id=street_id, at=now, attribution=att)
+    wanted = set(READERS) if domains is None or previous is None else set(domains) & set(READERS)
+    if previous is not None and previous.attribution is att:
+        for domain, part in previous.parts.items():
+            if domain not in wanted:
+                snap.parts[domain] = part
+        if "cases" not in wanted:
+            snap.cases = previous.cases
+    else:
+        wanted = set(READERS)
+    for domain in READERS:
+        if domain in wanted:
+            READERS[domain](snap, att, now)
     return snap
 
 

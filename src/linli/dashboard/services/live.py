@@ -36,5 +36,11 @@ def change_heard(change: Change) -> None:
     )
     if not chain:
         return
-    message = {"type": MESSAGE_TYPE, "street": change.street_id, "grids": chain, "kind": change.kind}
+    message = {
+        "type": MESSAGE_TYPE,
+        "street": change.street_id,
+        "grids": chain,
+        "domain": change.domain,
+        "kind": change.kind,
+    }
     group_send([live_group(gid) for gid in chain], message, what="dashboard push")

@@ -190,3 +190,17 @@ def test_api_gives_the_page_numbers_with_problems_for_bad_grids() -> None:
     denied = client.get(f"/api/v1/dashboard/live?grid={t.hq.pk}")
     assert denied.status_code == 403 and denied.json()["code"] == "permission_denied"
     assert client.get("/api/v1/dashboard/live").json()["grid"]["external_id"] == "u11"
+
+
+def test_a_change_rereads_only_its_domain() -> None:
+    t = _world()
+    first = street_live(t.street.pk)
+    CaseFactory(street=t.street, grid=t.units[2], status=CaseStatus.NEW, lat=31.2, lng=121.4)
+    Call.objects.filter(street=t.street).update(status=CallStatus.CLOSED)  # not announced as a cases change
+    again = street_live(t.street.pk, domains={"cases"}, previous=first)
+    from linli.dashboard.selectors_live import grid_picture
+
+    picture = grid_picture(again, t.hq.pk)
+    assert picture["cases"]["open"] == 6  # cases read again
+    assert picture["care"]["emergency_open"] == 1  # care taken over from the previous snapshot
+    assert grid_picture(street_live(t.street.pk), t.hq.pk)["care"]["emergency_open"] == 0
