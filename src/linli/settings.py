@@ -224,6 +224,8 @@ CELERY_BEAT_SCHEDULE = {
     # Dashboard: the counters rebuilt from the source tables once a day, and checked against them hourly.
     "dashboard-rebuild": {"task": "dashboard.rebuild", "schedule": 86400.0},
     "dashboard-check": {"task": "dashboard.check", "schedule": 3600.0},
+    # Partitions of the append-only tables made months ahead; old ones (and expired keys) dropped per retention.
+    "core-partitions-maintain": {"task": "core.partitions_maintain", "schedule": 3600.0 * 6},
 }
 
 # Languages: zh-Hans first, English second.
@@ -307,6 +309,22 @@ LINLI_ASSISTANT_LLM_MODEL = os.environ.get("LINLI_ASSISTANT_LLM_MODEL", "")
 LINLI_ASSISTANT_LLM_API_KEY = os.environ.get("LINLI_ASSISTANT_LLM_API_KEY", "")
 LINLI_ASSISTANT_LLM_TIMEOUT = float(os.environ.get("LINLI_ASSISTANT_LLM_TIMEOUT", "8"))
 LINLI_ASSISTANT_ASKS_PER_MINUTE = int(os.environ.get("LINLI_ASSISTANT_ASKS_PER_MINUTE", "20"))
+# Retention of the append-only tables (linli.core.partitions; `linli retention run`, the beat task
+# core.partitions_maintain). On PostgreSQL they are partitioned by month, made LINLI_PARTITIONS_AHEAD_MONTHS ahead;
+# the months wholly older than the retention are detached and dropped (kept as plain tables for an archive dump
+# with LINLI_RETENTION_KEEP_DETACHED=1). On SQLite old rows are deleted LINLI_RETENTION_BATCH at a time. 0 keeps
+# forever. PIPL minimisation: a gate tap (where a rider was) is kept half a year, a question a resident typed
+# three months, the audit log three years; a case's or an order's timeline lives as long as the case or order.
+LINLI_PARTITIONS_AHEAD_MONTHS = int(os.environ.get("LINLI_PARTITIONS_AHEAD_MONTHS", "3"))
+LINLI_RETENTION_TAPS_DAYS = int(os.environ.get("LINLI_RETENTION_TAPS_DAYS", "180"))
+LINLI_RETENTION_QUESTIONS_DAYS = int(os.environ.get("LINLI_RETENTION_QUESTIONS_DAYS", "90"))
+LINLI_RETENTION_AUDIT_DAYS = int(os.environ.get("LINLI_RETENTION_AUDIT_DAYS", str(3 * 365)))
+LINLI_RETENTION_TIMELINES_DAYS = int(os.environ.get("LINLI_RETENTION_TIMELINES_DAYS", "0"))
+LINLI_RETENTION_SMS_CODES_DAYS = int(os.environ.get("LINLI_RETENTION_SMS_CODES_DAYS", "1"))
+LINLI_RETENTION_KEEP_DETACHED = env_bool("LINLI_RETENTION_KEEP_DETACHED", False)
+LINLI_RETENTION_BATCH = int(os.environ.get("LINLI_RETENTION_BATCH", "5000"))
+# An Idempotency-Key answers its retries this long; after it, the key is forgotten (and purged).
+LINLI_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("LINLI_IDEMPOTENCY_TTL_HOURS", "24"))
 
 LOGGING = {
     "version": 1,

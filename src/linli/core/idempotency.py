@@ -6,7 +6,8 @@ Usage in an API view:
 
 `run` performs the write and returns (status, JSON body). Its transaction and the key's row commit together,
 so a crash leaves neither; a concurrent duplicate waits on the unique index and then replays the answer.
-Problems raised by `run` are stored too (a retry sees the same refusal).
+Problems raised by `run` are stored too (a retry sees the same refusal). A key answers its retries for
+LINLI_IDEMPOTENCY_TTL_HOURS (24 by default); after that it is forgotten (and purged by `linli retention run`).
 
 A key means one request: the first request's fingerprint (`request_fingerprint`: path, query and body, JSON
 compared by meaning, a form by its fields and files' bytes) is stored with the key, and the same key sent with
@@ -19,9 +20,11 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -127,6 +130,21 @@ def request_fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
+def _expired(stored: IdempotencyKey) -> bool:
+    """A key older than LINLI_IDEMPOTENCY_TTL_HOURS (0: never) no longer answers; the periodic purge
+    (`linli retention run`, linli.core.partitions) deletes such keys, this check covers the time until it runs."""
+    hours = int(getattr(settings, "LINLI_IDEMPOTENCY_TTL_HOURS", 24) or 0)
+    return hours > 0 and stored.created_at < timezone.now() - timedelta(hours=hours)
+
+
+def _forget(record_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {rawsql.table(IdempotencyKey)} WHERE {rawsql.column(IdempotencyKey, 'id')} = %s",  # noqa: S608
+            [record_id],
+        )
+
+
 def _claim(*, user_id: int, scope: str, key: str, request_hash: str) -> int | None:
     """Insert the key's row (inside the caller's transaction) and return its id; None when the key is taken."""
     params: list[Any] = [user_id, scope, key, request_hash, timezone.now()]
@@ -183,7 +201,12 @@ def idempotent(
             record_id = _claim(user_id=user_id, scope=scope, key=key, request_hash=request_hash)
             if record_id is None:
                 stored = _stored(user_id=user_id, scope=scope, key=key)
-            else:
+                if stored is not None and _expired(stored):
+                    # Past LINLI_IDEMPOTENCY_TTL_HOURS the key is forgotten: this request runs as a new one.
+                    _forget(stored.pk)
+                    record_id = _claim(user_id=user_id, scope=scope, key=key, request_hash=request_hash)
+                    stored = _stored(user_id=user_id, scope=scope, key=key) if record_id is None else None
+            if record_id is not None:
                 try:
                     if savepoint:
                         with transaction.atomic():
