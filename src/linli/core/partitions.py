@@ -412,22 +412,44 @@ def partitions_ensure(
     dry_run: bool = False,
     report: Report | None = None,
     only: Iterable[str] | None = None,
+    since: datetime | None = None,
 ) -> Report:
-    """Every registered partitioned table (or those `only` names) gets its partitions for this month and the months
-    ahead."""
+    """Every registered partitioned table (or those `only` names) gets its partitions for this month (or every month
+    from `since`, before a bulk load of history) and the months ahead, and one for each month its default partition
+    holds rows of."""
     now = now or timezone.now()
     report = report or Report(dry_run=dry_run, now=now.isoformat())
+    first = month_start(since) if since is not None else month_start(now)
     for entry in _entries(only):
         if not entry.partitioned or not is_partitioned(entry.table):
             continue
         existing = {p.name for p in partitions(entry.table)}
-        for n in range(_ahead() + 1):
-            start = add_months(month_start(now), n)
+        months = []
+        start = first
+        while start <= add_months(month_start(now), _ahead()):
+            months.append(start)
+            start = add_months(start, 1)
+        # Months the default partition holds rows of (a back-dated load) get their own partition, unless retention
+        # is about to drop them anyway.
+        retention = entry.retention()
+        cutoff = now - retention if retention is not None else None
+        months += [m for m in _months_in_default(entry) if cutoff is None or add_months(m, 1) > cutoff]
+        for start in sorted(set(months)):
             if partition_name(entry.table, start) in existing:
                 continue
             if dry_run or ensure_month(entry.table, entry.column, start):
                 report.created.append(partition_name(entry.table, start))
     return report
+
+
+def _months_in_default(entry: Retained) -> list[datetime]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT date_trunc('month', {_q(entry.column)}, %s) FROM {_q(default_name(entry.table))} "  # noqa: S608
+            f"WHERE {_q(entry.column)} IS NOT NULL",
+            [settings.TIME_ZONE],
+        )
+        return [month_start(r[0]) for r in cursor.fetchall()]
 
 
 def _batch_delete(table: str, column: str, cutoff: datetime, *, batch: int, dry_run: bool) -> int:

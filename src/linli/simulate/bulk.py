@@ -72,7 +72,8 @@ class Loader:
             )
             for name, definition in cursor.fetchall():
                 cursor.execute(f'DROP INDEX "{name}"')
-                self.deferred_indexes.append(definition)
+                # A partitioned table's index reads "ON ONLY parent": built again without ONLY, on every partition.
+                self.deferred_indexes.append(definition.replace(" ON ONLY ", " ON ", 1))
 
     def finish(self) -> dict[str, int]:
         """Writes what is left, builds the deferred indexes and moves every sequence past the ids given. Returns

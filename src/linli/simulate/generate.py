@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from linli.core.errors import Problem
 from linli.core.models import Street
+from linli.core.partitions import partitions_ensure
 from linli.places.services import places_index_bump
 from linli.simulate import STREET_CODE_PREFIX, Volumes
 from linli.simulate.bulk import Loader
@@ -72,6 +73,9 @@ def simulate_city(
                     cursor.execute("SET LOCAL session_replication_role = replica")
             except Exception:  # noqa: BLE001 - not a superuser: keep the checks
                 say("foreign-key checks stay on (not a superuser)")
+        if postgres and using == "default":
+            # The history's months get their partitions before the load (linli.core.partitions), not the default one.
+            partitions_ensure(now=now, since=dt.datetime.combine(end - dt.timedelta(days=days), dt.time(0), SH))
         loader = Loader(using, now=now)
         city = City(volumes=volumes, seed=seed, start=end - dt.timedelta(days=days), end=end, loader=loader)
         t = time.monotonic()

@@ -233,12 +233,26 @@ def test_partitions_are_made_ahead_and_strays_move_out_of_the_default_partition(
     settings.LINLI_PARTITIONS_AHEAD_MONTHS = 3
     assert partitions.is_partitioned("access_tap")
     now = at(2020, 2, 15)
+    settings.LINLI_RETENTION_TAPS_DAYS = 180
     stray = tap(at(2020, 4, 2))  # no partition for April 2020 yet: the default one takes it
+    loaded = tap(at(2019, 11, 5))  # a back-dated row within the retention: it gets its month too
+    expired = tap(at(2019, 1, 5))  # older than the retention: left for retention to delete, no partition made
     assert where("access_tap", stray.pk) == "access_tap_default"
 
     report = partitions.partitions_ensure(now=now, only=["taps"])
-    assert report.created == ["access_tap_p202002", "access_tap_p202003", "access_tap_p202004", "access_tap_p202005"]
+    assert report.created == [
+        "access_tap_p201911",
+        "access_tap_p202002",
+        "access_tap_p202003",
+        "access_tap_p202004",
+        "access_tap_p202005",
+    ]
     assert where("access_tap", stray.pk) == "access_tap_p202004"
+    assert where("access_tap", loaded.pk) == "access_tap_p201911"
+    assert where("access_tap", expired.pk) == "access_tap_default"
+    # Before a bulk load of history: every month from `since`.
+    since = partitions.partitions_ensure(now=now, only=["taps"], since=at(2019, 12, 20))
+    assert since.created == ["access_tap_p201912", "access_tap_p202001"]
     assert Tap.objects.get(pk=stray.pk).reason == "test"
     landed = tap(at(2020, 3, 31, 23))  # 23:00 in Shanghai on the last day of March: March's partition
     assert where("access_tap", landed.pk) == "access_tap_p202003"
