@@ -194,7 +194,8 @@ def paths(s: dict[str, Any]) -> dict[str, tuple[Callable[[int], Any], int]]:
                             "date": str(yesterday), "slot": "lunch"}), 1),
         "export_taps_month": (lambda i: admin_api.get("/api/v1/access/taps/export.csv", {"date_from": str(month_start),
                               "date_to": str(end), "compound": s["compound"].pk}), 4),
-        "export_cases": (lambda i: admin_api.get("/api/v1/cases/export.csv", {"street": code}), 4),
+        "export_cases_month": (lambda i: admin_api.get("/api/v1/cases/export.csv", {"street": code, "date_from":
+                               str(month_start), "date_to": str(end)}), 4),
     }  # fmt: skip
 
 

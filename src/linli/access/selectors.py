@@ -232,7 +232,10 @@ def tap_search(
     if gate:
         qs = qs.filter(gate__public_id=gate)
     if compound_id:
-        qs = qs.filter(compound_id=compound_id)
+        # Through the compound's gates too (a tap's compound is its gate's): the (gate, -at) index then reads only
+        # the period asked for, where the compound's own index would read every tap of its history.
+        gates = list(Gate.objects.filter(compound_id=compound_id).values_list("pk", flat=True))
+        qs = qs.filter(compound_id=compound_id, gate_id__in=gates)
     if decision:
         qs = qs.filter(decision=decision)
     if reason:

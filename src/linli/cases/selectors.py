@@ -497,30 +497,29 @@ def case_stats(*, user: User, street: Street, days: int = 30, now: datetime | No
         }
     all_hours: list[float] = []
     hours_by_cat: dict[str, list[float]] = {}
-    for case in qs.exclude(status=CaseStatus.MERGED):
+    # Counted by the database and only three columns read for the hours: a month of a busy street is thousands of
+    # cases, which as model instances cost seconds.
+    live = qs.exclude(status=CaseStatus.MERGED).order_by()
+    counts = live.values_list("category__code", "category__name_zh", "category__name_en", "status").annotate(
+        n=Count("id")
+    )
+    for code, name_zh, name_en, status, n in counts:
         row = by_cat.setdefault(
-            case.category.code,
-            {
-                "code": case.category.code,
-                "name": case.category.name_zh,
-                "name_en": case.category.name_en,
-                "total": 0,
-                "open": 0,
-                "closed": 0,
-                "rejected": 0,
-            },
+            code,
+            {"code": code, "name": name_zh, "name_en": name_en, "total": 0, "open": 0, "closed": 0, "rejected": 0},
         )
-        row["total"] += 1
-        if case.status == CaseStatus.CLOSED:
-            row["closed"] += 1
-            if case.closed_at:
-                h = (case.closed_at - case.created_at).total_seconds() / 3600
-                all_hours.append(h)
-                hours_by_cat.setdefault(case.category.code, []).append(h)
-        elif case.status == CaseStatus.REJECTED:
-            row["rejected"] += 1
+        row["total"] += n
+        if status == CaseStatus.CLOSED:
+            row["closed"] += n
+        elif status == CaseStatus.REJECTED:
+            row["rejected"] += n
         else:
-            row["open"] += 1
+            row["open"] += n
+    closed = live.filter(status=CaseStatus.CLOSED, closed_at__isnull=False)
+    for code, created_at, closed_at in closed.values_list("category__code", "created_at", "closed_at"):
+        h = (closed_at - created_at).total_seconds() / 3600 if closed_at else 0.0
+        all_hours.append(h)
+        hours_by_cat.setdefault(code, []).append(h)
     for code, row in by_cat.items():
         hours = hours_by_cat.get(code, [])
         row["median_hours_to_close"] = round(statistics.median(hours), 2) if hours else None

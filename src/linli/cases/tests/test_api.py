@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from linli.cases.models import Case, CasePhoto, CaseStatus, Report
 from linli.cases.tests.factories import IN_A1, IN_B, OUTSIDE, build_world, jpeg
@@ -308,6 +309,22 @@ def test_csv_export_has_bom_no_phones_and_is_audited(client, world):
     assert "楼道堆物" in text and "'=HYPERLINK(1)" in text and not PHONE_RE.search(text)
     assert AuditLog.objects.filter(action="cases.export", actor=world.admin, street=world.street).count() == 1
     assert client.get(f"/api/v1/cases/export.csv?street={world.street.code}", **auth(world.rider)).status_code == 403
+
+
+def test_csv_export_of_a_period(client, world):
+    old = post_report(client, world.rider, world, description="上月的").json()["case_id"]
+    Case.objects.filter(pk=old).update(created_at=timezone.now() - dt.timedelta(days=40))
+    post_report(client, world.rider, world, point=IN_B, category="damaged_facility", description="本月的")
+    today = timezone.localdate()
+    url = (
+        f"/api/v1/cases/export.csv?street={world.street.code}&date_from={today - dt.timedelta(days=10)}&date_to={today}"
+    )
+    text = client.get(url, **auth(world.admin)).content.decode("utf-8-sig")
+    assert "本月的" in text and "上月的" not in text
+    everything = client.get(f"/api/v1/cases/export.csv?street={world.street.code}", **auth(world.admin))
+    assert "上月的" in everything.content.decode("utf-8-sig")
+    bad = client.get(f"/api/v1/cases/export.csv?street={world.street.code}&date_from=yesterday", **auth(world.admin))
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
 
 
 def test_stats_count_by_category_and_time_to_close(client, world):
