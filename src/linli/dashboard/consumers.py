@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import weakref
@@ -52,6 +53,11 @@ def _pictures(
     return snap, {gid: grid_picture(snap, gid) for gid in grid_ids if gid in known}
 
 
+def live_message(picture: dict[str, Any]) -> str:
+    """The {"type": "live", "picture": ...} frame, as JSON text (the picture's times are ISO strings already)."""
+    return json.dumps({"type": "live", "picture": picture}, ensure_ascii=False, separators=(",", ":"))
+
+
 class LiveHub:
     """The open live dashboards of one event loop, by street and grid, and their coalesced refreshes."""
 
@@ -71,7 +77,7 @@ class LiveHub:
             self.ticker = asyncio.get_running_loop().create_task(self._tick())
         snap = self.snaps.get(street_id)  # the current picture, first thing: from the street's snapshot if held
         if snap is not None and grid_id in snap.attribution.tree.grids:
-            asyncio.get_running_loop().create_task(consumer.picture_send(grid_picture(snap, grid_id)))
+            asyncio.get_running_loop().create_task(consumer.picture_send(live_message(grid_picture(snap, grid_id))))
         else:
             self.dirty(street_id, [grid_id])
 
@@ -127,8 +133,9 @@ class LiveHub:
             if street_id in self.subs:
                 self.snaps[street_id] = snap
             for gid, picture in pictures.items():
+                text = live_message(picture)  # serialised once per grid, not once per open dashboard
                 for consumer in list(self.subs.get(street_id, {}).get(gid, ())):
-                    await consumer.picture_send(picture)
+                    await consumer.picture_send(text)
 
     async def _tick(self) -> None:
         while True:
@@ -214,6 +221,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             grids = [g for g in event.get("grids", []) if isinstance(g, int)]
             live_hub().dirty(street_id, grids, domain if isinstance(domain, str) else None)
 
-    async def picture_send(self, picture: dict[str, Any]) -> None:
+    async def picture_send(self, text: str) -> None:
         with contextlib.suppress(Exception):  # a socket closing meanwhile: its disconnect cleans up
-            await self.send_json({"type": "live", "picture": picture})
+            await self.send(text_data=text)

@@ -105,6 +105,7 @@
     if (cfg.tileUrl) { L.tileLayer(cfg.tileUrl, { maxZoom: 19, attribution: cfg.attribution || "" }).addTo(map); }
     var geo = cfg.geometries || {};
     var bounds = null;
+    var children = [];
     var outlines = cfg.outlines || {};
     (outlines.roads || []).forEach(function (r) {
       L.polyline(r.line, { interactive: false, color: isScreen ? "#374151" : "#c7c2b8", weight: 7, opacity: 0.8, lineCap: "round" }).addTo(map);
@@ -126,16 +127,18 @@
       }).addTo(map);
       layer.bindTooltip(c.name, { permanent: true, direction: "center", className: "live-grid-label" });
       layer.on("click", function () { window.location.href = cfg.page + "?grid=" + c.id; });
-      layer.eachLayer(function (l) {
-        if (l.getElement) {
-          var path = l.getElement();
-          if (path) { path.setAttribute("data-grid", String(c.id)); path.setAttribute("aria-label", c.name); }
-        }
-      });
+      children.push([layer, c]);
     });
     pinLayer = L.layerGroup().addTo(map);
     if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [8, 8] }); }
     else { map.setView(cfg.center, 15); }
+    // Once the map has a view its shapes are drawn: name each child grid's shape (a test and a screen reader find it).
+    children.forEach(function (pair) {
+      pair[0].eachLayer(function (l) {
+        var path = l.getElement ? l.getElement() : null;
+        if (path) { path.setAttribute("data-grid", String(pair[1].id)); path.setAttribute("aria-label", pair[1].name); }
+      });
+    });
   }
 
   function cap(s) { return s.charAt(0).toUpperCase() + s.slice(1); } // "in_progress" → dataset key "statusIn_progress"
