@@ -19,3 +19,9 @@ class ActivitiesConfig(AppConfig):
         place_hooks.STREET_MAP.register(map_pieces.map_link_url, key="activities.map_link")
         place_hooks.PLACE_RESULTS.register(map_pieces.map_badges_url, key="activities.map_badges")
         transfers.importer_register("activities", activities_import, reads="text")
+
+        # The append-only timelines: monthly partitions on PostgreSQL, kept as long as their record.
+        from linli.activities.models import BookingEvent
+        from linli.core.partitions import register_timelines
+
+        register_timelines(BookingEvent)

@@ -25,3 +25,10 @@ class AffairsConfig(AppConfig):
         transfers.exporter_register("affairs", selectors.items_export_csv)
         assistant_hooks.answer_provider_register("affairs", assistant_answers.affairs_answer)
         assistant_hooks.card_type_register("affair", assistant_answers.affair_card_exists)
+
+        # The append-only timelines: monthly partitions on PostgreSQL, kept as long as their record.
+        from linli.affairs.models import AppointmentEvent, PreReviewEvent
+        from linli.affairs.models_queue import QueueTicketEvent, RemoteSessionEvent
+        from linli.core.partitions import register_timelines
+
+        register_timelines(AppointmentEvent, PreReviewEvent, QueueTicketEvent, RemoteSessionEvent)

@@ -15,3 +15,9 @@ class CareConfig(AppConfig):
 
         core_hooks.ME_PANEL.register(resident.me_panel_url, key="care.me_panel")
         street_defaults_register(key="care", label="关爱时限 care clocks", create_missing=street_defaults_create)
+
+        # The append-only timelines: monthly partitions on PostgreSQL, kept as long as their record.
+        from linli.care.models import AlertEvent, CallEvent, FollowUpEvent, VisitEvent
+        from linli.core.partitions import register_timelines
+
+        register_timelines(AlertEvent, CallEvent, FollowUpEvent, VisitEvent)

@@ -15,3 +15,9 @@ class JobsConfig(AppConfig):
 
         transfers.importer_register("jobs", jobs_import, reads="text")
         transfers.importer_register("roads", roads_import)
+
+        # The append-only timelines: monthly partitions on PostgreSQL, kept as long as their record.
+        from linli.core.partitions import register_timelines
+        from linli.jobs.models import ApplicationEvent
+
+        register_timelines(ApplicationEvent)

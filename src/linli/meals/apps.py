@@ -25,3 +25,9 @@ class MealsConfig(AppConfig):
         activity_hooks.BOOKING_CANCEL_PANEL.register(booking_cancel_lunch_url, key="meals.booking_cancel_lunch")
         activity_hooks.booking_cancel_register(on_booking_cancelled, key="meals.booking_lunch")
         transfers.importer_register("menus", menus_import, reads="text")
+
+        # The append-only timelines: monthly partitions on PostgreSQL, kept as long as their record.
+        from linli.core.partitions import register_timelines
+        from linli.meals.models import OrderEvent
+
+        register_timelines(OrderEvent)

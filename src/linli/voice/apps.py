@@ -13,3 +13,9 @@ class VoiceConfig(AppConfig):
         from linli.voice.services.actions_import import actions_import
 
         importer_register("voice-actions", actions_import, reads="text")
+
+        # The append-only timelines: monthly partitions on PostgreSQL, kept as long as their record.
+        from linli.core.partitions import register_timelines
+        from linli.voice.models_consult import ConsultationEvent
+
+        register_timelines(ConsultationEvent)
