@@ -389,3 +389,18 @@ def test_the_conversion_migration_keeps_every_row_both_ways(pg, app, before, aft
         assert relkind(table) == "p"
         drop_tables_like(f"{table}_p2019")
         drop_tables_like(f"{table}_p2020")
+
+
+@pytest.mark.django_db
+def test_celery_beat_runs_the_maintenance_every_six_hours(settings):
+    from linli.core.tasks import partitions_maintain
+
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "core.partitions_maintain"]
+    assert entries and entries[0]["schedule"] == 6 * 3600.0
+    settings.LINLI_RETENTION_TAPS_DAYS = 180
+    now = timezone.now()
+    old = tap(now - timedelta(days=400))
+    result = partitions_maintain.delay(now_iso=now.isoformat()).get()
+    assert result["dry_run"] is False and sum(result["deleted"].values()) >= 1
+    assert not Tap.objects.filter(pk=old.pk).exists()
+    assert AuditLog.objects.filter(action="retention.run").count() == 1
