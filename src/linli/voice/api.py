@@ -125,7 +125,7 @@ def response_create(request: HttpRequest, survey_id: int, payload: ResponseIn) -
     `question_id`). A door visit (`channel=door`, staff and building-group heads) names the household and its
     consent. `client_id` makes an offline replay harmless: the same id returns the first response (200)."""
     user = _user(request)
-    survey = selectors.survey_get(survey_id=survey_id)
+    survey = selectors.survey_get_for_answer(survey_id=survey_id)
     try:
         client_id = uuid.UUID(payload.client_id) if payload.client_id else None
     except ValueError:

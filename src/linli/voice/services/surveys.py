@@ -37,6 +37,7 @@ from linli.voice.models import (
     Survey,
     SurveyStatus,
 )
+from linli.voice.services import fast
 from linli.voice.services.answers import Value, answers_check
 from linli.voice.services.tallies import tallies_add
 
@@ -242,10 +243,12 @@ def response_submit(
     """Take one response. Door entries need a door role in the survey's street, the household and its consent.
     Problems: `survey_closed`, `not_in_audience`, `already_answered`, `validation_error` (with the question ids)."""
     now = now or timezone.now()
-    client_id = client_id or uuid.uuid4()
-    seen = Response.objects.filter(survey=survey, client_id=client_id).first()
-    if seen is not None:  # an offline replay (or a retry): the first one stands
-        return Submitted(seen, True)
+    if client_id is None:  # a fresh id: nothing can have been sent under it before
+        client_id = uuid.uuid4()
+    else:
+        seen = Response.objects.filter(survey=survey, client_id=client_id).first()
+        if seen is not None:  # an offline replay (or a retry): the first one stands
+            return Submitted(seen, True)
     if survey.status_at(now) != SurveyStatus.OPEN:
         raise Problem("survey_closed")
     entered_by = None
@@ -261,7 +264,7 @@ def response_submit(
     household = household_key(compound, flat)
     if survey.one_answer == OneAnswer.HOUSEHOLD and not household:
         raise Problem("validation_error", errors=[field_error("household", _("每户一份：请填写小区和门牌号"))])
-    questions = list(survey.questions.all())
+    questions = fast.questions_read(survey)
     values = answers_check(questions, answers, drop_hidden=drop_hidden)
     photos = {}
     for v in values:
@@ -275,27 +278,52 @@ def response_submit(
                         field_error(f"answers.{v.question.pk}", exc.detail or exc.title, question_id=v.question.pk)
                     ],
                 ) from None
+    # Photos are files to save beside the rows: the step-by-step path; everything else the plain-SQL twin.
+    write = response_write if photos else fast.response_write
     try:
-        with transaction.atomic():
-            Survey.objects.select_for_update().filter(pk=survey.pk).first()
-            if user is not None and Response.objects.filter(survey=survey, user=user, channel=channel).exists():
-                raise Problem("already_answered")
-            per_household = survey.one_answer == OneAnswer.HOUSEHOLD or channel == Channel.DOOR
-            if per_household and household and Response.objects.filter(survey=survey, household=household).exists():
-                raise Problem("already_answered", detail=_("这一户已经填写过这份问卷"))
-            response = Response.objects.create(
-                survey=survey, client_id=client_id, user=user, channel=channel, compound=compound,
-                committee_id=compound.committee_id if compound else None, household=household,
-                entered_by=entered_by, consent=consent or channel == Channel.ONLINE, created_at=now,
-            )  # fmt: skip
-            _answers_store(response, values, photos)
-            tallies_add(response, values)  # the results' counters, in the same transaction
+        response = write(survey=survey, user=user, client_id=client_id, channel=channel, compound=compound,
+                         household=household, entered_by=entered_by, consent=consent or channel == Channel.ONLINE,
+                         values=values, photos=photos, now=now)  # fmt: skip
     except IntegrityError:
         seen = Response.objects.filter(survey=survey, client_id=client_id).first()
         if seen is not None:
             return Submitted(seen, True)
         raise Problem("already_answered") from None
     return Submitted(response, False)
+
+
+def response_write(
+    *,
+    survey: Survey,
+    user: User | None,
+    client_id: uuid.UUID,
+    channel: str,
+    compound: Compound | None,
+    household: str,
+    entered_by: User | None,
+    consent: bool,
+    values: list[Value],
+    photos: dict[int, Any],
+    now: datetime,
+) -> Response:
+    """The response's transaction, after every check that needs no lock: under the survey's row lock the
+    one-answer rules (`already_answered`), then the response, its answers and the results' counters. Its
+    plain-SQL twin is `fast.response_write` (the path without photos)."""
+    with transaction.atomic():
+        Survey.objects.select_for_update().filter(pk=survey.pk).first()
+        if user is not None and Response.objects.filter(survey=survey, user=user, channel=channel).exists():
+            raise Problem("already_answered")
+        per_household = survey.one_answer == OneAnswer.HOUSEHOLD or channel == Channel.DOOR
+        if per_household and household and Response.objects.filter(survey=survey, household=household).exists():
+            raise Problem("already_answered", detail=_("这一户已经填写过这份问卷"))
+        response = Response.objects.create(
+            survey=survey, client_id=client_id, user=user, channel=channel, compound=compound,
+            committee_id=compound.committee_id if compound else None, household=household,
+            entered_by=entered_by, consent=consent, created_at=now,
+        )  # fmt: skip
+        _answers_store(response, values, photos)
+        tallies_add(response, values)  # the results' counters, in the same transaction
+    return response
 
 
 def _answers_store(response: Response, values: list[Value], photos: dict[int, Any]) -> None:
