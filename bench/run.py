@@ -10,6 +10,8 @@ Benchmarks: nearest, nearest_selector, booking_storm, lunch_rush (`bench_lunch_r
 assistant (`bench_assistant.py`: the offline 问一问 engine over the evaluation set, p95 <= 200 ms per answer).
 dispatch (`bench_dispatch.py`: hazard reports at 50/s through gunicorn, pushes to grid workers' WebSockets through
 uvicorn + Redis; p99 report → push <= 300 ms).
+dashboard_live (`bench_dashboard_live.py`: case moves through gunicorn, the new live picture to 50 open dashboards
+through uvicorn + Redis; p99 <= 300 ms after the commit).
 gate_tap (`bench_gate_tap.py`: (a) open_gate → simulated controller → `opened` through Mosquitto at 200 commands/s;
 (b) `POST /api/v1/access/taps` at 200 taps/s through gunicorn + PostgreSQL with controllers in another process;
 p99 tap → opened <= 150 ms).

@@ -46,8 +46,6 @@ def cases_open_live(*, street_id: int, now: datetime, limit: int = OPEN_CASES_MA
             "created_at",
             "resolution_due_at",
             "category__name_zh",
-            "category__name_en",
-            "category__urgent",
         )[:limit]
     )
     out = []
@@ -60,8 +58,6 @@ def cases_open_live(*, street_id: int, now: datetime, limit: int = OPEN_CASES_MA
                 "lat": r["lat"],
                 "lng": r["lng"],
                 "category": r["category__name_zh"],
-                "category_en": r["category__name_en"] or r["category__name_zh"],
-                "urgent": r["category__urgent"],
                 "due_at": r["resolution_due_at"],
                 "sla": sla_clock(
                     status=r["status"], created_at=r["created_at"], due_at=r["resolution_due_at"], now=now

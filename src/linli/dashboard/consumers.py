@@ -23,6 +23,7 @@ import json
 import logging
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,6 +42,7 @@ logger = logging.getLogger("linli.dashboard.consumers")
 CLOSE_FORBIDDEN = 4403
 CLOSE_TRY_AGAIN = 1013
 WINDOW_S = 0.1  # at most one recomputation of a street per window (per WebSocket process)
+HEARD_MAX = 1024
 TICK_S = 30.0  # clock-driven counts (SLA, last hour, gates offline) refresh this often while dashboards are open
 
 
@@ -70,6 +72,16 @@ class LiveHub:
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.ticker: asyncio.Task[None] | None = None
         self.computations = 0  # how many snapshots were read (tests and the benchmark look)
+        self.heard: OrderedDict[str, None] = OrderedDict()  # notices handled lately (each arrives once per socket)
+
+    def first_time(self, notice_id: str) -> bool:
+        """Whether this process has not handled the notice yet (its copies to the other sockets are then skipped)."""
+        if notice_id in self.heard:
+            return False
+        self.heard[notice_id] = None
+        if len(self.heard) > HEARD_MAX:
+            self.heard.popitem(last=False)
+        return True
 
     def join(self, consumer: LiveConsumer, street_id: int, grid_id: int) -> None:
         self.subs.setdefault(street_id, {}).setdefault(grid_id, set()).add(consumer)
@@ -216,10 +228,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def dashboard_changed(self, event: dict[str, Any]) -> None:
         street_id = event.get("street")
+        notice = event.get("id")
+        hub = live_hub()
+        if isinstance(notice, str) and not hub.first_time(notice):
+            return  # another socket of this process brought the same notice: its grids are marked already
         if isinstance(street_id, int):
             domain = event.get("domain")
             grids = [g for g in event.get("grids", []) if isinstance(g, int)]
-            live_hub().dirty(street_id, grids, domain if isinstance(domain, str) else None)
+            hub.dirty(street_id, grids, domain if isinstance(domain, str) else None)
 
     async def picture_send(self, text: str) -> None:
         with contextlib.suppress(Exception):  # a socket closing meanwhile: its disconnect cleans up

@@ -22,9 +22,6 @@ class DashboardCasePin(Schema):
     status: str
     sla: str  # due | late | late3 | none (no target) | done (handled, waiting to be closed)
     category: str
-    category_en: str
-    urgent: bool
-    due_at: datetime | None
 
 
 class DashboardCaseStates(Schema):

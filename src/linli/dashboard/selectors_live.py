@@ -35,7 +35,7 @@ from linli.dashboard.attribution import Attribution, attribution_for
 from linli.meals.selectors import live as meals_live
 from linli.volunteers import selectors_live as volunteers_live
 
-PINS_MAX = 300  # case pins a picture carries (the most urgent first): the map stays light on a wall screen
+PINS_MAX = 200  # case pins a picture carries (the most urgent first): the map and each push stay light
 CASE_STATES = ("new", "dispatched", "accepted", "in_progress", "resolved", "verified")
 SLA_ORDER = {"late3": 0, "late": 1, "due": 2, "none": 3, "done": 4}
 # Counters summed over a subtree by max instead of +.
@@ -270,14 +270,11 @@ def grid_picture(snap: StreetLive, grid_id: int) -> dict[str, Any]:
             "pins": [
                 {
                     "id": p["id"],
-                    "lat": p["lat"],
-                    "lng": p["lng"],
+                    "lat": round(p["lat"], 6),  # ~0.1 m; each push carries up to PINS_MAX of them
+                    "lng": round(p["lng"], 6),
                     "status": p["status"],
                     "sla": p["sla"],
                     "category": p["category"],
-                    "category_en": p["category_en"],
-                    "urgent": p["urgent"],
-                    "due_at": p["due_at"].isoformat() if p["due_at"] else None,
                 }
                 for p in pins
             ],

@@ -15,6 +15,7 @@ Channel groups: `dashboard.live.<grid_id>` (one per grid; grid ids are unique ac
 from __future__ import annotations
 
 import logging
+import uuid
 
 from linli.core.hooks import Change
 from linli.core.pushes import group_send
@@ -38,6 +39,7 @@ def change_heard(change: Change) -> None:
         return
     message = {
         "type": MESSAGE_TYPE,
+        "id": uuid.uuid4().hex,  # the same notice reaches each dashboard of the chain: a process handles it once
         "street": change.street_id,
         "grids": chain,
         "domain": change.domain,
