@@ -248,6 +248,26 @@ def _parse_configs() -> list[tuple[int, int]]:
     return out
 
 
+def _budgets(overbookings: int, unanswered: int, phases: tuple, bookings_per_s: float, cpu_per_booking: float | None,
+             lat: dict, floor: dict) -> list[dict]:  # fmt: skip
+    """DESIGN.md's booking-storm budgets, each against the bare Django view of the same run (issue 23)."""
+    bare = {"bare_django_rps": floor["rps"], "bare_django_cpu_ms_per_request": floor["cpu_ms_per_request"]}
+    rate = round(bookings_per_s / floor["rps"], 3) if floor["rps"] else None
+    cpu = (
+        round(cpu_per_booking / floor["cpu_ms_per_request"], 2)
+        if cpu_per_booking and floor["cpu_ms_per_request"]
+        else None
+    )
+    return [
+        common.budget("overbookings", overbookings, 0),
+        common.budget("unanswered requests", unanswered, 0),
+        common.budget("database checks failed (counters = rows)", sum(not p["db"]["ok"] for p in phases), 0),
+        common.budget("confirmed bookings/s ÷ bare Django rps", rate, 0.2, at_most=False, baseline=bare),
+        common.budget("server CPU per booking (gunicorn + PostgreSQL) ÷ bare Django's", cpu, 4, baseline=bare),
+        common.budget("p99 at 50 clients", lat["p99_ms"], 200, unit=" ms"),
+    ]
+
+
 def run() -> dict:
     common.require_wrk("bench_booking_storm")
     configs = _parse_configs()
@@ -377,6 +397,15 @@ def run() -> dict:
             "ratio_booking_to_bare_django": round(bookings_per_s / floors["bare_django"]["rps"], 3)
             if floors["bare_django"]["rps"]
             else None,
+            "budgets": _budgets(
+                overbookings,
+                unanswered,
+                phases,
+                bookings_per_s,
+                phase_b["cpu"].get("server_ms_per_request"),
+                lat,
+                floors["bare_django"],
+            ),  # fmt: skip
             "budget": {
                 "min_bookings_per_s": BUDGET_MIN_BOOKINGS_PER_S,
                 "min_ratio": BUDGET_MIN_RATIO,

@@ -340,6 +340,32 @@ def verify(menu_id: int, load: dict) -> dict:
 # ------------------------------------------------------------------------------------------ run
 
 
+def _cpu_per_request(phase: dict) -> float | None:
+    return phase["cpu"].get("server_ms_per_request")
+
+
+def _budgets(oversold: int, unanswered: int, phases: tuple, limited: dict, orders_per_s: float,
+             cpu_per_order: float | None, lat: dict, floor: dict) -> list[dict]:  # fmt: skip
+    """DESIGN.md's lunch-rush budgets, each against the bare Django view of the same run (issue 23)."""
+    bare = {"bare_django_rps": floor["rps"], "bare_django_cpu_ms_per_request": floor["cpu_ms_per_request"]}
+    rate = round(orders_per_s / floor["rps"], 3) if floor["rps"] else None
+    cpu = (
+        round(cpu_per_order / floor["cpu_ms_per_request"], 2) if cpu_per_order and floor["cpu_ms_per_request"] else None
+    )
+    return [
+        common.budget("oversold dishes", oversold, 0),
+        common.budget("unanswered requests", unanswered, 0),
+        common.budget(
+            "database checks failed (sold = lines, wallets = ledgers, charges = totals)",
+            sum(not p["db"]["ok"] for p in phases) + (not limited["db"]["sold_out_reached"]),
+            0,
+        ),  # fmt: skip
+        common.budget("orders/s ÷ bare Django rps", rate, 0.12, at_most=False, baseline=bare),
+        common.budget("server CPU per order (gunicorn + PostgreSQL) ÷ bare Django's", cpu, 6, baseline=bare),
+        common.budget("p99 at 50 clients", lat["p99_ms"], 300, unit=" ms"),
+    ]
+
+
 def run() -> dict:
     common.require_wrk("bench_lunch_rush")
     workers, threads = (int(x) for x in CONFIG.lower().split("x"))
@@ -387,6 +413,8 @@ def run() -> dict:
         lat = phase("latency", [(0, 1)], CLIENTS_LATENCY, LATENCY_SECONDS, tokens)
         server.stop()
         server = None
+        # The budgets' baseline in the same run: a bare Django view, same gunicorn arrangement, same wrk.
+        floor = common.floor_bare_django(env, workers, threads, log, CLIENTS, PING_SECONDS, lua=lua, db=DB)
 
         phases = (limited, unlimited, lat)
         oversold = sum(p["db"]["oversold_dishes"] for p in phases)
@@ -414,6 +442,10 @@ def run() -> dict:
             "cpu_ms_per_ping": ping["cpu"].get("server_ms_per_request"),
             "cpu_ms_per_order": unlimited["cpu"].get("server_ms_per_request"),
             "p99_ms_at_50": lat["p99_ms"],
+            "floor_bare_django": floor,
+            "budgets": _budgets(
+                oversold, unanswered, phases, limited, orders_per_s, _cpu_per_request(unlimited), lat, floor
+            ),
             "budget": {
                 "min_orders_per_s": BUDGET_MIN_ORDERS_PER_S,
                 "p99_ms_at_50": BUDGET_P99_MS_AT_50,

@@ -519,3 +519,41 @@ def gunicorn_5xx_lines(log: Path) -> int:
 def require_wrk(bench: str) -> None:
     if shutil.which("wrk") is None:
         raise RuntimeError(f"{bench} needs wrk: `sudo apt-get install -y wrk` (Debian/Ubuntu)")
+
+
+# ------------------------------------------------------------------------------------------ budgets
+
+
+def budget(
+    what: str, value: float | None, limit: float, *, at_most: bool = True, baseline: dict | None = None, unit: str = ""
+) -> dict:
+    """One budget of DESIGN.md as `bench/run.py` lists them: the figure, the limit (a ratio to a baseline measured
+    in the same run where there is one: `baseline` says which and its value), and whether it is met."""
+    met = value is not None and (value <= limit if at_most else value >= limit)
+    return {"what": what, "value": value, "budget": f"{'<=' if at_most else '>='} {limit:g}{unit}",
+            "baseline": baseline, "met": bool(met)}  # fmt: skip
+
+
+def floor_bare_django(
+    env: dict[str, str],
+    workers: int,
+    threads: int,
+    log: Path,
+    clients: int,
+    seconds: float,
+    *,
+    lua: Path,
+    db: Database,
+    warmup: float = 3,
+) -> dict:
+    """The budgets' baseline: a bare Django view (bench/loadgen/bare_django.py: no middleware, no database) under
+    the same gunicorn arrangement, pinged by the same wrk: rps, p99 and gunicorn CPU per request."""
+    server = Server(env, workers, threads, log, app="bare_django:application")
+    try:
+        server.wait_ready(PING_PATH)
+        wrk(server, "ping", PING_PATH, clients, warmup, lua=lua, db=db)
+        floor = wrk(server, "ping", PING_PATH, clients, seconds, lua=lua, db=db)
+    finally:
+        server.stop()
+    return {"rps": floor["rps"], "p99_ms": floor["p99_ms"], "statuses": floor["statuses"],
+            "cpu_ms_per_request": floor["cpu"].get("gunicorn_ms_per_request")}  # fmt: skip

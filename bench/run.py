@@ -82,6 +82,14 @@ def main(argv: list[str]) -> int:
     for path in modules:
         print(f"running {path.name} ...", file=sys.stderr, flush=True)
         document["results"].append(_run_child(path))
+    # Every budget of DESIGN.md the benchmarks report, each with its same-run baseline and whether it is met.
+    document["budgets"] = [
+        {"bench": r.get("bench"), **b} for r in document["results"] for b in r.get("budgets", []) if isinstance(b, dict)
+    ]
+    for b in document["budgets"]:
+        base = f" (baseline: {json.dumps(b['baseline'], ensure_ascii=False)})" if b.get("baseline") else ""
+        mark = "met" if b["met"] else "NOT MET"
+        print(f"budget {b['bench']}: {b['what']} = {b['value']} {b['budget']}: {mark}{base}", file=sys.stderr)
     text = json.dumps(document, ensure_ascii=False, indent=2)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(text + "\n", encoding="utf-8")

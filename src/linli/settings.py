@@ -74,14 +74,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "linli.core.db.ReplicaPinMiddleware",  # reads after a write stay on the primary (no-op without a replica)
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, the session user, CSRF and messages are Django's, skipped for a bearer-token API request (no
+    # cookies: linli.core.middleware.bearer_api_request).
+    "linli.core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "linli.core.middleware.InputEdgeMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "linli.core.middleware.CsrfViewMiddleware",
+    "linli.core.middleware.AuthenticationMiddleware",
     "linli.core.middleware.BearerTokenMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "linli.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "linli.core.middleware.SecurityHeadersMiddleware",
     "linli.core.middleware.ElderModeMiddleware",

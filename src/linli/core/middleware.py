@@ -6,12 +6,17 @@ import json
 import logging
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware as _AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware as _SessionMiddleware
 from django.core.exceptions import DisallowedHost, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.middleware.csrf import CsrfViewMiddleware as _CsrfViewMiddleware
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -140,6 +145,54 @@ def _body_refusal(request: HttpRequest) -> Problem | None:
     return None
 
 
+def bearer_api_request(request: HttpRequest) -> bool:
+    """An API request that carries a bearer token (a phone's app, a device, a script): no cookies are read or set
+    for it, so the browser's middleware (sessions, the session user, CSRF, messages, elder mode, the sign-in
+    resume) has nothing to do. BearerTokenMiddleware signs it in or answers 401, so `request.user` is always set
+    for it. Decided once per request."""
+    lane = getattr(request, "_linli_bearer_api", None)
+    if lane is None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        lane = (
+            len(header) > 7
+            and header[:7].lower() == "bearer "
+            and bool(header[7:].strip())
+            and request.path_info.startswith("/api/")
+        )
+        request._linli_bearer_api = lane  # type: ignore[attr-defined]
+    return lane
+
+
+class _BrowserOnly:
+    """Mixin for a browser middleware: a bearer API request passes straight through (see bearer_api_request).
+    Issue 23: these did per-request work (a session store, a message storage, the CSRF cookie) for every phone's
+    request; CSRF itself is not weakened — a bearer request was already exempt (no cookie can carry it)."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if bearer_api_request(request):
+            return self.get_response(request)  # type: ignore[attr-defined]  # the Django middleware's
+        return super().__call__(request)  # type: ignore[misc]
+
+
+class SessionMiddleware(_BrowserOnly, _SessionMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(_BrowserOnly, _AuthenticationMiddleware):
+    pass
+
+
+class CsrfViewMiddleware(_BrowserOnly, _CsrfViewMiddleware):
+    def process_view(self, request: HttpRequest, callback: Any, callback_args: Any, callback_kwargs: Any) -> Any:
+        if bearer_api_request(request):
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+class MessageMiddleware(_BrowserOnly, _MessageMiddleware):
+    pass
+
+
 class BearerTokenMiddleware:
     """`Authorization: Bearer <token>` signs the request in as the token's user (no session, no CSRF)."""
 
@@ -180,12 +233,14 @@ class SecurityHeadersMiddleware:
 
 
 class ElderModeMiddleware:
-    """Elder mode (长辈模式) follows the signed-in user's setting, else the `linli_elder` cookie."""
+    """Elder mode (长辈模式) follows the signed-in user's setting, else the `linli_elder` cookie (pages only)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if bearer_api_request(request):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         cookie = request.COOKIES.get("linli_elder")
         if cookie is not None:
@@ -206,6 +261,7 @@ class ResumeAfterSignInMiddleware:
         response = self.get_response(request)
         if (
             request.method == "POST"
+            and not bearer_api_request(request)
             and response.status_code in (301, 302, 303)
             and response.get("Location", "").startswith(str(settings.LOGIN_URL))
             and not getattr(request, "linli_bearer", False)

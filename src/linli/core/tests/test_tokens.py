@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from linli.core import services
-from linli.core.auth import token_digest
+from linli.core import auth, services
+from linli.core.auth import token_digest, token_last_used_flush
 from linli.core.models import ApiToken, AuditLog, RoleAssignment, User
 from linli.core.tests.factories import StreetFactory
 
@@ -42,6 +42,8 @@ def test_token_create_prints_only_the_token_and_it_authenticates():
         "/api/v1/me", {"display_name": "小张"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
     )
     assert resp.status_code == 200 and resp.json()["display_name"] == "小张"
+    # The last use is noted, not written by the request: written with every other token's at the next period.
+    token_last_used_flush(force=True)
     stored.refresh_from_db()
     assert stored.last_used_at is not None
 
@@ -82,3 +84,28 @@ def test_inactive_user_token_is_refused():
     raw = services.token_create(user=user)
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_a_read_request_does_not_write_its_tokens_last_use(monkeypatch):
+    """Issue 23: the bearer lookup notes a token's last use and writes it for every noted token at most once per
+    period, so a crowd of first requests pays no UPDATE each; `linli token list` still shows it to the period."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    street = StreetFactory()
+    raws = [services.token_create(user=User.objects.create(phone=f"+861380000{i:04d}", home_street=street), name="t")
+            for i in range(3)]  # fmt: skip
+    monkeypatch.setattr(auth, "_last_used_flushed_at", __import__("time").monotonic())  # just written
+    client = Client()
+    with CaptureQueriesContext(connection) as queries:
+        for raw in raws:
+            assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "apitoken" in q["sql"]]
+    assert not ApiToken.objects.filter(last_used_at__isnull=False).exists()
+    # The period over: the next request writes them all in one statement.
+    monkeypatch.setattr(auth, "_last_used_flushed_at", -1e9)
+    auth.token_cache_forget()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raws[0]}").status_code == 200
+    assert len([q for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "apitoken" in q["sql"]]) == 1
+    assert ApiToken.objects.filter(last_used_at__isnull=False).count() == 3
