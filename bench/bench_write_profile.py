@@ -177,19 +177,9 @@ def _instrument() -> None:
     Operation._run_authentication = PH.wrap("authentication", Operation._run_authentication)  # type: ignore[method-assign]
     Operation._get_values = PH.wrap("parsing_validation", Operation._get_values)  # type: ignore[method-assign]
     Operation._result_to_response = PH.wrap("serialisation", Operation._result_to_response)  # type: ignore[method-assign]
-    from linli.api import api
-
-    def wrap_views(router: Any) -> None:
-        for path_view in router.path_operations.values():
-            for op in path_view.operations:
-                if not hasattr(op.view_func, "__wrapped_service__"):
-                    op.view_func = PH.wrap("service", op.view_func)
-                    op.view_func.__wrapped_service__ = True  # type: ignore[attr-defined]
-        for _prefix, child in getattr(router, "_routers", []):  # nested routers (a domain's sub-router)
-            wrap_views(child)
-
-    for _prefix, router in api._routers:
-        wrap_views(router)
+    # The operation itself: the view function and the services it calls (django-ninja's few lines around them
+    # count here too); its authentication, parsing, SQL and serialisation are their own phases inside it.
+    Operation.run = PH.wrap("service", Operation.run)  # type: ignore[method-assign]
 
 
 # ------------------------------------------------------------------------------------------ requests
