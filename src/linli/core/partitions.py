@@ -52,6 +52,12 @@ class Retained:
     partitioned: bool = True
     why: str = ""
 
+    def describe(self) -> str:
+        """The retention as the setting says it: "180 days", "24 hours", "forever"."""
+        amount = float(getattr(settings, self.setting, 0) or 0)
+        unit = self.unit[:-1] if amount == 1 else self.unit
+        return f"{amount:g} {unit}" if amount > 0 else "forever"
+
     def retention(self) -> timedelta | None:
         amount = float(getattr(settings, self.setting, 0) or 0)
         if amount <= 0:
@@ -500,7 +506,7 @@ def retention_apply(
         cutoff = now - retention
         report.kept[entry.table] = cutoff.isoformat()
         if entry.partitioned and is_partitioned(entry.table):
-            for part in partitions(entry.table, count_rows=True):
+            for part in partitions(entry.table):
                 if part.start is None:
                     n = _batch_delete(part.name, entry.column, cutoff, batch=batch, dry_run=dry_run)
                     if n:
@@ -509,8 +515,14 @@ def retention_apply(
                 assert part.end is not None
                 if part.end > cutoff:
                     continue
+                # Counted only for the months that go (the audit record says how many rows): one scan each, once.
                 report.detached.append(
-                    {"table": entry.table, "partition": part.name, "rows": part.rows, "dropped": not keep_detached}
+                    {
+                        "table": entry.table,
+                        "partition": part.name,
+                        "rows": _count(part.name),
+                        "dropped": not keep_detached,
+                    }
                 )
                 if not dry_run:
                     with transaction.atomic():

@@ -189,7 +189,8 @@ def test_the_command_dry_run_changes_nothing_and_the_run_is_audit_logged(setting
     status = StringIO()
     call_command("retention", "status", "--json", stdout=status)
     rows = {r["table"]: r for r in json.loads(status.getvalue())}
-    assert rows["access_tap"]["retention"] == "180 days, 0:00:00"
+    assert rows["access_tap"]["retention"] == "180 days"
+    assert rows["core_idempotencykey"]["retention"] == "24 hours"
     assert rows["cases_caseevent"]["retention"] == "forever"
     assert rows["access_tap"]["partitioned"] is (connection.vendor == "postgresql")
 

@@ -59,13 +59,13 @@ class Command(BaseCommand):
     def _status(self, *, as_json: bool) -> None:
         rows: list[dict[str, Any]] = []
         for entry in partitions.registered():
-            retention = entry.retention()
             parted = partitions.is_partitioned(entry.table)
             rows.append(
                 {
                     "name": entry.name,
                     "table": entry.table,
-                    "retention": str(retention) if retention else "forever",
+                    "retention": entry.describe(),
+                    "setting": entry.setting,
                     "partitioned": parted,
                     "partitions": [
                         {"name": p.name, "rows": p.rows}
