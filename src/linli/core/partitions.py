@@ -351,7 +351,7 @@ def _ahead() -> int:
 def _create_month(table: str, start: datetime) -> str:
     end = add_months(start, 1)
     return (
-        f"CREATE TABLE IF NOT EXISTS {_q(partition_name(table, start))} PARTITION OF {_q(table)} "
+        f"CREATE TABLE {_q(partition_name(table, start))} PARTITION OF {_q(table)} "
         f"FOR VALUES FROM ({_literal(start)}) TO ({_literal(end)})"
     )
 
