@@ -78,6 +78,20 @@ def every_kind() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def counted_kinds() -> list[dict[str, Any]]:
+    """The question types the results count (choices, stars, ranks, numbers) and a short text; question 1 is
+    shown unless question 0's answer is option 1."""
+    return [
+        {"kind": "single", "text": "开放吗？", "options": ["是", "否", "无所谓"], "required": True},
+        {"kind": "multiple", "text": "服务", "options": ["食堂", "图书", "健身", "理发"],
+         "condition": {"question": 0, "op": "not_equals", "value": 1}},
+        {"kind": "rating", "text": "满意度"},
+        {"kind": "ranking", "text": "排序", "options": ["停车", "充电", "绿化"]},
+        {"kind": "number", "text": "人数", "min_value": 1, "max_value": 9},
+        {"kind": "short_text", "text": "称呼"},
+    ]  # fmt: skip
+
+
 def make_survey(world: VoiceWorld, *, questions: list[dict[str, Any]] | None = None, days: int = 7,
                 **fields: Any) -> Survey:  # fmt: skip
     now = timezone.now()

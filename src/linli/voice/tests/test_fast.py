@@ -25,22 +25,13 @@ from linli.core.errors import Problem
 from linli.core.tests.factories import UserFactory
 from linli.voice.models import Answer, Response, Tally
 from linli.voice.services import fast, surveys
-from linli.voice.tests.factories import build_voice_world, make_survey
+from linli.voice.tests.factories import build_voice_world, counted_kinds, make_survey
 
 pytestmark = pytest.mark.django_db
 
 _worlds = itertools.count()
 N_RESIDENTS = 3
-QS = [
-    {"kind": "single", "text": "开放吗？", "options": ["是", "否", "无所谓"], "required": True},
-    {"kind": "multiple", "text": "服务", "options": ["食堂", "图书", "健身", "理发"],
-     "condition": {"question": 0, "op": "not_equals", "value": 1}},
-    {"kind": "rating", "text": "满意度"},
-    {"kind": "ranking", "text": "排序", "options": ["停车", "充电", "绿化"]},
-    {"kind": "number", "text": "人数", "min_value": 1, "max_value": 9},
-    {"kind": "short_text", "text": "称呼"},
-    {"kind": "date", "text": "方便的日期"},
-]  # fmt: skip
+QS = [*counted_kinds(), {"kind": "date", "text": "方便的日期"}]
 
 answer_values = st.fixed_dictionaries(
     {"0": st.integers(0, 2)},

@@ -17,18 +17,10 @@ from linli.voice.models import Tally
 from linli.voice.selectors_results import Filters, results
 from linli.voice.services.surveys import response_submit
 from linli.voice.services.tallies import tallies_rebuild
-from linli.voice.tests.factories import build_voice_world, make_survey
+from linli.voice.tests.factories import build_voice_world, counted_kinds, make_survey
 
 pytestmark = pytest.mark.django_db
-QS = [
-    {"kind": "single", "text": "开放吗？", "options": ["是", "否", "无所谓"], "required": True},
-    {"kind": "multiple", "text": "服务", "options": ["食堂", "图书", "健身", "理发"],
-     "condition": {"question": 0, "op": "not_equals", "value": 1}},
-    {"kind": "rating", "text": "满意度"},
-    {"kind": "ranking", "text": "排序", "options": ["停车", "充电", "绿化"]},
-    {"kind": "number", "text": "人数", "min_value": 1, "max_value": 9},
-    {"kind": "short_text", "text": "称呼"},
-]  # fmt: skip
+QS = counted_kinds()
 
 
 def _dump(survey: Any, f: Filters) -> dict[str, Any]:
