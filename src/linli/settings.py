@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -229,6 +230,13 @@ CELERY_BEAT_SCHEDULE = {
     # Partitions of the append-only tables made months ahead; old ones (and expired keys) dropped per retention.
     "core-partitions-maintain": {"task": "core.partitions_maintain", "schedule": 3600.0 * 6},
 }
+# Some entries at other intervals (seconds by entry name), e.g. '{"care-sweep": 30}': a city tunes its sweeps.
+for _name, _seconds in json.loads(os.environ.get("LINLI_BEAT_INTERVALS", "") or "{}").items():
+    if _name not in CELERY_BEAT_SCHEDULE:
+        raise ImproperlyConfigured(f"LINLI_BEAT_INTERVALS names an unknown schedule entry: {_name!r}")
+    CELERY_BEAT_SCHEDULE[_name]["schedule"] = float(_seconds)
+# Several app nodes may each run `celery worker --beat`: each due entry is sent by one of them (core.schedules).
+CELERY_BEAT_SCHEDULER = "linli.core.schedules:SingleSendScheduler"
 
 # Languages: zh-Hans first, English second.
 LANGUAGE_CODE = "zh-hans"

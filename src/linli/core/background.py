@@ -20,15 +20,17 @@ from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections
 
+from linli.core.schedules import claim_run
+
 logger = logging.getLogger("linli.background")
 
 
-def _due_entries() -> list[tuple[str, float]]:
+def _due_entries() -> list[tuple[str, str, float]]:
     entries = []
     for name, entry in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).items():
         schedule = entry.get("schedule")
         if isinstance(schedule, int | float) and schedule > 0:
-            entries.append((entry["task"], float(schedule)))
+            entries.append((name, entry["task"], float(schedule)))
         else:
             logger.warning("embedded scheduler: entry %s has no interval in seconds; skipped", name)
     return entries
@@ -59,21 +61,23 @@ def run_task(name: str) -> Any:
 def start_embedded_scheduler(stop: threading.Event | None = None, tick: float = 5.0) -> threading.Thread:
     stop = stop or threading.Event()
     entries = _due_entries()
-    next_run = {name: time.monotonic() + min(interval, 30.0) for name, interval in entries}
+    next_run = {name: time.monotonic() + min(interval, 30.0) for name, _, interval in entries}
 
     def loop() -> None:
         while not stop.wait(tick):
             now = time.monotonic()
-            for name, interval in entries:
+            for name, task, interval in entries:
                 if now < next_run[name]:
                     continue
                 next_run[name] = now + interval
+                if not claim_run(name, interval):  # another scheduler ran it this period (core.schedules)
+                    continue
                 try:
                     close_old_connections()
-                    result = run_task(name)
-                    logger.info("embedded scheduler: %s -> %s", name, result)
+                    result = run_task(task)
+                    logger.info("embedded scheduler: %s -> %s", task, result)
                 except Exception:  # one failing task must not stop the others or the server
-                    logger.exception("embedded scheduler: %s failed", name)
+                    logger.exception("embedded scheduler: %s failed", task)
                 finally:
                     close_old_connections()
 
