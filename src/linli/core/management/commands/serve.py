@@ -67,6 +67,9 @@ class Command(BaseCommand):
             "--bind", f"{host}:{port}", "--worker-class", "gthread",
             "--workers", str(workers), "--threads", str(opts["threads"]),
             "--access-logfile", "-", "--timeout", "30", "--graceful-timeout", "20",
+            # Its control socket in this node's var directory (the default, ~/.gunicorn/gunicorn.ctl, is one path
+            # for every node on the machine and read-only under deploy/linli.service's ProtectSystem).
+            "--control-socket", str(settings.VAR_DIR / f"gunicorn-{port}.ctl"),
         ]  # fmt: skip
         uvicorn_cmd = [
             sys.executable, "-m", "uvicorn", "linli.asgi:application",
