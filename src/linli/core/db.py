@@ -23,14 +23,18 @@ Raw SQL through `connection.cursor()` bypasses routers: such a report selector o
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import functools
+import inspect
 from collections.abc import Callable
-from contextlib import ContextDecorator
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 REPLICA = "replica"
 PIN_COOKIE = "linli_pin"
@@ -74,14 +78,23 @@ def pin_to_primary() -> None:
         scope.pinned = scope.wrote = True
 
 
-class replica_reads(ContextDecorator):  # noqa: N801 - used like a function: `with replica_reads():`, `@replica_reads()`
+class replica_reads:  # noqa: N801 - used like a function: `with replica_reads():`, `@replica_reads()`
     """Reads inside may go to the replica (a little behind the primary): exports, dashboards, reports."""
 
     def __init__(self) -> None:
         self._tokens: list[contextvars.Token[Any]] = []
 
-    def _recreate_cm(self) -> replica_reads:
-        return type(self)()  # as a decorator: a fresh instance per call (threads, recursion)
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():  # a fresh block per call (threads, recursion)
+                return func(*args, **kwargs)
+
+        # django-ninja reads a view's annotations in the wrapper's module: give it them resolved in the view's own
+        # (`Query[Filters]` under `from __future__ import annotations`).
+        with contextlib.suppress(NameError, TypeError):
+            inner.__signature__ = inspect.signature(func, eval_str=True)  # type: ignore[attr-defined]
+        return inner  # type: ignore[return-value]
 
     def __enter__(self) -> replica_reads:
         if _scope.get() is None:  # outside a request (a Celery export, a command): this block is the scope

@@ -12,6 +12,7 @@ from ninja import Field as NField
 from ninja import Query, Router, Schema
 
 from linli.core.auth import request_user, require_user
+from linli.core.db import replica_reads
 from linli.core.errors import Problem, field_error
 from linli.core.i18n import local_name
 from linli.core.models import Grid, Street
@@ -73,6 +74,7 @@ def _dates(first: date | None, last: date | None) -> tuple[date, date]:
     "/dashboard/kpis", response=DashboardKpisOut, auth=require_user, summary="指标趋势 KPIs of a grid over time"
 )
 @problems("not_found", "permission_denied", "unknown_street")
+@replica_reads()  # a dashboard: may read a replica (linli.core.db)
 def kpis(request: HttpRequest, q: Query[_KpiQuery]) -> dict[str, Any]:
     """The grid's subtree KPIs for `from`..`to` against the period of the same length before, a series by
     `granularity`, the child grids ranked and the "needs attention" list: the numbers of `/dashboard/`."""
@@ -109,6 +111,7 @@ class _AttentionQuery(Schema):
     summary="需要关注 Grids whose on-time rate fell most, and the grid's escalation board",
 )
 @problems("not_found", "permission_denied")
+@replica_reads()  # a dashboard: may read a replica (linli.core.db)
 def attention(request: HttpRequest, grid_id: int, q: Query[_AttentionQuery]) -> dict[str, Any]:
     street, grid = _locate(request, "", grid_id)
     last = q.to or timezone.localdate()

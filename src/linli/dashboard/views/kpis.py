@@ -20,6 +20,7 @@ from linli.cases.models import Case
 from linli.cases.services import oversight, workflow
 from linli.core.auth import request_user
 from linli.core.charts import bar_chart, line_chart
+from linli.core.db import replica_reads
 from linli.core.downloads import CSV_TYPE, XLSX_TYPE, attachment_response
 from linli.core.errors import Problem
 from linli.core.i18n import local_name
@@ -181,6 +182,7 @@ def _page_report(request: HttpRequest, user: User, street: Street) -> tuple[Grid
 
 
 @require_GET
+@replica_reads()  # a dashboard: may read a replica (linli.core.db)
 def kpi_page(request: HttpRequest) -> HttpResponse:
     street, streets, denied = _street(request)
     if denied:
@@ -299,6 +301,7 @@ def _export_rows(report: KpiReport, board: list[BoardCase]) -> tuple[list[str], 
     return header, rows
 
 
+@replica_reads()  # a dashboard: may read a replica (linli.core.db)
 def _export(request: HttpRequest, kind: str) -> HttpResponse:
     street, _streets, denied = _street(request)
     if denied:
