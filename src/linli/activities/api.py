@@ -126,11 +126,16 @@ def cancel_booking(request: HttpRequest, booking_id: int, reason: str = Query(""
 
 
 @router.get("/me/bookings", response=list[BookingOut], auth=require_user, summary="我的预约 My bookings")
-def my_bookings(request: HttpRequest, upcoming: bool = False) -> list[dict[str, Any]]:
-    return [
-        selectors.booking_to_dict(b)
-        for b in selectors.booking_list_for_user(user=request_user(request), upcoming_only=upcoming)
-    ]
+def my_bookings(
+    request: HttpRequest,
+    upcoming: bool = False,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(50, ge=1, le=100),
+) -> list[dict[str, Any]]:
+    """Soonest activity first, `page_size` a page (`upcoming=true`: only live bookings of activities not yet over)."""
+    start = (page - 1) * page_size
+    qs = selectors.booking_list_for_user(user=request_user(request), upcoming_only=upcoming)
+    return [selectors.booking_to_dict(b) for b in qs[start : start + page_size]]
 
 
 @router.get("/bookings/{int:booking_id}", response=BookingOut, auth=require_user, summary="预约详情 A booking")

@@ -98,6 +98,12 @@ def test_book_idempotent_and_my_bookings(client):
     mine = client.get("/api/v1/me/bookings", **auth(user)).json()
     assert [b["booking_id"] for b in mine] == [body["booking_id"]]
     assert mine[0]["activity"]["id"] == activity.pk and mine[0]["activity"]["booked"] == 1
+    # A page at a time: years of bookings stay one answer's size
+    later = ActivityFactory(street=activity.street, start=activity.start + dt.timedelta(days=1),
+                            end=activity.end + dt.timedelta(days=1))  # fmt: skip
+    assert client.post(f"/api/v1/activities/{later.pk}/bookings", **auth(user)).status_code == 201
+    pages = [client.get(f"/api/v1/me/bookings?page_size=1&page={n}", **auth(user)).json() for n in (1, 2, 3)]
+    assert [[b["activity"]["id"] for b in p] for p in pages] == [[activity.pk], [later.pk], []]
     one = client.get(f"/api/v1/bookings/{body['booking_id']}", **auth(user)).json()
     assert one["code"] == body["code"]
     assert client.get(f"/api/v1/bookings/{body['booking_id']}", **auth(w)).status_code == 404

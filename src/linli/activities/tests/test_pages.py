@@ -444,3 +444,26 @@ def test_english_pages(world):
     client.cookies["django_language"] = "en"
     html = client.get(f"/activities/{world['activity'].id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Book now" in html
+
+
+def test_my_bookings_page_shows_every_upcoming_and_the_latest_past_ones(world):
+    """After years of bookings the page stays one screen: every booking still to come, the latest past ones."""
+    from linli.activities.views import PAST_BOOKINGS_SHOWN
+
+    user, street = world["a"], world["activity"].street
+    now = timezone.now().replace(microsecond=0)
+    past = [
+        ActivityFactory(street=street, title=f"往期{n:02d}", start=now - dt.timedelta(days=n + 1),
+                        end=now - dt.timedelta(days=n + 1) + dt.timedelta(hours=1))
+        for n in range(PAST_BOOKINGS_SHOWN + 2)
+    ]  # fmt: skip
+    for activity in past:
+        Booking.objects.create(
+            activity=activity, user=user, status=BookingStatus.CHECKED_IN, code=f"P{activity.pk:07d}"
+        )
+    a = client_for(user)
+    a.post(f"/activities/{world['activity'].id}/")
+    html = a.get("/me/bookings/").content.decode()
+    assert "读书会" in html  # the one to come
+    shown = [f"往期{n:02d}" in html for n in range(PAST_BOOKINGS_SHOWN + 2)]
+    assert shown == [True] * PAST_BOOKINGS_SHOWN + [False, False]  # the latest 30 past ones, newest first kept

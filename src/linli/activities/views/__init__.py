@@ -127,6 +127,8 @@ def _live_booking(user: Any, activity: Activity) -> Booking | None:
 
 # ------------------------------------------------------------------------------------- resident pages
 
+PAST_BOOKINGS_SHOWN = 30
+
 
 @require_GET
 @vary_on_headers("HX-Request")
@@ -242,7 +244,10 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     """Upcoming bookings first, each with its QR code and short code; then past and cancelled ones."""
     now = timezone.now()
     upcoming, past = [], []
-    for booking in selectors.booking_list_for_user(user=request_user(request)):
+    mine = selectors.booking_list_for_user(user=request_user(request))
+    # Every booking of an activity not yet over, and the latest past ones: the page stays one screen after years.
+    recent_past = mine.filter(activity__end__lte=now).order_by("-activity__start", "-id")[:PAST_BOOKINGS_SHOWN]
+    for booking in [*mine.filter(activity__end__gt=now), *recent_past]:
         item = selectors.booking_to_dict(booking)
         item["activity"]["seat_state"] = seat_state(item["activity"], now)
         item["activity_url"] = reverse("activities:detail", args=[booking.activity_id])

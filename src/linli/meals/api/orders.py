@@ -92,7 +92,14 @@ def cancel_order(request: HttpRequest, order_id: int, reason: str = Query("", ma
 @router.get(
     "/me/meal-orders", exclude_unset=True, response=list[OrderOut], auth=require_user, summary="我的订餐 My meal orders"
 )
-def my_orders(request: HttpRequest, when: Literal["all", "upcoming", "past"] = "all") -> list[dict[str, Any]]:
-    """`when=upcoming`: today and later, soonest first; `past`: before today, latest first; `all`."""
+def my_orders(
+    request: HttpRequest,
+    when: Literal["all", "upcoming", "past"] = "all",
+    page: int = Query(1, ge=1),
+    page_size: int = Query(20, ge=1, le=100),
+) -> list[dict[str, Any]]:
+    """`when=upcoming`: today and later, soonest first; `past`: before today, latest first; `all` (latest first).
+    `page_size` orders a page."""
     user = request_user(request)
-    return [order_selectors.order_to_dict(o) for o in order_selectors.order_list_for_user(user=user, when=when)]
+    orders = order_selectors.order_list_for_user(user=user, when=when, limit=page_size, offset=(page - 1) * page_size)
+    return [order_selectors.order_to_dict(o) for o in orders]

@@ -46,7 +46,7 @@ def order_get_for_user(*, order_id: int, user: User) -> Order:
     return order
 
 
-def order_list_for_user(*, user: User, when: str = "all", limit: int = 100) -> list[Order]:
+def order_list_for_user(*, user: User, when: str = "all", limit: int = 100, offset: int = 0) -> list[Order]:
     """A resident's orders: `upcoming` (today and later, soonest first), `past` (before today, latest first) or
     `all` (latest first)."""
     today = timezone.localdate()
@@ -57,7 +57,7 @@ def order_list_for_user(*, user: User, when: str = "all", limit: int = 100) -> l
         qs = qs.filter(date__lt=today).order_by("-date", "-id")
     else:
         qs = qs.order_by("-date", "-id")
-    return list(qs[:limit])
+    return list(qs[offset : offset + limit])
 
 
 def status_label(status: str) -> str:

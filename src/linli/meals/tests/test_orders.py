@@ -553,6 +553,11 @@ def test_my_meal_orders_upcoming_and_past(client, world):
     assert ids("?when=upcoming") == [upcoming]
     assert ids("?when=past") == [past_order.pk]
     assert client.get("/api/v1/me/meal-orders?when=soon", **auth(user)).json()["code"] == "validation_error"
+    # A page at a time (years of lunches stay one answer's size): the latest first, then the next page
+    assert ids("?page_size=1") == [upcoming]
+    assert ids("?page_size=1&page=2") == [past_order.pk]
+    assert ids("?page_size=1&page=3") == []
+    assert client.get("/api/v1/me/meal-orders?page_size=101", **auth(user)).json()["code"] == "validation_error"
 
 
 def test_wallet_row_equals_ledger_after_a_day_of_orders(client, world):
