@@ -12,29 +12,20 @@ Channel groups (the consumer subscribes a connected staff user to those their ro
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import logging
-import os
-import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from linli.cases.models import Case, CaseStatus, Queue
 from linli.cases.selectors import grid_ancestor_ids
 from linli.cases.services.fast import role_holders
-from linli.core.cache import REDIS_DOWN_ERRORS, redis_state
+from linli.core import pushes
 from linli.core.hooks import change_announce
 from linli.core.i18n import choice_label_in
 from linli.core.models import Role, User
 from linli.core.notifications import notify_user
 from linli.core.phones import mask_personal_text
 from linli.places.gazetteer import spot_texts
-
-logger = logging.getLogger("linli.cases.push")
 
 MESSAGE_TYPE = "case.changed"
 
@@ -100,67 +91,11 @@ def case_groups(case: Case) -> list[str]:
     return list(dict.fromkeys(groups))
 
 
-class _LayerLoop:
-    """One long-lived event loop per process, in a daemon thread, for sending to a network channel layer
-    (channels_redis) from synchronous code.
-
-    `async_to_sync` runs every call on a fresh event loop, and channels_redis keeps its connection pools per
-    event loop: each push then paid for a new loop, a new Redis connection and its teardown (~20 ms of CPU per
-    push in bench/bench_dispatch.py). Here the loop, and with it the layer's connection pool, lives as long as
-    the process. Created lazily and per process id, so a gunicorn worker forked from a master that imported
-    this module gets its own thread."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def get(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._pid != os.getpid() or self._loop.is_closed():
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="linli-channel-layer", daemon=True)
-                thread.start()
-                self._loop, self._pid = loop, os.getpid()
-            return self._loop
-
-
-_layer_loop = _LayerLoop()
-SEND_TIMEOUT_S = 5.0
-
-
-async def _send_all(layer: Any, groups: list[str], message: dict[str, Any]) -> None:
-    for group in groups:
-        await layer.group_send(group, message)
-
-
 def _group_send(groups: list[str], message: dict[str, Any]) -> None:
-    """Send `message` to every group: on the process's channel-layer loop for a network layer, else (the
-    in-memory layer of embedded mode and tests, whose queues belong to the caller's loop) in ONE async_to_sync
-    call for all groups.
-
-    While Redis is away the push is skipped (`core.cache.redis_state`: one failure, logged once, then a second
-    without trying): nothing waits on it, and the consoles, whose sockets dropped with Redis, catch up on every
-    change from the database when they reconnect (`CasesConsumer`'s cursor)."""
-    try:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        if isinstance(layer, InMemoryChannelLayer):
-            async_to_sync(_send_all)(layer, groups, message)
-            return
-        if not redis_state.available():
-            return
-        future = asyncio.run_coroutine_threadsafe(_send_all(layer, groups, message), _layer_loop.get())
-        try:
-            future.result(timeout=SEND_TIMEOUT_S)
-        except (*REDIS_DOWN_ERRORS, concurrent.futures.TimeoutError) as exc:  # type: ignore[misc]
-            future.cancel()
-            redis_state.failed("case push", exc)
-            return
-        redis_state.succeeded()
-    except Exception:  # noqa: BLE001 - a push failure must not break anything: the case is saved
-        logger.exception("case push to %s failed", groups)
+    """Send `message` to every group (`linli.core.pushes`: one event loop per process for Redis; skipped while
+    Redis is away, and the consoles, whose sockets dropped with Redis, catch up on every change from the database
+    when they reconnect: `CasesConsumer`'s cursor)."""
+    pushes.group_send(groups, message, what="case push")
 
 
 def case_push(*, case: Case, event: str) -> None:
