@@ -58,6 +58,9 @@ class Shanghai:
     visits_per_day: int = 2_000  # care door-to-door requests (estimate)
     applications_per_day: int = 3_000  # jobs applications (estimate)
     signups_per_day: int = 6_000  # volunteer shift sign-ups (estimate)
+    job_posts_per_day: int = 600  # job postings (estimate: ~3 per street a day)
+    needs_per_day: int = 1_000  # residents' needs raised (estimate: ~5 per street a day)
+    shifts_per_day: int = 1_000  # volunteer shifts (estimate: ~5 per street a day, ~6 sign-ups each)
     audit_per_day: int = 60_000  # staff audit-log lines (sensitive views, staff writes; estimate)
 
 
@@ -81,6 +84,9 @@ class Volumes:
     visits_per_day: int
     applications_per_day: int
     signups_per_day: int
+    job_posts_per_day: int
+    needs_per_day: int
+    shifts_per_day: int
     audit_per_day: int
 
     @classmethod
@@ -112,6 +118,9 @@ class Volumes:
             visits_per_day=n(c.visits_per_day),
             applications_per_day=n(c.applications_per_day),
             signups_per_day=n(c.signups_per_day),
+            job_posts_per_day=n(c.job_posts_per_day),
+            needs_per_day=n(c.needs_per_day),
+            shifts_per_day=n(c.shifts_per_day),
             audit_per_day=n(c.audit_per_day),
         )
 

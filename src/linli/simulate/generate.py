@@ -18,6 +18,7 @@ from linli.simulate import STREET_CODE_PREFIX, Volumes
 from linli.simulate.bulk import Loader
 from linli.simulate.city import SH, City, build
 from linli.simulate.history import DOMAINS
+from linli.simulate.history_more import jobs, voice, volunteers
 
 # Rows a day at scale 1.0, roughly (meals ~8.5 rows per order, taps, cases ~14 per report, the rest): what the
 # SQLite path is refused for.
@@ -84,7 +85,7 @@ def simulate_city(
         loader.flush()
         timings["structure"] = round(time.monotonic() - t, 1)
         say(f"structure: {volumes.streets} streets in {timings['structure']} s")
-        for name, domain in DOMAINS:
+        for name, domain in [*DOMAINS, ("jobs", jobs), ("voice", voice), ("volunteers", volunteers)]:
             t = time.monotonic()
             domain(city, say)
             loader.flush()

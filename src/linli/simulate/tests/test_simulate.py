@@ -20,14 +20,19 @@ from linli.assistant.models import AskLog
 from linli.cases.models import Case, Report
 from linli.core.errors import Problem
 from linli.core.models import Street
+from linli.jobs.models import Application, Job
 from linli.meals.models import MenuItem, Order, OrderLine, Wallet, WalletEntry
 from linli.simulate import STREET_CODE_PREFIX, SYNTHETIC_PREFIX, Volumes
 from linli.simulate.generate import simulate_city
+from linli.voice.models import Answer, Need, Response, Survey, Tally
+from linli.voice.services.tallies import tallies_rebuild
+from linli.volunteers.models import Account, Entry, Shift, Signup, Transfer
 
 SCALE = 0.0005
 DAYS = 3
 END = dt.date(2026, 12, 8)
-DIGESTED = [Street, Order, OrderLine, WalletEntry, Booking, Activity, Case, Report, Tap, AskLog, Appointment, Slot]
+DIGESTED = [Street, Order, OrderLine, WalletEntry, Booking, Activity, Case, Report, Tap, AskLog, Appointment, Slot,
+            Job, Application, Response, Answer, Need, Signup, Entry]  # fmt: skip
 
 
 def digest(model: type[models.Model]) -> str:
@@ -55,7 +60,16 @@ def city_digest(seed: int) -> dict[str, str]:
 def test_same_seed_same_rows_other_seed_other_rows():
     first, again, other = city_digest(7), city_digest(7), city_digest(8)
     assert first == again
-    assert {k for k in first if first[k] != other[k]} >= {"Order", "Tap", "Report", "AskLog", "Booking"}
+    assert {k for k in first if first[k] != other[k]} >= {
+        "Order",
+        "Tap",
+        "Report",
+        "AskLog",
+        "Booking",
+        "Application",
+        "Need",
+        "Signup",
+    }
 
 
 @pytest.fixture
@@ -93,6 +107,17 @@ def test_volumes_are_the_city_fraction_with_peaks(city):
         and o[0].astimezone(dt.timezone(dt.timedelta(hours=8))).time() > dt.time(9, 30)
     ]
     assert late == []
+    # Jobs, voice and volunteers: postings, needs and shifts every day; applications, survey answers, sign-ups.
+    assert Job.objects.count() == v.job_posts_per_day * DAYS
+    assert Need.objects.count() == v.needs_per_day * DAYS
+    assert Shift.objects.filter(start__date__lt=END).count() == v.shifts_per_day * DAYS
+    assert Shift.objects.filter(start__date__gt=END).exists()  # next week's shifts to sign up for
+    assert 0.5 * v.applications_per_day * DAYS <= Application.objects.count() <= v.applications_per_day * DAYS
+    assert 0.3 * v.signups_per_day * DAYS <= Signup.objects.filter(shift__start__date__lt=END).count()
+    assert Survey.objects.count() >= 1 and Response.objects.count() >= 1
+    assert (
+        Signup.objects.filter(status="verified").exists() and Application.objects.exclude(status="suggested").exists()
+    )
     # This month's activities ahead exist, and next week's menus.
     assert Activity.objects.filter(start__date__gt=END).exists()
     assert MenuItem.objects.filter(menu__date__gt=END).exists()
@@ -123,6 +148,29 @@ def test_every_domain_invariant_holds(city):
     # Cases: reports_count = the reports of the case.
     for c in Case.objects.annotate(n=Count("reports")):
         assert c.reports_count == c.n >= 1
+    # Voice: every survey's counters are what a recount from its responses gives.
+    for survey in Survey.objects.all():
+        kept = sorted(Tally.objects.filter(survey=survey).values_list("question_id", "committee_id", "channel",
+                                                                      "bucket", "n", "total", "lo", "hi"))  # fmt: skip
+        tallies_rebuild(survey)
+        assert kept == sorted(Tally.objects.filter(survey=survey).values_list(
+            "question_id", "committee_id", "channel", "bucket", "n", "total", "lo", "hi"))  # fmt: skip
+    assert Tally.objects.filter(question_id=0).aggregate(n=Sum("n"))["n"] == Response.objects.count()
+    assert Answer.objects.exists()
+    # Volunteers: every account's balance = its entries; every transfer sums to zero; a shift's taken = its live
+    # sign-ups, within its places; one verified credit per sign-up.
+    sums = dict(Entry.objects.values_list("account").annotate(m=Sum("minutes")))
+    for account in Account.objects.all():
+        assert account.balance == sums.get(account.pk, 0)
+        assert account.kind == "station" or account.balance >= 0
+    assert not Transfer.objects.annotate(m=Sum("entries__minutes")).exclude(m=0).exists()
+    live = ["signed_up", "checked_in", "checked_out", "verified"]
+    for shift in Shift.objects.annotate(n=Count("signups", filter=Q(signups__status__in=live))):
+        assert shift.taken == shift.n <= shift.places
+    assert Transfer.objects.count() == Signup.objects.filter(status="verified").count()
+    # Jobs: a person placed in at most one job; a refused application says when.
+    assert not Application.objects.filter(status="hired").values("seeker").annotate(n=Count("id")).filter(n__gt=1)
+    assert not Application.objects.filter(status="refused", refused_at=None).exists()
     # Affairs: a slot's booked = its appointments not cancelled, within its places.
     for s in Slot.objects.annotate(n=Count("appointments", filter=~Q(appointments__status="cancelled"))):
         assert s.booked == s.n <= s.places
