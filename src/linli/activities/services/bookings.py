@@ -133,12 +133,13 @@ def booking_transition(
 
 def _announce(booking: Booking, kind: str) -> None:
     """Tell live views (core.hooks) that a booking of the activity's venue changed."""
-    activity = booking._state.fields_cache.get("activity")
-    if activity is None:
+    street_id: int | None
+    place_id: int | None
+    if Booking.activity.is_cached(booking):
+        street_id, place_id = booking.activity.street_id, booking.activity.place_id
+    else:
         row = Activity.objects.filter(pk=booking.activity_id).values_list("street_id", "place_id").first()
         street_id, place_id = row if row else (None, None)
-    else:
-        street_id, place_id = activity.street_id, activity.place_id
     change_announce(domain="activities", kind=kind, street_id=street_id, place_id=place_id)
 
 

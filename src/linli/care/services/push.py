@@ -230,7 +230,6 @@ def person_compound_id(row: Any) -> int | None:
     """The compound of a call's or visit's registered person (None without one): where a live view counts it."""
     if not row.person_id:
         return None
-    person = row._state.fields_cache.get("person")
-    if person is not None:
-        return person.compound_id
+    if type(row).person.is_cached(row):
+        return row.person.compound_id
     return Person.objects.filter(pk=row.person_id).values_list("compound_id", flat=True).first()
