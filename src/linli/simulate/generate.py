@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import Problem
 from linli.core.models import Street
@@ -43,22 +45,22 @@ def simulate_city(
     simulated "now" is 07:00 on `end`. Returns the volumes, the rows written per table and the seconds taken."""
     say = progress or (lambda _msg: None)
     if not 0 < scale <= 1 or days < 0:
-        raise Problem("validation_error", detail="scale 须在 (0, 1] 之间，days ≥ 0 / scale must be in (0, 1], days ≥ 0")
+        raise Problem("validation_error", detail=_("scale 须在 (0, 1] 之间，days 不能小于 0"))
     connection = connections[using]
     postgres = connection.vendor == "postgresql"
     if not postgres and estimate_rows(scale, days) > SQLITE_MAX_ROWS:
         raise Problem(
             "simulate_too_big_for_sqlite",
-            detail=(
-                f"约 {estimate_rows(scale, days):,} 行超出 SQLite 上限 {SQLITE_MAX_ROWS:,}，请使用 PostgreSQL（--database "
-                f"postgres://...）/ about {estimate_rows(scale, days):,} rows is more than SQLite's limit of "
-                f"{SQLITE_MAX_ROWS:,}: use PostgreSQL (--database postgres://...)"
+            detail=format_lazy(
+                _("约 {rows} 行超出 SQLite 上限 {limit}，请使用 PostgreSQL（--database postgres://...）"),
+                rows=f"{estimate_rows(scale, days):,}",
+                limit=f"{SQLITE_MAX_ROWS:,}",
             ),
         )
     if Street.objects.using(using).filter(code__startswith=STREET_CODE_PREFIX).exists():
         raise Problem(
             "simulate_city_exists",
-            detail="数据库中已有模拟城市，请使用新的数据库 / a synthetic city is already in this database: use a fresh one",
+            detail=_("数据库中已有模拟城市，请使用新的数据库"),
         )
     end = end or timezone.localdate()
     now = dt.datetime.combine(end, dt.time(7), SH)
