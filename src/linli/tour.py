@@ -239,6 +239,8 @@ STOPS: list[Stop] = [
     ),
     Stop("affairs:metrics", "/staff/affairs/metrics/?street={street}", ("staff",), expect="#metrics-charts svg"),
     Stop("affairs:skills", "/staff/affairs/skills/?street={street}", ("staff",)),
+    # dashboard: the KPIs over time, drilled to a workstation (its units ranked, its overdue cases)
+    Stop("dashboard:kpis", "/dashboard/?street={street}&g=month", ("staff",), expect="#kpi-cards li"),
     # pages no URL pattern names: the error pages, and a form sent after the session expired
     Stop("error:404", "/tour/no-such-page/", ("resident", "staff"), status=404),
     Stop("error:403", "/staff/cases/?street={street}", ("resident",), status=403),
@@ -299,6 +301,9 @@ EXCLUDED: dict[str, str] = {
     "voice:survey_export": "a CSV or Excel download",
     "jobs:certificate": "a PDF download (a training certificate)",
     "volunteers:certificate": "a PDF download",
+    "dashboard:export_csv": "a CSV download",
+    "dashboard:export_xlsx": "an Excel download",
+    "dashboard:case_escalate": "POST only: redirects to dashboard:kpis",
     "volunteers:statement_pdf": "a PDF download",
     "volunteers:claim_photo": "a photo file (JPEG) of a claim's report; in volunteers' page tests",
     "volunteers:certificate_check": "reached from a certificate's QR code (signed token); covered by volunteers' page tests",

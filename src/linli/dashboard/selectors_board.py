@@ -3,7 +3,8 @@
 A case whose resolution deadline has passed while it is still unresolved is *late*; one whose time since its report
 is three times what it was given is *3× late* (Signalen's two filters). A late case surfaces one level up from its
 grid (a unit's on its workstation's board), a 3× late one two levels up (on the HQ's too). A grid's board lists
-its own late cases and those surfacing from below; the HQ's also lists late cases in the HQ queue without a grid.
+its own late cases and those surfacing from below; the HQ's also lists every late case in the HQ's queue (the cases
+domain's own escalation at breach, or a case without a grid).
 Only the open hazard cases are read (cases' own indexed columns), never history.
 """
 
@@ -14,7 +15,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from linli.cases.models import Case
+from linli.cases.models import Case, Queue
 from linli.cases.selectors import UNRESOLVED_STATUSES
 from linli.core.models import Grid, Street
 from linli.dashboard.selectors import GridTree, grid_tree
@@ -68,9 +69,11 @@ def board_cases(
     for case in qs[: BOARD_LIMIT * 5]:
         late = lateness(case, now)
         up = 2 if late >= 3 else 1
-        if case.grid_id is None or case.grid_id not in tree.grids:
+        in_tree = case.grid_id is not None and case.grid_id in tree.grids
+        if not in_tree or (is_hq and case.queue == Queue.HQ):
             if is_hq:
-                out.append(BoardCase(case, late, up, 0, []))
+                path = [tree.grids[g] for g in tree.path(case.grid_id)] if in_tree and case.grid_id else []
+                out.append(BoardCase(case, late, up, 0, path))
             continue
         if case.grid_id not in scope:
             continue

@@ -29,6 +29,7 @@ from linli.demo.affairs import affairs_demo_load, affairs_demo_reset
 from linli.demo.affairs_queue import demo_queue_load, demo_queue_reset
 from linli.demo.care import care_demo_load, care_demo_reset
 from linli.demo.cases import cases_demo_load, cases_demo_reset
+from linli.demo.dashboard import dashboard_demo_load, dashboard_demo_reset
 from linli.demo.jobs import jobs_demo_load, jobs_demo_reset
 from linli.demo.meals import demo_meals_load, meals_reset
 from linli.demo.voice import voice_demo_load, voice_demo_reset
@@ -57,6 +58,8 @@ def demo_reset(*, code: str = STREET_CODE) -> bool:
     if not street.is_sample:
         raise DemoError(f"街道 {code} 不是示例数据，拒绝删除 / street {code} is not sample data; refusing to delete it")
     with transaction.atomic():
+        # The dashboard's history: its bookings protect the sample residents, its visits the registered people.
+        dashboard_demo_reset(street)
         # Cases, reports and categories protect each other and point at grids: they go first.
         cases_demo_reset(street)
         care_demo_reset(street)
@@ -168,4 +171,6 @@ def demo_load(*, reset: bool = False) -> DemoResult:
         )
         clerks = [u for a, u in result.accounts if a.key in ("station_staff", "admin")]
         result.imports["affairs_queue"] = demo_queue_load(street=street, clerks=clerks)
+        # Last: three months of history in every domain, and the dashboard's counters rebuilt from it.
+        result.imports["dashboard"] = dashboard_demo_load(street).counts
     return result
