@@ -7,12 +7,7 @@ from datetime import datetime
 
 from ninja import Schema
 
-
-class DashboardGridRef(Schema):
-    id: int
-    name: str
-    level: str
-    external_id: str
+from linli.dashboard.schemas import DashboardGridRef
 
 
 class DashboardCasePin(Schema):
