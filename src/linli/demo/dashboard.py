@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
-from shapely.geometry import shape
 
 from linli.activities.models import Activity, ActivityStatus, Booking, BookingEvent, BookingStatus
 from linli.affairs.models_queue import QueueTicket, QueueTicketEvent, TicketStatus
 from linli.assistant.models import AskLog, Backend
 from linli.care.models import Person, VisitEvent, VisitRequest, VisitStatus
 from linli.cases.models import Case, CaseCategory, CaseEvent, CaseStatus
-from linli.core.models import Grid, GridLevel, Street, User
+from linli.core.models import Compound, Grid, GridLevel, Street, User
 from linli.dashboard.services.counters import counters_rebuild
 from linli.places.models import Place, PlaceKind
 from linli.volunteers.models import Shift, Signup, SignupEvent, SignupStatus, Station, Volunteer
@@ -61,14 +60,16 @@ def _at(day: dt.date, hour: float) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(min(h, 23), m), tzinfo=ZONE)
 
 
-def _unit_points(street: Street) -> list[tuple[Grid, float, float]]:
+HISTORY_MARK = "（示例历史）"  # the end of every history case's description (the hand-made sample cases have none)
+
+
+def _unit_points(street: Street) -> list[tuple[Grid, float, float, str]]:
+    """Each unit grid's compounds (a case's place and address: residents report where they live); a unit without
+    compounds has none."""
     out = []
-    for g in Grid.objects.filter(street=street, level=GridLevel.UNIT).order_by("external_id"):
-        try:
-            p = shape(g.geometry).representative_point()
-        except (ValueError, TypeError, AttributeError, KeyError):
-            continue
-        out.append((g, p.y, p.x))
+    for c in Compound.objects.filter(street=street, grid__level=GridLevel.UNIT).select_related("grid").order_by("id"):
+        if c.grid is not None and c.address:
+            out.append((c.grid, c.lat, c.lng, c.address))
     return out
 
 
@@ -83,7 +84,7 @@ def _cases(street: Street, today: dt.date, rng: random.Random, days: int = HISTO
     for back in range(days, 0, -1):
         day = today - dt.timedelta(days=back)
         for _n in range(rng.randint(3, 8) * scale):
-            grid, lat, lng = rng.choice(units)
+            grid, lat, lng, address = rng.choice(units)
             category = rng.choice(categories)
             created = _at(day, rng.uniform(7, 20))
             given = dt.timedelta(minutes=category.resolution_minutes)
@@ -125,8 +126,8 @@ def _cases(street: Street, today: dt.date, rng: random.Random, days: int = HISTO
                     status=status,
                     lat=lat,
                     lng=lng,
-                    address=f"{grid.name}（示例）",
-                    description=f"{category.name_zh}（示例历史）",
+                    address=address,
+                    description=f"{category.name_zh}{HISTORY_MARK}",
                     grid=grid,
                     queue="grid",
                     reports_count=1,

@@ -136,7 +136,12 @@
     children.forEach(function (pair) {
       pair[0].eachLayer(function (l) {
         var path = l.getElement ? l.getElement() : null;
-        if (path) { path.setAttribute("data-grid", String(pair[1].id)); path.setAttribute("aria-label", pair[1].name); }
+        if (path) {
+          // A shape that opens the grid's page: a link by role, so its name (and its label's description) may be given.
+          path.setAttribute("role", "link");
+          path.setAttribute("data-grid", String(pair[1].id));
+          path.setAttribute("aria-label", pair[1].name);
+        }
       });
     });
   }
@@ -154,6 +159,8 @@
         " · " + (t["sla" + cap(p.sla)] || p.sla);
       m.bindTooltip(label);
       pinLayer.addLayer(m);
+      var el = m.getElement ? m.getElement() : null;
+      if (el) { el.setAttribute("role", "img"); el.setAttribute("aria-label", label); } // a named picture of the case
     });
   }
 
