@@ -90,7 +90,8 @@ def _print_url(*args: str) -> str:
 def test_print_url_with_the_secret_from_flag_env_or_demo_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gate = Gate()
     monkeypatch.delenv("LINLI_GATE_SECRET", raising=False)
-    token = _qr_token(_print_url("--gate", gate.public_id, "--secret", gate.secret))
+    # "--secret=…": a random secret may begin with "-", which argparse would take for an option
+    token = _qr_token(_print_url("--gate", gate.public_id, f"--secret={gate.secret}"))
     protocol.check_gate_token(token, gate.token_key, time.time())
     assert protocol.parse_gate_token(token)[0] == gate.public_id
 
